@@ -1,0 +1,91 @@
+"""Find the assignments (reference/<name>.py) and what grading needs from them, computed once."""
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from grader import check
+
+BUILT_IN = ("three_layer", "l_layer", "one_d")
+
+
+class UnknownAssignment(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An assignment's reference module and the names of what a student writes for it."""
+
+    name: str
+    module: ModuleType
+
+    @property
+    def title(self) -> str:
+        return getattr(self.module, "TITLE", self.name)
+
+    @property
+    def backward(self) -> str:
+        return self.module.BACKWARD
+
+    @property
+    def forward(self) -> str | None:
+        return getattr(self.module, "FORWARD", None)
+
+    @property
+    def checker(self) -> str | None:
+        return getattr(self.module, "CHECKER", None)
+
+    @property
+    def gradient_names(self) -> tuple[str, ...]:
+        return tuple(self.module.GRADIENT_NAMES)
+
+    def cases(self, *, profile: str = "course") -> list:
+        return _cases(self.name, profile)
+
+    def expected_gradients(self, case_index: int, *, epsilon: float = check.EPSILON,
+                           profile: str = "course") -> dict[str, np.ndarray]:
+        """The numerical gradients of one case, keyed like the student's (dW1, ...)."""
+        return _expected(self.name, profile, case_index, epsilon)
+
+
+def available() -> tuple[str, ...]:
+    """The assignments whose reference module is installed."""
+    names = []
+    for name in BUILT_IN:
+        try:
+            importlib.import_module(f"reference.{name}")
+        except ModuleNotFoundError:
+            continue
+        names.append(name)
+    return tuple(names)
+
+
+@functools.cache
+def get(name: str) -> Assignment:
+    """The assignment called name; UnknownAssignment lists the ones there are."""
+    if name not in BUILT_IN:
+        raise UnknownAssignment(f"unknown assignment {name!r}; choose from {', '.join(available())}")
+    try:
+        module = importlib.import_module(f"reference.{name}")
+    except ModuleNotFoundError:
+        raise UnknownAssignment(f"assignment {name!r} is not installed; choose from {', '.join(available())}") from None
+    return Assignment(name, module)
+
+
+@functools.cache
+def _cases(name: str, profile: str) -> list:
+    return get(name).module.cases(profile=profile)
+
+
+@functools.cache
+def _expected(name: str, profile: str, case_index: int, epsilon: float) -> dict[str, np.ndarray]:
+    module = get(name).module
+    case = _cases(name, profile)[case_index]
+    gradapprox = check.numerical_gradient(module.batched_cost(case), case.parameters, epsilon=epsilon)
+    by_parameter = dict(zip(module.PARAMETER_NAMES, module.GRADIENT_NAMES))
+    return {by_parameter[name_]: value for name_, value in gradapprox.items()}

@@ -1,0 +1,157 @@
+"""The numerical gradient check: central differences, relative differences, per-parameter verdicts.
+
+Pure numpy: takes arrays and callables, returns records; no files, no printing, no processes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+EPSILON = 1e-6
+THRESHOLD = 1e-7
+
+# A batched cost takes parameters with one leading batch axis and returns one cost per batch entry.
+BatchedCost = Callable[[Mapping[str, np.ndarray]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class BlockCheck:
+    """The verdict on one parameter's gradient in one case."""
+
+    name: str
+    passed: bool
+    difference: float | None
+    message: str
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """The verdict on one case: overall difference and one BlockCheck per parameter."""
+
+    passed: bool
+    difference: float | None
+    blocks: tuple[BlockCheck, ...]
+
+    def block(self, name: str) -> BlockCheck:
+        return next(block for block in self.blocks if block.name == name)
+
+
+def relative_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
+    """||grad - gradapprox|| / (||grad|| + ||gradapprox||): 0 when both are zero, NaN when either is not finite."""
+    grad = np.asarray(grad, dtype=np.float64).ravel()
+    gradapprox = np.asarray(gradapprox, dtype=np.float64).ravel()
+    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(gradapprox))):
+        return float("nan")
+    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
+    if denominator == 0.0:
+        return 0.0
+    return float(np.linalg.norm(grad - gradapprox) / denominator)
+
+
+def passes(difference: float | None, threshold: float) -> bool:
+    """True only for a finite difference below the threshold (NaN compares False either way)."""
+    return difference is not None and bool(difference < threshold)
+
+
+def flatten(parameters: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
+    """Parameters in the given order, flattened and concatenated into one float64 vector."""
+    return np.concatenate([np.asarray(parameters[name], dtype=np.float64).ravel() for name in names])
+
+
+def unflatten(theta: np.ndarray, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """The inverse of flatten; theta may carry leading batch axes, which every block keeps."""
+    blocks, start = {}, 0
+    batch = theta.shape[:-1]
+    for name, shape in shapes.items():
+        size = int(np.prod(shape))
+        blocks[name] = theta[..., start:start + size].reshape(batch + tuple(shape))
+        start += size
+    return blocks
+
+
+def numerical_gradient(cost: BatchedCost, parameters: Mapping[str, np.ndarray], *,
+                       epsilon: float = EPSILON) -> dict[str, np.ndarray]:
+    """The central-difference gradient of cost at parameters, every perturbation in one batched call.
+
+    Row i of the batch is theta + epsilon * e_i, row P + i is theta - epsilon * e_i.
+    """
+    shapes = {name: np.shape(value) for name, value in parameters.items()}
+    theta = flatten(parameters, list(shapes))
+    size = theta.size
+    steps = np.eye(size) * epsilon
+    batch = np.concatenate([theta + steps, theta - steps])
+    costs = np.asarray(cost(unflatten(batch, shapes)), dtype=np.float64)
+    gradapprox = (costs[:size] - costs[size:]) / (2 * epsilon)
+    return unflatten(gradapprox, shapes)
+
+
+def loop_numerical_gradient(cost: Callable[[Mapping[str, np.ndarray]], float],
+                            parameters: Mapping[str, np.ndarray], *,
+                            epsilon: float = EPSILON) -> dict[str, np.ndarray]:
+    """The same gradient one entry at a time, as the course notebook computes it (the slow baseline)."""
+    shapes = {name: np.shape(value) for name, value in parameters.items()}
+    theta = flatten(parameters, list(shapes))
+    gradapprox = np.zeros_like(theta)
+    for i in range(theta.size):
+        thetaplus = theta.copy()
+        thetaplus[i] += epsilon
+        thetaminus = theta.copy()
+        thetaminus[i] -= epsilon
+        J_plus = float(cost(unflatten(thetaplus, shapes)))
+        J_minus = float(cost(unflatten(thetaminus, shapes)))
+        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)
+    return unflatten(gradapprox, shapes)
+
+
+def describe_mismatch(name: str, got: np.ndarray, expected: np.ndarray, *, threshold: float) -> str:
+    """A numpy-style account of where got differs from expected: how many entries, the worst one."""
+    abs_error = np.abs(got - expected)
+    scale = np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    rel_error = abs_error / scale
+    tolerance = threshold * (np.linalg.norm(got) + np.linalg.norm(expected))
+    wrong = int(np.count_nonzero(abs_error > max(tolerance, 1e-12)))
+    worst = np.unravel_index(int(np.argmax(abs_error)), abs_error.shape)
+    where = "[" + ", ".join(str(int(i)) for i in worst) + "]"
+    return (f"{name}: mismatched entries {wrong} / {got.size}; worst at {where}: got {got[worst]:.6g}, "
+            f"expected {expected[worst]:.6g} (max abs error {abs_error.max():.3g}, "
+            f"max rel error {rel_error.max():.3g})")
+
+
+def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float = THRESHOLD) -> BlockCheck:
+    """Compare one student gradient with the numerical one: shape, finiteness, then the difference."""
+    if got is None:
+        return BlockCheck(name, False, None, f"{name} is missing from the gradients")
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
+        kind = type(got).__name__ if not isinstance(got, np.ndarray) else f"array of {got.dtype}"
+        return BlockCheck(name, False, None, f"{name} should be a float array of shape {expected.shape}, got {kind}")
+    if got.shape != expected.shape:
+        return BlockCheck(name, False, None, f"{name} has shape {got.shape}, expected {expected.shape}")
+    got = got.astype(np.float64)
+    if not np.all(np.isfinite(got)):
+        bad = int(np.count_nonzero(~np.isfinite(got)))
+        return BlockCheck(name, False, None, f"{name} has {bad} / {got.size} entries that are NaN or infinite")
+    difference = relative_difference(got, expected)
+    if passes(difference, threshold):
+        return BlockCheck(name, True, difference, "ok")
+    return BlockCheck(name, False, difference, describe_mismatch(name, got, expected, threshold=threshold))
+
+
+def check_gradients(gradients: Mapping[str, Any], expected: Mapping[str, np.ndarray], *,
+                    threshold: float = THRESHOLD, names: Sequence[str] | None = None) -> GradientCheck:
+    """Check a student's gradients against numerical ones, block by block and overall.
+
+    gradients maps gradient names (dW1, ...) to whatever the student returned; expected maps the same
+    names to the numerical gradients. The overall difference needs every block in the right shape.
+    """
+    names = list(names or expected)
+    blocks = tuple(check_block(name, gradients.get(name), expected[name], threshold=threshold) for name in names)
+    usable = all(block.difference is not None for block in blocks)
+    difference = None
+    if usable:
+        got = np.concatenate([np.asarray(gradients[name], dtype=np.float64).ravel() for name in names])
+        want = np.concatenate([expected[name].ravel() for name in names])
+        difference = relative_difference(got, want)
+    passed = all(block.passed for block in blocks) and passes(difference, threshold)
+    return GradientCheck(passed=passed, difference=difference, blocks=blocks)

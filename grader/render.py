@@ -1,0 +1,58 @@
+"""Show results: the terminal table (tabulate) and the result/v1 JSON."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tabulate import tabulate
+
+from grader.results import CheckResult, SubmissionResult
+
+VERDICT = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "missing": "MISSING"}
+
+
+def format_difference(difference: float | None) -> str:
+    return "-" if difference is None else f"{difference:.2e}"
+
+
+def _shorten(text: str, width: int = 110) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def check_table(check: CheckResult) -> str:
+    """One row per parameter: relative difference, pass or fail, and a one-line message."""
+    rows = [(p.name, format_difference(p.difference), VERDICT[p.status.value], _shorten(p.message))
+            for p in check.parameters]
+    return tabulate(rows, headers=("parameter", "difference", "verdict", "message"), tablefmt="simple",
+                    disable_numparse=True)
+
+
+def text(result: SubmissionResult) -> str:
+    """The terminal report of one submission."""
+    lines = [f"{result.submission} ({result.assignment})", ""]
+    for check in result.checks:
+        points = f"  {check.points:g}/{check.max_points:g} points" if check.max_points else ""
+        lines.append(f"{check.name}: {VERDICT[check.status.value]}  difference "
+                     f"{format_difference(check.difference)} (threshold {check.threshold:g}){points}")
+        if check.parameters:
+            lines.append(check_table(check))
+        for diagnosis in check.diagnosis:
+            lines.append(f"  hint [{diagnosis.mutant}]: {diagnosis.hint}")
+        lines.append(f"  {_shorten(check.message, 200)}")
+        lines.append("")
+    for warning in result.warnings:
+        lines.append(f"warning: {_shorten(warning, 200)}")
+    if result.message and not result.checks:
+        lines.append(result.message)
+    lines.append(f"verdict: {VERDICT[result.status.value]}  score {result.score:g}/{result.max_score:g}")
+    return "\n".join(lines)
+
+
+def to_json(result: SubmissionResult) -> dict[str, Any]:
+    return result.to_json()
+
+
+def json_text(result: SubmissionResult) -> str:
+    """The result/v1 object as one JSON document (NaN never appears: non-finite differences are null)."""
+    return json.dumps(to_json(result), indent=2, allow_nan=False)

@@ -1,0 +1,142 @@
+"""The sandbox's wire format: values as a JSON outline plus raw .npy arrays, and framed messages.
+
+Nothing here unpickles: arrays load with allow_pickle=False, everything else is JSON. Frames carry a
+per-run nonce and a SHA-256 of their payload, so bytes a submission writes to a stray descriptor are
+skipped by the reader instead of being taken for a result. Imports nothing of gradgrade's: the child
+process uses it too.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+MAGIC = b"GRADGRD1"
+NONCE_BYTES = 16
+_HEADER = struct.Struct(">Q32s")  # payload length, sha256 of the payload
+NUMERIC_KINDS = "biufc"
+MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value the child could not send as data: its type name and a short repr."""
+
+    type_name: str
+    text: str
+
+
+class WireError(ValueError):
+    """Bytes that do not decode as gradgrade's wire format."""
+
+
+def _outline(value: Any, arrays: list[np.ndarray], depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        return {"t": "opaque", "type": type(value).__name__, "repr": "nested too deeply"}
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, (bool, np.bool_)):
+        return {"t": "bool", "v": bool(value)}
+    if isinstance(value, (int, np.integer)):
+        return {"t": "int", "v": str(int(value))}
+    if isinstance(value, (float, np.floating)):
+        return {"t": "float", "v": repr(float(value))}
+    if isinstance(value, str):
+        return {"t": "str", "v": value[:10_000]}
+    if isinstance(value, np.ndarray) and type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
+        arrays.append(np.ascontiguousarray(value))
+        return {"t": "array", "i": len(arrays) - 1}
+    if type(value) in (list, tuple):
+        return {"t": type(value).__name__, "v": [_outline(item, arrays, depth + 1) for item in value]}
+    if type(value) is dict:
+        items = [[key, _outline(item, arrays, depth + 1)] for key, item in value.items() if type(key) is str]
+        return {"t": "dict", "v": items}
+    try:
+        text = repr(value)[:200]
+    except BaseException:
+        text = "<repr failed>"
+    return {"t": "opaque", "type": type(value).__name__, "repr": text}
+
+
+def encode(value: Any) -> bytes:
+    """Serialise nested None/bool/int/float/str/numeric arrays/lists/tuples/str-keyed dicts."""
+    arrays: list[np.ndarray] = []
+    outline = json.dumps(_outline(value, arrays, 0)).encode()
+    chunks = [struct.pack(">II", len(outline), len(arrays)), outline]
+    for array in arrays:
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        chunks += [struct.pack(">Q", buffer.tell()), buffer.getvalue()]
+    return b"".join(chunks)
+
+
+def _rebuild(node: Any, arrays: list[np.ndarray]) -> Any:
+    kind = node["t"]
+    if kind == "none":
+        return None
+    if kind in ("bool", "str"):
+        return node["v"]
+    if kind == "int":
+        return int(node["v"])
+    if kind == "float":
+        return float(node["v"])
+    if kind == "array":
+        return arrays[node["i"]]
+    if kind in ("list", "tuple"):
+        items = [_rebuild(item, arrays) for item in node["v"]]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict":
+        return {str(key): _rebuild(item, arrays) for key, item in node["v"]}
+    if kind == "opaque":
+        return Opaque(str(node["type"]), str(node["repr"]))
+    raise WireError(f"unknown value kind {kind!r}")
+
+
+def decode(data: bytes) -> Any:
+    """The inverse of encode; raises WireError on anything malformed."""
+    try:
+        outline_size, count = struct.unpack_from(">II", data, 0)
+        offset = 8
+        outline = json.loads(data[offset:offset + outline_size])
+        offset += outline_size
+        arrays = []
+        for _ in range(count):
+            (size,) = struct.unpack_from(">Q", data, offset)
+            offset += 8
+            array = np.load(io.BytesIO(data[offset:offset + size]), allow_pickle=False)
+            if array.dtype.kind not in NUMERIC_KINDS:
+                raise WireError(f"array of dtype {array.dtype} is not numeric")
+            arrays.append(array)
+            offset += size
+        return _rebuild(outline, arrays)
+    except WireError:
+        raise
+    except Exception as error:
+        raise WireError(f"malformed message: {error}") from None
+
+
+def frame(payload: bytes, nonce: bytes) -> bytes:
+    """One message on the result channel: magic, nonce, length, digest, payload."""
+    return MAGIC + nonce + _HEADER.pack(len(payload), hashlib.sha256(payload).digest()) + payload
+
+
+def frames(data: bytes, nonce: bytes) -> Iterator[bytes]:
+    """The payloads of every intact frame in data, skipping anything else around them."""
+    marker = MAGIC + nonce
+    start = data.find(marker)
+    while start >= 0:
+        header_at = start + len(marker)
+        if header_at + _HEADER.size > len(data):
+            return
+        size, digest = _HEADER.unpack_from(data, header_at)
+        payload = data[header_at + _HEADER.size: header_at + _HEADER.size + size]
+        if len(payload) == size and hashlib.sha256(payload).digest() == digest:
+            yield payload
+            start = data.find(marker, header_at + _HEADER.size + size)
+        else:
+            start = data.find(marker, start + 1)

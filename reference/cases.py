@@ -1,0 +1,54 @@
+"""Test cases shared by the assignments: one record per case, and screening that keeps correct code passing."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+# Generated cases keep every ReLU pre-activation at least this far from 0, so no perturbation a
+# checker makes (epsilon up to 1e-5, times inputs of a few units) can cross a kink.
+KINK_MARGIN = 1e-3
+# |Z| of the output layer stays below this, so the sigmoid is not saturated and no digits are lost.
+SATURATION_LIMIT = 8.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input to grade on: data X, labels Y and the network's parameters."""
+
+    name: str
+    X: np.ndarray
+    Y: np.ndarray
+    parameters: Mapping[str, np.ndarray] = field(repr=False)
+    public: bool = False
+    profile: str = "course"
+
+    @property
+    def m(self) -> int:
+        return int(self.X.shape[1])
+
+
+def hidden_layers_healthy(pre_activations: list[np.ndarray], *, margin: float = KINK_MARGIN) -> bool:
+    """True when no ReLU pre-activation sits near its kink and no hidden unit or example is dead.
+
+    A dead example (no unit active) hides bugs in the layers below it, because their gradients are
+    then zero whatever the code does; with several examples, every unit must be active somewhere and
+    some entry inactive.
+    """
+    for Z in pre_activations:
+        if np.any(np.abs(Z) < margin):
+            return False
+        active = Z > 0
+        if not active.any(axis=0).all():
+            return False
+        # With several examples, an all-active layer would hide a dropped mask, and a unit that is
+        # never active would hide its whole row of weights.
+        if Z.shape[1] > 1 and (active.all() or not active.any(axis=1).all()):
+            return False
+    return True
+
+
+def output_healthy(Z_out: np.ndarray, *, limit: float = SATURATION_LIMIT) -> bool:
+    """True when the output pre-activation keeps the sigmoid away from saturation."""
+    return bool(np.all(np.abs(Z_out) < limit))
