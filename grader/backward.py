@@ -9,10 +9,18 @@ from grader import check
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, ParameterResult, Status
 from grader.sandbox import Call, CallOutcome, CallStatus, SandboxRun
+from grader.settings import Settings
 from grader.wire import Opaque
 
+KIND = "backward"
 
-def calls(assignment: Assignment) -> list[Call]:
+
+def function_name(assignment: Assignment) -> str | None:
+    """The student function this grader grades."""
+    return assignment.backward
+
+
+def calls(assignment: Assignment, settings: Settings) -> list[Call]:
     """One call of the student's backward pass per case, on the reference forward's outputs."""
     module = assignment.module
     return [Call(assignment.backward, module.backward_args(case), arg_names=module.BACKWARD_ARG_NAMES)
@@ -83,9 +91,10 @@ def aggregate_parameters(names: Sequence[str], case_names: Sequence[str],
     return tuple(parameters)
 
 
-def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxRun, *,
-          epsilon: float, threshold: float) -> CheckResult:
+def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxRun,
+          settings: Settings) -> CheckResult:
     """The CheckResult of the backward pass from its outcomes, one per case in calls() order."""
+    epsilon, threshold = settings.epsilon, settings.threshold
     name, names = assignment.backward, assignment.gradient_names
     case_names = [case.name for case in assignment.cases()]
     if all(outcome.status is CallStatus.MISSING for outcome in outcomes):

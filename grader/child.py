@@ -56,6 +56,33 @@ def encode_safely(message: dict[str, Any]) -> bytes:
         return wire.encode({**message, "value": None, "status": "error", "message": reason})
 
 
+REF_MARKER = "__gradgrade_ref__"
+
+
+class UnresolvedRef(Exception):
+    """An argument refers to an earlier call that returned nothing usable."""
+
+
+def resolve(value: Any, returned: dict[int, Any]) -> Any:
+    """Replace the grader's reference markers with the values earlier calls returned."""
+    if isinstance(value, dict):
+        if set(value) == {REF_MARKER}:
+            call, item = value[REF_MARKER]
+            if call not in returned:
+                raise UnresolvedRef(f"its input comes from call {call}, which did not return")
+            result = returned[call]
+            if item < 0:
+                return result
+            try:
+                return result[item]
+            except Exception:
+                raise UnresolvedRef(f"its input is item {item} of what call {call} returned, which has none") from None
+        return {key: resolve(item, returned) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(resolve(item, returned) for item in value)
+    return value
+
+
 def run_job(job: dict[str, Any], send) -> None:
     """Execute the submission's source, then every call in order, sending one frame per step."""
     filename = job["filename"]
@@ -67,17 +94,24 @@ def run_job(job: dict[str, Any], send) -> None:
         load_error = describe(error, filename)
     defined = sorted(name for name, value in namespace.items() if callable(value) and not name.startswith("__"))
     send({"kind": "loaded", "defined": defined, "error": load_error})
+    returned: dict[int, Any] = {}
     for index, call in enumerate(job["calls"]):
         function = namespace.get(call["function"])
         if not callable(function):
             send({"kind": "result", "index": index, "status": "missing", "message": "", "value": None,
                   "mutated": []})
             continue
-        args, kwargs = call["args"], call["kwargs"]
-        given_args, given_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+        try:
+            args, kwargs = resolve(call["args"], returned), resolve(call["kwargs"], returned)
+            given_args, given_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+        except BaseException as error:
+            send({"kind": "result", "index": index, "status": "error", "value": None, "mutated": [],
+                  "message": str(error) if isinstance(error, UnresolvedRef) else describe(error, filename)})
+            continue
         try:
             value = function(*given_args, **given_kwargs)
             status, message = "ok", ""
+            returned[index] = value
         except BaseException as error:
             value, status, message = None, "error", describe(error, filename)
         mutated = [position for position, (before, after) in enumerate(zip(args, given_args))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader import assignments, check, pipeline, render
+from grader.settings import Settings
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -29,8 +30,8 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                         help="run every top-level statement, not only imports and definitions")
 
 
-def _settings(args: argparse.Namespace) -> pipeline.Settings:
-    return pipeline.Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
                              timeout=args.timeout, run_all=args.run_all)
 
 
@@ -72,3 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader (`| head`) went away; say nothing more.
+        sys.stderr.close()
+        return EXIT_FAIL

@@ -64,20 +64,16 @@ def definitions_only(text: str, tree: ast.Module) -> tuple[str, int]:
     return "\n".join(lines) + "\n", dropped
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or a LoadError saying in one line why it has none."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise LoadError(f"cannot read {path.name}: {error.strerror or error}") from None
+def decode_text(data: bytes, *, filename: str) -> str:
+    """The submission's text, or a LoadError saying in one line why it has none."""
     if not data.strip():
-        raise LoadError(f"{path.name} is empty")
+        raise LoadError(f"{filename} is empty")
     if b"\x00" in data:
-        raise LoadError(f"{path.name} is a binary file, not Python source or a notebook")
+        raise LoadError(f"{filename} is a binary file, not Python source or a notebook")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise LoadError(f"{path.name} is not UTF-8 text (bad byte at offset {error.start})") from None
+        raise LoadError(f"{filename} is not UTF-8 text (bad byte at offset {error.start})") from None
 
 
 def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
@@ -95,9 +91,19 @@ def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
     return Program(source, filename, warnings)
 
 
+def load_bytes(data: bytes, *, filename: str, run_all: bool = False) -> Program:
+    """Load a submission's bytes by its file name's suffix; raises LoadError with a one-line reason."""
+    suffix = Path(filename).suffix
+    if suffix not in SUFFIXES:
+        raise LoadError(f"{filename}: gradgrade grades {', '.join(SUFFIXES)} files, not {suffix or 'files without a suffix'}")
+    return load_python(decode_text(data, filename=filename), filename=filename, run_all=run_all)
+
+
 def load(path: Path, *, run_all: bool = False) -> Program:
-    """Load a submission file by its suffix; raises LoadError with a one-line reason."""
+    """Load a submission file; raises LoadError with a one-line reason."""
     path = Path(path)
-    if path.suffix not in SUFFIXES:
-        raise LoadError(f"{path.name}: gradgrade grades {', '.join(SUFFIXES)} files, not {path.suffix or 'files without a suffix'}")
-    return load_python(read_text(path), filename=path.name, run_all=run_all)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise LoadError(f"cannot read {path.name}: {error.strerror or error}") from None
+    return load_bytes(data, filename=path.name, run_all=run_all)

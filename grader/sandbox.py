@@ -42,6 +42,33 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """An argument that is the value an earlier call of the same run returned (item `item` of it, if set).
+
+    This lets a student's own forward pass feed their backward pass without the values leaving the child.
+    """
+
+    call: int
+    item: int | None = None
+
+    def marker(self) -> dict[str, list]:
+        return {REF_MARKER: [self.call, -1 if self.item is None else self.item]}
+
+
+REF_MARKER = "__gradgrade_ref__"
+
+
+def _with_markers(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return value.marker()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_with_markers(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _with_markers(item) for key, item in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
 class Call:
     """One call of a student function: its name, arguments, and names for the arguments in messages."""
 
@@ -120,8 +147,8 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
     job = wire.encode({
         "source": source, "filename": filename, "nonce": nonce.hex(), "result_fd": write_end,
         "helpers": str(COURSE_HELPERS),
-        "calls": [{"function": call.function, "args": tuple(call.args), "kwargs": dict(call.kwargs)}
-                  for call in calls],
+        "calls": [{"function": call.function, "args": _with_markers(tuple(call.args)),
+                   "kwargs": _with_markers(dict(call.kwargs))} for call in calls],
     })
     try:
         process = subprocess.Popen(

@@ -34,6 +34,14 @@ def score_backward(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> Chec
     return dataclasses.replace(result, points=round(points, 6), max_points=total)
 
 
+SCORERS = {"backward": score_backward}
+
+
+def score_check(kind: str, result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> CheckResult:
+    """The check with its points, by the kind of grader that made it."""
+    return SCORERS[kind](result, rubric)
+
+
 def totals(checks: Sequence[CheckResult]) -> tuple[float, float]:
     """The submission's score and maximum score."""
     return round(sum(check.points for check in checks), 6), round(sum(check.max_points for check in checks), 6)
