@@ -1,0 +1,70 @@
+"""The command line: exit codes, the table, and the result/v1 JSON contract."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grader import cli
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_missing_file_exits_2_with_one_line(tmp_path):
+    completed = run_cli("check", str(tmp_path / "nope.py"))
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0 and "no such file" in completed.stderr
+
+
+def test_file_without_the_function_exits_1_with_status_missing(tmp_path):
+    path = tmp_path / "empty_module.py"
+    path.write_text("import numpy as np\n")
+    completed = run_cli("check", str(path), "--format", "json")
+    assert completed.returncode == 1
+    result = json.loads(completed.stdout)
+    backward = next(c for c in result["checks"] if c["name"] == "backward_propagation_n")
+    assert backward["status"] == "missing" and "backward_propagation_n" in backward["message"]
+
+
+def test_json_output_follows_the_contract(submissions_dir):
+    completed = run_cli("check", str(submissions_dir / "planted_bugs.py"), "--format", "json")
+    assert completed.returncode == 1
+    result = json.loads(completed.stdout)
+    assert result["schema"] == "gradgrade/result/v1"
+    assert {"submission", "assignment", "status", "score", "max_score", "checks"} <= result.keys()
+    assert result["status"] in ("pass", "fail", "error")
+    backward = next(c for c in result["checks"] if c["name"] == "backward_propagation_n")
+    assert {"name", "status", "difference", "threshold", "message", "parameters", "diagnosis"} <= backward.keys()
+    assert set(backward["parameters"]) == {"dW1", "db1", "dW2", "db2", "dW3", "db3"}
+    for parameter in backward["parameters"].values():
+        assert parameter["status"] in ("pass", "fail") and "message" in parameter
+        assert parameter["difference"] is None or isinstance(parameter["difference"], float)
+    assert backward["parameters"]["dW2"]["status"] == "fail"
+
+
+def test_text_output_has_one_row_per_parameter_and_a_verdict(submissions_dir):
+    completed = run_cli("check", str(submissions_dir / "correct_matmul.py"))
+    assert completed.returncode == 0
+    lines = completed.stdout.splitlines()
+    for name in ("dW1", "db1", "dW2", "db2", "dW3", "db3"):
+        assert any(line.startswith(name + " ") for line in lines)
+    assert lines[-1].startswith("verdict: PASS")
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(["check"], id="no-file"),
+    pytest.param(["frobnicate"], id="unknown-command"),
+    pytest.param(["check", "x.py", "--threshold", "-1"], id="negative-threshold"),
+    pytest.param(["check", "x.py", "--assignment", "nope"], id="unknown-assignment"),
+])
+def test_usage_errors_exit_2(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.py").write_text("pass\n")
+    assert cli.main(argv) == 2
+
+
+def test_console_script_is_installed():
+    completed = subprocess.run(["gradgrade", "--help"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0 and "check" in completed.stdout

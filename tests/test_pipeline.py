@@ -1,0 +1,118 @@
+"""One submission end to end: the sample class grades as its authors intended."""
+import pytest
+
+from grader import pipeline
+from grader.results import Status
+from grader.settings import Settings
+
+ALL = ("dW1", "db1", "dW2", "db2", "dW3", "db3")
+
+SAMPLE_CLASS = [
+    pytest.param("correct_course_style.py", (), id="correct-course-style"),
+    pytest.param("correct_matmul.py", (), id="correct-matmul"),
+    pytest.param("correct_helpers.py", (), id="correct-helpers"),
+    pytest.param("planted_bugs.py", ("dW2", "db1"), id="planted-bugs"),
+    pytest.param("wrong_mask.py", ("dW1", "db1"), id="wrong-mask"),
+    pytest.param("sign_flip.py", ALL, id="sign-flip"),
+    pytest.param("missing_m.py", ("dW3", "db3"), id="missing-m"),
+    pytest.param("missing_transpose.py", ("dW1",), id="missing-transpose"),
+    pytest.param("keepdims_dropped.py", ("db1", "db2", "db3"), id="keepdims-dropped"),
+]
+
+
+def grade(submissions_dir, name, **settings):
+    return pipeline.grade_file(submissions_dir / name, Settings(**settings))
+
+
+@pytest.mark.parametrize("name, failing", SAMPLE_CLASS)
+def test_failing_parameters_are_exactly_the_ones_the_bug_touches(submissions_dir, name, failing):
+    result = grade(submissions_dir, name)
+    backward = result.check("backward_propagation_n")
+    assert {p.name for p in backward.parameters if p.status is Status.FAIL} == set(failing)
+    assert backward.status is (Status.FAIL if failing else Status.PASS)
+    if not failing:
+        assert backward.difference <= 1e-8
+        assert all(p.difference <= 1e-8 for p in backward.parameters)
+        assert len(backward.cases) == 5 and all(c.status is Status.PASS for c in backward.cases)
+
+
+def test_a_correct_submission_passes_overall(submissions_dir):
+    result = grade(submissions_dir, "correct_course_style.py")
+    assert result.status is Status.PASS
+    assert result.score == result.max_score > 0
+
+
+def test_partial_credit_is_one_share_per_parameter(submissions_dir):
+    backward = grade(submissions_dir, "planted_bugs.py").check("backward_propagation_n")
+    assert backward.points == pytest.approx(backward.max_points * 4 / 6)
+
+
+def test_a_stricter_threshold_fails_a_correct_pass_and_a_looser_one_does_not_rescue_a_bug(submissions_dir):
+    strict = grade(submissions_dir, "correct_matmul.py", threshold=1e-13).check("backward_propagation_n")
+    assert strict.status is Status.FAIL
+    loose = grade(submissions_dir, "planted_bugs.py", threshold=1e-3).check("backward_propagation_n")
+    assert loose.status is Status.FAIL
+
+
+def test_missing_function_is_reported_by_name(tmp_path):
+    path = tmp_path / "nothing.py"
+    path.write_text("import numpy as np\n\ndef backward_propagation(X, Y, cache):\n    return {}\n")
+    result = pipeline.grade_file(path, Settings())
+    backward = result.check("backward_propagation_n")
+    assert backward.status is Status.MISSING
+    assert "backward_propagation_n is not defined" in backward.message
+    assert result.status is Status.FAIL
+
+
+def test_a_function_that_raises_names_the_error_and_the_line(tmp_path):
+    path = tmp_path / "raises.py"
+    path.write_text("def backward_propagation_n(X, Y, cache):\n    m = X.shape[1]\n    return dZ3\n")
+    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    assert backward.status is Status.ERROR
+    assert "NameError" in backward.message and "line 3" in backward.message
+
+
+@pytest.mark.parametrize("body, fragment", [
+    pytest.param("return None", "returned None, expected a dict", id="none"),
+    pytest.param("return [1, 2]", "returned list", id="list"),
+    pytest.param("return {'dW1': 1}", "db1 is missing", id="missing-keys"),
+    pytest.param("return object()", "returned a object", id="object"),
+])
+def test_wrong_return_values_get_a_message(tmp_path, body, fragment):
+    path = tmp_path / "wrong_return.py"
+    path.write_text(f"def backward_propagation_n(X, Y, cache):\n    {body}\n")
+    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    assert backward.status is Status.FAIL
+    assert fragment in backward.message or any(fragment in p.message for p in backward.parameters)
+
+
+def test_changing_an_input_in_place_is_reported(tmp_path, submissions_dir):
+    source = (submissions_dir / "correct_course_style.py").read_text()
+    source = source.replace("    dZ3 = A3 - Y\n", "    dZ3 = A3 - Y\n    X *= 1.0\n    cache[0][0, 0] = 99.0\n", 1)
+    path = tmp_path / "mutating.py"
+    path.write_text(source)
+    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    assert "changed its input cache in place" in " ".join(c.message for c in backward.cases)
+
+
+def test_top_level_test_calls_do_not_run(tmp_path, submissions_dir):
+    source = (submissions_dir / "correct_matmul.py").read_text() + "\nraise SystemExit('top-level code ran')\n"
+    path = tmp_path / "with_calls.py"
+    path.write_text(source)
+    result = pipeline.grade_file(path, Settings())
+    assert result.check("backward_propagation_n").status is Status.PASS
+    assert any("not run" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize("content, fragment", [
+    pytest.param(b"", "is empty", id="empty"),
+    pytest.param(b"\x00\x01\x02binary", "binary", id="binary"),
+    pytest.param(b"x = '\xff\xfe'\n", "not UTF-8", id="latin-1"),
+    pytest.param(b"def backward_propagation_n(:\n", "does not parse at line 1", id="syntax-error"),
+])
+def test_unreadable_submissions_are_errors_with_one_line(tmp_path, content, fragment):
+    path = tmp_path / "broken.py"
+    path.write_bytes(content)
+    result = pipeline.grade_file(path, Settings())
+    assert result.status is Status.ERROR
+    assert fragment in result.message and "\n" not in result.message
