@@ -4,6 +4,7 @@ Pure numpy: takes arrays and callables, returns records; no files, no printing, 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -38,16 +39,22 @@ class GradientCheck:
         return next(block for block in self.blocks if block.name == name)
 
 
+def _norm(vector: np.ndarray) -> float:
+    # np.linalg.norm costs a few microseconds of dispatch; a dot product of the flat vector does not.
+    return math.sqrt(float(np.dot(vector, vector)))
+
+
 def relative_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
     """||grad - gradapprox|| / (||grad|| + ||gradapprox||): 0 when both are zero, NaN when either is not finite."""
     grad = np.asarray(grad, dtype=np.float64).ravel()
     gradapprox = np.asarray(gradapprox, dtype=np.float64).ravel()
-    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(gradapprox))):
-        return float("nan")
-    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
-    if denominator == 0.0:
-        return 0.0
-    return float(np.linalg.norm(grad - gradapprox) / denominator)
+    with np.errstate(all="ignore"):
+        denominator = _norm(grad) + _norm(gradapprox)
+        if not math.isfinite(denominator):
+            return float("nan")
+        if denominator == 0.0:
+            return 0.0
+        return _norm(grad - gradapprox) / denominator
 
 
 def passes(difference: float | None, threshold: float) -> bool:
@@ -80,8 +87,10 @@ def numerical_gradient(cost: BatchedCost, parameters: Mapping[str, np.ndarray], 
     shapes = {name: np.shape(value) for name, value in parameters.items()}
     theta = flatten(parameters, list(shapes))
     size = theta.size
-    steps = np.eye(size) * epsilon
-    batch = np.concatenate([theta + steps, theta - steps])
+    batch = np.tile(theta, (2 * size, 1))
+    entries = np.arange(size)
+    batch[entries, entries] += epsilon
+    batch[size + entries, entries] -= epsilon
     costs = np.asarray(cost(unflatten(batch, shapes)), dtype=np.float64)
     gradapprox = (costs[:size] - costs[size:]) / (2 * epsilon)
     return unflatten(gradapprox, shapes)
@@ -129,10 +138,10 @@ def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float =
     if got.shape != expected.shape:
         return BlockCheck(name, False, None, f"{name} has shape {got.shape}, expected {expected.shape}")
     got = got.astype(np.float64)
-    if not np.all(np.isfinite(got)):
+    difference = relative_difference(got, expected)
+    if math.isnan(difference):
         bad = int(np.count_nonzero(~np.isfinite(got)))
         return BlockCheck(name, False, None, f"{name} has {bad} / {got.size} entries that are NaN or infinite")
-    difference = relative_difference(got, expected)
     if passes(difference, threshold):
         return BlockCheck(name, True, difference, "ok")
     return BlockCheck(name, False, difference, describe_mismatch(name, got, expected, threshold=threshold))
