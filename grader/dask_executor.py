@@ -1,0 +1,168 @@
+"""Grade a batch on a Dask cluster: Jobs go out to workers as plain data, result/v1 dicts come back."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Callable, Iterable, Iterator
+
+from grader import pipeline
+from grader.executors import Job, grade_job
+from grader.results import submission_from_json
+from grader.settings import Settings
+
+EXTRA = "pip install 'gradgrade[dask]'"
+LOCAL = "local"
+LOCAL_WORKERS = 2
+# Worker deaths a task may see before the scheduler gives up on it (Dask's allowed-failures). It is
+# a scheduler setting: it applies to the clusters gradgrade starts; a running scheduler keeps its own.
+ALLOWED_FAILURES = 2
+# Retries of a task that raised. grade_job never raises for the student, so a raise is the worker's
+# trouble (gradgrade missing there, a lost connection) and one more try elsewhere may get past it.
+RETRIES = 1
+TASK_NAME = "gradgrade-grade"
+
+Grade = Callable[[Job], dict[str, Any]]
+
+
+class DaskUnavailable(RuntimeError):
+    """dask.distributed is not installed, or the scheduler cannot be reached."""
+
+
+def require_distributed():
+    """The dask.distributed module, or DaskUnavailable naming the extra that installs it."""
+    try:
+        import distributed
+    except ImportError as error:
+        raise DaskUnavailable(f"grading on Dask needs dask.distributed: {EXTRA}") from error
+    return distributed
+
+
+def task_key(job: Job, grade: Grade = grade_job) -> tuple[str, str, str]:
+    """The Dask key of a job: (name, student, hash of what decides the grade), so a retry is the same task."""
+    digest = hashlib.sha256()
+    for part in (f"{grade.__module__}.{grade.__qualname__}", job.filename,
+                 json.dumps(job.settings, sort_keys=True)):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    digest.update(job.data)
+    return TASK_NAME, job.key, digest.hexdigest()[:32]
+
+
+def failure_result(job: Job, message: str) -> dict[str, Any]:
+    """The error result/v1 dict of a job the cluster could not grade."""
+    try:
+        settings = Settings.from_json(job.settings)
+    except (TypeError, ValueError):
+        settings = Settings()
+    return pipeline.error_result(job.key, settings, message).to_json()
+
+
+def describe_failure(error: BaseException) -> str:
+    """The one-line reason a task failed, for the student's error result and the instructor."""
+    distributed = require_distributed()
+    if isinstance(error, distributed.KilledWorker):
+        deaths = error.allowed_failures + 1
+        return (f"grading this submission killed its Dask worker {deaths} times; "
+                f"gave up after {error.allowed_failures} retries")
+    return f"a Dask worker could not grade this submission: {type(error).__name__}: {error}"
+
+
+class DaskExecutor:
+    """Grades jobs on a Dask cluster, yielding (job.key, result dict) as each completes.
+
+    scheduler is "local" (start a LocalCluster on 127.0.0.1 with `workers` one-thread worker processes)
+    or the address of a running scheduler ("tcp://HOST:PORT"); or pass a Client to share it (then
+    close() leaves it open). At most `window` jobs are on the cluster at once (default: one per worker
+    thread), so a large course does not sit in the scheduler's memory and a worker holds only what it runs.
+    """
+
+    def __init__(self, scheduler: str = LOCAL, *, client: Any = None, workers: int = LOCAL_WORKERS,
+                 allowed_failures: int = ALLOWED_FAILURES, retries: int = RETRIES, grade: Grade = grade_job,
+                 window: int | None = None, timeout: float = 10.0) -> None:
+        distributed = require_distributed()
+        self._cluster = None
+        self._owns_client = client is None
+        self.retries = retries
+        self.grade = grade
+        self.window = window
+        if client is not None:
+            self.client = client
+        elif scheduler == LOCAL:
+            import dask
+
+            with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address=None,
+                    # No dashboard; the scheduler's health page binds a free loopback port, not 8787.
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+            self.client = distributed.Client(self._cluster)
+        else:
+            try:
+                self.client = distributed.Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError, ValueError) as error:
+                raise DaskUnavailable(f"cannot reach the Dask scheduler at {scheduler}: {error}") from error
+
+    def _slots(self) -> int:
+        if self.window is not None:
+            return max(self.window, 1)
+        return max(sum(self.client.nthreads().values()), 1)
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Send jobs to the cluster and yield (key, result/v1 dict) as each finishes, in any order.
+
+        A job whose task fails (its worker died on every try, or the worker raised) yields an error
+        result saying why; the rest of the batch goes on. Stopping the iteration cancels what is left.
+        """
+        distributed = require_distributed()
+        pending = iter(jobs)
+        running: dict[Any, Job] = {}
+        finished = distributed.as_completed()
+
+        def submit_next() -> bool:
+            job = next(pending, None)
+            if job is None:
+                return False
+            future = self.client.submit(self.grade, job, key=task_key(job, self.grade), pure=True,
+                                        retries=self.retries)
+            running[future] = job
+            finished.add(future)
+            return True
+
+        try:
+            while len(running) < self._slots() and submit_next():
+                pass
+            for future in finished:
+                job = running.pop(future)
+                yield job.key, self._collect(future, job)
+                future.release()
+                while len(running) < self._slots() and submit_next():
+                    pass
+        finally:
+            if running:
+                self.client.cancel(list(running))
+
+    def _collect(self, future: Any, job: Job) -> dict[str, Any]:
+        if future.status == "error":
+            return failure_result(job, describe_failure(future.exception()))
+        if future.status != "finished":
+            return failure_result(job, f"the Dask task grading this submission was {future.status}")
+        result = future.result()
+        try:
+            submission_from_json(result)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            return failure_result(job, f"a Dask worker sent back no result/v1 record: {error}")
+        return result
+
+    def close(self) -> None:
+        """Close the client and the cluster this executor started (a shared client stays open)."""
+        if self._owns_client:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def __enter__(self) -> "DaskExecutor":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

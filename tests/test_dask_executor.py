@@ -1,0 +1,195 @@
+"""DaskExecutor: the sample class graded on a 2-worker LocalCluster, worker deaths, and what a missing Dask says."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+import cloudpickle  # noqa: E402  (installed with distributed)
+
+from grader import dask_executor, gradebook  # noqa: E402
+from grader.dask_executor import DaskExecutor, DaskUnavailable  # noqa: E402
+from grader.executors import Job, grade_job  # noqa: E402
+from grader.settings import Settings  # noqa: E402
+
+SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
+SETTINGS = Settings().to_json()
+# Submissions that cannot be graded travel too: their error results must come back like any other.
+BROKEN = {
+    "syntax_error.py": b"def backward_propagation_n(X, Y, cache)\n    return {}\n",
+    "no_backward.py": b"import numpy as np\n\ndef forward_propagation_n(X, Y, parameters):\n    return 0.0, ()\n",
+}
+SLOW_SECONDS = 3.0
+POISON = "poison"
+
+# The test-only grading functions below run on the workers, which cannot import this test module.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def slow_grade(job: Job) -> dict:
+    """grade_job, after a pause for jobs named slow-*, so the batch is still running when a worker dies."""
+    if job.key.startswith("slow"):
+        time.sleep(SLOW_SECONDS)
+    return grade_job(job)
+
+
+def killing_grade(job: Job) -> dict:
+    """grade_job, except that grading the poison job ends the worker process every time."""
+    if job.key == POISON:
+        os._exit(17)
+    return grade_job(job)
+
+
+def class_jobs() -> list[Job]:
+    jobs = [Job(path.stem, path.name, path.read_bytes(), SETTINGS) for path in sorted(SUBMISSIONS.glob("*.py"))]
+    jobs += [Job(Path(name).stem, name, data, SETTINGS) for name, data in BROKEN.items()]
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def executor():
+    with DaskExecutor("local", allowed_failures=1) as executor_:
+        yield executor_
+
+
+@pytest.fixture(scope="module")
+def jobs() -> list[Job]:
+    found = class_jobs()
+    assert len(found) >= 5, "the sample class is missing"
+    return found
+
+
+@pytest.fixture(scope="module")
+def expected(jobs) -> dict[str, dict]:
+    """The sample class graded by the local pool (the default executor), one result per student."""
+    from grader import executors
+
+    local_pool = getattr(executors, "LocalExecutor", None)
+    if local_pool is None:
+        return {job.key: grade_job(job) for job in jobs}
+    pool = local_pool(2)
+    try:
+        return dict(pool.run(jobs))
+    finally:
+        pool.close()
+
+
+def test_the_sample_class_grades_the_same_on_dask_as_on_the_local_pool(executor, jobs, expected):
+    results = list(executor.run(jobs))
+    assert Counter(key for key, _ in results) == Counter(job.key for job in jobs)
+    for key, result in results:
+        assert result == expected[key], key
+    statuses = {result["status"] for _, result in results}
+    assert statuses == {"pass", "fail", "error"}
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(executor, jobs, expected, tmp_path):
+    slow = [Job(f"slow-{job.key}", job.filename, job.data, SETTINGS) for job in jobs[:2]]
+    batch = slow + jobs
+    slow_executor = DaskExecutor(client=executor.client, grade=slow_grade)
+    arrived: list[tuple[str, dict]] = []
+    by_key = {job.key: job for job in batch}
+
+    def consume() -> None:
+        # What the batch runner does: write each result into the gradebook the moment it arrives.
+        with gradebook.open_gradebook(tmp_path) as book:
+            for key, result in slow_executor.run(batch):
+                job = by_key[key]
+                book.record(key, gradebook.content_hash(job.data), gradebook.settings_hash(job.settings),
+                            job.filename, result)
+                arrived.append((key, result))
+
+    removed_before = _removed_workers(executor.client)
+    thread = threading.Thread(target=consume)
+    thread.start()
+    victim = _worker_running(executor.client, "slow-")
+    os.kill(executor.client.run(os.getpid)[victim], signal.SIGKILL)
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+
+    assert _removed_workers(executor.client) > removed_before
+    assert Counter(key for key, _ in arrived) == Counter(job.key for job in batch)
+    for key, result in arrived:
+        assert result == expected[key.removeprefix("slow-")] | {"submission": key}, key
+    with gradebook.open_gradebook(tmp_path) as book_:
+        rows = Counter(row.student for row in book_.rows())
+    assert rows == Counter(job.key for job in batch)
+
+
+def _worker_running(client, prefix: str, *, timeout: float = 30.0) -> str:
+    """The address of a worker that holds a task of a job whose key starts with prefix."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for address, keys in client.processing().items():
+            if any(isinstance(key, tuple) and str(key[1]).startswith(prefix) for key in keys):
+                return address
+        time.sleep(0.05)
+    raise AssertionError(f"no worker ever ran a {prefix}* job")
+
+
+def _removed_workers(client) -> int:
+    return client.run_on_scheduler(lambda dask_scheduler: dask_scheduler._workers_removed_total)
+
+
+def test_a_submission_that_kills_its_worker_every_time_ends_as_an_error(executor, jobs, expected):
+    poison = Job(POISON, "poison.py", jobs[0].data, SETTINGS)
+    batch = [jobs[0], poison, *jobs[1:4]]
+    killer_executor = DaskExecutor(client=executor.client, grade=killing_grade)
+
+    results = dict(killer_executor.run(batch))
+
+    assert set(results) == {job.key for job in batch}
+    assert results[POISON]["status"] == "error"
+    assert results[POISON]["score"] == 0.0
+    assert "killed its Dask worker 2 times" in results[POISON]["message"]
+    assert "gave up after 1 retries" in results[POISON]["message"]
+    for job in batch:
+        if job.key != POISON:
+            assert results[job.key] == expected[job.key], job.key
+
+
+def test_stopping_the_iteration_cancels_the_jobs_left(executor, jobs):
+    run = executor.run(jobs)
+    first_key, _ = next(run)
+    run.close()
+    assert first_key in {job.key for job in jobs}
+    deadline = time.monotonic() + 10
+    while executor.client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)):
+        assert time.monotonic() < deadline, "cancelled tasks stayed on the scheduler"
+        time.sleep(0.05)
+
+
+JOB = Job("alice", "alice.py", b"def f(): pass\n", SETTINGS)
+
+
+@pytest.mark.parametrize("other, same", [
+    pytest.param(Job("alice", "alice.py", b"def f(): pass\n", dict(SETTINGS)), True, id="equal-job"),
+    pytest.param(Job("alice", "alice.py", b"def f(): return 1\n", SETTINGS), False, id="other-bytes"),
+    pytest.param(Job("bob", "alice.py", b"def f(): pass\n", SETTINGS), False, id="other-student"),
+    pytest.param(Job("alice", "alice.py", b"def f(): pass\n", SETTINGS | {"threshold": 1e-5}), False,
+                 id="other-settings"),
+])
+def test_a_task_key_is_the_student_and_a_hash_of_what_decides_the_grade(other, same):
+    assert (dask_executor.task_key(JOB) == dask_executor.task_key(other)) is same
+
+
+def test_the_task_key_names_the_grading_function():
+    assert dask_executor.task_key(JOB, slow_grade) != dask_executor.task_key(JOB)
+
+
+def test_without_dask_the_message_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(DaskUnavailable, match=r"pip install 'gradgrade\[dask\]'"):
+        DaskExecutor("local")
+
+
+def test_an_unreachable_scheduler_is_one_clear_error():
+    with pytest.raises(DaskUnavailable, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        DaskExecutor("tcp://127.0.0.1:9", timeout=1)
