@@ -10,7 +10,9 @@ from reference.cases import Case, hidden_layers_healthy, output_healthy
 NAME = "three_layer"
 TITLE = "Three-layer network (4-5-3-1)"
 LAYER_SIZES = (4, 5, 3, 1)
-SQUARE_SIZES = (4, 4, 4, 1)
+# Every layer as wide as the batch, the output too: swapped, untransposed or entry-wise products then
+# run (no shape error) and must be caught by value.
+SQUARE_SIZES = (4, 4, 4, 4)
 PARAMETER_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 GRADIENT_NAMES = tuple("d" + name for name in PARAMETER_NAMES)
 BACKWARD = "backward_propagation_n"
@@ -160,7 +162,7 @@ def random_case(rng: np.random.Generator, *, m: int, sizes: tuple[int, ...] = LA
     """A case of batch size m drawn from rng, resampled until correct code cannot fail on it."""
     for _ in range(10_000):
         X = rng.standard_normal((sizes[0], m))
-        Y = rng.integers(0, 2, size=(1, m))
+        Y = rng.integers(0, 2, size=(sizes[-1], m))
         parameters = {name_: rng.standard_normal(shape) for name_, shape in parameter_shapes(sizes).items()}
         *hidden, output = pre_activations(X, parameters)
         if hidden_layers_healthy(hidden) and output_healthy(output):
