@@ -6,6 +6,10 @@ an executor may send both across processes or machines.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Protocol
 
@@ -36,3 +40,103 @@ class Executor(Protocol):
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
     def close(self) -> None: ...
+
+
+def _warm(settings: dict[str, Any]) -> None:
+    """Compute the assignment's cases and expected gradients once per worker, before its first job."""
+    from grader import assignments
+    from grader.settings import Settings
+
+    parsed = Settings.from_json(settings)
+    assignment = assignments.get(parsed.assignment)
+    for index, _ in enumerate(assignment.cases()):
+        assignment.expected_gradients(index, epsilon=parsed.epsilon)
+
+
+def error_dict(job: Job, message: str) -> dict[str, Any]:
+    """The result/v1 dict of a job the executor itself could not grade (a worker died under it)."""
+    from grader import pipeline
+    from grader.settings import Settings
+
+    return pipeline.error_result(job.key, Settings.from_json(job.settings), message).to_json()
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class LocalExecutor:
+    """A pool of worker processes on this machine, started with forkserver (spawn where that is missing).
+
+    Never plain fork: the grader may have threads (tqdm's monitor, a notebook's kernel) and a forked
+    copy of a threaded process can deadlock. At most `ahead` jobs per worker are in flight, so a class of
+    10,000 notebooks is never all in memory. A job whose worker dies is retried once in a fresh pool,
+    then gets an error result.
+    """
+
+    def __init__(self, workers: int | None = None, *, ahead: int = 4, warm: dict[str, Any] | None = None) -> None:
+        self.workers = max(1, workers or default_workers())
+        self.ahead = max(1, ahead)
+        self._warm = warm
+        methods = multiprocessing.get_all_start_methods()
+        self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        if self._warm is None:
+            return ProcessPoolExecutor(self.workers, mp_context=self._context)
+        return ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_warm,
+                                   initargs=(self._warm,))
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, dict[str, Any]]]:
+        pending = iter(jobs)
+        retry: list[Job] = []
+        attempts: dict[str, int] = {}
+        running: dict[Future, Job] = {}
+        if self._pool is None:
+            self._pool = self._new_pool()
+        while True:
+            while len(running) < self.workers * self.ahead:
+                job = retry.pop() if retry else next(pending, None)
+                if job is None:
+                    break
+                running[self._pool.submit(grade_job, job)] = job
+            if not running:
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                job = running.pop(future)
+                try:
+                    yield job.key, future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    attempts[job.key] = attempts.get(job.key, 0) + 1
+                    if attempts[job.key] >= 2:
+                        yield job.key, error_dict(job, "the grading worker died twice while grading this submission")
+                    else:
+                        retry.append(job)
+                except Exception as error:  # noqa: BLE001 - a grader bug on one submission must not stop the batch
+                    yield job.key, error_dict(job, f"gradgrade failed on this submission: {type(error).__name__}: {error}")
+            if broken:
+                # Every job still in the dead pool failed with it; run them again in a fresh one.
+                for future, job in list(running.items()):
+                    retry.append(job)
+                running.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "LocalExecutor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,246 @@
+"""Grade a class: find the submissions, grade what the gradebook lacks in parallel, write every report."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Protocol, Sequence, TextIO
+
+from grader import discover, gradebook, html, pipeline
+from grader.executors import Executor, Job, LocalExecutor
+from grader.results import SubmissionResult, submission_from_json
+from grader.settings import Settings
+
+RESULTS_JSON, GRADES_CSV, INDEX_HTML = "results.json", "grades.csv", "index.html"
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Progress(Protocol):
+    """Told how many submissions will be graded, then about each one as it finishes."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, result: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LineProgress:
+    """One plain line per graded submission, for logs and pipes."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.total, self.done = stream, 0, 0
+
+    def start(self, total: int) -> None:
+        self.total = total
+        print(f"grading {total} submission(s)", file=self.stream, flush=True)
+
+    def advance(self, result: dict[str, Any]) -> None:
+        self.done += 1
+        print(f"[{self.done}/{self.total}] {result['submission']}: {result['status']} "
+              f"{result['score']:g}/{result['max_score']:g}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class BarProgress:
+    """A tqdm progress bar with an ETA, for a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.bar = stream, None
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, file=self.stream, unit="submission", dynamic_ncols=True)
+
+    def advance(self, result: dict[str, Any]) -> None:
+        self.bar.set_postfix_str(f"{result['submission'][:24]} {result['status']}", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, result: dict[str, Any]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_for(stream: TextIO) -> Progress:
+    """A bar on a terminal, plain lines otherwise."""
+    return BarProgress(stream) if stream.isatty() else LineProgress(stream)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a batch did: submissions found, graded now, reused from the gradebook, and the results in order."""
+
+    out: Path
+    results: tuple[SubmissionResult, ...]
+    graded: int
+    reused: int
+    seconds: float
+    pages: dict[str, str] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"pass": 0, "fail": 0, "error": 0}
+        for result in self.results:
+            counts[result.status.value] += 1
+        return counts
+
+    def line(self) -> str:
+        counts = self.counts()
+        return (f"{len(self.results)} submission(s): {counts['pass']} pass, {counts['fail']} fail, "
+                f"{counts['error']} error; graded {self.graded}, reused {self.reused} from the gradebook "
+                f"in {self.seconds:.1f} s; class page {self.out / INDEX_HTML}")
+
+
+@dataclass(frozen=True)
+class _Pending:
+    submission: discover.Submission
+    content_hash: str
+
+
+def _with_note(result: dict[str, Any], submission: discover.Submission) -> dict[str, Any]:
+    if submission.note and submission.note not in result.get("warnings", []):
+        result = dict(result, warnings=[*result.get("warnings", []), submission.note])
+    return result
+
+
+def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = None, force: bool = False,
+          executor: Executor | None = None, progress: Progress | None = None, title: str = "") -> Summary:
+    """Grade every submission in directory (a folder or .zip) into out; returns what was done.
+
+    A submission whose (student, content hash) row exists under the same settings is not graded again
+    unless force is set. Each result reaches the gradebook as soon as it is graded; the reports are
+    written from the gradebook at the end. Raises discover.DiscoverError when directory is unusable.
+    """
+    started = time.monotonic()
+    out = Path(out)
+    submissions = discover.discover(Path(directory), assignment=settings.assignment)
+    settings_json = settings.to_json()
+    fingerprint = gradebook.settings_hash(settings_json)
+    progress = progress or NoProgress()
+    results: dict[str, dict[str, Any]] = {}
+    hashes: dict[str, str] = {}
+    pending: list[_Pending] = []
+    graded = reused = 0
+    with gradebook.open_gradebook(out) as book:
+        for submission in submissions:
+            try:
+                data = submission.read()
+            except discover.UnreadableSubmission as error:
+                result = pipeline.error_result(submission.student, settings, str(error)).to_json()
+                key = gradebook.content_hash(b"unreadable\0" + str(error).encode())
+                book.record(submission.student, key, fingerprint, submission.filename, result)
+                results[submission.student], hashes[submission.student] = result, key
+                graded += 1
+                continue
+            key = gradebook.content_hash(data)
+            row = None if force else book.lookup(submission.student, key)
+            if row is not None and row.settings_hash == fingerprint:
+                results[submission.student], hashes[submission.student] = row.result, key
+                reused += 1
+            else:
+                pending.append(_Pending(submission, key))
+        progress.start(len(pending))
+        by_student = {item.submission.student: item for item in pending}
+
+        def jobs_() -> Iterator[Job]:
+            # Read again here rather than holding every file in memory; the hash follows the bytes sent.
+            for item in pending:
+                try:
+                    data = item.submission.read()
+                except discover.UnreadableSubmission as error:
+                    data = str(error).encode()
+                hashes[item.submission.student] = gradebook.content_hash(data)
+                yield Job(item.submission.student, item.submission.filename, data, settings_json)
+
+        own_executor = executor is None and bool(pending)
+        if own_executor:
+            executor = LocalExecutor(jobs, warm=settings_json)
+        try:
+            if pending:
+                for student, result in executor.run(jobs_()):
+                    item = by_student[student]
+                    result = _with_note(result, item.submission)
+                    book.record(student, hashes.get(student, item.content_hash), fingerprint,
+                                item.submission.filename, result)
+                    results[student] = result
+                    graded += 1
+                    progress.advance(result)
+        finally:
+            progress.close()
+            if own_executor:
+                executor.close()
+    ordered = tuple(submission_from_json(results[s.student]) for s in submissions if s.student in results)
+    pages = write_reports(ordered, out, title=title or f"{Path(directory).name} · {settings.assignment}")
+    return Summary(out, ordered, graded, reused, time.monotonic() - started, pages)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a killed run never leaves half a report."""
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _csv_cell(text: str) -> str:
+    # A spreadsheet runs a cell starting with = + - @ as a formula; student ids come from file names.
+    return "'" + text if text.startswith(CSV_FORMULA_START) else text
+
+
+def grades_csv(results: Sequence[SubmissionResult]) -> str:
+    """student, score, max_score, status, then the points of each check (blank when a submission lacks it)."""
+    names: list[str] = []
+    for result in results:
+        for check in result.checks:
+            if check.name not in names:
+                names.append(check.name)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "score", "max_score", "status", *names])
+    for result in results:
+        points = {check.name: f"{check.points:g}" for check in result.checks}
+        writer.writerow([_csv_cell(result.submission), f"{result.score:g}", f"{result.max_score:g}",
+                         result.status.value, *(points.get(name, "") for name in names)])
+    return buffer.getvalue()
+
+
+def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "") -> dict[str, str]:
+    """OUT/results.json, OUT/grades.csv, a page per student and OUT/index.html; returns student -> page."""
+    out.mkdir(parents=True, exist_ok=True)
+    _write_atomic(out / RESULTS_JSON, json.dumps([result.to_json() for result in results], indent=1,
+                                                 allow_nan=False) + "\n")
+    _write_atomic(out / GRADES_CSV, grades_csv(results))
+    pages = html.page_names(result.submission for result in results)
+    for result in results:
+        _write_atomic(out / pages[result.submission], html.student_page(result, class_page=INDEX_HTML))
+    files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
+    _write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files))
+    return pages
+
+
+def default_progress() -> Progress:
+    return progress_for(sys.stdout)

@@ -1,0 +1,229 @@
+"""Find a class's submissions in the layouts instructors have: a flat folder, a folder per student, nbgrader, a zip.
+
+Layouts, found in a folder or in a .zip of one (a zip whose entries all sit in one top folder is unwrapped):
+
+- flat: every file directly in the folder is a submission; the student id is the file stem (the file name
+  when two files share a stem, e.g. `alice.py` and `alice.ipynb`);
+- one folder per student: every subfolder is a student (its name is the id) and the submission is the
+  file in it, searched recursively, that defines the assignment's function;
+- nbgrader: `submitted/<student>/<assignment>/*.ipynb`, a folder per student under `submitted/`.
+
+Only files gradgrade grades (.py, .ipynb) count. Hidden files and folders, `__MACOSX`, `__pycache__` and
+`.ipynb_checkpoints` are skipped, and so are subfolders named after a built-in assignment (`l_layer/`,
+`one_d/`, `three_layer/`): they hold another assignment's submissions, graded by pointing `grade` at them.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator
+
+from grader import assignments
+
+SUFFIXES = (".py", ".ipynb")
+SKIPPED_NAMES = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", "node_modules"})
+NBGRADER_ROOT = "submitted"
+MAX_FILE_BYTES = 32 * 1024 ** 2
+MAX_ZIP_BYTES = 2 * 1024 ** 3
+MAX_ZIP_ENTRIES = 200_000
+
+
+class DiscoverError(Exception):
+    """The class folder itself cannot be read (missing, not a folder or zip, a corrupt zip)."""
+
+
+class UnreadableSubmission(Exception):
+    """One submission's bytes cannot be read; the batch gives it an error row and goes on."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's submission: the id, the file name the loader sees, and where its bytes are."""
+
+    student: str
+    filename: str
+    path: Path
+    member: str | None = None
+    note: str = ""
+
+    @property
+    def origin(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+    def read(self) -> bytes:
+        """The submission's bytes; UnreadableSubmission with a one-line reason when they cannot be had."""
+        if self.member is None:
+            return _read_file(self.path, self.filename)
+        return _read_member(self.path, self.member, self.filename)
+
+
+def _read_file(path: Path, filename: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise UnreadableSubmission(f"cannot read {filename}: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableSubmission(f"{filename} is larger than {MAX_FILE_BYTES // 1024 ** 2} MiB")
+    return data
+
+
+def _read_member(archive: Path, member: str, filename: str) -> bytes:
+    try:
+        with zipfile.ZipFile(archive) as zipped, zipped.open(member) as handle:
+            # Read at most the cap: the size in the zip's header is whatever the zip's author wrote.
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError, EOFError) as error:
+        raise UnreadableSubmission(f"cannot read {filename} from {archive.name}: {error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableSubmission(f"{filename} is larger than {MAX_FILE_BYTES // 1024 ** 2} MiB")
+    return data
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A candidate file: its path inside the class folder or zip, and where to read it."""
+
+    parts: tuple[str, ...]
+    path: Path
+    member: str | None = None
+
+
+def skipped(name: str) -> bool:
+    """Whether a file or folder name is never part of a submission (hidden, macOS metadata, caches)."""
+    return name.startswith(".") or name in SKIPPED_NAMES
+
+
+def _folder_entries(root: Path) -> Iterator[_Entry]:
+    root_real = root.resolve()
+    for folder, subfolders, files in os.walk(root, followlinks=False):
+        subfolders[:] = sorted(name for name in subfolders if not skipped(name))
+        base = Path(folder)
+        for name in sorted(files):
+            path = base / name
+            if skipped(name) or path.suffix not in SUFFIXES:
+                continue
+            # A symlink may point anywhere; only files inside the class folder are submissions.
+            if path.is_symlink() and not path.resolve().is_relative_to(root_real):
+                continue
+            yield _Entry(path.relative_to(root).parts, path)
+
+
+def safe_member_parts(name: str) -> tuple[str, ...] | None:
+    """A zip member's path as parts, or None when it could escape (absolute, `..`, drive letters)."""
+    if "\x00" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return None
+    parts = tuple(part for part in PurePosixPath(name.replace("\\", "/")).parts if part not in ("", "."))
+    if not parts or any(part == ".." for part in parts):
+        return None
+    return parts
+
+
+def _zip_entries(archive: Path) -> list[_Entry]:
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            infos = zipped.infolist()
+    except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as error:
+        raise DiscoverError(f"{archive.name} is not a readable zip file: {error}") from None
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise DiscoverError(f"{archive.name} has {len(infos)} entries; gradgrade reads at most {MAX_ZIP_ENTRIES}")
+    if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
+        raise DiscoverError(f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 1024 ** 3} GiB")
+    entries = []
+    for info in infos:
+        parts = safe_member_parts(info.filename)
+        if parts is None or info.is_dir() or any(skipped(part) for part in parts):
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16) or PurePosixPath(parts[-1]).suffix not in SUFFIXES:
+            continue
+        entries.append(_Entry(parts, archive, info.filename))
+    entries.sort(key=lambda entry: entry.parts)
+    return _unwrap(entries)
+
+
+def _unwrap(entries: list[_Entry]) -> list[_Entry]:
+    """Drop a single top folder that wraps a whole zip (`class.zip` holding `class/...`), if it holds files."""
+    while entries and len({entry.parts[0] for entry in entries}) == 1 and all(len(e.parts) > 1 for e in entries):
+        top = entries[0].parts[0]
+        if top == NBGRADER_ROOT or not any(len(entry.parts) == 2 for entry in entries):
+            break
+        entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries]
+    return entries
+
+
+def _mentions(entry: _Entry, names: Iterable[str]) -> bool:
+    try:
+        data = Submission("", entry.parts[-1], entry.path, entry.member).read()
+    except UnreadableSubmission:
+        return False
+    return any(f"def {name}".encode() in data for name in names)
+
+
+def choose(entries: list[_Entry], names: tuple[str, ...]) -> tuple[_Entry, str]:
+    """The file of a student's folder to grade, and a note when there was a choice to make.
+
+    The first file that defines one of the assignment's functions wins, notebooks before .py files,
+    then by path; with none, the first file in that order (it will be graded as missing the function).
+    """
+    ordered = sorted(entries, key=lambda entry: (PurePosixPath(entry.parts[-1]).suffix != ".ipynb", entry.parts))
+    if len(ordered) == 1:
+        return ordered[0], ""
+    chosen = next((entry for entry in ordered if _mentions(entry, names)), ordered[0])
+    others = ", ".join("/".join(entry.parts) for entry in ordered if entry is not chosen)
+    return chosen, f"graded {'/'.join(chosen.parts)}; also found {others}"
+
+
+def _function_names(assignment: str | None) -> tuple[str, ...]:
+    if assignment is None:
+        return ()
+    try:
+        found = assignments.get(assignment)
+    except assignments.UnknownAssignment:
+        return ()
+    return tuple(name for name in (found.backward, found.checker, found.forward) if name)
+
+
+def submissions_from_entries(entries: list[_Entry], *, assignment: str | None = None) -> list[Submission]:
+    """Group candidate files into submissions by the layout rules of this module's docstring."""
+    names = _function_names(assignment)
+    other_assignments = set(assignments.BUILT_IN)
+    if any(entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2 for entry in entries):
+        entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries
+                   if entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2]
+    flat = [entry for entry in entries if len(entry.parts) == 1]
+    folders: dict[str, list[_Entry]] = {}
+    for entry in entries:
+        if len(entry.parts) > 1 and entry.parts[0] not in other_assignments:
+            folders.setdefault(entry.parts[0], []).append(entry)
+    stems: dict[str, int] = {}
+    for entry in flat:
+        stem = PurePosixPath(entry.parts[0]).stem
+        stems[stem] = stems.get(stem, 0) + 1
+    found: dict[str, Submission] = {}
+    for entry in flat:
+        name = entry.parts[0]
+        stem = PurePosixPath(name).stem
+        student = stem if stems[stem] == 1 and stem not in folders else name
+        found[student] = Submission(student, name, entry.path, entry.member)
+    for student, files in folders.items():
+        chosen, note = choose(files, names)
+        key = student if student not in found else f"{student}/"
+        found[key] = Submission(key, chosen.parts[-1], chosen.path, chosen.member, note)
+    return [found[key] for key in sorted(found)]
+
+
+def discover(path: Path, *, assignment: str | None = None) -> list[Submission]:
+    """Every submission in a class folder or .zip, sorted by student id; DiscoverError if path is unusable."""
+    path = Path(path)
+    if path.is_dir():
+        entries = list(_folder_entries(path))
+    elif path.is_file() and path.suffix.lower() == ".zip":
+        entries = _zip_entries(path)
+    elif path.is_file():
+        raise DiscoverError(f"{path}: expected a folder of submissions or a .zip of one")
+    else:
+        raise DiscoverError(f"{path}: no such folder")
+    return submissions_from_entries(entries, assignment=assignment)

@@ -1,0 +1,207 @@
+"""HTML feedback from the Jinja2 templates: a page per student and the class page, self-contained and escaped."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import jinja2
+
+from grader import render
+from grader.results import CheckResult, Status, SubmissionResult
+
+HISTOGRAM_BINS = 10
+TOP = 10
+RESERVED_PAGES = frozenset({"index", "grades", "results", "gradebook"})
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one template environment; autoescaping on for every .html.j2 template (select_autoescape's
+    default list only matches names ending in .html)."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("grader"),
+                             autoescape=jinja2.select_autoescape(("html", "html.j2", "xml")),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["difference"] = render.format_difference
+    env.filters["points"] = lambda value: f"{value:g}"
+    env.filters["percent"] = lambda value: f"{100 * value:.0f}%"
+    env.globals["verdict"] = render.VERDICT
+    return env
+
+
+def page_name(student: str) -> str:
+    """A file name for a student's page that is safe on every file system; odd ids get a hash suffix."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", student).strip("._-")[:80] or "student"
+    if safe != student or safe.lower() in RESERVED_PAGES:
+        safe += "-" + hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return safe + ".html"
+
+
+def page_names(students: Iterable[str]) -> dict[str, str]:
+    """Each student's page file name, distinct even on case-insensitive file systems."""
+    names, taken = {}, set()
+    for student in students:
+        name = page_name(student)
+        if name.lower() in taken:
+            name = name[:-5] + "-" + hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:12] + ".html"
+        taken.add(name.lower())
+        names[student] = name
+    return names
+
+
+@dataclass(frozen=True)
+class Family:
+    """How a student's checker did on one operator family of mutants."""
+
+    operator: str
+    caught: int
+    total: int
+
+
+def _caught(entry: dict[str, Any]) -> bool:
+    if "caught" in entry:
+        return bool(entry["caught"])
+    return str(entry.get("status", "")).lower() in ("caught", "killed", "pass", "rejected")
+
+
+def checker_mutants(check: CheckResult) -> list[dict[str, Any]]:
+    """The mutants a student's checker was run on, as {mutant, operator, caught} (none when not recorded)."""
+    details = check.details or {}
+    entries = details.get("mutants")
+    found = []
+    if isinstance(entries, list):
+        for entry in entries:
+            if isinstance(entry, dict) and (entry.get("mutant") or entry.get("id")):
+                mutant = str(entry.get("mutant") or entry.get("id"))
+                operator = str(entry.get("operator") or mutant.rsplit("-", 1)[0])
+                found.append({"mutant": mutant, "operator": operator, "caught": _caught(entry)})
+    missed = details.get("missed")
+    if not found and isinstance(missed, list):
+        for mutant in missed:
+            name = str(mutant.get("mutant", mutant.get("id", "")) if isinstance(mutant, dict) else mutant)
+            found.append({"mutant": name, "operator": name.rsplit("-", 1)[0], "caught": False})
+    return found
+
+
+def checker_families(check: CheckResult) -> list[Family]:
+    """Mutants caught out of the total, per operator family, from the checker's details."""
+    details = check.details or {}
+    families = details.get("families")
+    if isinstance(families, dict) and families:
+        rows = []
+        for operator, counts in sorted(families.items()):
+            if isinstance(counts, dict) and "total" in counts:
+                rows.append(Family(str(operator), int(counts.get("caught", 0)), int(counts["total"])))
+        if rows:
+            return rows
+    counts: dict[str, list[int]] = {}
+    for entry in checker_mutants(check):
+        caught_total = counts.setdefault(entry["operator"], [0, 0])
+        caught_total[0] += entry["caught"]
+        caught_total[1] += 1
+    return [Family(operator, caught, total) for operator, (caught, total) in sorted(counts.items())]
+
+
+def _context_for_student(result: SubmissionResult) -> dict[str, Any]:
+    checks = []
+    for check in result.checks:
+        families = checker_families(check)
+        checks.append({"check": check, "families": families,
+                       "missed": [entry["mutant"] for entry in checker_mutants(check) if not entry["caught"]]})
+    return {"result": result, "checks": checks}
+
+
+def student_page(result: SubmissionResult, *, class_page: str | None = None) -> str:
+    """One submission's page: verdict, per-parameter table, diagnosis, checker results, output, warnings."""
+    return environment().get_template("student.html.j2").render(
+        **_context_for_student(result), class_page=class_page)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the score histogram, in SVG user units."""
+
+    label: str
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def histogram(results: Sequence[SubmissionResult], *, bins: int = HISTOGRAM_BINS,
+              width: float = 600, height: float = 160) -> list[Bar]:
+    """Bars of the share of the maximum score, in equal bins from 0 to 100% (a full score in the last)."""
+    counts = [0] * bins
+    for result in results:
+        share = result.score / result.max_score if result.max_score else 0.0
+        counts[min(bins - 1, max(0, int(share * bins)))] += 1
+    tallest = max(counts, default=0) or 1
+    slot = width / bins
+    bars = []
+    for index, count in enumerate(counts):
+        bar_height = height * count / tallest
+        low, high = 100 * index // bins, 100 * (index + 1) // bins
+        bars.append(Bar(f"{low}–{high}%", count, index * slot + 2, height - bar_height, slot - 4, bar_height))
+    return bars
+
+
+def parameter_pass_rates(results: Sequence[SubmissionResult]) -> list[dict[str, Any]]:
+    """For each check's parameters, how many submissions got that gradient right."""
+    rows: dict[tuple[str, str], list[int]] = {}
+    for result in results:
+        for check in result.checks:
+            for parameter in check.parameters:
+                counts = rows.setdefault((check.name, parameter.name), [0, 0])
+                counts[0] += parameter.status is Status.PASS
+                counts[1] += 1
+    return [{"check": check, "parameter": parameter, "passed": passed, "total": total,
+             "rate": passed / total if total else 0.0}
+            for (check, parameter), (passed, total) in rows.items()]
+
+
+def misconceptions(results: Sequence[SubmissionResult], *, top: int = TOP) -> list[dict[str, Any]]:
+    """The most common diagnosed mutants, with the hint of the first student it was given to."""
+    counts: Counter[str] = Counter()
+    first: dict[str, Any] = {}
+    for result in results:
+        for check in result.checks:
+            for mutant in {diagnosis.mutant: diagnosis for diagnosis in check.diagnosis}.values():
+                counts[mutant.mutant] += 1
+                first.setdefault(mutant.mutant, mutant)
+    return [{"mutant": mutant, "operator": first[mutant].operator, "hint": first[mutant].hint, "count": count}
+            for mutant, count in counts.most_common(top)]
+
+
+def missed_mutants(results: Sequence[SubmissionResult], *, top: int = TOP) -> tuple[list[dict[str, Any]], int]:
+    """The mutants students' checkers let through most, and how many checkers were run on mutants at all."""
+    counts: Counter[str] = Counter()
+    operators: dict[str, str] = {}
+    checkers = 0
+    for result in results:
+        for check in result.checks:
+            entries = checker_mutants(check)
+            if not entries:
+                continue
+            checkers += 1
+            for entry in entries:
+                operators[entry["mutant"]] = entry["operator"]
+                if not entry["caught"]:
+                    counts[entry["mutant"]] += 1
+    return ([{"mutant": mutant, "operator": operators[mutant], "count": count}
+             for mutant, count in counts.most_common(top)], checkers)
+
+
+def class_page(results: Sequence[SubmissionResult], pages: dict[str, str], *, title: str = "",
+               files: dict[str, str] | None = None) -> str:
+    """The class page: histogram, pass rates, misconceptions, missed mutants, and a table linking every page."""
+    missed, checkers = missed_mutants(results)
+    statuses = Counter(result.status.value for result in results)
+    mean = sum(result.score for result in results) / len(results) if results else 0.0
+    return environment().get_template("class.html.j2").render(
+        results=results, pages=pages, title=title, bars=histogram(results), rates=parameter_pass_rates(results),
+        misconceptions=misconceptions(results), missed=missed, checkers=checkers, statuses=statuses,
+        mean=mean, max_score=max((result.max_score for result in results), default=0.0), files=files or {})
