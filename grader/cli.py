@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from grader import assignments, check, pipeline, render
+from grader import assignments, check, pipeline, render, score
 from grader.settings import Settings
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -28,11 +28,14 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=_positive, default=10.0, help="seconds per call of student code (default: 10)")
     parser.add_argument("--run-all", action="store_true",
                         help="run every top-level statement, not only imports and definitions")
+    parser.add_argument("--rubric", metavar="FILE",
+                        help="an instructor's TOML rubric: points and thresholds (default: 6 backward + 4 checker)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
-                             timeout=args.timeout, run_all=args.run_all)
+                             timeout=args.timeout, run_all=args.run_all,
+                             rubric=score.load_rubric(args.rubric) if getattr(args, "rubric", None) else None)
 
 
 def _check(args: argparse.Namespace) -> int:

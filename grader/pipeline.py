@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader import assignments, backward, load, sandbox, score
+from grader import assignments, backward, diagnose, load, sandbox, score
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
 
@@ -12,6 +12,12 @@ from grader.settings import Settings
 # calls(assignment, settings) -> the sandbox calls it needs, and
 # judge(assignment, outcomes, run, settings) -> CheckResult from the outcomes of exactly those calls.
 GRADERS = (backward,)
+# A grader module may also provide inject(assignment, settings) -> {name: "module:attribute"}: course
+# helpers the sandbox puts in the submission's namespace before its code runs (its own definitions win),
+# and judge may return None for an optional function the submission does not define.
+
+# Steps after a grader's judge, by KIND: refine(result, outcomes, assignment, settings, source=) -> CheckResult.
+REFINERS = {backward.KIND: (diagnose.refine,)}
 
 
 def error_result(submission: str, settings: Settings, message: str, *,
@@ -34,15 +40,23 @@ def overall_status(checks: tuple[CheckResult, ...]) -> Status:
 def grade_program(program: load.Program, submission: str, settings: Settings) -> SubmissionResult:
     """Run a loaded program's functions in the sandbox (one run for every grader) and judge the results."""
     assignment = assignments.get(settings.assignment)
+    settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
     graders = [grader for grader in GRADERS if grader.function_name(assignment)]
     plans = [grader.calls(assignment, settings) for grader in graders]
+    inject = {name: helper for grader in graders if hasattr(grader, "inject")
+              for name, helper in grader.inject(assignment, settings).items()}
     run = sandbox.run(program.source, [call for plan in plans for call in plan], filename=program.filename,
-                      limits=sandbox.Limits(timeout=settings.timeout))
+                      limits=sandbox.Limits(timeout=settings.timeout), inject=inject)
     checks, start = [], 0
     for grader, plan in zip(graders, plans):
         outcomes = run.outcomes[start:start + len(plan)]
         start += len(plan)
-        checks.append(score.score_check(grader.KIND, grader.judge(assignment, outcomes, run, settings)))
+        result = grader.judge(assignment, outcomes, run, settings)
+        if result is None:
+            continue
+        for refine in REFINERS.get(grader.KIND, ()):
+            result = refine(result, outcomes, assignment, settings, source=program.source)
+        checks.append(score.score_check(grader.KIND, result, rubric))
     checks_ = tuple(checks)
     total, maximum = score.totals(checks_)
     warnings = program.warnings + ((f"while loading: {run.load_error}",) if run.load_error else ())

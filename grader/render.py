@@ -38,7 +38,8 @@ def text(result: SubmissionResult) -> str:
         if check.parameters:
             lines.append(check_table(check))
         for diagnosis in check.diagnosis:
-            lines.append(f"  hint [{diagnosis.mutant}]: {diagnosis.hint}")
+            where = f" (line {diagnosis.line})" if diagnosis.line else ""
+            lines.append(f"  hint [{diagnosis.mutant or diagnosis.operator}]{where}: {diagnosis.hint}")
         lines.append(f"  {_shorten(check.message, 200)}")
         lines.append("")
     for warning in result.warnings:

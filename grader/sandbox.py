@@ -139,14 +139,14 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 
 def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
-        limits: Limits = Limits()) -> SandboxRun:
+        limits: Limits = Limits(), inject: Mapping[str, str] | None = None) -> SandboxRun:
     """Load source in a fresh child and make every call in order; never raises for student behaviour."""
     scratch = tempfile.mkdtemp(prefix="gradgrade-")
     read_end, write_end = os.pipe()
     nonce = os.urandom(wire.NONCE_BYTES)
     job = wire.encode({
         "source": source, "filename": filename, "nonce": nonce.hex(), "result_fd": write_end,
-        "helpers": str(COURSE_HELPERS),
+        "helpers": str(COURSE_HELPERS), "inject": dict(inject or {}),
         "calls": [{"function": call.function, "args": _with_markers(tuple(call.args)),
                    "kwargs": _with_markers(dict(call.kwargs))} for call in calls],
     })

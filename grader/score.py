@@ -1,26 +1,134 @@
-"""Points for each check from a rubric, with partial credit per parameter."""
+"""Points for each check from a rubric (the default one or an instructor's TOML), with partial credit."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import sys
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
 from grader.results import CheckResult, Status
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+# The course's checker prints "works perfectly fine" below 2e-7: its own value on correct gradients
+# (epsilon 1e-7, the naive log cost) is about 1.2e-7, so the sound backward threshold 1e-7 would fail it.
+CHECKER_THRESHOLD = 2e-7
+VALUE_RTOL = 1e-3
+
+
+class RubricError(ValueError):
+    """A rubric file that cannot be used; the message is one line for the instructor."""
 
 
 @dataclass(frozen=True)
 class Rubric:
-    """Points per graded function; the backward pass's points are shared out over its parameters."""
+    """Points per graded function and the thresholds that decide them.
+
+    The backward pass's points are shared out equally over its parameters. The checker's points are
+    the sum of four parts: it accepts the reference, it catches the mutants (a share per mutant), its
+    value agrees with the course method (a share per comparison), and it never crashes.
+    """
 
     backward_points: float = 6.0
-    checker_points: float = 4.0
+    checker_reference: float = 1.0
+    checker_mutants: float = 1.0
+    checker_value: float = 1.0
+    checker_no_crash: float = 1.0
+    forward_points: float = 0.0
+    threshold: float | None = None
+    checker_threshold: float = CHECKER_THRESHOLD
+    value_rtol: float = VALUE_RTOL
 
     def __post_init__(self) -> None:
-        if self.backward_points < 0 or self.checker_points < 0:
-            raise ValueError("points cannot be negative")
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "threshold" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise RubricError(f"rubric: {field.name} must be a number, got {value!r}")
+            if value < 0:
+                raise RubricError(f"rubric: {field.name} cannot be negative, got {value}")
+        for name in ("threshold", "checker_threshold", "value_rtol"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < 1:
+                raise RubricError(f"rubric: {name} must be in (0, 1), got {value}")
+
+    @property
+    def checker_points(self) -> float:
+        return self.checker_reference + self.checker_mutants + self.checker_value + self.checker_no_crash
 
 
 DEFAULT_RUBRIC = Rubric()
+
+# Where each Rubric field lives in an instructor's TOML file.
+TOML_KEYS = {
+    ("backward", "points"): "backward_points",
+    ("backward", "threshold"): "threshold",
+    ("checker", "reference"): "checker_reference",
+    ("checker", "mutants"): "checker_mutants",
+    ("checker", "value"): "checker_value",
+    ("checker", "no_crash"): "checker_no_crash",
+    ("checker", "threshold"): "checker_threshold",
+    ("checker", "rtol"): "value_rtol",
+    ("forward", "points"): "forward_points",
+}
+
+
+def rubric_from_dict(data: Mapping[str, Any]) -> Rubric:
+    """A Rubric from the tables of a TOML rubric ([backward], [checker], [forward]); unknown keys are errors."""
+    if not isinstance(data, Mapping):
+        raise RubricError("rubric: expected tables [backward], [checker], [forward]")
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, Mapping):
+            raise RubricError(f"rubric: {section!r} must be a table like [{section}]")
+        for key, value in table.items():
+            field = TOML_KEYS.get((section, key))
+            if field is None:
+                known = ", ".join(f"{s}.{k}" for s, k in TOML_KEYS)
+                raise RubricError(f"rubric: unknown key {section}.{key} (known: {known})")
+            values[field] = float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return Rubric(**values)
+
+
+def load_rubric(path: str | Path) -> dict[str, Any]:
+    """The tables of a TOML rubric file, checked: plain data that Settings can carry to any worker."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise RubricError(f"rubric {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise RubricError(f"rubric {path}: not valid TOML ({error})") from None
+    rubric_from_dict(data)
+    return data
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> Rubric:
+    return rubric_from_dict(json.loads(text))
+
+
+def rubric_of(settings: Any) -> Rubric:
+    """The rubric a Settings asks for (its `rubric` tables), or the default one."""
+    data = getattr(settings, "rubric", None)
+    if not data:
+        return DEFAULT_RUBRIC
+    return _parsed(json.dumps(data, sort_keys=True))
+
+
+def with_rubric_thresholds(settings: Any) -> Any:
+    """Settings whose threshold is the rubric's backward threshold, when the rubric sets one."""
+    threshold = rubric_of(settings).threshold
+    if threshold is None or threshold == settings.threshold:
+        return settings
+    return dataclasses.replace(settings, threshold=threshold)
 
 
 def score_backward(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> CheckResult:
@@ -34,7 +142,36 @@ def score_backward(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> Chec
     return dataclasses.replace(result, points=round(points, 6), max_points=total)
 
 
-SCORERS = {"backward": score_backward}
+def checker_parts(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> dict[str, float]:
+    """The checker's points part by part, from the counts the checker grader put in its details."""
+    details = result.details or {}
+    if result.status in (Status.MISSING, Status.TIMEOUT) or "probes" not in details:
+        return {"reference": 0.0, "mutants": 0.0, "value": 0.0, "no_crash": 0.0}
+    probes, compared = details.get("probes", 0), details.get("compared", 0)
+    return {
+        "reference": rubric.checker_reference if details.get("reference_accepted") else 0.0,
+        "mutants": rubric.checker_mutants * details.get("caught", 0) / probes if probes else 0.0,
+        "value": rubric.checker_value * details.get("agreeing", 0) / compared if compared else 0.0,
+        "no_crash": 0.0 if details.get("crashed", 1) else rubric.checker_no_crash,
+    }
+
+
+def score_checker(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> CheckResult:
+    """The student's gradient checker with its points: the sum of its four parts (partial credit in each)."""
+    parts = checker_parts(result, rubric)
+    details = {**(result.details or {}), "points": {name: round(value, 6) for name, value in parts.items()}}
+    return dataclasses.replace(result, points=round(sum(parts.values()), 6), max_points=rubric.checker_points,
+                               details=details)
+
+
+def score_forward(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> CheckResult:
+    """The forward pass's check: all its points when the cost is right on every case (none by default)."""
+    points = rubric.forward_points if result.status is Status.PASS else 0.0
+    return dataclasses.replace(result, points=points, max_points=rubric.forward_points)
+
+
+SCORERS: dict[str, Callable[[CheckResult, Rubric], CheckResult]] = {
+    "backward": score_backward, "checker": score_checker, "forward": score_forward}
 
 
 def score_check(kind: str, result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> CheckResult:

@@ -16,6 +16,8 @@ class Settings:
     threshold: float = check.THRESHOLD
     timeout: float = 10.0
     run_all: bool = False
+    # An instructor's rubric as the tables of its TOML file (score.load_rubric), or None for the default.
+    rubric: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.epsilon < 1:

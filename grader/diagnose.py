@@ -1,0 +1,393 @@
+"""Name the bug in a failing backward pass: match it to a catalogued mutant, or describe how it is wrong."""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from grader import check
+from grader.assignments import Assignment
+from grader.results import CheckResult, Diagnosis, Status
+
+# Two gradients are the same bug when they agree to this relative difference on every case.
+MATCH_RTOL = 1e-9
+# A wrong gradient is "c times the true one" when it equals c * true to this relative difference.
+FACTOR_RTOL = 1e-6
+
+
+# --- Describing one wrong gradient without the catalogue ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Description:
+    """How one gradient is wrong: a kind, the phrase that says it (singular, plural) and advice after it."""
+
+    kind: str
+    singular: str
+    plural: str
+    advice: str = ""
+
+
+def _same(got: np.ndarray, want: np.ndarray, rtol: float) -> bool:
+    return check.relative_difference(got, want) < rtol
+
+
+def _times(factor: float) -> str:
+    """'twice', 'half', '4 times', '0.3 times' the true gradient."""
+    if abs(factor - 2) < 1e-9:
+        return "twice"
+    if abs(factor - 0.5) < 1e-9:
+        return "half"
+    if abs(factor - round(factor)) < 1e-9:
+        return f"{int(round(factor))} times"
+    return f"{factor:.4g} times"
+
+
+def _phrase(kind: str, singular: str, advice: str = "") -> Description:
+    plural = singular.replace("is ", "are ", 1) if singular.startswith("is ") else singular.replace("has ", "have ", 1)
+    return Description(kind, singular, plural, advice)
+
+
+def best_factor(got: np.ndarray, true: np.ndarray) -> float | None:
+    """The c for which got = c * true, when there is one (least squares, then checked)."""
+    norm = float(np.vdot(true, true))
+    if norm == 0.0:
+        return None
+    factor = float(np.vdot(true, got) / norm)
+    return factor if _same(got, factor * true, FACTOR_RTOL) else None
+
+
+def _entries(wrong: np.ndarray) -> str:
+    """Which entries are wrong, in words: whole rows or columns when it is that, else the first few indices."""
+    if wrong.ndim == 2 and wrong.shape[1] > 1:
+        rows = [int(i) for i in np.flatnonzero(wrong.all(axis=1))]
+        if rows and wrong[rows].sum() == wrong.sum():
+            return f"row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}"
+        columns = [int(j) for j in np.flatnonzero(wrong.all(axis=0))]
+        if columns and wrong[:, columns].sum() == wrong.sum():
+            return f"column{'s' if len(columns) > 1 else ''} {', '.join(map(str, columns))}"
+    indices = [tuple(int(i) for i in index) for index in np.argwhere(wrong)]
+    shown = ", ".join("[" + ", ".join(map(str, index)) + "]" for index in indices[:4])
+    return shown + (", ..." if len(indices) > 4 else "")
+
+
+def describe_case(got: Any, true: np.ndarray, *, threshold: float = check.THRESHOLD) -> Description | None:
+    """How got differs from the true gradient on one case; None when it is right."""
+    true = np.asarray(true, dtype=np.float64)
+    if got is None:
+        return _phrase("missing", "is missing from the returned gradients")
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
+        kind = type(got).__name__ if not isinstance(got, np.ndarray) else f"an array of {got.dtype}"
+        return _phrase("type", f"is {kind}, not a float array of shape {true.shape}")
+    got = got.astype(np.float64)
+    if got.shape != true.shape:
+        if got.shape == true.T.shape and got.ndim == 2 and np.all(np.isfinite(got)) and _same(got, true.T, FACTOR_RTOL):
+            return _phrase("transposed", f"is transposed: shape {got.shape}, expected {true.shape}",
+                           "swap the operands of np.dot (or transpose the other one)")
+        if got.size == true.size and np.all(np.isfinite(got)) and _same(got.ravel(), true.ravel(), FACTOR_RTOL):
+            advice = "keep the column with keepdims=True" if got.ndim < true.ndim else "reshape it"
+            return _phrase("shape", f"has the right values in the wrong shape {got.shape}, expected {true.shape}", advice)
+        return _phrase("shape", f"has shape {got.shape}, expected {true.shape}")
+    if not np.all(np.isfinite(got)):
+        bad = int(np.count_nonzero(~np.isfinite(got)))
+        return _phrase("nan", f"has {bad} of {got.size} entries that are NaN or infinite",
+                       "look for a division by zero or the log of 0")
+    if check.passes(check.relative_difference(got, true), threshold):
+        return None
+    if not np.any(got) and np.any(true):
+        return _phrase("zeros", "is all zeros", "is it computed from the right dZ, and returned under the right key?")
+    factor = best_factor(got, true)
+    if factor is not None and abs(factor + 1) < 1e-6:
+        return _phrase("sign", "has the wrong sign")
+    if factor is not None:
+        return _phrase("factor", f"is {_times(factor)} the true gradient")
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _same(got, true.T, FACTOR_RTOL):
+        return _phrase("transposed", "is the transpose of the true gradient",
+                       "swap the operands of np.dot (or transpose the other one)")
+    scale = max(float(np.abs(true).max()), 1e-300)
+    wrong = ~np.isclose(got, true, rtol=FACTOR_RTOL, atol=FACTOR_RTOL * scale)
+    if 0 < wrong.sum() < wrong.size:
+        return _phrase("entries", f"is wrong only in {int(wrong.sum())} of {wrong.size} entries ({_entries(wrong)})")
+    return _phrase("other", f"is wrong everywhere (relative difference {check.relative_difference(got, true):.2g})")
+
+
+def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequence[int], *,
+             threshold: float = check.THRESHOLD) -> Description | None:
+    """How one gradient is wrong over every case: a factor that is m (or 1/m) on each case is named so."""
+    per_case = [describe_case(got, true, threshold=threshold) for got, true in zip(gots, trues)]
+    failing = [(index, found) for index, found in enumerate(per_case) if found is not None]
+    if not failing:
+        return None
+    first = failing[0][1]
+    if first.kind != "factor" or any(found.kind != "factor" for _, found in failing):
+        return first
+    factors = [best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
+               if found is not None else 1.0 for got, true, found in zip(gots, trues, per_case)]
+    if all(factor is not None and abs(factor - m) <= 1e-6 * m for factor, m in zip(factors, batch_sizes)):
+        return _phrase("factor-m", "is m times the true gradient (m = number of examples)", "the 1/m factor is missing")
+    if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
+        return _phrase("factor-m", "is the true gradient divided by m once more", "divide by m only once")
+    return first
+
+
+def subject(names: Sequence[str]) -> str:
+    """'dW1', 'dW1 and db1', 'dW1, db1 and dW2'."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def sentence(names: Sequence[str], description: Description, advice: str = "") -> str:
+    """'db1 is 4 times the true gradient: look at the 1/m factor'."""
+    verb = description.singular if len(names) == 1 else description.plural
+    advice = advice or description.advice
+    return f"{subject(names)} {verb}" + (f": {advice}" if advice else "")
+
+
+# --- Where the student computes a gradient ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradientLine:
+    """Where the student's code assigns one name: the line and the expression."""
+
+    line: int
+    value: ast.expr
+
+
+def _targets(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [name for element in node.elts for name in _targets(element)]
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return [node.slice.value]
+    return []
+
+
+@functools.lru_cache(maxsize=256)
+def gradient_lines(source: str, function: str) -> dict[str, GradientLine]:
+    """The last assignment of every name in the student's function (dW2 = ..., grads["dW2"] = ...)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    bodies = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == function]
+    found: dict[str, GradientLine] = {}
+    for body in bodies[-1:]:
+        for node in ast.walk(body):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for name in _targets(target):
+                        previous = found.get(name)
+                        if previous is None or previous.line <= node.lineno:
+                            found[name] = GradientLine(node.lineno, node.value)
+    return found
+
+
+def constant_over_m(value: ast.expr) -> bool:
+    """True when the expression has a k/m (k not 1) in it: the 1/m factor is where a stray constant sits."""
+    for node in ast.walk(value):
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.right, ast.Name)
+                and node.right.id == "m" and isinstance(node.left, ast.Constant)
+                and isinstance(node.left.value, (int, float)) and node.left.value != 1):
+            return True
+    return False
+
+
+def factor_advice(description: Description, assignment: GradientLine | None) -> str:
+    """Point at the 1/m factor when the student's own line holds a constant over m."""
+    if description.kind == "factor" and assignment is not None and constant_over_m(assignment.value):
+        return "look at the 1/m factor"
+    return description.advice
+
+
+# --- Matching the catalogue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A catalogued mutant and its gradients on every case (None where it crashed)."""
+
+    mutant: str
+    operator: str
+    misconception: str
+    gradients: tuple[Mapping[str, np.ndarray] | None, ...]
+    changed: frozenset[str]
+
+
+def _equal(got: Any, want: Any) -> bool:
+    if not isinstance(got, np.ndarray) or not isinstance(want, np.ndarray) or got.shape != want.shape:
+        return False
+    if got.dtype.kind not in "biuf" or not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
+        return False
+    return check.relative_difference(got, want) <= MATCH_RTOL
+
+
+def explains(candidate: Candidate, student: Sequence[Mapping[str, Any] | None], wrong: set[str]) -> bool:
+    """The mutant changes only wrong parameters, and on each of them equals the student on every case."""
+    if not candidate.changed or not candidate.changed <= wrong:
+        return False
+    for got, want in zip(student, candidate.gradients):
+        if got is None or want is None:
+            return False
+        if not all(_equal(got.get(name), want.get(name)) for name in candidate.changed):
+            return False
+    return True
+
+
+def cover(candidates: Iterable[Candidate], student: Sequence[Mapping[str, Any] | None],
+          wrong: Sequence[str]) -> list[Candidate]:
+    """The mutants that explain the wrong parameters: the widest first, then the most specific of equals.
+
+    Most specific: fewest parameters changed, then the catalogue's order (planted operators first).
+    """
+    remaining = set(wrong)
+    matching = [candidate for candidate in candidates if explains(candidate, student, set(wrong))]
+    chosen = []
+    while remaining:
+        useful = [c for c in matching if c.changed & remaining]
+        if not useful:
+            break
+        best = min(useful, key=lambda c: (-len(c.changed & remaining), len(c.changed)))
+        chosen.append(best)
+        remaining -= best.changed
+    return chosen
+
+
+@functools.lru_cache(maxsize=8)
+def catalogue_candidates(assignment_name: str) -> tuple[Candidate, ...]:
+    """Every catalogued mutant of the assignment with its gradients on the graded (course-profile) cases."""
+    try:
+        from grader import mutate, operators
+    except ImportError:
+        return ()
+    if not hasattr(mutate, "catalogue") or not hasattr(mutate, "mutant_gradients"):
+        return ()
+    from grader import assignments
+    assignment = assignments.get(assignment_name)
+    module = assignment.module
+    cases = assignment.cases()
+    references = [module.reference_gradients(case) for case in cases]
+    found = []
+    for record in mutate.catalogue(assignment_name):
+        mutant_id = getattr(record, "id", None) or getattr(record, "mutant", None)
+        operator_id = getattr(record, "operator", None) or str(mutant_id).rsplit("-", 1)[0]
+        status = getattr(record, "status", None)
+        if getattr(status, "value", status) in ("equivalent", "invalid"):
+            continue
+        gradients = []
+        for index in range(len(cases)):
+            try:
+                gradients.append(mutate.mutant_gradients(assignment_name, mutant_id, "course", index))
+            except Exception:
+                gradients.append(None)
+        changed = set()
+        for got, want in zip(gradients, references):
+            if got is None:
+                continue
+            changed |= {name for name in want if not _equal(got.get(name), want[name])}
+        operator = operators.REGISTRY.get(operator_id)
+        misconception = getattr(record, "misconception", None) or (operator.misconception if operator else "")
+        found.append(Candidate(str(mutant_id), str(operator_id), misconception, tuple(gradients), frozenset(changed)))
+    return tuple(found)
+
+
+# --- The diagnosis of one backward pass ------------------------------------------------------------
+
+
+def diagnose(student: Sequence[Mapping[str, Any] | None], trues: Sequence[Mapping[str, np.ndarray]],
+             batch_sizes: Sequence[int], names: Sequence[str], *, candidates: Iterable[Candidate] = (),
+             lines: Mapping[str, GradientLine] | None = None,
+             threshold: float = check.THRESHOLD) -> tuple[Diagnosis, ...]:
+    """Diagnoses of a backward pass from its gradients on every case (None where it returned nothing usable).
+
+    A wrong parameter explained by a catalogued mutant gets that mutant's misconception; the others get a
+    description of how they are wrong. Constant factors are always said as factors ("dW2 is twice the
+    true gradient"), the plainest words for them.
+    """
+    lines = lines or {}
+    descriptions = {}
+    for name in names:
+        gots = [None if gradients is None else gradients.get(name) for gradients in student]
+        found = describe(gots, [true[name] for true in trues], batch_sizes, threshold=threshold)
+        if found is not None:
+            descriptions[name] = found
+    wrong = [name for name in names if name in descriptions]
+    diagnoses = []
+    explained: set[str] = set()
+    for candidate in cover(candidates, student, wrong):
+        covered = [name for name in wrong if name in candidate.changed]
+        explained.update(covered)
+        diagnoses.append(_matched(candidate, covered, descriptions, lines))
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for name in wrong:
+        if name in explained:
+            continue
+        description = descriptions[name]
+        advice = factor_advice(description, lines.get(name))
+        groups.setdefault((description.kind, description.singular, advice), []).append(name)
+    for (kind, _, advice), group in groups.items():
+        description = descriptions[group[0]]
+        diagnoses.append(Diagnosis("", kind, sentence(group, description, advice), tuple(group),
+                                   _line(group, lines)))
+    return tuple(diagnoses)
+
+
+def _line(names: Sequence[str], lines: Mapping[str, GradientLine]) -> int | None:
+    found = [lines[name].line for name in names if name in lines]
+    return min(found) if found else None
+
+
+def _matched(candidate: Candidate, covered: Sequence[str], descriptions: Mapping[str, Description],
+             lines: Mapping[str, GradientLine]) -> Diagnosis:
+    kinds = {descriptions[name].kind for name in covered}
+    if len(covered) == 1 and kinds <= {"factor", "factor-m"}:
+        name = covered[0]
+        description = descriptions[name]
+        advice = factor_advice(description, lines.get(name))
+        if not advice and "1/m" in candidate.misconception:
+            advice = "look at the 1/m factor"
+        hint = sentence([name], description, advice)
+    elif len({descriptions[name].singular for name in covered}) == 1:
+        description = descriptions[covered[0]]
+        verb = description.singular if len(covered) == 1 else description.plural
+        hint = f"{subject(covered)} {verb}. {candidate.misconception}"
+    else:
+        verb = "is wrong" if len(covered) == 1 else "are wrong"
+        hint = f"{subject(covered)} {verb}. {candidate.misconception}"
+    return Diagnosis(candidate.mutant, candidate.operator, hint.strip(), tuple(covered), _line(covered, lines))
+
+
+# --- The pipeline's hook ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _true_gradients(assignment_name: str) -> tuple[tuple[dict[str, np.ndarray], ...], tuple[int, ...]]:
+    from grader import assignments
+    assignment = assignments.get(assignment_name)
+    cases = assignment.cases()
+    return tuple(assignment.module.reference_gradients(case) for case in cases), tuple(case.m for case in cases)
+
+
+def refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment, settings: Any, *,
+           source: str = "") -> CheckResult:
+    """The backward pass's CheckResult with its diagnoses attached (unchanged when it passed or did not run)."""
+    if result.status is not Status.FAIL:
+        return result
+    from grader import backward
+    names = assignment.gradient_names
+    student = []
+    for outcome in outcomes:
+        gradients, _ = backward.gradients_of(getattr(outcome, "value", None), names) \
+            if getattr(getattr(outcome, "status", None), "value", None) == "ok" else (None, "")
+        student.append(gradients)
+    trues, batch_sizes = _true_gradients(assignment.name)
+    lines = gradient_lines(source, assignment.backward) if source else {}
+    diagnoses = diagnose(student, trues, batch_sizes, names, candidates=catalogue_candidates(assignment.name),
+                         lines=lines, threshold=settings.threshold)
+    return dataclasses.replace(result, diagnosis=diagnoses)
