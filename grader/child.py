@@ -1,29 +1,63 @@
-"""What runs inside the sandbox's child process: load a submission, call its functions, send arrays back.
+"""What runs inside the sandbox's child process: contain it, load a submission, call its functions, send arrays back.
 
-Started as `python -I -m grader.child` with the job on standard input. Answers travel as wire frames on
-a private descriptor; everything the submission prints goes to stdout and stderr, which the grader
-only captures. Nothing here decides a grade.
+A child is forked by grader.forkserver (or started as `python -I -m grader.child` where there is no fork
+server), gets the job on standard input, locks itself in (`contain`), and only then runs student code.
+Answers travel as wire frames on a private descriptor; everything the submission prints goes to stdout
+and stderr, which the grader only captures. Nothing here decides a grade.
 """
 from __future__ import annotations
 
 import builtins
 import copy
+import ctypes
 import os
+import signal
 import sys
 import traceback
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from grader import wire
 
+# Bound now, before student code can patch numpy, so the in-place check cannot be switched off.
+_array_equal = np.array_equal
+_ndarray = np.ndarray
+
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+RESULT_FD = 3
+PACKAGE = Path(__file__).resolve().parent
+FORBIDDEN_MODULES = ("grader", "reference", "mutants")
+REFUSED_EVENTS = {
+    "os.fork": "starting a process", "os.forkpty": "starting a process", "os.posix_spawn": "starting a process",
+    "os.spawn": "starting a program", "os.exec": "starting a program", "os.system": "running a shell command",
+    "subprocess.Popen": "starting a program", "os.startfile": "starting a program", "pty.spawn": "starting a program",
+    "ctypes.dlopen": "loading a C library", "ctypes.dlsym": "looking up a C function",
+    "ctypes.dlsym/handle": "looking up a C function",
+    "resource.setrlimit": "changing resource limits", "resource.prlimit": "changing resource limits",
+    "gc.get_objects": "walking the grader's objects", "gc.get_referrers": "walking the grader's objects",
+    "gc.get_referents": "walking the grader's objects", "webbrowser.open": "opening a browser",
+}
+PATH_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.link", "os.symlink",
+               "os.truncate", "os.utime", "os.chflags", "os.lchflags", "os.lchmod", "os.lchown", "shutil.rmtree",
+               "shutil.move", "shutil.copyfile", "shutil.copytree", "os.removexattr", "os.setxattr", "os.mkfifo",
+               "os.mknod")
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+class Refused(PermissionError):
+    """Something the sandbox does not allow; a PermissionError so code that expects I/O errors sees one."""
+
 
 def _where(error: BaseException, filename: str) -> str:
-    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == filename]
+    # walk_tb reads no source files: linecache would try to open files the audit hook refuses.
+    lines = [line for frame, line in traceback.walk_tb(error.__traceback__) if frame.f_code.co_filename == filename]
     return f" (line {lines[-1]})" if lines else ""
 
 
-def describe(error: BaseException, filename: str) -> str:
+def describe(error: BaseException, filename: str, *, memory_bytes: int | None = None) -> str:
     """A one-line account of an exception raised by student code."""
     if isinstance(error, SystemExit):
         return f"the submission called exit({error.code!r}){_where(error, filename)}"
@@ -31,21 +65,24 @@ def describe(error: BaseException, filename: str) -> str:
         text = str(error)
     except BaseException:
         text = "<unprintable>"
+    if isinstance(error, MemoryError):
+        limit = f" (the limit is {memory_bytes // 1024 ** 2} MiB)" if memory_bytes else ""
+        return f"MemoryError: the submission ran out of memory{limit}{': ' + text[:200] if text else ''}{_where(error, filename)}"
     return f"{type(error).__name__}: {text[:300]}{_where(error, filename)}"
 
 
 def same(before: Any, after: Any) -> bool:
     """Whether an argument is unchanged after a call (arrays compared by value, NaN equal to NaN)."""
-    if isinstance(before, np.ndarray):
-        return (isinstance(after, np.ndarray) and before.shape == after.shape
-                and bool(np.array_equal(before, after, equal_nan=True)))
+    if isinstance(before, _ndarray):
+        return (isinstance(after, _ndarray) and before.shape == after.shape
+                and bool(_array_equal(before, after, equal_nan=before.dtype.kind in "fc")))
     if isinstance(before, dict):
         return (isinstance(after, dict) and before.keys() == after.keys()
                 and all(same(before[key], after[key]) for key in before))
     if isinstance(before, (list, tuple)):
         return (type(after) is type(before) and len(before) == len(after)
                 and all(same(x, y) for x, y in zip(before, after)))
-    return before == after
+    return type(before) is type(after) and before == after
 
 
 def encode_safely(message: dict[str, Any]) -> bytes:
@@ -83,16 +120,212 @@ def resolve(value: Any, returned: dict[int, Any]) -> Any:
     return value
 
 
-def run_job(job: dict[str, Any], send) -> None:
+# --- containment: every layer is set up before the first line of student code runs ---------------------
+
+def set_limits(limits: dict[str, Any], *, processes: bool) -> None:
+    """rlimits: address space, file size, CPU seconds (a backstop to the grader's clock), open files, cores."""
+    import resource
+
+    def cap(kind: int, value: int) -> None:
+        soft, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+    cap(resource.RLIMIT_AS, int(limits["memory_bytes"]))
+    cap(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
+    cap(resource.RLIMIT_CPU, int(limits["cpu_seconds"]))
+    cap(resource.RLIMIT_NOFILE, 256)
+    cap(resource.RLIMIT_CORE, 0)
+    if not processes:
+        # Counts every process of the user, so 0 forbids any new one (root is exempt: the audit hook stays).
+        cap(resource.RLIMIT_NPROC, 0)
+    # A write over the size limit raises OSError (EFBIG) in the submission instead of killing the child.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def leave_network() -> str:
+    """Move into an empty network namespace (only a down loopback); returns how, or why not."""
+    if not sys.platform.startswith("linux"):
+        return "no network namespace on this platform"
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) == 0:
+            return "network namespace"
+        # Without root, a user namespace grants the right to make a network namespace.
+        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
+            return "user and network namespace"
+        return f"no network namespace: {os.strerror(ctypes.get_errno())}"
+    except (OSError, AttributeError) as error:
+        return f"no network namespace: {error}"
+
+
+def _as_path(value: Any) -> str | None:
+    if isinstance(value, (str, bytes, os.PathLike)):
+        path = os.fsdecode(value)
+        return os.path.realpath(os.path.join(os.getcwd(), path))
+    return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class Guard:
+    """The audit hook: refuses processes, network, C libraries, writes outside scratch, reads of the grader."""
+
+    def __init__(self, scratch: str, helpers: str, *, processes: bool = False) -> None:
+        self.scratch = os.path.realpath(scratch)
+        self.helpers = os.path.realpath(helpers)
+        self.processes = processes
+        self.pid = os.getpid()
+        readable = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                    os.path.dirname(os.path.dirname(np.__file__))}
+        self.readable = tuple(os.path.realpath(folder) for folder in readable) + (self.scratch, self.helpers)
+        self.forbidden = tuple(os.path.realpath(folder) for folder in self._grader_folders())
+        self.busy = False
+
+    @staticmethod
+    def _grader_folders() -> list[str]:
+        import importlib.util
+        folders = [str(PACKAGE)]
+        for name in ("reference", "mutants"):
+            try:
+                spec = importlib.util.find_spec(name)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is not None and spec.submodule_search_locations:
+                folders += list(spec.submodule_search_locations)
+        folders.append(str(PACKAGE.parent / "mutants"))
+        return folders
+
+    def readable_path(self, path: str) -> bool:
+        if path in ("/dev/null", "/dev/urandom", "/dev/zero"):
+            return True
+        if _inside(path, self.helpers) or _inside(path, self.scratch):
+            return True
+        if any(_inside(path, folder) for folder in self.forbidden):
+            return False
+        return any(_inside(path, folder) for folder in self.readable)
+
+    def writable_path(self, path: str) -> bool:
+        return path == "/dev/null" or _inside(path, self.scratch)
+
+    def __call__(self, event: str, args: tuple) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        try:
+            problem = self.problem(event, args)
+        finally:
+            self.busy = False
+        if problem:
+            raise Refused(f"gradgrade sandbox: {problem} is not allowed")
+
+    def problem(self, event: str, args: tuple) -> str | None:
+        if event in REFUSED_EVENTS and not (self.processes and event in ("os.fork", "ctypes.dlsym")):
+            return REFUSED_EVENTS[event]
+        if event.startswith("socket."):
+            return "network access"
+        if event == "import" and args and isinstance(args[0], str):
+            if args[0].split(".")[0] in FORBIDDEN_MODULES:
+                return f"importing {args[0]}"
+            return None
+        if event in ("os.kill", "os.killpg", "signal.pthread_kill"):
+            target = args[0] if args else None
+            if event == "os.kill" and target in (0, self.pid):
+                return None
+            if event == "os.killpg" and target == self.pid:
+                return None
+            return "signalling another process"
+        if event == "open":
+            return self._open_problem(args)
+        if event in ("os.listdir", "os.scandir", "glob.glob", "os.chdir"):
+            path = _as_path(args[0]) if args and args[0] is not None else os.getcwd()
+            if path is not None and not self.readable_path(path):
+                return f"looking into {path}"
+            return None
+        if event in PATH_EVENTS:
+            for path in filter(None, (_as_path(arg) for arg in args[:2])):
+                if not self.writable_path(path):
+                    return f"changing {path} (outside the scratch folder)"
+        return None
+
+    def _open_problem(self, args: tuple) -> str | None:
+        target, mode, flags = (tuple(args) + (None, None, None))[:3]
+        path = _as_path(target)
+        if path is None:
+            return None  # an already-open descriptor
+        writing = bool(isinstance(flags, int) and flags & WRITE_FLAGS) or any(c in str(mode or "") for c in "wax+")
+        if writing:
+            return None if self.writable_path(path) else f"writing {path} (outside the scratch folder)"
+        if os.path.isdir(path) and not _inside(path, self.scratch):
+            return f"opening the folder {path}"
+        return None if self.readable_path(path) else f"reading {path}"
+
+
+def scrub_modules() -> None:
+    """Forget the grader's own modules, so student code finds neither them nor the fork server's main."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in FORBIDDEN_MODULES:
+            del sys.modules[name]
+    main = type(sys)("__main__")
+    sys.modules["__main__"] = main
+
+
+def contain(job: dict[str, Any]) -> dict[str, str]:
+    """Lock this process in before student code runs; returns what each layer achieved."""
+    layers = {}
+    scratch, helpers, limits = job["scratch"], job["helpers"], job["limits"]
+    processes = bool(limits.get("processes", False))
+    os.chdir(scratch)
+    os.environ.update({"HOME": scratch, "TMPDIR": scratch, "TMP": scratch, "TEMP": scratch})
+    if os.name == "posix":
+        set_limits(limits, processes=processes)
+        layers["rlimits"] = "address space, file size, CPU, open files" + ("" if processes else ", processes")
+        layers["network"] = leave_network()
+    sys.dont_write_bytecode = True
+    sys.path[:] = [helpers] + [path for path in sys.path if path and os.path.realpath(path) != os.getcwd()
+                               and not _inside(os.path.realpath(path), str(PACKAGE.parent))]
+    scrub_modules()
+    sys.addaudithook(Guard(scratch, helpers, processes=processes))
+    layers["audit hook"] = "installed"
+    return layers
+
+
+# --- the run itself ------------------------------------------------------------------------------------
+
+def inject_helpers(namespace: dict[str, Any], inject: dict[str, str]) -> dict[str, Any]:
+    """Put course helpers ({name: "module:attribute"}, modules from the helpers folder) in the namespace.
+
+    They go in before the submission's code runs, so a function the student defines replaces them; a
+    helper that cannot be imported is left out (the student's code then fails as it would in class).
+    """
+    injected = {}
+    for name, spec in inject.items():
+        module_name, _, attribute = str(spec).partition(":")
+        try:
+            module = __import__(module_name, fromlist=["_"])
+            injected[name] = getattr(module, attribute or name)
+        except BaseException:
+            continue
+    namespace.update(injected)
+    return injected
+
+
+def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     """Execute the submission's source, then every call in order, sending one frame per step."""
     filename = job["filename"]
+    memory = job.get("limits", {}).get("memory_bytes")
     namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins, "__file__": filename}
     load_error = None
+    injected = inject_helpers(namespace, job.get("inject") or {})
     try:
         exec(compile(job["source"], filename, "exec"), namespace)
     except BaseException as error:
-        load_error = describe(error, filename)
-    defined = sorted(name for name, value in namespace.items() if callable(value) and not name.startswith("__"))
+        load_error = describe(error, filename, memory_bytes=memory)
+    defined = sorted(name for name, value in namespace.items()
+                     if isinstance(name, str) and callable(value) and not name.startswith("__")
+                     and injected.get(name) is not value)
     send({"kind": "loaded", "defined": defined, "error": load_error})
     returned: dict[int, Any] = {}
     for index, call in enumerate(job["calls"]):
@@ -113,29 +346,65 @@ def run_job(job: dict[str, Any], send) -> None:
             status, message = "ok", ""
             returned[index] = value
         except BaseException as error:
-            value, status, message = None, "error", describe(error, filename)
-        mutated = [position for position, (before, after) in enumerate(zip(args, given_args))
-                   if not same(before, after)]
-        mutated += [name for name in kwargs if not same(kwargs[name], given_kwargs[name])]
+            value, status, message = None, "error", describe(error, filename, memory_bytes=memory)
+        try:
+            mutated = [position for position, (before, after) in enumerate(zip(args, given_args))
+                       if not same(before, after)]
+            mutated += [name for name in kwargs if not same(kwargs[name], given_kwargs[name])]
+        except BaseException:
+            mutated = ["an argument"]
         send({"kind": "result", "index": index, "status": status, "message": message, "value": value,
               "mutated": [str(item) for item in mutated]})
     send({"kind": "done"})
 
 
-def main() -> None:
-    job = wire.decode(sys.stdin.buffer.read())
-    nonce = bytes.fromhex(job["nonce"])
-    channel = os.fdopen(job["result_fd"], "wb", buffering=0)
+def read_job(fd: int = 0) -> dict[str, Any]:
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return wire.decode(b"".join(chunks))
+
+
+def serve(job: dict[str, Any], channel_fd: int) -> None:
+    """Contain this process, run the job, and leave without running any cleanup student code could hook."""
+    nonce = bytes.fromhex(job.pop("nonce"))
+    write = os.write
 
     def send(message: dict[str, Any]) -> None:
-        channel.write(wire.frame(encode_safely(message), nonce))
+        data = wire.frame(encode_safely(message), nonce)
+        while data:
+            data = data[write(channel_fd, data):]
 
-    sys.stdin = open(os.devnull)
-    sys.path[:] = [job["helpers"]] + [path for path in sys.path if path and path != os.getcwd()]
-    run_job(job, send)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(fd, 0)
+    os.close(fd)
+    sys.stdin = open(0, closefd=False)
+    contain(job)
+    try:
+        run_job(job, send)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        os._exit(0)
+
+
+def main() -> None:
+    """`python -I -m grader.child`: the job on stdin; results on fd 3, or on the original stdout if none."""
+    job = read_job(0)
+    if job.get("result_fd") is None:
+        # No descriptor could be passed (Windows): the original stdout becomes the private channel and
+        # everything the submission prints goes to stderr.
+        channel_fd = os.dup(1)
+        os.dup2(2, 1)
+    else:
+        channel_fd = int(job["result_fd"])
+    serve(job, channel_fd)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,24 @@
-"""Run a submission's functions in a child process and bring back their results as data.
+"""Run a submission's functions in a contained child process and bring back their results as data.
 
-Student code never runs in the grader's process. The child gets the source and the calls on stdin,
-answers with wire frames on a private pipe, and is killed with its whole process group when a call
-overruns its time. Everything the grader concludes, it concludes from decoded arrays in this process.
+Student code never runs in the grader's process. A child (forked by grader.forkserver on Linux, started
+as `python -I -m grader.child` elsewhere on POSIX) gets the source and the calls on stdin, contains
+itself (rlimits, a network namespace, an audit hook) before any student code runs, answers with wire
+frames on a private pipe, and is killed with its whole process group when a call overruns its time.
+Everything the grader concludes, it concludes from decoded arrays in this process.
 """
 from __future__ import annotations
 
+import json
+import math
 import os
-import resource
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -24,21 +29,37 @@ from grader import wire
 
 COURSE_HELPERS = Path(__file__).resolve().parent / "course"
 OUTPUT_LIMIT = 64 * 1024
-RESULT_LIMIT = 256 * 1024 * 1024
+RESULT_LIMIT = 64 * 1024 * 1024
+SERVER_START_TIMEOUT = 60.0
+# One BLAS thread: the arrays are tiny, and a forked child must not inherit a thread pool.
+CHILD_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                     "PYTHONHASHSEED": "0"}
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one submission may use: seconds per call, bytes of memory, file size and captured output."""
+    """What one submission may use: seconds per call, bytes of memory, file size and captured output.
+
+    processes=True lets the submission fork (the audit hook and the process-count limit step aside);
+    it exists only so tests can show that a timeout kills a whole process group.
+    """
 
     timeout: float = 10.0
     memory_bytes: int = 2 * 1024 ** 3
     file_bytes: int = 16 * 1024 ** 2
     output_bytes: int = OUTPUT_LIMIT
+    processes: bool = False
 
     def __post_init__(self) -> None:
         if self.timeout <= 0:
             raise ValueError("timeout must be positive")
+        if self.memory_bytes <= 0 or self.file_bytes <= 0 or self.output_bytes <= 0:
+            raise ValueError("memory_bytes, file_bytes and output_bytes must be positive")
+
+    def for_child(self, calls: int) -> dict[str, Any]:
+        """The limits the child sets on itself; CPU seconds back up the grader's clock if it dies."""
+        return {"memory_bytes": self.memory_bytes, "file_bytes": self.file_bytes, "processes": self.processes,
+                "cpu_seconds": int(math.ceil(self.timeout * (calls + 1))) + 1}
 
 
 @dataclass(frozen=True)
@@ -104,7 +125,7 @@ class RunStatus(str, Enum):
 
 @dataclass(frozen=True)
 class SandboxRun:
-    """The whole run of one submission in the sandbox."""
+    """The whole run of one submission in the sandbox; pid is the child's (its process group's) id."""
 
     status: RunStatus
     message: str
@@ -113,143 +134,336 @@ class SandboxRun:
     stdout: str = ""
     stderr: str = ""
     load_error: str | None = None
+    pid: int | None = None
+    returncode: int | None = None
 
 
-def _limit_child(limits: Limits) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+# --- how a child is started: the fork server on Linux, a fresh interpreter elsewhere on POSIX -------------
+
+class _Child:
+    """A started child: its pid (also its process group id), a way to kill the group, its return code."""
+
+    pid: int
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def wait(self, timeout: float) -> int | None:
+        raise NotImplementedError
 
 
-def _exit_reason(returncode: int) -> str:
-    if returncode < 0:
-        number = -returncode
-        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
-        meaning = {"SIGSEGV": "a segmentation fault", "SIGKILL": "killed", "SIGABRT": "aborted",
-                   "SIGXFSZ": "a file over the size limit", "SIGBUS": "a bus error"}.get(name, "a signal")
-        return f"the submission's process died of {name} ({meaning})"
-    return f"the submission's process exited with code {returncode} before it finished"
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+class _ForkedChild(_Child):
+    def __init__(self, run_socket: socket.socket, pid: int) -> None:
+        self.run_socket, self.pid, self.returncode = run_socket, pid, None
 
+    def kill(self) -> None:
+        # Safe until the server reports the exit: it reaps the leader only after killing the group itself.
+        if self.returncode is None:
+            _kill_group(self.pid)
+
+    def wait(self, timeout: float) -> int | None:
+        if self.returncode is None:
+            self.run_socket.settimeout(timeout)
+            try:
+                message = json.loads(self.run_socket.recv(4096) or b"{}")
+            except (OSError, ValueError):
+                message = {}
+            if "exit" in message:
+                self.returncode = int(message["exit"])
+                self.run_socket.close()
+        return self.returncode
+
+
+class _SpawnedChild(_Child):
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process, self.pid = process, process.pid
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            _kill_group(self.pid)
+        else:
+            # The leader is gone; members of its group may not be (the group id stays theirs).
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+class ForkServer:
+    """The client side of grader.forkserver: one server process per grader process, shared by its threads."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        environment = {**os.environ, **CHILD_ENVIRONMENT}
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "grader.forkserver", str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, env=environment)
+        finally:
+            theirs.close()
+        self.control = ours
+        self.lock = threading.Lock()
+        ours.settimeout(SERVER_START_TIMEOUT)
+        try:
+            ready = ours.recv(16)
+        except OSError:
+            ready = b""
+        ours.settimeout(None)
+        if ready != b"ready":
+            self.close()
+            raise OSError("the fork server did not start")
+
+    def start(self, fds: Sequence[int]) -> _ForkedChild:
+        """Fork a child with these stdin, stdout, stderr and result descriptors."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with self.lock:
+                socket.send_fds(self.control, [b"{}"], [theirs.fileno(), *fds])
+        finally:
+            theirs.close()
+        ours.settimeout(SERVER_START_TIMEOUT)
+        try:
+            message = json.loads(ours.recv(4096) or b"{}")
+        except (OSError, ValueError):
+            message = {}
+        if "pid" not in message:
+            ours.close()
+            raise OSError("the fork server did not start a child")
+        return _ForkedChild(ours, int(message["pid"]))
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self.control.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+_server: ForkServer | None = None
+_server_pid: int | None = None
+_server_lock = threading.Lock()
+
+
+def fork_server() -> ForkServer | None:
+    """This process's fork server, started on first use; None where there is none (not Linux, or it failed)."""
+    global _server, _server_pid
+    if not sys.platform.startswith("linux") or os.environ.get("GRADGRADE_SANDBOX") == "spawn":
+        return None
+    with _server_lock:
+        if _server is not None and _server_pid == os.getpid() and _server.alive():
+            return _server
+        # A forked worker inherits its parent's client: it starts a server of its own.
+        try:
+            _server, _server_pid = ForkServer(), os.getpid()
+        except OSError:
+            _server, _server_pid = None, None
+        return _server
+
+
+def _spawn(stdin: int, stdout: int, stderr: int, result: int) -> _SpawnedChild:
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-m", "grader.child"], stdin=stdin, stdout=stdout, stderr=stderr,
+        pass_fds=(result,), start_new_session=True, env={**os.environ, **CHILD_ENVIRONMENT})
+    return _SpawnedChild(process)
+
+
+def _start(fds: tuple[int, int, int, int], job: dict[str, Any]) -> tuple[_Child, dict[str, Any]]:
+    server = fork_server()
+    if server is not None:
+        try:
+            return server.start(fds), {**job, "result_fd": 3}
+        except OSError:
+            pass
+    return _spawn(*fds), {**job, "result_fd": fds[3]}
+
+
+# --- one run -------------------------------------------------------------------------------------------
 
 def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
         limits: Limits = Limits(), inject: Mapping[str, str] | None = None) -> SandboxRun:
-    """Load source in a fresh child and make every call in order; never raises for student behaviour."""
+    """Load source in a fresh contained child and make every call in order; never raises for student behaviour.
+
+    inject maps names to "module:attribute" of course helpers put in the namespace before the source runs.
+    """
+    if os.name != "posix":
+        return SandboxRun(RunStatus.ERROR, "gradgrade's sandbox needs Linux or macOS (on Windows, run it under WSL)",
+                          (), tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
     scratch = tempfile.mkdtemp(prefix="gradgrade-")
-    read_end, write_end = os.pipe()
     nonce = os.urandom(wire.NONCE_BYTES)
-    job = wire.encode({
-        "source": source, "filename": filename, "nonce": nonce.hex(), "result_fd": write_end,
-        "helpers": str(COURSE_HELPERS), "inject": dict(inject or {}),
+    pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, result
+    child_ends = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
+    job = {
+        "source": source, "filename": filename, "nonce": nonce.hex(), "scratch": scratch,
+        "helpers": str(COURSE_HELPERS), "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
         "calls": [{"function": call.function, "args": _with_markers(tuple(call.args)),
                    "kwargs": _with_markers(dict(call.kwargs))} for call in calls],
-    })
+    }
+    child = None
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=scratch, pass_fds=(write_end,), start_new_session=True,
-            preexec_fn=lambda: _limit_child(limits))
+        child, job = _start(child_ends, job)
+        for fd in child_ends:
+            os.close(fd)
+        child_ends = ()
+        return _supervise(child, pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0], wire.encode(job), nonce,
+                          calls, limits)
     finally:
-        os.close(write_end)
-    try:
-        return _supervise(process, read_end, job, nonce, calls, limits)
-    finally:
-        _kill_group(process)
-        process.wait()
-        os.close(read_end)
+        if child is not None:
+            child.kill()
+            child.wait(timeout=1.0)
+        for fd in (*child_ends, pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _supervise(process: subprocess.Popen, read_end: int, job: bytes, nonce: bytes,
+def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int, job: bytes, nonce: bytes,
                calls: Sequence[Call], limits: Limits) -> SandboxRun:
     selector = selectors.DefaultSelector()
-    buffers = {"stdout": bytearray(), "stderr": bytearray(), "result": bytearray()}
-    caps = {"stdout": limits.output_bytes, "stderr": limits.output_bytes, "result": RESULT_LIMIT}
-    selector.register(process.stdout, selectors.EVENT_READ, "stdout")
-    selector.register(process.stderr, selectors.EVENT_READ, "stderr")
-    selector.register(read_end, selectors.EVENT_READ, "result")
-    try:
-        process.stdin.write(job)
-        process.stdin.close()
-    except (BrokenPipeError, OSError):
-        pass
-    seen_frames = 0
+    outputs = {"stdout": bytearray(), "stderr": bytearray()}
+    reader = wire.FrameReader(nonce, max_frame=RESULT_LIMIT)
+    payloads: list[bytes] = []
+    received = 0
+    for fd, name in ((stdout, "stdout"), (stderr, "stderr"), (result, "result")):
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ, name)
+    os.set_blocking(stdin, False)
+    selector.register(stdin, selectors.EVENT_WRITE, "stdin")
+    pending = memoryview(job)
     deadline = time.monotonic() + limits.timeout
     timed_out = False
     while selector.get_map():
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             timed_out = True
-            _kill_group(process)
+            child.kill()
             break
         for key, _ in selector.select(timeout=min(remaining, 0.5)):
-            stream = key.data
-            fd = key.fd if stream == "result" else key.fileobj.fileno()
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                selector.unregister(key.fileobj)
+            if key.data == "stdin":
+                try:
+                    pending = pending[os.write(stdin, pending[:1 << 16]):]
+                except (BrokenPipeError, BlockingIOError, OSError) as error:
+                    if isinstance(error, BlockingIOError):
+                        continue
+                    pending = pending[:0]
+                if not pending:
+                    selector.unregister(stdin)
+                    os.close(stdin)
                 continue
-            room = caps[stream] - len(buffers[stream])
+            try:
+                chunk = os.read(key.fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                selector.unregister(key.fd)
+                continue
+            if key.data == "result":
+                if received < RESULT_LIMIT:
+                    received += len(chunk)
+                    fresh = reader.feed(chunk)
+                    if fresh:
+                        payloads += fresh
+                        deadline = time.monotonic() + limits.timeout
+                continue
+            # One byte past the cap is kept only to remember that there was more.
+            buffer = outputs[key.data]
+            room = limits.output_bytes + 1 - len(buffer)
             if room > 0:
-                buffers[stream] += chunk[:room]
-            if stream == "result":
-                count = sum(1 for _ in wire.frames(bytes(buffers["result"]), nonce))
-                if count > seen_frames:
-                    seen_frames = count
-                    deadline = time.monotonic() + limits.timeout
+                buffer += chunk[:room]
     selector.close()
+    returncode = None
     if not timed_out:
-        try:
-            process.wait(timeout=limits.timeout)
-        except subprocess.TimeoutExpired:
+        returncode = child.wait(timeout=limits.timeout)
+        if returncode is None:
             timed_out = True
-    return _collect(process, buffers, nonce, calls, limits, timed_out)
+    return _collect(child, returncode, outputs, payloads, calls, limits, timed_out)
 
 
 def _text(data: bytearray, cap: int) -> str:
-    text = bytes(data).decode("utf-8", errors="replace")
-    if len(data) >= cap:
+    text = bytes(data[:cap]).decode("utf-8", errors="replace")
+    if len(data) > cap:
         text += f"\n[output truncated at {cap // 1024} KiB]"
     return text
 
 
-def _collect(process: subprocess.Popen, buffers: dict[str, bytearray], nonce: bytes,
-             calls: Sequence[Call], limits: Limits, timed_out: bool) -> SandboxRun:
+def exit_reason(returncode: int | None) -> str:
+    """Why a child stopped before finishing, in words."""
+    if returncode is None:
+        return "the submission's process stopped without saying why"
+    if returncode < 0:
+        number = -returncode
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        meaning = {"SIGSEGV": "a segmentation fault", "SIGKILL": "killed", "SIGABRT": "aborted",
+                   "SIGXFSZ": "a file over the size limit", "SIGBUS": "a bus error",
+                   "SIGXCPU": "over its CPU time limit", "SIGFPE": "a floating-point trap",
+                   "SIGILL": "an illegal instruction", "SIGTERM": "terminated"}.get(name, "a signal")
+        return f"the submission's process died of {name} ({meaning})"
+    return f"the submission's process exited with code {returncode} before it finished"
+
+
+def _decode_all(payloads: list[bytes]) -> list[dict]:
     messages = []
-    for payload in wire.frames(bytes(buffers["result"]), nonce):
+    for payload in payloads:
         try:
-            messages.append(wire.decode(payload))
+            message = wire.decode(payload)
         except wire.WireError:
             continue
-    loaded = next((m for m in messages if isinstance(m, dict) and m.get("kind") == "loaded"), None)
-    results = {m["index"]: m for m in messages if isinstance(m, dict) and m.get("kind") == "result"}
-    done = any(isinstance(m, dict) and m.get("kind") == "done" for m in messages)
-    outcomes = []
-    for index, call in enumerate(calls):
-        message = results.get(index)
-        if message is None:
-            outcomes.append(CallOutcome(CallStatus.TIMEOUT if timed_out else CallStatus.NOT_RUN))
-            continue
-        mutated = tuple(call.arg_names[int(item)] if item.isdigit() and int(item) < len(call.arg_names)
-                        else item for item in message.get("mutated", []))
-        outcomes.append(CallOutcome(CallStatus(message["status"]), message.get("value"),
-                                    message.get("message", ""), mutated))
+        if isinstance(message, dict):
+            messages.append(message)
+    return messages
+
+
+def _outcome(message: dict | None, call: Call, timed_out: bool) -> CallOutcome:
+    if message is None:
+        return CallOutcome(CallStatus.TIMEOUT if timed_out else CallStatus.NOT_RUN)
+    try:
+        status = CallStatus(message.get("status"))
+    except ValueError:
+        return CallOutcome(CallStatus.ERROR, message="the child sent a result gradgrade does not understand")
+    names = call.arg_names
+    mutated = tuple(names[int(item)] if str(item).isdigit() and int(item) < len(names) else str(item)
+                    for item in message.get("mutated", []) or [])
+    return CallOutcome(status, message.get("value"), str(message.get("message", "")), mutated)
+
+
+def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray], payloads: list[bytes],
+             calls: Sequence[Call], limits: Limits, timed_out: bool) -> SandboxRun:
+    messages = _decode_all(payloads)
+    loaded = next((m for m in messages if m.get("kind") == "loaded"), None)
+    results = {m.get("index"): m for m in messages if m.get("kind") == "result"}
+    done = any(m.get("kind") == "done" for m in messages)
+    outcomes = tuple(_outcome(results.get(index), call, timed_out) for index, call in enumerate(calls))
     if timed_out:
         status = RunStatus.TIMEOUT
         text = f"the submission ran longer than the {limits.timeout:g} s allowed for a call and was stopped"
     elif not done:
-        status, text = RunStatus.ERROR, _exit_reason(process.returncode)
-        if b"MemoryError" in buffers["stderr"]:
-            text += f"; it ran out of memory (the limit is {limits.memory_bytes // 1024 ** 2} MiB)"
+        status, text = RunStatus.ERROR, exit_reason(returncode)
+        if b"MemoryError" in outputs["stderr"] or returncode == -signal.SIGKILL:
+            text += f"; it may have run out of memory (the limit is {limits.memory_bytes // 1024 ** 2} MiB)"
     else:
         status, text = RunStatus.OK, ""
+    defined = loaded.get("defined") if loaded else None
+    load_error = loaded.get("error") if loaded else None
     return SandboxRun(
-        status=status, message=text, defined=tuple(loaded["defined"]) if loaded else (),
-        outcomes=tuple(outcomes), stdout=_text(buffers["stdout"], limits.output_bytes),
-        stderr=_text(buffers["stderr"], limits.output_bytes), load_error=loaded["error"] if loaded else None)
+        status=status, message=text, defined=tuple(str(name) for name in defined or ()), outcomes=outcomes,
+        stdout=_text(outputs["stdout"], limits.output_bytes), stderr=_text(outputs["stderr"], limits.output_bytes),
+        load_error=str(load_error) if load_error is not None else None, pid=child.pid, returncode=returncode)

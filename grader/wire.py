@@ -140,3 +140,47 @@ def frames(data: bytes, nonce: bytes) -> Iterator[bytes]:
             start = data.find(marker, header_at + _HEADER.size + size)
         else:
             start = data.find(marker, start + 1)
+
+
+class FrameReader:
+    """Frames taken from a stream as it arrives, in linear time, skipping bytes that are not frames.
+
+    Bytes before a frame's marker are dropped as soon as they are seen, so a flood of garbage costs
+    no memory; only a frame still arriving is buffered, up to max_frame bytes.
+    """
+
+    def __init__(self, nonce: bytes, *, max_frame: int) -> None:
+        self.marker = MAGIC + nonce
+        self.max_frame = max_frame
+        self.buffer = bytearray()
+        self.skipped = 0
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The payloads of the frames completed by data, in order."""
+        self.buffer += data
+        payloads = []
+        while True:
+            start = self.buffer.find(self.marker)
+            if start < 0:
+                keep = len(self.marker) - 1
+                self.skipped += max(0, len(self.buffer) - keep)
+                del self.buffer[:max(0, len(self.buffer) - keep)]
+                return payloads
+            self.skipped += start
+            del self.buffer[:start]
+            header_at = len(self.marker)
+            if len(self.buffer) < header_at + _HEADER.size:
+                return payloads
+            size, digest = _HEADER.unpack_from(self.buffer, header_at)
+            end = header_at + _HEADER.size + size
+            if size > self.max_frame:
+                del self.buffer[:1]
+                continue
+            if len(self.buffer) < end:
+                return payloads
+            payload = bytes(self.buffer[header_at + _HEADER.size:end])
+            if hashlib.sha256(payload).digest() == digest:
+                payloads.append(payload)
+                del self.buffer[:end]
+            else:
+                del self.buffer[:1]

@@ -1,0 +1,198 @@
+"""A long-lived trusted process with numpy and the child runner imported, forking one child per submission.
+
+Started once per grader process (lazily, by grader.sandbox) as `python -I -m grader.forkserver FD`, where FD
+is one end of a SOCK_SEQPACKET socket pair. Each request on it carries, as passed descriptors, the run's own
+socket and the child's stdin, stdout, stderr and result pipes, and as bytes the run's scratch folder and
+limits. The server forks; the child moves to a new session, contains itself and runs the job; the server
+answers the run's socket with the child's pid and, when it exits, its return code (negative for a signal),
+after killing whatever is left of its process group. The grader going away (EOF on FD) kills every child.
+This module imports nothing of the reference, so a forked child inherits no grading secret.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+
+import numpy  # noqa: F401  (imported once here, so no child pays for it)
+
+from grader import child, wire  # noqa: F401
+
+MAX_REQUEST = 64 * 1024
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> None:
+    # Orphans of a submission come back to this server, which reaps them, instead of lingering under init.
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def _child_main(request: dict, fds: list[int], keep_closed: list[int]) -> None:
+    """In the forked child: new session, the pipes on 0-3, then contain and run. Never returns."""
+    try:
+        os.setsid()
+    except OSError:
+        pass
+    signal.set_wakeup_fd(-1)
+    for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
+        signal.signal(number, signal.SIG_DFL)
+    for fd in keep_closed:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    stdin, stdout, stderr, result = fds
+    # Move the pipes above 3 first, so no dup2 below overwrites one still needed.
+    high = [os.dup(fd) for fd in (stdin, stdout, stderr, result)]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+    os.closerange(4, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
+    job = child.read_job(0)
+    job.update(request)
+    child.serve(job, child.RESULT_FD)
+
+
+class Server:
+    """The fork server's loop: requests on the control socket, exits reported on each run's socket."""
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.selector = selectors.DefaultSelector()
+        self.runs: dict[int, socket.socket] = {}
+        self.wakeup_read, wakeup_write = os.pipe()
+        os.set_blocking(self.wakeup_read, False)
+        os.set_blocking(wakeup_write, False)
+        signal.set_wakeup_fd(wakeup_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.wakeup_write = wakeup_write
+        self.selector.register(control, selectors.EVENT_READ, "control")
+        self.selector.register(self.wakeup_read, selectors.EVENT_READ, "wakeup")
+
+    def serve_forever(self) -> None:
+        self.control.send(b"ready")
+        while True:
+            for key, _ in self.selector.select():
+                if key.data == "control":
+                    if not self.accept():
+                        self.shutdown()
+                        return
+                elif key.data == "wakeup":
+                    try:
+                        os.read(self.wakeup_read, 4096)
+                    except BlockingIOError:
+                        pass
+                    self.reap()
+                else:
+                    self.abandoned(key.data)
+
+    def accept(self) -> bool:
+        """Take one request; False when the grader has gone."""
+        try:
+            data, fds, _, _ = socket.recv_fds(self.control, MAX_REQUEST, 6)
+        except OSError:
+            return False
+        if not data:
+            for fd in fds:
+                os.close(fd)
+            return False
+        if len(fds) != 5:
+            for fd in fds:
+                os.close(fd)
+            return True
+        run_socket = socket.socket(fileno=fds[0])
+        try:
+            request = json.loads(data)
+        except ValueError:
+            request = None
+        pid = os.fork() if request is not None else -1
+        if pid == 0:
+            keep_closed = [self.control.fileno(), self.wakeup_read, self.wakeup_write, run_socket.fileno()]
+            keep_closed += [sock.fileno() for sock in self.runs.values()]
+            try:
+                _child_main(request, fds[1:], keep_closed)
+            finally:
+                os._exit(70)
+        for fd in fds[1:]:
+            os.close(fd)
+        if pid < 0:
+            run_socket.close()
+            return True
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass  # the child already made its own session
+        self.runs[pid] = run_socket
+        self.selector.register(run_socket, selectors.EVENT_READ, pid)
+        self._tell(run_socket, {"pid": pid})
+        return True
+
+    @staticmethod
+    def _tell(run_socket: socket.socket, message: dict) -> None:
+        try:
+            run_socket.send(json.dumps(message).encode())
+        except OSError:
+            pass
+
+    def reap(self) -> None:
+        """Report every child that exited, after killing what is left of its process group."""
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if info is None or info.si_pid == 0:
+                return
+            pid = info.si_pid
+            # The unreaped leader keeps the group id reserved, so this kill cannot hit a stranger.
+            _kill_group(pid)
+            _, status = os.waitpid(pid, 0)
+            run_socket = self.runs.pop(pid, None)
+            if run_socket is not None:
+                self.selector.unregister(run_socket)
+                self._tell(run_socket, {"exit": os.waitstatus_to_exitcode(status)})
+                run_socket.close()
+
+    def abandoned(self, pid: int) -> None:
+        """The grader closed a run's socket early: its child must not outlive the run."""
+        run_socket = self.runs.get(pid)
+        try:
+            data = run_socket.recv(4096) if run_socket else b""
+        except OSError:
+            data = b""
+        if not data:
+            _kill_group(pid)
+            if run_socket is not None:
+                self.selector.unregister(run_socket)
+                run_socket.close()
+                self.runs.pop(pid, None)
+
+    def shutdown(self) -> None:
+        for pid in list(self.runs):
+            _kill_group(pid)
+        for pid in list(self.runs):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _kill_group(pid: int) -> None:
+    for kill, target in ((os.killpg, pid), (os.kill, pid)):
+        try:
+            kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+if __name__ == "__main__":
+    control = socket.socket(fileno=int(sys.argv[1]))
+    _become_subreaper()
+    Server(control).serve_forever()
