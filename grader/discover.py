@@ -146,9 +146,9 @@ def _zip_entries(archive: Path) -> list[_Entry]:
 
 def _unwrap(entries: list[_Entry]) -> list[_Entry]:
     """Drop a single top folder that wraps a whole zip (`class.zip` holding `class/...`), if it holds files."""
+    # A zip of one student's folder looks the same; a class zip is the common case, so it wins.
     while entries and len({entry.parts[0] for entry in entries}) == 1 and all(len(e.parts) > 1 for e in entries):
-        top = entries[0].parts[0]
-        if top == NBGRADER_ROOT or not any(len(entry.parts) == 2 for entry in entries):
+        if entries[0].parts[0] == NBGRADER_ROOT:
             break
         entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries]
     return entries

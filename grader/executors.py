@@ -11,7 +11,7 @@ import os
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,10 @@ class LocalExecutor:
     then gets an error result.
     """
 
-    def __init__(self, workers: int | None = None, *, ahead: int = 4, warm: dict[str, Any] | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, ahead: int = 4, warm: dict[str, Any] | None = None,
+                 grade: Callable[[Job], dict[str, Any]] = grade_job) -> None:
         self.workers = max(1, workers or default_workers())
+        self.grade = grade
         self.ahead = max(1, ahead)
         self._warm = warm
         methods = multiprocessing.get_all_start_methods()
@@ -104,7 +106,7 @@ class LocalExecutor:
                 job = retry.pop() if retry else next(pending, None)
                 if job is None:
                     break
-                running[self._pool.submit(grade_job, job)] = job
+                running[self._pool.submit(self.grade, job)] = job
             if not running:
                 return
             done, _ = wait(running, return_when=FIRST_COMPLETED)

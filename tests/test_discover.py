@@ -1,0 +1,137 @@
+"""Submission layouts: flat, folder per student, nbgrader, zips of each; what is skipped; zip safety."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import discover
+
+BACKWARD = b"def backward_propagation_n(X, Y, cache):\n    return {}\n"
+OTHER = b"def helper():\n    return 1\n"
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def zip_tree(path: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zipped:
+        for name, data in files.items():
+            zipped.writestr(name, data)
+    return path
+
+
+def found(submissions):
+    return {submission.student: submission.filename for submission in submissions}
+
+
+LAYOUTS = [
+    pytest.param({"alice.py": BACKWARD, "bob.ipynb": b"{}", "notes.txt": b"x"},
+                 {"alice": "alice.py", "bob": "bob.ipynb"}, id="flat"),
+    pytest.param({"alice/work.py": BACKWARD, "bob/deep/er/hw.ipynb": b"{}"},
+                 {"alice": "work.py", "bob": "hw.ipynb"}, id="folder-per-student"),
+    pytest.param({"alice/helpers.py": OTHER, "alice/solution.py": BACKWARD, "bob/a.py": OTHER, "bob/b.py": OTHER},
+                 {"alice": "solution.py", "bob": "a.py"}, id="student-folder-picks-the-file-defining-the-function"),
+    pytest.param({"submitted/alice/ps1/gradient_checking.ipynb": b"{}",
+                  "submitted/bob/ps1/gradient_checking.ipynb": b"{}", "source/ps1/gradient_checking.ipynb": b"{}"},
+                 {"alice": "gradient_checking.ipynb", "bob": "gradient_checking.ipynb"}, id="nbgrader"),
+    pytest.param({"alice.py": BACKWARD, "alice.ipynb": b"{}"},
+                 {"alice.py": "alice.py", "alice.ipynb": "alice.ipynb"}, id="same-stem-keeps-suffix"),
+    pytest.param({"alice.py": BACKWARD, ".hidden.py": BACKWARD, "__MACOSX/._alice.py": b"\x00",
+                  ".ipynb_checkpoints/alice-checkpoint.ipynb": b"{}", "__pycache__/x.py": b""},
+                 {"alice": "alice.py"}, id="hidden-and-metadata-skipped"),
+    pytest.param({"alice.py": BACKWARD, "l_layer/deep.py": BACKWARD, "one_d/warm.py": BACKWARD},
+                 {"alice": "alice.py"}, id="other-assignment-folders-skipped"),
+]
+
+
+@pytest.mark.parametrize("files, expected", LAYOUTS)
+def test_folder_layouts(tmp_path, files, expected):
+    assert found(discover.discover(write_tree(tmp_path / "class", files), assignment="three_layer")) == expected
+
+
+@pytest.mark.parametrize("files, expected", LAYOUTS)
+def test_zip_layouts_match_folders(tmp_path, files, expected):
+    archive = zip_tree(tmp_path / "class.zip", files)
+    submissions = discover.discover(archive, assignment="three_layer")
+    assert found(submissions) == expected
+    assert all(submission.read() == files[submission.member] for submission in submissions)
+
+
+def test_zip_wrapped_in_one_top_folder_is_unwrapped(tmp_path):
+    archive = zip_tree(tmp_path / "class.zip", {"class/alice.py": BACKWARD, "class/bob.py": BACKWARD})
+    assert found(discover.discover(archive)) == {"alice": "alice.py", "bob": "bob.py"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("../evil.py", id="parent"),
+    pytest.param("/etc/evil.py", id="absolute"),
+    pytest.param("a/../../evil.py", id="nested-parent"),
+    pytest.param("C:/evil.py", id="drive"),
+    pytest.param("..\\evil.py", id="backslash-parent"),
+])
+def test_zip_member_that_could_escape_is_skipped(tmp_path, name):
+    assert discover.safe_member_parts(name) is None
+    archive = zip_tree(tmp_path / "class.zip", {name: BACKWARD, "alice.py": BACKWARD})
+    assert found(discover.discover(archive)) == {"alice": "alice.py"}
+
+
+def test_zip_symlink_member_is_skipped(tmp_path):
+    path = tmp_path / "class.zip"
+    with zipfile.ZipFile(path, "w") as zipped:
+        link = zipfile.ZipInfo("link.py")
+        link.external_attr = (0o120777 << 16)
+        zipped.writestr(link, "/etc/passwd")
+        zipped.writestr("alice.py", BACKWARD)
+    assert found(discover.discover(path)) == {"alice": "alice.py"}
+
+
+def test_oversized_submission_is_unreadable_not_fatal(tmp_path, monkeypatch):
+    monkeypatch.setattr(discover, "MAX_FILE_BYTES", 100)
+    archive = zip_tree(tmp_path / "class.zip", {"big.py": b"#" * 10_000_000, "small.py": BACKWARD})
+    by_student = {submission.student: submission for submission in discover.discover(archive)}
+    assert by_student["small"].read() == BACKWARD
+    with pytest.raises(discover.UnreadableSubmission, match="larger than"):
+        by_student["big"].read()
+
+
+def test_zip_bomb_total_size_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(discover, "MAX_ZIP_BYTES", 1000)
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("a.py", b"\0" * 100_000)
+    with pytest.raises(discover.DiscoverError, match="unpacks to more than"):
+        discover.discover(path)
+
+
+def test_symlink_out_of_the_class_folder_is_not_followed(tmp_path):
+    outside = tmp_path / "secret.py"
+    outside.write_bytes(BACKWARD)
+    root = write_tree(tmp_path / "class", {"alice.py": BACKWARD})
+    (root / "mallory.py").symlink_to(outside)
+    assert found(discover.discover(root)) == {"alice": "alice.py"}
+
+
+@pytest.mark.parametrize("make, message", [
+    pytest.param(lambda p: p / "missing", "no such folder", id="missing"),
+    pytest.param(lambda p: (p / "x.txt").write_text("x") and p / "x.txt", "expected a folder", id="plain-file"),
+    pytest.param(lambda p: (p / "bad.zip").write_bytes(b"PK not a zip") and p / "bad.zip", "not a readable zip",
+                 id="corrupt-zip"),
+])
+def test_unusable_class_path_raises_one_line(tmp_path, make, message):
+    with pytest.raises(discover.DiscoverError, match=message):
+        discover.discover(make(tmp_path))
+
+
+def test_sample_class_is_the_top_level_files(submissions_dir):
+    students = [submission.student for submission in discover.discover(submissions_dir, assignment="three_layer")]
+    assert students and students == sorted(students)
+    top_level = {path.stem for path in submissions_dir.iterdir() if path.suffix in (".py", ".ipynb")}
+    assert {student.split(".")[0] for student in students} == top_level
