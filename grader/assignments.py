@@ -42,7 +42,17 @@ class Assignment:
 
     @property
     def gradient_names(self) -> tuple[str, ...]:
-        return tuple(self.module.GRADIENT_NAMES)
+        """Every gradient graded on some case; per-case names (l_layer's depend on depth) in first-seen order."""
+        if not callable(getattr(self.module, "gradient_names", None)):
+            return tuple(self.module.GRADIENT_NAMES)
+        names: dict[str, None] = {}
+        for case in self.cases():
+            names.update(dict.fromkeys(self.module.gradient_names(case)))
+        return tuple(names)
+
+    def case_gradient_names(self, case_index: int, *, profile: str = "course") -> tuple[str, ...]:
+        """The gradients graded on one case."""
+        return _case_names(self.name, profile, case_index)[1]
 
     def cases(self, *, profile: str = "course") -> list:
         return _cases(self.name, profile)
@@ -83,9 +93,19 @@ def _cases(name: str, profile: str) -> list:
 
 
 @functools.cache
+def _case_names(name: str, profile: str, case_index: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(parameter names, gradient names) of one case: the module's per-case ones when it has them."""
+    module = get(name).module
+    case = _cases(name, profile)[case_index]
+    if callable(getattr(module, "gradient_names", None)):
+        return tuple(module.parameter_names(case)), tuple(module.gradient_names(case))
+    return tuple(module.PARAMETER_NAMES), tuple(module.GRADIENT_NAMES)
+
+
+@functools.cache
 def _expected(name: str, profile: str, case_index: int, epsilon: float) -> dict[str, np.ndarray]:
     module = get(name).module
     case = _cases(name, profile)[case_index]
     gradapprox = check.numerical_gradient(module.batched_cost(case), case.parameters, epsilon=epsilon)
-    by_parameter = dict(zip(module.PARAMETER_NAMES, module.GRADIENT_NAMES))
+    by_parameter = dict(zip(*_case_names(name, profile, case_index)))
     return {by_parameter[name_]: value for name_, value in gradapprox.items()}
