@@ -1,0 +1,122 @@
+"""HTML pages: everything the student wrote escaped, self-contained pages, safe file names, class statistics."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grader import html
+from grader.results import CheckResult, Diagnosis, ParameterResult, Status, SubmissionResult
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+NAMES = ("dW1", "db1", "dW2", "db2", "dW3", "db3")
+
+
+def result(student: str = "alice", *, failing: tuple[str, ...] = (), diagnosis: tuple[Diagnosis, ...] = (),
+           output: str = "", warnings: tuple[str, ...] = (), details: dict | None = None) -> SubmissionResult:
+    parameters = tuple(ParameterResult(name, Status.FAIL if name in failing else Status.PASS,
+                                       0.5 if name in failing else 1e-10, "message " + name) for name in NAMES)
+    points = 6.0 * (len(NAMES) - len(failing)) / len(NAMES)
+    checks = [CheckResult("backward_propagation_n", Status.FAIL if failing else Status.PASS, 0.5 if failing else 1e-10,
+                          1e-7, "checked", parameters, diagnosis, points=points, max_points=6.0)]
+    if details is not None:
+        checks.append(CheckResult("gradient_check_n", Status.FAIL, None, 1e-7, "checker", points=1.0, max_points=4.0,
+                                  details=details))
+    total = sum(check.points for check in checks)
+    maximum = sum(check.max_points for check in checks)
+    return SubmissionResult(student, "three_layer", Status.FAIL if failing or details else Status.PASS, total,
+                            maximum, tuple(checks), "message", warnings, output)
+
+
+def test_student_page_escapes_everything_the_student_wrote():
+    page = html.student_page(result(HOSTILE, failing=("dW2",), output=HOSTILE + "</pre>", warnings=(HOSTILE,),
+                                    diagnosis=(Diagnosis("m-1", "op", HOSTILE),)))
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_class_page_escapes_student_ids_and_links_to_safe_pages():
+    results = [result(HOSTILE), result("bob")]
+    pages = html.page_names(r.submission for r in results)
+    page = html.class_page(results, pages)
+    assert "<script>" not in page
+    for name in pages.values():
+        assert f'href="{name}"' in page
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+\.html", name)
+
+
+@pytest.mark.parametrize("student", [
+    pytest.param("alice", id="plain"),
+    pytest.param("../../etc/passwd", id="traversal"),
+    pytest.param("index", id="reserved"),
+    pytest.param("Ünïcødé name", id="unicode"),
+    pytest.param("a" * 300, id="long"),
+    pytest.param(".hidden", id="dot"),
+    pytest.param("", id="empty"),
+])
+def test_page_name_is_a_safe_file_name(student):
+    name = html.page_name(student)
+    assert re.fullmatch(r"[A-Za-z0-9_.-]+\.html", name) and not name.startswith(".")
+    assert len(name) < 120 and name.lower() != "index.html"
+
+
+def test_page_names_are_distinct_ignoring_case():
+    names = html.page_names(["Alice", "alice", "a/b", "a_b", "a?b"])
+    assert len({name.lower() for name in names.values()}) == 5
+
+
+def test_pages_are_self_contained_with_print_stylesheet():
+    results = [result("alice"), result("bob", failing=("db1",))]
+    for page in (html.student_page(results[1], class_page="index.html"),
+                 html.class_page(results, html.page_names(r.submission for r in results))):
+        assert "<style>" in page and "@media print" in page
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+        assert "<script" not in page and "<link" not in page
+
+
+def test_student_page_shows_table_diagnosis_output_and_warnings():
+    page = html.student_page(result("bob", failing=("db1",), output="printed 42",
+                                    warnings=("2 top-level statements were not run",),
+                                    diagnosis=(Diagnosis("scale-2", "scale", "db1 is 4 times the true gradient"),)))
+    assert 'class="parameters"' in page and page.count("<tr>") >= 7
+    assert "db1 is 4 times the true gradient" in page and "printed 42" in page
+    assert "2 top-level statements were not run" in page
+
+
+def test_histogram_puts_each_score_in_one_bin():
+    results = [result("a"), result("b", failing=NAMES), result("c", failing=("dW1", "db1", "dW2"))]
+    bars = html.histogram(results)
+    assert [bar.count for bar in bars] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+    assert max(bar.height for bar in bars) > 0 and all(bar.y >= 0 for bar in bars)
+
+
+def test_pass_rates_and_misconceptions():
+    hint = Diagnosis("scale-1", "scale", "dW2 is twice the true gradient")
+    results = [result("a", failing=("dW2",), diagnosis=(hint,)), result("b", failing=("dW2",), diagnosis=(hint,)),
+               result("c")]
+    rates = {row["parameter"]: (row["passed"], row["total"]) for row in html.parameter_pass_rates(results)}
+    assert rates["dW2"] == (1, 3) and rates["dW1"] == (3, 3)
+    [top] = html.misconceptions(results)
+    assert (top["mutant"], top["count"]) == ("scale-1", 2)
+    page = html.class_page(results, html.page_names(r.submission for r in results))
+    assert "dW2 is twice the true gradient" in page and "<svg" in page
+
+
+CHECKER_DETAILS = {"mutants": [{"mutant": "scale-1", "operator": "scale", "caught": True},
+                               {"mutant": "scale-2", "operator": "scale", "caught": False},
+                               {"id": "transpose-1", "operator": "transpose", "status": "survived"}]}
+
+
+def test_checker_families_and_missed_mutants_from_details():
+    check = result("a", details=CHECKER_DETAILS).checks[1]
+    assert html.checker_families(check) == [html.Family("scale", 1, 2), html.Family("transpose", 0, 1)]
+    missed, checkers = html.missed_mutants([result("a", details=CHECKER_DETAILS), result("b", details=CHECKER_DETAILS),
+                                            result("c")])
+    assert checkers == 2 and {row["mutant"]: row["count"] for row in missed} == {"scale-2": 2, "transpose-1": 2}
+    page = html.student_page(result("a", details=CHECKER_DETAILS))
+    assert 'class="families"' in page and "transpose-1" in page
+
+
+def test_checker_without_details_is_shown_without_a_families_table():
+    page = html.student_page(result("a", details={}))
+    assert "gradient_check_n" in page and 'class="families"' not in page
