@@ -133,7 +133,8 @@ def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float =
     if got is None:
         return BlockCheck(name, False, None, f"{name} is missing from the gradients")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
-        kind = type(got).__name__ if not isinstance(got, np.ndarray) else f"array of {got.dtype}"
+        # A value the sandbox could not send as data (an Opaque) carries its own type's name.
+        kind = getattr(got, "type_name", type(got).__name__) if not isinstance(got, np.ndarray) else f"array of {got.dtype}"
         return BlockCheck(name, False, None, f"{name} should be a float array of shape {expected.shape}, got {kind}")
     if got.shape != expected.shape:
         return BlockCheck(name, False, None, f"{name} has shape {got.shape}, expected {expected.shape}")
