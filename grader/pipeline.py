@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader import assignments, backward, diagnose, load, sandbox, score
+from grader import assignments, backward, checker, diagnose, forward, load, sandbox, score
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
 
@@ -11,7 +11,7 @@ from grader.settings import Settings
 # function_name(assignment) -> the function's name or None when the assignment has none,
 # calls(assignment, settings) -> the sandbox calls it needs, and
 # judge(assignment, outcomes, run, settings) -> CheckResult from the outcomes of exactly those calls.
-GRADERS = (backward,)
+GRADERS = (backward, checker, forward)
 # A grader module may also provide inject(assignment, settings) -> {name: "module:attribute"}: course
 # helpers the sandbox puts in the submission's namespace before its code runs (its own definitions win),
 # and judge may return None for an optional function the submission does not define.

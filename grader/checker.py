@@ -1,0 +1,448 @@
+"""Grade a student's own gradient checker: run it on the reference and on known-bad gradients, judge its numbers.
+
+The checker gets the course's public case with the reference gradients (it must accept them), the same
+gradients with a large epsilon (its value must follow the epsilon it is given) and a few catalogued mutants'
+gradients (it must reject each, with the value the course method gives). A few representatives stand for
+the whole catalogue: one per operator family and distinct gradients, every parameter block covered, so a
+checker costs at most MAX_COURSE_MUTANTS + MAX_SQUARE_MUTANTS + 3 calls.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from grader import score
+from grader.assignments import Assignment
+from grader.results import CaseResult, CheckResult, Status
+from grader.sandbox import Call, CallOutcome, CallStatus, SandboxRun
+from grader.wire import Opaque
+
+KIND = "checker"
+COURSE_EPSILON = 1e-7
+# Large enough that the course method's value is truncation error (1.7e-6 on the public case, 14 times its
+# value at 1e-7), so a checker that ignores the epsilon it is given shows; small enough to stay a check.
+WIDE_EPSILON = 1e-2
+MAX_COURSE_MUTANTS = 8
+MAX_SQUARE_MUTANTS = 2
+# The course's planted bugs are always among the representatives.
+PLANTED = (("scale-double-gradient", "dW2"), ("scale-quadruple-m", "db1"))
+# The helpers a notebook has in scope: the course's, unless the submission defines its own.
+COURSE_HELPERS = {
+    "forward_propagation_n": "course_forward:forward_propagation_n",
+    "dictionary_to_vector": "gc_utils:dictionary_to_vector",
+    "vector_to_dictionary": "gc_utils:vector_to_dictionary",
+    "gradients_to_vector": "gc_utils:gradients_to_vector",
+    "relu": "gc_utils:relu",
+    "sigmoid": "gc_utils:sigmoid",
+}
+SUPPORTED = ("three_layer",)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One call of the student's checker: which gradients, which epsilon, and what the course method says."""
+
+    name: str
+    kind: str  # "reference", "epsilon" or "mutant"
+    operator: str
+    family: str
+    profile: str
+    gradients: Mapping[str, np.ndarray]
+    epsilon: float
+    parameters: tuple[str, ...] = ()
+
+
+def function_name(assignment: Assignment) -> str | None:
+    """The checker this grader grades, for the assignments whose checker signature it knows."""
+    return assignment.checker if assignment.name in SUPPORTED else None
+
+
+def inject(assignment: Assignment, settings: Any) -> dict[str, str]:
+    """The course helpers a notebook's checker relies on, for a submission that does not define them."""
+    return dict(COURSE_HELPERS) if assignment.name in SUPPORTED else {}
+
+
+def _public(assignment: Assignment, profile: str):
+    return assignment.cases(profile=profile)[0]
+
+
+def _vector(gradients: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
+    return np.concatenate([np.reshape(gradients[name], (-1, 1)) for name in names])
+
+
+def _changed(gradients: Mapping[str, np.ndarray], reference: Mapping[str, np.ndarray], names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(name for name in names if gradients[name].shape != reference[name].shape
+                 or not np.allclose(gradients[name], reference[name], rtol=1e-9, atol=0))
+
+
+@functools.lru_cache(maxsize=4)
+def probes(assignment_name: str) -> tuple[Probe, ...]:
+    """The checker's probes: reference twice (course and wide epsilon), then mutant representatives."""
+    from grader import assignments
+    assignment = assignments.get(assignment_name)
+    module, names = assignment.module, assignment.gradient_names
+    reference = module.reference_gradients(_public(assignment, "course"))
+    found = [Probe("reference", "reference", "reference", "reference", "course", reference, COURSE_EPSILON),
+             Probe("reference-wide-epsilon", "epsilon", "reference", "reference", "course", reference, WIDE_EPSILON)]
+    found += representatives(assignment, "course", MAX_COURSE_MUTANTS)
+    square = module.reference_gradients(_public(assignment, "square"))
+    found.append(Probe("reference-square", "reference", "reference", "reference", "square", square, COURSE_EPSILON))
+    found += representatives(assignment, "square", MAX_SQUARE_MUTANTS)
+    return tuple(found)
+
+
+def _mutant_gradients(assignment: Assignment, record: Any, profile: str) -> dict[str, np.ndarray] | None:
+    from grader import mutate
+    try:
+        gradients = mutate.mutant_gradients(assignment.name, record.id, profile, 0)
+    except Exception:
+        return None
+    if gradients is None or any(not isinstance(gradients.get(name), np.ndarray) for name in assignment.gradient_names):
+        return None
+    return {name: np.asarray(gradients[name], dtype=np.float64) for name in assignment.gradient_names}
+
+
+def representatives(assignment: Assignment, profile: str, limit: int) -> list[Probe]:
+    """A few value mutants standing for the catalogue on one profile.
+
+    On the course profile: the planted bugs, then one mutant for each parameter block not yet covered
+    (last blocks first, so a checker that looks only at the first entries shows), then one per family.
+    On the square profile: only mutants that crash on the course sizes (swapped or untransposed operands).
+    """
+    try:
+        from grader import mutate
+        records = mutate.catalogue(assignment.name)
+    except Exception:
+        return []
+    names = assignment.gradient_names
+    reference = assignment.module.reference_gradients(_public(assignment, profile))
+    candidates = []
+    for record in records:
+        if getattr(record.status, "value", record.status) not in ("killed",):
+            continue
+        if profile == "square" and _mutant_gradients(assignment, record, "course") is not None:
+            continue
+        gradients = _mutant_gradients(assignment, record, profile)
+        if gradients is None:
+            continue
+        if not all(np.all(np.isfinite(gradients[name])) for name in names):
+            continue
+        changed = _changed(gradients, reference, names)
+        if not changed or any(gradients[name].shape != reference[name].shape for name in names):
+            continue
+        candidates.append((record, gradients, changed))
+    chosen: list[tuple[Any, dict, tuple]] = []
+    signatures: set[bytes] = set()
+
+    def take(entry) -> bool:
+        signature = np.round(_vector(entry[1], names), 12).tobytes()
+        if signature in signatures or len(chosen) >= limit:
+            return False
+        signatures.add(signature)
+        chosen.append(entry)
+        return True
+
+    for operator, parameter in PLANTED:
+        for entry in candidates:
+            if entry[0].operator == operator and entry[2] == (parameter,) and take(entry):
+                break
+    families = {entry[0].family for entry in chosen}
+    for parameter in reversed(names):
+        if any(parameter in entry[2] for entry in chosen):
+            continue
+        only = [entry for entry in candidates if entry[2] == (parameter,)]
+        only.sort(key=lambda entry: entry[0].family in families)
+        for entry in only:
+            if take(entry):
+                families.add(entry[0].family)
+                break
+    for entry in candidates:
+        if entry[0].family not in families and take(entry):
+            families.add(entry[0].family)
+    return [Probe(record.id, "mutant", record.operator, record.family, profile, gradients, COURSE_EPSILON, changed)
+            for record, gradients, changed in chosen]
+
+
+def calls(assignment: Assignment, settings: Any) -> list[Call]:
+    """One call of the student's checker per probe: (parameters, gradients, X, Y, epsilon), positionally."""
+    found = []
+    for probe in probes(assignment.name):
+        case = _public(assignment, probe.profile)
+        found.append(Call(assignment.checker, (dict(case.parameters), dict(probe.gradients), case.X, case.Y,
+                                               probe.epsilon),
+                          arg_names=("parameters", "gradients", "X", "Y", "epsilon")))
+    return found
+
+
+# --- What the course method says, and what known-wrong checkers would say --------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _gradapprox(assignment_name: str, profile: str, epsilon: float, *, half: bool = False) -> np.ndarray:
+    """The course's gradapprox on the public case; half=True: thetaminus left at theta (thetaplus reused)."""
+    from grader import assignments
+    assignment = assignments.get(assignment_name)
+    module = assignment.module
+    case = _public(assignment, profile)
+    sizes = (case.X.shape[0],) + tuple(case.parameters[f"W{k}"].shape[0] for k in (1, 2, 3))
+    theta = module.dictionary_to_vector(case.parameters)
+    gradapprox = np.zeros_like(theta)
+    for i in range(theta.shape[0]):
+        thetaplus = np.copy(theta)
+        thetaplus[i, 0] += epsilon
+        thetaminus = np.copy(theta)
+        if not half:
+            thetaminus[i, 0] -= epsilon
+        J_plus = module.naive_cost(case.X, case.Y, module.vector_to_dictionary(thetaplus, sizes))
+        J_minus = module.naive_cost(case.X, case.Y, module.vector_to_dictionary(thetaminus, sizes))
+        gradapprox[i, 0] = (J_plus - J_minus) / (2 * epsilon)
+    gradapprox.setflags(write=False)
+    return gradapprox
+
+
+def _norms(grad: np.ndarray, gradapprox: np.ndarray) -> tuple[float, float, float]:
+    return (float(np.linalg.norm(grad - gradapprox)), float(np.linalg.norm(grad)), float(np.linalg.norm(gradapprox)))
+
+
+def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
+    """The value the course method gives for a probe, and the values of known-wrong checkers."""
+    from grader import assignments
+    names = assignments.get(assignment_name).gradient_names
+    grad = _vector(probe.gradients, names)
+    numerator, norm_grad, norm_approx = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon))
+    half = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, half=True))
+    fixed = _norms(grad, _gradapprox(assignment_name, probe.profile, COURSE_EPSILON))
+    return {
+        "course": numerator / (norm_grad + norm_approx),
+        "no-denominator": numerator,
+        "squared-norms": numerator ** 2 / (norm_grad ** 2 + norm_approx ** 2),
+        "squared-difference": (numerator / (norm_grad + norm_approx)) ** 2,
+        "thetaplus-reused": half[0] / (half[1] + half[2]),
+        "fixed-epsilon": fixed[0] / (fixed[1] + fixed[2]),
+    }
+
+
+FLAWS = {
+    "no-denominator": "its values equal ||grad - gradapprox|| alone ({example}): it forgets to divide by "
+                      "||grad|| + ||gradapprox||",
+    "squared-norms": "its values equal the difference with squared norms ({example}): np.linalg.norm already "
+                     "takes the square root",
+    "squared-difference": "its values are the square of the course's difference ({example}): the ratio "
+                          "should not be squared",
+    "thetaplus-reused": "its values are those of a gradapprox half the true one ({example}): thetaminus "
+                        "starts from thetaplus instead of a fresh copy of theta",
+}
+
+
+# --- Judging the student's numbers --------------------------------------------------------------------
+
+
+def number(value: Any) -> tuple[float | None, str]:
+    """The difference a checker returned as a float (a 1x1 array counts), or None and what it was instead."""
+    if isinstance(value, Opaque):
+        return None, f"returned a {value.type_name}, expected a number"
+    if isinstance(value, bool) or value is None:
+        return None, f"returned {value!r}, expected a number"
+    if isinstance(value, (int, float)):
+        return float(value), ""
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf":
+        return float(value.reshape(-1)[0]), ""
+    if isinstance(value, np.ndarray):
+        return None, f"returned an array of shape {value.shape}, expected a number"
+    if isinstance(value, (tuple, list)) and value:
+        first, _ = number(value[0])
+        if first is not None:
+            return first, "returned a sequence; its first item is taken as the difference"
+    return None, f"returned a {type(value).__name__}, expected a number"
+
+
+def agrees(value: float, expected: float, *, rtol: float) -> bool:
+    return math.isfinite(value) and abs(value - expected) <= rtol * abs(expected)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One probe's outcome: the value (or why there is none) and the verdicts on it."""
+
+    probe: Probe
+    value: float | None
+    problem: str
+    expected: dict[str, float]
+    ok: bool | None  # accepted (reference), caught (mutant); None for the epsilon probe or no value
+    agrees: bool | None
+
+
+def read(assignment: Assignment, probe: Probe, outcome: CallOutcome, *, threshold: float, rtol: float) -> Reading:
+    expected = variants(assignment.name, probe)
+    if outcome.status is not CallStatus.OK:
+        text = {CallStatus.ERROR: f"raised {outcome.message}", CallStatus.TIMEOUT: "did not finish in time"}.get(
+            outcome.status, "was not run")
+        return Reading(probe, None, text, expected, None, None)
+    value, problem = number(outcome.value)
+    if value is None:
+        return Reading(probe, None, problem, expected, None, None)
+    if probe.kind == "reference":
+        return Reading(probe, value, problem, expected, bool(value < threshold), None)
+    agreement = agrees(value, expected["course"], rtol=rtol)
+    if probe.kind == "epsilon":
+        return Reading(probe, value, problem, expected, None, agreement)
+    return Reading(probe, value, problem, expected, bool(value > threshold), agreement)
+
+
+def _example(reading: Reading, variant: str) -> str:
+    return f"{reading.value:.3g} on {reading.probe.name}, where the course method gives {reading.expected['course']:.3g}"
+
+
+def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float) -> list[str]:
+    """What the checker's numbers reveal about how it is wrong, in words (empty for a sound checker)."""
+    valued = [r for r in readings if r.value is not None]
+    mutants = [r for r in valued if r.probe.kind == "mutant"]
+    found = []
+    if len(valued) >= 2 and all(abs(r.value) < 1e-15 for r in valued):
+        found.append("it returns 0 for every input, even for gradients the course method finds "
+                     f"{max(r.expected['course'] for r in valued):.2g} wrong: it compares the gradient with "
+                     "itself, or never computes the difference")
+        return found
+    if len(valued) >= 3 and len({r.value for r in valued}) == 1:
+        found.append(f"it returns {valued[0].value:.3g} whatever the gradients: its result does not depend on them")
+        return found
+    reference = next((r for r in valued if r.probe.name == "reference"), None)
+    wide = next((r for r in valued if r.probe.kind == "epsilon"), None)
+    if reference is not None and wide is not None and not wide.agrees and reference.value != 0 \
+            and abs(wide.value - reference.value) <= 1e-9 * abs(reference.value) \
+            and not agrees(reference.expected["course"], wide.expected["course"], rtol=0.5):
+        found.append(f"it returns {wide.value:.3g} with epsilon={wide.probe.epsilon:g} as with "
+                     f"epsilon={reference.probe.epsilon:g}, where the course method gives {wide.expected['course']:.3g}: "
+                     "it ignores the epsilon it is given")
+    scored = [r for r in valued if r.probe.kind in ("mutant", "reference") and r.probe.profile == "course"]
+    if not any(r.agrees for r in mutants):
+        for variant, text in FLAWS.items():
+            if len(scored) >= 2 and all(agrees(r.value, r.expected[variant], rtol=rtol) for r in scored):
+                witness = max(scored, key=lambda r: r.expected["course"])
+                found.append(text.format(example=_example(witness, variant)))
+                break
+    missed = [r for r in mutants if r.ok is False]
+    caught = [r for r in mutants if r.ok]
+    if missed and caught:
+        order = {name: index for index, name in enumerate(names)}
+        first_missed = min(order[p] for r in missed for p in r.probe.parameters)
+        last_caught = max(min(order[p] for p in r.probe.parameters) for r in caught)
+        if last_caught < first_missed:
+            late = sorted({p for r in missed for p in r.probe.parameters}, key=order.get)
+            early = sorted({p for r in caught for p in r.probe.parameters}, key=order.get)
+            found.append(f"it catches wrong gradients in {', '.join(early)} but misses every one that changes "
+                         f"only {', '.join(late)}: it checks only the first entries of theta")
+    return found
+
+
+def _details(readings: Sequence[Reading], *, threshold: float, crashed: bool, found: Sequence[str]) -> dict[str, Any]:
+    mutants = [r for r in readings if r.probe.kind == "mutant"]
+    references = [r for r in readings if r.probe.kind == "reference"]
+    compared = [r for r in readings if r.agrees is not None]
+    families: dict[str, dict[str, int]] = {}
+    for r in mutants:
+        entry = families.setdefault(r.probe.family, {"caught": 0, "total": 0})
+        entry["caught"] += bool(r.ok)
+        entry["total"] += 1
+    accepted = all(r.ok for r in references) and bool(references)
+    return {
+        "threshold": threshold,
+        "reference_accepted": accepted,
+        "false_alarms": [r.probe.name for r in references if r.ok is False],
+        "probes": len(mutants),
+        "caught": sum(1 for r in mutants if r.ok),
+        "compared": len(compared),
+        "agreeing": sum(1 for r in compared if r.agrees),
+        "crashed": crashed,
+        "families": families,
+        "missed_families": sorted({r.probe.family for r in mutants if not r.ok}),
+        "flaws": list(found),
+        "mutants": [{"mutant": r.probe.name, "operator": r.probe.operator, "family": r.probe.family,
+                     "profile": r.probe.profile, "parameters": list(r.probe.parameters), "caught": bool(r.ok),
+                     "value": _finite(r.value), "expected": _finite(r.expected["course"]),
+                     "agrees": r.agrees, "problem": r.problem} for r in mutants],
+        "readings": [{"probe": r.probe.name, "kind": r.probe.kind, "profile": r.probe.profile,
+                      "epsilon": r.probe.epsilon, "value": _finite(r.value),
+                      "expected": _finite(r.expected["course"]), "problem": r.problem} for r in readings],
+        "limit": f"{MAX_COURSE_MUTANTS} course-size and {MAX_SQUARE_MUTANTS} square-size mutant representatives "
+                 "(one per operator family and distinct gradients)",
+    }
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _case(reading: Reading, threshold: float) -> CaseResult:
+    probe = reading.probe
+    if reading.value is None:
+        return CaseResult(probe.name, Status.ERROR if "raised" in reading.problem else Status.FAIL, None, reading.problem)
+    expected = reading.expected["course"]
+    if probe.kind == "reference":
+        verdict = "accepted" if reading.ok else f"rejected (not below {threshold:g}): a false alarm"
+        return CaseResult(probe.name, Status.PASS if reading.ok else Status.FAIL, reading.value,
+                          f"correct gradients {verdict}")
+    agreement = "agrees with" if reading.agrees else "disagrees with"
+    if probe.kind == "epsilon":
+        return CaseResult(probe.name, Status.PASS if reading.agrees else Status.FAIL, reading.value,
+                          f"epsilon={probe.epsilon:g}: {agreement} the course method's {expected:.3g}")
+    verdict = "caught" if reading.ok else "missed"
+    status = Status.PASS if reading.ok and reading.agrees else Status.FAIL
+    return CaseResult(f"{probe.name} ({probe.profile})" if probe.profile != "course" else probe.name, status,
+                      reading.value, f"{verdict} ({', '.join(probe.parameters)} wrong); {agreement} the course "
+                                     f"method's {expected:.3g}")
+
+
+def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxRun, settings: Any) -> CheckResult:
+    """The CheckResult of the student's checker from its outcomes, one per probe in calls() order."""
+    rubric = score.rubric_of(settings)
+    threshold, rtol = rubric.checker_threshold, rubric.value_rtol
+    name = assignment.checker
+    if all(outcome.status is CallStatus.MISSING for outcome in outcomes):
+        return CheckResult(name, Status.MISSING, None, threshold, f"{name} is not defined in the submission")
+    readings = [read(assignment, probe, outcome, threshold=threshold, rtol=rtol)
+                for probe, outcome in zip(probes(assignment.name), outcomes)]
+    # Square-size calls only count when the checker accepts the square reference: the course's
+    # vector_to_dictionary knows only the 4-5-3-1 sizes, so failing there (or returning nonsense) is what
+    # the course's own helpers do, not a flaw of the checker.
+    square_reference = next((r for r in readings if r.probe.profile == "square" and r.probe.kind == "reference"), None)
+    square_ok = square_reference is not None and bool(square_reference.ok)
+    counted = [r for r in readings if r.probe.profile == "course" or square_ok]
+    course = [r for r in readings if r.probe.profile == "course"]
+    broken = [r for r in course if r.value is None]
+    crashed = any("raised" in r.problem or "did not finish" in r.problem for r in broken)
+    found = flaws(counted, assignment.gradient_names, rtol=rtol)
+    details = _details(counted, threshold=threshold, crashed=crashed, found=found)
+    details["square_sizes"] = ("checked" if square_ok else
+                               "skipped: its helpers work only for the course's 4-5-3-1 sizes")
+    cases = tuple(_case(r, threshold) for r in counted)
+    reference = next(r for r in readings if r.probe.name == "reference")
+    if len(broken) == len(course):
+        status = Status.TIMEOUT if any("did not finish" in r.problem for r in broken) else Status.ERROR
+        if not crashed:
+            status = Status.FAIL
+        message = f"on the reference gradients it {reference.problem}"
+        return CheckResult(name, status, None, threshold, message, cases=cases, details=details)
+    summary = (f"caught {details['caught']} of {details['probes']} known bugs; "
+               f"{'accepted' if details['reference_accepted'] else 'rejected'} the correct gradients"
+               f"{'' if reference.value is None else f' (difference {reference.value:.3g})'}; "
+               f"values agree with the course method on {details['agreeing']} of {details['compared']}")
+    problems = list(found)
+    if details["missed_families"]:
+        problems.append(f"missed bugs of the families {', '.join(details['missed_families'])}")
+    if broken:
+        problems.append(f"{broken[0].probe.name}: {broken[0].problem}")
+    if not found:
+        disagreeing = [r for r in counted if r.agrees is False]
+        if disagreeing:
+            problems.append(f"on {disagreeing[0].probe.name} it returns {disagreeing[0].value:.3g}, the course "
+                            f"method {disagreeing[0].expected['course']:.3g}")
+    passed = (details["reference_accepted"] and details["caught"] == details["probes"]
+              and details["agreeing"] == details["compared"] and not broken)
+    message = summary + ("" if passed else ". " + "; ".join(problems))
+    return CheckResult(name, Status.PASS if passed else Status.FAIL, reference.value, threshold, message,
+                       cases=cases, details=details)
