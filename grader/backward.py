@@ -99,7 +99,9 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     case_names = [case.name for case in assignment.cases()]
     if all(outcome.status is CallStatus.MISSING for outcome in outcomes):
         why = f" (loading the submission failed: {run.load_error})" if run.load_error else ""
-        return CheckResult(name, Status.MISSING, None, threshold, f"{name} is not defined in the submission{why}",
+        # Loading that stopped (an exception, exit() at import) is an error of the submission, not a gap.
+        status = Status.ERROR if run.load_error else Status.MISSING
+        return CheckResult(name, status, None, threshold, f"{name} is not defined in the submission{why}",
                            parameters=tuple(ParameterResult(n, Status.FAIL, None, f"{name} is missing") for n in names))
     cases, blocks_by_case = [], []
     for index, (case_name, outcome) in enumerate(zip(case_names, outcomes)):
