@@ -8,7 +8,7 @@ import numpy as np
 from grader import check
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, ParameterResult, Status
-from grader.sandbox import Call, CallOutcome, CallStatus, SandboxRun
+from grader.sandbox import Call, CallOutcome, CallStatus, Ref, SandboxRun
 from grader.settings import Settings
 from grader.wire import Opaque
 
@@ -21,10 +21,52 @@ def function_name(assignment: Assignment) -> str | None:
 
 
 def calls(assignment: Assignment, settings: Settings) -> list[Call]:
-    """One call of the student's backward pass per case, on the reference forward's outputs."""
+    """One call of the student's backward pass per case, on the reference forward's outputs (these are graded).
+
+    When the assignment chains the student's own forward pass into their backward pass (l_layer: their
+    caches may have their own layout), a forward and a backward call per case follow, the backward's
+    inputs taken from the forward's output inside the sandbox. They assume this plan starts the run.
+    """
     module = assignment.module
-    return [Call(assignment.backward, module.backward_args(case), arg_names=module.BACKWARD_ARG_NAMES)
-            for case in assignment.cases()]
+    cases = assignment.cases()
+    plan = [Call(assignment.backward, module.backward_args(case), arg_names=module.BACKWARD_ARG_NAMES)
+            for case in cases]
+    if _chains(assignment):
+        for case in cases:
+            forward_index = len(plan)
+            plan.append(Call(assignment.forward, module.forward_args(case), arg_names=module.FORWARD_ARG_NAMES))
+            own = module.chained_backward_args(case, lambda item, index=forward_index: Ref(index, item))
+            plan.append(Call(assignment.backward, own, arg_names=module.BACKWARD_ARG_NAMES))
+    return plan
+
+
+def _chains(assignment: Assignment) -> bool:
+    return bool(assignment.forward) and hasattr(assignment.module, "chained_backward_args")
+
+
+def _own_forward(assignment: Assignment, outcomes: Sequence[CallOutcome], threshold: float
+                 ) -> tuple[list[CallOutcome | None], dict[str, Any]]:
+    """Per case, the backward outcome on the student's own forward caches when that one is usable, and details.
+
+    Usable: the student's forward returned the reference's output (relative difference below the
+    threshold) and the backward on its caches returned. It replaces a graded call that raised, so a
+    backward pass written for its own cache layout is graded on the caches it was written for.
+    """
+    cases = assignment.cases()
+    if not _chains(assignment) or len(outcomes) != 3 * len(cases):
+        return [None] * len(cases), {}
+    usable, report = [], []
+    for index, case in enumerate(cases):
+        forward, own = outcomes[len(cases) + 2 * index], outcomes[len(cases) + 2 * index + 1]
+        agrees = forward.status is CallStatus.OK and assignment.module.forward_agrees(case, forward.value, threshold=threshold)
+        entry = {"case": case.name, "forward": forward.status.value if forward.status is not CallStatus.OK
+                 else ("ok" if agrees else "wrong output"), "backward": own.status.value}
+        if own.status is not CallStatus.OK and own.message:
+            entry["message"] = own.message
+        report.append(entry)
+        usable.append(own if agrees and own.status is CallStatus.OK else None)
+    defined = any(outcome.status is not CallStatus.MISSING for outcome in outcomes[len(cases)::2])
+    return usable, {"own_forward": {"defined": defined, "cases": report}}
 
 
 def gradients_of(value: Any, names: Sequence[str]) -> tuple[dict[str, Any] | None, str]:
@@ -78,8 +120,9 @@ def aggregate_parameters(names: Sequence[str], case_names: Sequence[str],
     """Each parameter's worst status and difference over every case, with the first failure's message."""
     parameters = []
     for name in names:
-        blocks = [blocks[name] for blocks in blocks_by_case]
-        failures = [(case, block) for case, block in zip(case_names, blocks) if not block.passed]
+        graded = [(case, blocks[name]) for case, blocks in zip(case_names, blocks_by_case) if name in blocks]
+        blocks = [block for _, block in graded]
+        failures = [(case, block) for case, block in graded if not block.passed]
         if failures:
             case, block = failures[0]
             more = f" (fails on {len(failures)} of {len(blocks)} cases)" if len(blocks) > 1 else ""
@@ -97,22 +140,29 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     epsilon, threshold = settings.epsilon, settings.threshold
     name, names = assignment.backward, assignment.gradient_names
     case_names = [case.name for case in assignment.cases()]
-    if all(outcome.status is CallStatus.MISSING for outcome in outcomes):
+    if all(outcome.status is CallStatus.MISSING for outcome in outcomes[:len(case_names)]):
         why = f" (loading the submission failed: {run.load_error})" if run.load_error else ""
         # Loading that stopped (an exception, exit() at import) is an error of the submission, not a gap.
         status = Status.ERROR if run.load_error else Status.MISSING
         return CheckResult(name, status, None, threshold, f"{name} is not defined in the submission{why}",
                            parameters=tuple(ParameterResult(n, Status.FAIL, None, f"{name} is missing") for n in names))
+    own, details = _own_forward(assignment, outcomes, threshold)
     cases, blocks_by_case = [], []
     for index, (case_name, outcome) in enumerate(zip(case_names, outcomes)):
         expected = assignment.expected_gradients(index, epsilon=epsilon)
-        case, blocks = judge_case(case_name, outcome, expected, names=names, threshold=threshold)
+        note = ""
+        if outcome.status is CallStatus.ERROR and own[index] is not None:
+            outcome, note = own[index], " (graded on the caches of its own forward pass, which it was written for)"
+        case, blocks = judge_case(case_name, outcome, expected, names=assignment.case_gradient_names(index),
+                                  threshold=threshold)
+        if note:
+            case = CaseResult(case.case, case.status, case.difference, case.message + note)
         cases.append(case)
         blocks_by_case.append(blocks)
     parameters = aggregate_parameters(names, case_names, blocks_by_case)
     status, message = _overall(cases, run)
     return CheckResult(name, status, _worst([case.difference for case in cases]), threshold, message,
-                       parameters=parameters, cases=tuple(cases))
+                       parameters=parameters, cases=tuple(cases), details=details)
 
 
 def _overall(cases: Sequence[CaseResult], run: SandboxRun) -> tuple[Status, str]:

@@ -14,6 +14,7 @@ BACKWARD = "L_layer_backward"
 FORWARD = "L_layer_forward"
 CHECKER = "gradient_checking"
 BACKWARD_ARG_NAMES = ("AL", "Y", "caches")
+FORWARD_ARG_NAMES = ("X", "parameters")
 HIDDEN_SEED = 20261122
 # (layer sizes, batch size m) of the hidden cases: two to four layers, other widths and batch sizes.
 HIDDEN_SHAPES = (
@@ -298,6 +299,37 @@ def backward_args(case: Case) -> tuple:
     """The arguments of the student's backward pass on a case: AL, Y and the reference forward's caches."""
     AL, caches = L_layer_forward(case.X, case.parameters)
     return AL, case.Y, caches
+
+
+def forward_args(case: Case) -> tuple:
+    """The arguments of the student's forward pass on a case."""
+    return case.X, dict(case.parameters)
+
+
+def chained_backward_args(case: Case, output) -> tuple:
+    """The student's backward pass on their own forward's output: output(item) stands for item of (AL, caches)."""
+    return output(0), case.Y, output(1)
+
+
+def forward_agrees(case: Case, value, *, threshold: float = 1e-7) -> bool:
+    """Whether what a student's forward pass returned is (AL, caches) with the reference's AL."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not isinstance(value[0], np.ndarray):
+        return False
+    AL = L_layer_forward(case.X, case.parameters)[0]
+    got = value[0]
+    if got.shape != AL.shape or got.dtype.kind not in "biuf" or not np.all(np.isfinite(got)):
+        return False
+    difference = np.linalg.norm(got - AL) / (np.linalg.norm(got) + np.linalg.norm(AL))
+    return bool(difference < threshold)
+
+
+def forward_cost_value(case: Case, value):
+    """A forward pass's (AL, caches) as (cost, caches), the cost by cost_func; other values are returned as they are."""
+    if isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], np.ndarray) \
+            and value[0].shape == (1, case.m) and value[0].dtype.kind in "biuf":
+        with np.errstate(all="ignore"):
+            return cost_func(value[0].astype(np.float64), case.Y), value[1]
+    return value
 
 
 def batched_cost(case: Case):
