@@ -313,8 +313,11 @@ def diagnose(student: Sequence[Mapping[str, Any] | None], trues: Sequence[Mappin
     lines = lines or {}
     descriptions = {}
     for name in names:
-        gots = [None if gradients is None else gradients.get(name) for gradients in student]
-        found = describe(gots, [true[name] for true in trues], batch_sizes, threshold=threshold)
+        # Only the cases that have this gradient (l_layer's cases differ in depth).
+        graded = [index for index, true in enumerate(trues) if name in true]
+        gots = [None if student[index] is None else student[index].get(name) for index in graded]
+        found = describe(gots, [trues[index][name] for index in graded], [batch_sizes[index] for index in graded],
+                         threshold=threshold)
         if found is not None:
             descriptions[name] = found
     wrong = [name for name in names if name in descriptions]
