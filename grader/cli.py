@@ -48,6 +48,32 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_PASS if result.status.value == "pass" else EXIT_FAIL
 
 
+def _mutation(args: argparse.Namespace) -> int:
+    from grader import mutate, mutation_report
+
+    reference = getattr(args, "reference", None)
+    module = mutate.load_reference(Path(reference)) if reference else assignments.get(args.assignment).module
+    if args.command == "mutate":
+        run = mutate.write_catalogue(module, directory=Path(args.out))[0]
+    else:
+        run = mutate.run(module)
+    print(mutation_report.json_text(run) if args.format == "json" else mutation_report.text(run))
+    try:
+        mutation_report.write_reports(run, html_path=args.html, stryker_path=args.stryker)
+    except OSError as error:
+        print(f"gradgrade: cannot write the report: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_PASS if run.passed else EXIT_FAIL
+
+
+def _add_mutation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", default="three_layer", help="assignment to mutate (default: three_layer)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--html", metavar="FILE", help="also write the HTML mutation report to FILE")
+    parser.add_argument("--stryker", metavar="FILE", help="also write Stryker's mutation-testing-report JSON to FILE")
+    parser.set_defaults(run=_mutation)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradgrade", description="Grade gradient-checking assignments.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -56,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser.add_argument("--format", choices=("text", "json"), default="text")
     _add_grading_options(check_parser)
     check_parser.set_defaults(run=_check)
+    mutate_parser = commands.add_parser("mutate", help="(re)generate mutants/<assignment>/ from the reference")
+    _add_mutation_options(mutate_parser)
+    mutate_parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "mutants"),
+                               help="catalogue folder (default: the repository's mutants/)")
+    test_parser = commands.add_parser("mutation-test", help="prove the checker sound: the reference passes, every mutant is caught")
+    _add_mutation_options(test_parser)
+    test_parser.add_argument("--reference", metavar="PATH", help="another reference module file to mutate and test")
     return parser
 
 

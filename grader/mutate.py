@@ -207,14 +207,15 @@ def generate(module: ModuleType, *, registry: Mapping[str, operators.Operator] |
     source = reference_source(module)
     tree = ast.parse(source)
     names = operators.bound_names(tree)
+    nodes = operators.preorder(tree)
     found = []
     for operator in registry.values():
-        for site in operators.sites(operator, tree, names=names):
-            found.append(_mutant(operator, site, tree))
+        for site in operators.sites(operator, tree, names=names, nodes=nodes):
+            found.append(_mutant(operator, site, tree, nodes))
     return tuple(found)
 
 
-def _mutant(operator: operators.Operator, site: operators.Site, tree: ast.AST) -> Mutant:
+def _mutant(operator: operators.Operator, site: operators.Site, tree: ast.AST, nodes: list) -> Mutant:
     node = site.original
     common = dict(id=f"{operator.id}-{site.occurrence}", operator=operator.id, family=operator.family,
                   description=operator.description, misconception=operator.misconception, line=node.lineno,
@@ -222,8 +223,8 @@ def _mutant(operator: operators.Operator, site: operators.Site, tree: ast.AST) -
                   original=ast.unparse(node))
     try:
         replacement = ast.unparse(site.replacement)
-        source = ast.unparse(operators.apply(tree, site))
-        compile(ast.parse(source), "<mutant>", "exec")
+        source = operators.mutated_source(tree, site, nodes=nodes)
+        ast.parse(source)
     except (SyntaxError, ValueError, TypeError, AttributeError, RecursionError) as error:
         return Mutant(**common, replacement="", source="", valid=False,
                       message=f"does not re-parse: {type(error).__name__}: {error}")
@@ -266,21 +267,33 @@ def time_guard(seconds: float | None) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class Bench:
-    """Every case a mutant runs on: per profile, the backward's arguments and the numerical gradients."""
+class Entry:
+    """One case: the backward's arguments, the numerical gradients, and the gradient names graded on it."""
 
+    args: tuple
+    expected: Mapping[str, np.ndarray]
     names: tuple[str, ...]
-    cases: Mapping[str, tuple[tuple[tuple, Mapping[str, np.ndarray]], ...]]
+
+
+@dataclass(frozen=True)
+class Bench:
+    """Every case a mutant runs on, per shape profile."""
+
+    cases: Mapping[str, tuple[Entry, ...]]
+
+    def names(self) -> list[tuple[str, ...]]:
+        """The graded names of every case, profile after profile (the order trials return gradients in)."""
+        return [entry.names for entries in self.cases.values() for entry in entries]
 
 
 def bench(module: ModuleType) -> Bench:
     """The cases of both profiles with their expected (numerical) gradients.
 
     For an installed assignment the expected gradients come from assignments' cache; for another
-    reference module (e.g. one given with --reference) they are computed the same way here.
+    reference module (e.g. one given with --reference), or a case of another depth than the
+    assignment's default, they are computed the same way here.
     """
     installed = _installed(module)
-    by_parameter = dict(zip(module.PARAMETER_NAMES, module.GRADIENT_NAMES))
     cases: dict[str, tuple] = {}
     for profile in PROFILES:
         try:
@@ -289,14 +302,17 @@ def bench(module: ModuleType) -> Bench:
             continue
         entries = []
         for index, case in enumerate(profile_cases):
+            names = tuple(module.gradient_names(case)) if hasattr(module, "gradient_names") else tuple(module.GRADIENT_NAMES)
+            expected = None
             if installed:
-                expected = installed.expected_gradients(index, profile=profile)
-            else:
+                with contextlib.suppress(KeyError):
+                    expected = installed.expected_gradients(index, profile=profile)
+            if expected is None or set(expected) != set(names):
                 gradapprox = check.numerical_gradient(module.batched_cost(case), case.parameters)
-                expected = {by_parameter[name]: value for name, value in gradapprox.items()}
-            entries.append((module.backward_args(case), expected))
+                expected = {"d" + name: value for name, value in gradapprox.items()}
+            entries.append(Entry(module.backward_args(case), expected, names))
         cases[profile] = tuple(entries)
-    return Bench(names=tuple(module.GRADIENT_NAMES), cases=cases)
+    return Bench(cases=cases)
 
 
 def _installed(module: ModuleType) -> assignments.Assignment | None:
@@ -346,7 +362,7 @@ def trial(function: Callable, cases: Bench, *, timeout: float | None = TIMEOUT) 
     try:
         with time_guard(timeout):
             for profile, entries in cases.cases.items():
-                outcomes.append(_judge_profile(function, profile, entries, cases.names, everything))
+                outcomes.append(_judge_profile(function, profile, entries, everything))
     except MutantTimeout:
         done = {outcome.profile for outcome in outcomes}
         outcomes += [ProfileOutcome(profile, MutantStatus.TIMEOUT, None, (), f"no result within {timeout:g} s")
@@ -355,16 +371,16 @@ def trial(function: Callable, cases: Bench, *, timeout: float | None = TIMEOUT) 
     return Trial(tuple(outcomes), tuple(everything))
 
 
-def _judge_profile(function: Callable, profile: str, entries: Sequence, names: tuple[str, ...],
-                   everything: list) -> ProfileOutcome:
+def _judge_profile(function: Callable, profile: str, entries: Sequence[Entry], everything: list) -> ProfileOutcome:
     failed, crashed, differences, hit = [], [], [], set()
-    for index, (args, expected) in enumerate(entries):
-        gradients, reason = call(function, args)
+    names = tuple(dict.fromkeys(name for entry in entries for name in entry.names))
+    for index, entry in enumerate(entries):
+        gradients, reason = call(function, entry.args)
         everything.append(gradients)
         if gradients is None:
             crashed.append(f"case {index}: {reason}")
             continue
-        verdict = check.check_gradients(gradients, expected, names=names)
+        verdict = check.check_gradients(gradients, entry.expected, names=entry.names)
         if verdict.difference is not None:
             differences.append(verdict.difference)
         if not verdict.passed:
@@ -381,20 +397,25 @@ def _judge_profile(function: Callable, profile: str, entries: Sequence, names: t
     return ProfileOutcome(profile, MutantStatus.SURVIVED, difference, (), f"passed {len(entries)} cases")
 
 
-def _fingerprint(gradients: Sequence[Mapping[str, Any] | None], names: tuple[str, ...]) -> tuple[tuple, np.ndarray] | None:
+def _fingerprint(gradients: Sequence[Mapping[str, Any] | None],
+                 case_names: Sequence[tuple[str, ...]]) -> tuple[tuple, np.ndarray] | None:
     """A shape key and one flat vector of every graded gradient on every case; None if nothing came back."""
     if all(g is None for g in gradients):
         return None
     shapes, parts = [], []
-    for case in gradients:
+    for case, names in zip(gradients, case_names):
         for name in names:
             value = None if case is None else case.get(name)
             if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
                 shapes.append(None if value is None else type(value).__name__)
                 continue
             shapes.append(value.shape)
-            parts.append(np.nan_to_num(value.astype(np.float64).ravel(), nan=1e300, posinf=1e301, neginf=-1e301))
-    return tuple(shapes), (np.concatenate(parts) if parts else np.zeros(0))
+            parts.append(value.astype(np.float64).ravel())
+    vector = np.concatenate(parts) if parts else np.zeros(0)
+    if not np.isfinite(vector).all():
+        # NaN never equals NaN; a sentinel makes two NaN-injected gradients comparable.
+        vector = np.nan_to_num(vector, nan=1e300, posinf=1e301, neginf=-1e301)
+    return tuple(shapes), vector
 
 
 def _overall(profiles: Sequence[ProfileOutcome]) -> MutantStatus:
@@ -410,7 +431,7 @@ def judge(module: ModuleType, mutants: Sequence[Mutant], *, timeout: float | Non
     source = reference_source(module)
     reference_trial = trial(compile_function(source, module, filename="<reference>"), cases, timeout=None)
     reference = _reference_outcome(reference_trial)
-    reference_print = _fingerprint(reference_trial.gradients, cases.names)
+    reference_print = _fingerprint(reference_trial.gradients, cases.names())
     seen: dict[tuple, list[tuple[str, np.ndarray]]] = {}
     records = []
     for mutant in mutants:
@@ -422,17 +443,22 @@ def judge(module: ModuleType, mutants: Sequence[Mutant], *, timeout: float | Non
             records.append(MutantRecord(**base, status=MutantStatus.INVALID, parameters=(), difference=None,
                                         message=mutant.message))
             continue
-        function = compile_function(mutant.source, module, filename=f"<mutant {mutant.id}>")
+        try:
+            function = compile_function(mutant.source, module, filename=f"<mutant {mutant.id}>")
+        except (SyntaxError, ValueError, TypeError) as error:
+            records.append(MutantRecord(**base, status=MutantStatus.INVALID, parameters=(), difference=None,
+                                        message=f"does not compile: {type(error).__name__}: {error}"))
+            continue
         result = trial(function, cases, timeout=timeout)
         status = _overall(result.profiles)
-        parameters = tuple(name for name in cases.names
-                           if any(name in outcome.parameters for outcome in result.profiles))
+        every_name = dict.fromkeys(name for names in cases.names() for name in names)
+        parameters = tuple(name for name in every_name if any(name in o.parameters for o in result.profiles))
         differences = [o.difference for o in result.profiles if o.difference is not None]
         record = MutantRecord(**base, status=status, parameters=parameters,
                               difference=max(differences) if differences else None, profiles=result.profiles,
                               message=next((o.message for o in result.profiles if o.status is status), ""),
                               function=function)
-        printed = _fingerprint(result.gradients, cases.names)
+        printed = _fingerprint(result.gradients, cases.names())
         if printed is not None and status is MutantStatus.SURVIVED and _same(printed, reference_print):
             record = replace(record, status=MutantStatus.EQUIVALENT,
                              message="the same gradients as the reference on every case of every profile")
@@ -500,10 +526,15 @@ def header(mutant: Mutant, run_: MutationRun) -> str:
     ])
 
 
+def reference_file(run_: MutationRun) -> str:
+    """reference.py: the reference through ast.unparse; the note goes last so line numbers stay the function's."""
+    return (f"{run_.reference_source}\n# The reference {run_.assignment}.{run_.backward} through ast.unparse; "
+            f"mutants' line numbers refer to this file.\n")
+
+
 def catalogue_files(run_: MutationRun, mutants: Sequence[Mutant]) -> dict[str, str]:
     """The files of mutants/<assignment>/: reference.py, one <id>.py per mutant, index.json."""
-    files = {"reference.py": f"# The reference {run_.assignment}.{run_.backward} through ast.unparse; "
-                             f"mutants' line numbers refer to this file.\n{run_.reference_source}\n"}
+    files = {"reference.py": reference_file(run_)}
     for mutant in mutants:
         body = mutant.source if mutant.valid else f"# invalid: {mutant.message}"
         files[f"{mutant.id}.py"] = f"{header(mutant, run_)}\n{body}\n"

@@ -5,7 +5,7 @@ import ast
 import copy
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence, Union
+from typing import Callable, Sequence, Union
 
 # An operator looks at one node (with the names the function binds) and returns its replacement,
 # several alternative replacements, or None when it does not apply there.
@@ -115,11 +115,12 @@ def bound_names(tree: ast.AST) -> frozenset:
     return frozenset(names)
 
 
-def sites(operator: Operator, tree: ast.AST, *, names: frozenset | None = None) -> list[Site]:
-    """Every site of operator in tree, numbered 1, 2, ... in source order."""
+def sites(operator: Operator, tree: ast.AST, *, names: frozenset | None = None,
+          nodes: list | None = None) -> list[Site]:
+    """Every site of operator in tree, numbered 1, 2, ... in source order (nodes: preorder(tree), if at hand)."""
     names = bound_names(tree) if names is None else names
     found = []
-    for index, (node, _, _, _) in enumerate(preorder(tree)):
+    for index, (node, _, _, _) in enumerate(nodes or preorder(tree)):
         for replacement in operator.replacements(node, names):
             found.append(Site(operator.id, len(found) + 1, index, node, replacement))
     return found
@@ -137,10 +138,33 @@ def apply(tree: ast.AST, site: Site) -> ast.AST:
     return ast.fix_missing_locations(mutated)
 
 
+def mutated_source(tree: ast.AST, site: Site, *, nodes: list | None = None) -> str:
+    """ast.unparse of tree with the site's node replaced, without copying the tree.
+
+    The replacement is swapped in for the time of unparsing and swapped back, so tree is unchanged
+    afterwards; nodes may pass preorder(tree) when it is already at hand.
+    """
+    _, parent, field, position = (nodes or preorder(tree))[site.index]
+    original = getattr(parent, field) if position is None else getattr(parent, field)[position]
+    if original is not site.original:
+        raise ValueError(f"site {site.operator}-{site.occurrence} does not belong to this tree")
+    try:
+        if position is None:
+            setattr(parent, field, site.replacement)
+        else:
+            getattr(parent, field)[position] = site.replacement
+        return ast.unparse(tree)
+    finally:
+        if position is None:
+            setattr(parent, field, original)
+        else:
+            getattr(parent, field)[position] = original
+
+
 def mutants_of(source: str, operator: Operator) -> list[str]:
     """The source of every mutant operator makes from source (used by the examples and their test)."""
     tree = ast.parse(source)
-    return [ast.unparse(apply(tree, site)) for site in sites(operator, tree)]
+    return [mutated_source(tree, site) for site in sites(operator, tree)]
 
 
 # --- Small helpers the operators share --------------------------------------------------------
@@ -219,8 +243,10 @@ def arraylike(node: ast.AST) -> bool:
     return isinstance(node, (ast.Attribute, ast.Subscript, ast.Call))
 
 
-def iter_registry() -> Iterator[Operator]:
-    return iter(REGISTRY.values())
+def is_text(node: ast.AST) -> bool:
+    """A string constant, or a str(...) call: + joins text there, it is not arithmetic."""
+    return (isinstance(node, ast.Constant) and isinstance(node.value, str)) or (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str")
 
 
 # --- scale ------------------------------------------------------------------------------------
@@ -310,11 +336,12 @@ def negate_gradient(node, names):
 
 @register("arith-add-sub", family="arithmetic", nodes=(ast.BinOp,),
           misconception="A + and a - are exchanged in this formula.",
-          examples=[("dZ3 = A3 - Y", ["dZ3 = A3 + Y"]), ("Z = W @ A + b", ["Z = W @ A - b"])])
+          examples=[("dZ3 = A3 - Y", ["dZ3 = A3 + Y"]), ("Z = W @ A + b", ["Z = W @ A - b"]),
+                    ("key = 'dW' + str(l)", [])])
 def add_sub(node, names):
     """+ becomes - and - becomes +."""
     swapped = {ast.Add: ast.Sub, ast.Sub: ast.Add}.get(type(node.op))
-    if swapped:
+    if swapped and not (is_text(node.left) or is_text(node.right)):
         return ast.BinOp(copy.deepcopy(node.left), swapped(), copy.deepcopy(node.right))
 
 

@@ -1,4 +1,3 @@
-# The reference three_layer.backward_propagation_n through ast.unparse; mutants' line numbers refer to this file.
 def backward_propagation_n(X, Y, cache):
     m = X.shape[1]
     Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache
@@ -15,3 +14,4 @@ def backward_propagation_n(X, Y, cache):
     db1 = 1.0 / m * np.sum(dZ1, axis=1, keepdims=True)
     gradients = {'dZ3': dZ3, 'dW3': dW3, 'db3': db3, 'dA2': dA2, 'dZ2': dZ2, 'dW2': dW2, 'db2': db2, 'dA1': dA1, 'dZ1': dZ1, 'dW1': dW1, 'db1': db1}
     return gradients
+# The reference three_layer.backward_propagation_n through ast.unparse; mutants' line numbers refer to this file.
