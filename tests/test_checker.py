@@ -1,0 +1,124 @@
+"""The student's gradient checker: a correct one passes in both signatures, each wrong one fails for its reason."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import checker, pipeline
+from grader.results import Status
+from grader.settings import Settings
+from grader.wire import Opaque
+
+CHECKERS = Path(__file__).parent / "checkers"
+
+
+@pytest.fixture(scope="module")
+def graded():
+    cache = {}
+
+    def grade(name: str):
+        if name not in cache:
+            result = pipeline.grade_file(CHECKERS / f"{name}.py", Settings())
+            cache[name] = result.check("gradient_check_n")
+        return cache[name]
+    return grade
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("correct_course", id="course-signature-course-helpers"),
+    pytest.param("correct_print_msg", id="print_msg-signature-own-helpers-1x1-array"),
+])
+def test_a_correct_checker_passes_with_full_points(graded, name):
+    check = graded(name)
+    assert check.status is Status.PASS, check.message
+    assert check.points == check.max_points == 4
+    assert check.details["caught"] == check.details["probes"] >= 8
+    assert check.details["agreeing"] == check.details["compared"]
+    assert check.details["false_alarms"] == []
+    assert check.details["flaws"] == []
+
+
+def test_size_agnostic_helpers_are_also_checked_on_square_sizes(graded):
+    assert graded("correct_print_msg").details["square_sizes"] == "checked"
+    assert graded("correct_course").details["square_sizes"].startswith("skipped")
+    profiles = {entry["profile"] for entry in graded("correct_print_msg").details["mutants"]}
+    assert profiles == {"course", "square"}
+
+
+@pytest.mark.parametrize("name, revealed", [
+    pytest.param("always_zero", "it returns 0 for every input", id="always-zero"),
+    pytest.param("self_compare", "compares the gradient with itself", id="gradient-with-itself"),
+    pytest.param("no_denominator", "forgets to divide by ||grad|| + ||gradapprox||", id="no-denominator"),
+    pytest.param("squared_norms", "with squared norms", id="squared-norms"),
+    pytest.param("thetaplus_reused", "thetaminus starts from thetaplus", id="thetaplus-reused"),
+    pytest.param("ignores_epsilon", "it ignores the epsilon it is given", id="ignores-epsilon"),
+    pytest.param("first_entries", "it checks only the first entries of theta", id="first-entries"),
+])
+def test_a_wrong_checker_fails_saying_what_its_numbers_reveal(graded, name, revealed):
+    check = graded(name)
+    assert check.status is Status.FAIL
+    assert check.points < check.max_points
+    assert any(revealed in flaw for flaw in check.details["flaws"]), check.details["flaws"]
+    assert revealed in check.message
+
+
+def test_a_checker_that_misses_bugs_reports_the_families_it_missed(graded):
+    details = graded("first_entries").details
+    assert 0 < details["caught"] < details["probes"]
+    assert "sign" in details["missed_families"]
+    assert sum(family["total"] for family in details["families"].values()) == details["probes"]
+
+
+def test_false_alarms_on_the_reference_are_reported(graded):
+    check = graded("thetaplus_reused")
+    assert check.details["reference_accepted"] is False
+    assert "reference" in check.details["false_alarms"]
+    assert "rejected the correct gradients" in check.message
+
+
+def test_a_crashing_checker_is_an_error_with_the_students_line(graded):
+    check = graded("crashes")
+    assert check.status is Status.ERROR
+    assert "NameError" in check.message and "line" in check.message
+    assert check.points == 0
+
+
+def test_a_missing_checker_scores_nothing():
+    result = pipeline.grade_file(Path(__file__).parent.parent / "submissions" / "planted_bugs.py", Settings())
+    check = result.check("gradient_check_n")
+    assert check.status is Status.MISSING and check.points == 0 and check.max_points == 4
+
+
+@pytest.mark.parametrize("value, expected", [
+    pytest.param(1.5e-8, 1.5e-8, id="float"),
+    pytest.param(np.array([[2e-3]]), 2e-3, id="1x1-array"),
+    pytest.param(np.float64(0.25), 0.25, id="numpy-scalar"),
+    pytest.param(3, 3.0, id="int"),
+    pytest.param(None, None, id="none"),
+    pytest.param(np.zeros((2, 2)), None, id="matrix"),
+    pytest.param(Opaque("Foo", "Foo()"), None, id="opaque"),
+    pytest.param("1e-8", None, id="printed-text-is-not-a-number"),
+])
+def test_number_reads_what_a_checker_returns(value, expected):
+    assert checker.number(value)[0] == expected
+
+
+def test_probes_are_few_distinct_and_cover_every_parameter():
+    probes = checker.probes("three_layer")
+    mutants = [probe for probe in probes if probe.kind == "mutant"]
+    assert len(probes) <= checker.MAX_COURSE_MUTANTS + checker.MAX_SQUARE_MUTANTS + 3
+    assert {"scale-double-gradient", "scale-quadruple-m"} <= {probe.operator for probe in mutants}
+    covered = {name for probe in mutants if probe.profile == "course" for name in probe.parameters}
+    assert covered == {"dW1", "db1", "dW2", "db2", "dW3", "db3"}
+    signatures = {np.concatenate([g.ravel() for g in probe.gradients.values()]).round(12).tobytes() for probe in mutants}
+    assert len(signatures) == len(mutants)
+
+
+def test_the_course_method_is_what_the_reference_checker_returns():
+    from reference import three_layer
+    probe = next(p for p in checker.probes("three_layer") if p.kind == "mutant")
+    case = three_layer.public_case()
+    expected = three_layer.gradient_check_n(case.parameters, dict(probe.gradients), case.X, case.Y, probe.epsilon)
+    assert checker.variants("three_layer", probe)["course"] == pytest.approx(expected, rel=1e-12)
