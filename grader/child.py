@@ -68,7 +68,8 @@ def describe(error: BaseException, filename: str, *, memory_bytes: int | None = 
     if isinstance(error, MemoryError):
         limit = f" (the limit is {memory_bytes // 1024 ** 2} MiB)" if memory_bytes else ""
         return f"MemoryError: the submission ran out of memory{limit}{': ' + text[:200] if text else ''}{_where(error, filename)}"
-    return f"{type(error).__name__}: {text[:300]}{_where(error, filename)}"
+    kind = "PermissionError" if isinstance(error, Refused) else type(error).__name__
+    return f"{kind}: {text[:300]}{_where(error, filename)}"
 
 
 def same(before: Any, after: Any) -> bool:

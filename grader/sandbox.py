@@ -151,6 +151,9 @@ class _Child:
     def wait(self, timeout: float) -> int | None:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Release what the grader holds for this child."""
+
 
 def _kill_group(pid: int) -> None:
     for kill in (os.killpg, os.kill):
@@ -178,8 +181,11 @@ class _ForkedChild(_Child):
                 message = {}
             if "exit" in message:
                 self.returncode = int(message["exit"])
-                self.run_socket.close()
         return self.returncode
+
+    def close(self) -> None:
+        # Closing before the exit is reported tells the server to kill the group itself.
+        self.run_socket.close()
 
 
 class _SpawnedChild(_Child):
@@ -317,27 +323,30 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
                    "kwargs": _with_markers(dict(call.kwargs))} for call in calls],
     }
     child = None
+    ours = {pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]}  # closed exactly once, even across threads
     try:
-        child, job = _start(child_ends, job)
+        try:
+            child, job = _start(child_ends, job)
+        except OSError as error:
+            return SandboxRun(RunStatus.ERROR, f"gradgrade could not start the sandbox: {error}", (),
+                              tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
         for fd in child_ends:
             os.close(fd)
         child_ends = ()
         return _supervise(child, pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0], wire.encode(job), nonce,
-                          calls, limits)
+                          calls, limits, ours)
     finally:
         if child is not None:
             child.kill()
             child.wait(timeout=1.0)
-        for fd in (*child_ends, pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            child.close()
+        for fd in (*child_ends, *ours):
+            os.close(fd)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int, job: bytes, nonce: bytes,
-               calls: Sequence[Call], limits: Limits) -> SandboxRun:
+               calls: Sequence[Call], limits: Limits, ours: set[int]) -> SandboxRun:
     selector = selectors.DefaultSelector()
     outputs = {"stdout": bytearray(), "stderr": bytearray()}
     reader = wire.FrameReader(nonce, max_frame=RESULT_LIMIT)
@@ -366,7 +375,9 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
                         continue
                     pending = pending[:0]
                 if not pending:
+                    # The child reads the job to its end: closing is what tells it the job is complete.
                     selector.unregister(stdin)
+                    ours.discard(stdin)
                     os.close(stdin)
                 continue
             try:

@@ -1,0 +1,241 @@
+"""The sandbox: hostile submissions get a non-pass result with a clear message and leave nothing behind."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import child, cli, sandbox
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+HOSTILE_FILES = sorted(HOSTILE.glob("*.py"))
+ESCAPES = [Path("/tmp/gradgrade-hostile-escape"), Path("/tmp/gradgrade-hostile-subprocess"),
+           Path("/tmp/gradgrade-hostile-system"), Path("~root/gradgrade-hostile-escape").expanduser()]
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server runs on Linux")
+
+
+def expectation(path: Path) -> tuple[str, str]:
+    """The (check status, message substring) a hostile file's `# expect:` line promises."""
+    for line in path.read_text().splitlines():
+        if line.startswith("# expect:"):
+            status, _, text = line[len("# expect:"):].strip().partition(":")
+            return status.strip(), text.strip()
+    raise AssertionError(f"{path.name} has no '# expect:' line")
+
+
+def server_children() -> list[int]:
+    """Living processes the fork server still has as children (it is their subreaper: every descendant)."""
+    server = sandbox._server
+    if server is None or sandbox._server_pid != os.getpid():
+        return []
+    pid = server.process.pid
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(item) for item in (task / "children").read_text().split()]
+    return [item for item in children if alive(item)]
+
+
+def alive(pid: int) -> bool:
+    """Whether pid is a process that is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def settle(predicate, *, seconds: float = 5.0) -> bool:
+    """predicate() once it holds, polling for a few seconds (reaping is asynchronous)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.fixture
+def scratch_root(tmp_path, monkeypatch):
+    """Every scratch folder of the test goes under one folder, which must end up empty."""
+    root = tmp_path / "scratch"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    yield root
+    assert list(root.iterdir()) == [], "a scratch folder or an escaped file was left behind"
+
+
+def test_every_hostile_file_says_what_it_expects():
+    assert len(HOSTILE_FILES) >= 20
+    for path in HOSTILE_FILES:
+        assert path.read_text().startswith("# tries:"), path.name
+        status, text = expectation(path)
+        assert status in {"timeout", "error", "fail"} and text, path.name
+
+
+@pytest.mark.parametrize("path", [pytest.param(path, id=path.stem) for path in HOSTILE_FILES])
+def test_hostile_submission_gets_a_clear_non_pass_from_gradgrade_check(path, scratch_root, capsys):
+    status, text = expectation(path)
+    timeout = "1" if status == "timeout" else "20"
+    code = cli.main(["check", str(path), "--format", "json", "--timeout", timeout])
+    result = json.loads(capsys.readouterr().out)
+    backward = next(check for check in result["checks"] if check["name"] == "backward_propagation_n")
+    assert code == 1
+    assert result["status"] != "pass" and backward["status"] == status
+    messages = [result.get("message", ""), backward["message"]] + [p["message"] for p in backward["parameters"].values()]
+    assert any(text in message for message in messages), messages
+    assert not [escape for escape in ESCAPES if escape.exists()]
+    assert settle(lambda: server_children() == []), "a submission's process outlived its run"
+
+
+@linux_only
+def test_timeout_kills_the_whole_process_group():
+    # Forks are refused by default; processes=True lets the hostile file make sleeping children, so this
+    # shows the timeout killing the group, not the audit hook preventing it.
+    source = (HOSTILE / "fork_and_sleep.py").read_text()
+    run = sandbox.run(source, [sandbox.Call("backward_propagation_n", (1, 2, 3))],
+                      limits=sandbox.Limits(timeout=1.0, processes=True))
+    pids = [int(pid) for pid in re.findall(r"child pid (\d+)", run.stdout)]
+    assert run.status is sandbox.RunStatus.TIMEOUT
+    assert len(pids) == 3
+    assert settle(lambda: not any(alive(pid) for pid in pids)), "a forked child survived the timeout"
+    assert settle(lambda: server_children() == [])
+
+
+def test_forks_are_refused_by_default():
+    source = (HOSTILE / "fork_and_sleep.py").read_text()
+    run = sandbox.run(source, [sandbox.Call("backward_propagation_n", (1, 2, 3))], limits=sandbox.Limits(timeout=1.0))
+    assert run.status is sandbox.RunStatus.TIMEOUT
+    assert "os.fork refused" in run.stdout and "ctypes fork refused" in run.stdout
+    assert "child pid" not in run.stdout
+
+
+def zero_gradients_source() -> str:
+    return ("import numpy as np\n"
+            "def backward_propagation_n(X, Y, cache):\n"
+            "    (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache\n"
+            "    return {'dW1': np.zeros_like(W1), 'db1': np.zeros_like(b1), 'dW2': np.zeros_like(W2),\n"
+            "            'db2': np.zeros_like(b2), 'dW3': np.zeros_like(W3), 'db3': np.zeros_like(b3)}\n")
+
+
+def test_fake_verdicts_garbage_and_patched_numpy_do_not_change_what_comes_back():
+    rng = np.random.default_rng(0)
+    cache = tuple(rng.standard_normal(shape) for shape in
+                  [(5, 3), (5, 3), (5, 4), (5, 1), (3, 3), (3, 3), (3, 5), (3, 1), (1, 3), (1, 3), (1, 3), (1, 1)])
+    call = [sandbox.Call("backward_propagation_n", (rng.standard_normal((4, 3)), np.array([[1, 0, 1]]), cache))] * 2
+    hostile = sandbox.run((HOSTILE / "fake_verdict.py").read_text(), call)
+    plain = sandbox.run(zero_gradients_source(), call)
+    assert hostile.status is plain.status is sandbox.RunStatus.OK
+    for got, want in zip(hostile.outcomes, plain.outcomes):
+        assert got.status is want.status is sandbox.CallStatus.OK
+        assert got.value.keys() == want.value.keys()
+        for key in want.value:
+            assert got.value[key].shape == want.value[key].shape and not got.value[key].any()
+    assert '"status": "pass"' in hostile.stdout  # printed, and ignored
+
+
+def test_flooded_output_is_truncated_to_the_limit():
+    run = sandbox.run((HOSTILE / "flood_output.py").read_text(), [sandbox.Call("backward_propagation_n", (1, 2, 3))])
+    assert run.status is sandbox.RunStatus.OK and run.outcomes[0].value is None
+    for text in (run.stdout, run.stderr):
+        assert text.endswith("[output truncated at 64 KiB]")
+        assert len(text.encode()) <= sandbox.OUTPUT_LIMIT + 100
+
+
+def test_the_grader_and_the_reference_are_not_importable_but_the_course_helpers_are():
+    source = ("import sys\n"
+              "from gc_utils import sigmoid, dictionary_to_vector\n"
+              "import testCases\n"
+              "def loaded():\n"
+              "    return sorted(name for name in sys.modules if name.split('.')[0] in ('grader', 'reference'))\n"
+              "def main_module():\n"
+              "    return sorted(vars(sys.modules['__main__']))\n")
+    run = sandbox.run(source, [sandbox.Call("loaded"), sandbox.Call("main_module")])
+    assert run.load_error is None
+    assert run.outcomes[0].value == []
+    assert "Server" not in run.outcomes[1].value
+
+
+@pytest.mark.parametrize("statement, refused", [
+    pytest.param("open('notes.txt', 'w').write('x')", False, id="write-in-scratch"),
+    pytest.param("open('/etc/hostname').read()", True, id="read-etc"),
+    pytest.param("import os; os.listdir('/')", True, id="list-root"),
+    pytest.param("import os; os.mkdir('/tmp/gradgrade-hostile-escape')", True, id="mkdir-outside"),
+    pytest.param("import os; os.symlink('/etc', 'etc')", True, id="symlink-out"),
+    pytest.param("import ctypes; ctypes.CDLL('libc.so.6')", True, id="dlopen"),
+    pytest.param("import numpy; numpy.linalg.norm(numpy.ones(3))", False, id="numpy"),
+    pytest.param("import json, math, collections; json.dumps({})", False, id="stdlib"),
+    pytest.param("import socket; socket.socket().bind(('127.0.0.1', 0))", True, id="bind"),
+    pytest.param("import gc; gc.get_objects()", True, id="gc-walk"),
+])
+def test_the_audit_hook(statement, refused):
+    source = f"def attempt():\n    {statement}\n"
+    outcome = sandbox.run(source, [sandbox.Call("attempt")]).outcomes[0]
+    if refused:
+        assert outcome.status is sandbox.CallStatus.ERROR and "is not allowed" in outcome.message, outcome
+    else:
+        assert outcome.status is sandbox.CallStatus.OK, outcome
+
+
+@linux_only
+def test_the_child_has_no_network_interface_up():
+    source = "import socket\ndef names():\n    return [name for _, name in socket.if_nameindex()]\n"
+    outcome = sandbox.run(source, [sandbox.Call("names")]).outcomes[0]
+    # if_nameindex is not an audited connection; in a fresh network namespace only `lo` exists.
+    assert outcome.status is sandbox.CallStatus.OK and outcome.value == ["lo"]
+
+
+def test_spawned_children_are_contained_the_same_way(monkeypatch):
+    monkeypatch.setenv("GRADGRADE_SANDBOX", "spawn")
+    source = (HOSTILE / "network_connect.py").read_text() + "\ndef fine():\n    return 42\n"
+    run = sandbox.run(source, [sandbox.Call("backward_propagation_n", (1, 2, 3)), sandbox.Call("fine")])
+    assert "network access is not allowed" in run.outcomes[0].message
+    assert run.outcomes[1].value == 42
+
+
+def test_a_forked_worker_starts_its_own_fork_server():
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the fork server runs on Linux")
+    first = sandbox.fork_server()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            mine = sandbox.fork_server()
+            ok = mine is not None and mine is not first and mine.process.pid != first.process.pid
+            run = sandbox.run("def f():\n    return 7\n", [sandbox.Call("f")])
+            os._exit(0 if ok and run.outcomes[0].value == 7 else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sandbox.fork_server() is first
+
+
+def test_runs_from_several_threads_share_one_server():
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = "def f(x):\n    return x * 2\n"
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda x: sandbox.run(source, [sandbox.Call("f", (x,))]), range(8)))
+    assert [run.outcomes[0].value for run in runs] == [x * 2 for x in range(8)]
+
+
+@pytest.mark.parametrize("returncode, words", [
+    pytest.param(-11, "SIGSEGV (a segmentation fault)", id="segv"),
+    pytest.param(-9, "SIGKILL", id="kill"),
+    pytest.param(3, "exited with code 3", id="exit-3"),
+    pytest.param(None, "without saying why", id="unknown"),
+])
+def test_exit_reasons_are_named(returncode, words):
+    assert words in sandbox.exit_reason(returncode)
+
+
+def test_memory_errors_say_memory_and_the_limit():
+    text = child.describe(MemoryError(), "submission.py", memory_bytes=2 * 1024 ** 3)
+    assert "out of memory" in text and "2048 MiB" in text
