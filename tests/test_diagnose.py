@@ -1,0 +1,137 @@
+"""Diagnosis: the course's planted bugs named exactly, every buggy sample diagnosed, and the no-match descriptions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import diagnose, pipeline
+from grader.results import Status
+from grader.settings import Settings
+
+SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
+RNG_SEED = 5
+
+
+def true_gradient(shape=(3, 4)) -> np.ndarray:
+    return np.random.default_rng(RNG_SEED).standard_normal(shape)
+
+
+T = true_gradient()
+
+
+@pytest.mark.parametrize("got, kind, phrase", [
+    pytest.param(2 * T, "factor", "is twice the true gradient", id="twice"),
+    pytest.param(4 * T, "factor", "is 4 times the true gradient", id="four-times"),
+    pytest.param(0.5 * T, "factor", "is half the true gradient", id="half"),
+    pytest.param(-T, "sign", "has the wrong sign", id="sign"),
+    pytest.param(T.T.copy(), "transposed", "is transposed: shape (4, 3), expected (3, 4)", id="transposed"),
+    pytest.param(np.zeros_like(T), "zeros", "is all zeros", id="zeros"),
+    pytest.param(np.where(np.eye(3, 4) > 0, np.nan, T), "nan", "has 3 of 12 entries that are NaN", id="nan"),
+    pytest.param(T[:, :2].copy(), "shape", "has shape (3, 2), expected (3, 4)", id="wrong-shape"),
+    pytest.param(T.ravel().copy(), "shape", "has the right values in the wrong shape (12,)", id="flattened"),
+    pytest.param(np.vstack([T[:1] * 3, T[1:]]), "entries", "is wrong only in 4 of 12 entries (row 0)", id="one-row"),
+    pytest.param(np.where(np.arange(12).reshape(3, 4) == 5, 7.0, T), "entries", "is wrong only in 1 of 12 entries ([1, 1])",
+                 id="one-entry"),
+    pytest.param(None, "missing", "is missing", id="missing"),
+])
+def test_describe_case_names_how_a_gradient_is_wrong(got, kind, phrase):
+    found = diagnose.describe_case(got, T)
+    assert found is not None and found.kind == kind
+    assert phrase in found.singular
+
+
+def test_describe_case_says_nothing_for_a_right_gradient():
+    assert diagnose.describe_case(T * (1 + 1e-12), T) is None
+
+
+def test_a_square_transpose_is_named():
+    square = true_gradient((4, 4))
+    assert diagnose.describe_case(square.T.copy(), square).kind == "transposed"
+
+
+def test_a_factor_equal_to_m_on_every_case_is_the_missing_1_over_m():
+    trues = [true_gradient((2, 2)) for _ in range(3)]
+    found = diagnose.describe([m * t for m, t in zip((1, 3, 5), trues)], trues, (1, 3, 5))
+    assert found.kind == "factor-m" and "the 1/m factor is missing" in diagnose.sentence(["dW3"], found)
+
+
+@pytest.mark.parametrize("names, expected", [
+    pytest.param(["dW1"], "dW1 has the wrong sign", id="one"),
+    pytest.param(["dW1", "db1"], "dW1 and db1 have the wrong sign", id="two"),
+    pytest.param(["dW1", "db1", "dW2"], "dW1, db1 and dW2 have the wrong sign", id="three"),
+])
+def test_sentences_agree_with_their_subject(names, expected):
+    assert diagnose.sentence(names, diagnose.describe_case(-T, T)) == expected
+
+
+def test_gradient_lines_find_the_students_assignment():
+    source = "def backward_propagation_n(X, Y, cache):\n    dW2 = 1\n    dW2 = 2 * dW2\n    dW1, db1 = f()\n" \
+             "    grads['db3'] = 3\n"
+    lines = diagnose.gradient_lines(source, "backward_propagation_n")
+    assert (lines["dW2"].line, lines["dW1"].line, lines["db1"].line, lines["db3"].line) == (3, 4, 4, 5)
+    assert diagnose.gradient_lines("def broken(:\n", "backward_propagation_n") == {}
+
+
+def test_constant_over_m_is_seen_in_the_students_line():
+    lines = diagnose.gradient_lines("def f():\n    db1 = 4. / m * s\n    dW2 = 1. / m * d * 2\n", "f")
+    assert diagnose.constant_over_m(lines["db1"].value) and not diagnose.constant_over_m(lines["dW2"].value)
+
+
+@pytest.fixture(scope="module")
+def graded():
+    cache = {}
+
+    def grade(name: str):
+        if name not in cache:
+            cache[name] = pipeline.grade_file(SUBMISSIONS / f"{name}.py", Settings()).check("backward_propagation_n")
+        return cache[name]
+    return grade
+
+
+def test_the_course_planted_bugs_come_out_exactly(graded):
+    check = graded("planted_bugs")
+    hints = {diagnosis.hint for diagnosis in check.diagnosis}
+    assert hints == {"dW2 is twice the true gradient", "db1 is 4 times the true gradient: look at the 1/m factor"}
+    lines = {diagnosis.parameters: diagnosis.line for diagnosis in check.diagnosis}
+    assert lines == {("dW2",): 15, ("db1",): 21}
+    assert all(diagnosis.mutant and diagnosis.operator for diagnosis in check.diagnosis)
+
+
+BUGGY = sorted(path.stem for path in SUBMISSIONS.glob("*.py") if not path.stem.startswith("correct"))
+
+
+@pytest.mark.parametrize("name", BUGGY)
+def test_every_buggy_sample_gets_a_diagnosis_with_a_hint_for_each_wrong_parameter(graded, name):
+    check = graded(name)
+    assert check.status is Status.FAIL
+    wrong = {parameter.name for parameter in check.parameters if parameter.status is Status.FAIL}
+    assert check.diagnosis, name
+    assert all(diagnosis.hint for diagnosis in check.diagnosis)
+    assert {name_ for diagnosis in check.diagnosis for name_ in diagnosis.parameters} == wrong
+
+
+@pytest.mark.parametrize("name, operator, words", [
+    pytest.param("sign_flip", "sign-swap-difference", "have the wrong sign", id="sign-flip"),
+    pytest.param("wrong_mask", "mask-greater-equal", "ReLU mask", id="wrong-mask"),
+    pytest.param("missing_m", "scale-drop-m", "the 1/m factor is missing", id="missing-m"),
+    pytest.param("missing_transpose", None, "is transposed", id="missing-transpose"),
+    pytest.param("keepdims_dropped", "reduce-drop-keepdims", "keepdims", id="keepdims"),
+])
+def test_samples_are_named_for_their_bug(graded, name, operator, words):
+    check = graded(name)
+    assert any(operator in (None, diagnosis.operator) and words in diagnosis.hint for diagnosis in check.diagnosis), \
+        [diagnosis.to_json() for diagnosis in check.diagnosis]
+
+
+def test_a_correct_backward_pass_gets_no_diagnosis(graded):
+    assert graded("correct_course_style").diagnosis == ()
+
+
+def test_the_diagnosis_shows_in_text_and_json():
+    from grader import render
+    result = pipeline.grade_file(SUBMISSIONS / "planted_bugs.py", Settings())
+    assert "hint [scale-double-gradient-6] (line 15): dW2 is twice the true gradient" in render.text(result)
+    diagnosis = result.to_json()["checks"][0]["diagnosis"]
+    assert {"mutant", "operator", "hint"} <= set(diagnosis[0])
