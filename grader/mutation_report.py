@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from tabulate import tabulate
 
+from grader.html import environment
 from grader.mutate import MutantStatus, MutationRun, reference_file
 
 SCHEMA = "gradgrade/mutation/v1"
@@ -90,10 +90,6 @@ def _status_reason(record) -> str:
     return record.message
 
 
-def _environment() -> Environment:
-    return Environment(loader=PackageLoader("grader"), autoescape=select_autoescape())
-
-
 def html(run: MutationRun) -> str:
     """The HTML report: the reference source with each mutated line marked, and the mutants by status."""
     by_line: dict[int, list] = {}
@@ -102,7 +98,7 @@ def html(run: MutationRun) -> str:
     lines = [{"number": number, "code": code, "mutants": by_line.get(number, [])}
              for number, code in enumerate(run.reference_source.splitlines(), 1)]
     statuses = [status.value for status in MutantStatus if any(r.status is status for r in run.mutants)]
-    template = _environment().get_template("mutation.html.j2")
+    template = environment().get_template("mutation.html.j2")
     return template.render(run=run, lines=lines, statuses=statuses, counts=run.counts(),
                            format_difference=format_difference)
 
