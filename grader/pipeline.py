@@ -23,7 +23,8 @@ REFINERS = {backward.KIND: (diagnose.refine,)}
 def error_result(submission: str, settings: Settings, message: str, *,
                  warnings: tuple[str, ...] = ()) -> SubmissionResult:
     """The result of a submission that could not be graded at all: status error, score 0."""
-    return SubmissionResult(submission, settings.assignment, Status.ERROR, 0.0, score.DEFAULT_RUBRIC.backward_points,
+    rubric = score.rubric_of(settings)
+    return SubmissionResult(submission, settings.assignment, Status.ERROR, 0.0, rubric.backward_points + rubric.checker_points,
                             message=message, warnings=warnings)
 
 
@@ -47,6 +48,7 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
               for name, helper in grader.inject(assignment, settings).items()}
     run = sandbox.run(program.source, [call for plan in plans for call in plan], filename=program.filename,
                       limits=sandbox.Limits(timeout=settings.timeout), inject=inject)
+    run = run.relabelled(program.relabel)  # "(line 40)" of a notebook's program -> "(cell 7, line 3)"
     checks, start = [], 0
     for grader, plan in zip(graders, plans):
         outcomes = run.outcomes[start:start + len(plan)]
