@@ -74,8 +74,8 @@ class LocalExecutor:
 
     Never plain fork: the grader may have threads (tqdm's monitor, a notebook's kernel) and a forked
     copy of a threaded process can deadlock. At most `ahead` jobs per worker are in flight, so a class of
-    10,000 notebooks is never all in memory. A job whose worker dies is retried once in a fresh pool,
-    then gets an error result.
+    10,000 notebooks is never all in memory. When a worker dies, the jobs that were in the pool run
+    again one at a time in a fresh pool; the one whose worker dies alone gets an error result.
     """
 
     def __init__(self, workers: int | None = None, *, ahead: int = 4, warm: dict[str, Any] | None = None,
@@ -96,17 +96,24 @@ class LocalExecutor:
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, dict[str, Any]]]:
         pending = iter(jobs)
-        retry: list[Job] = []
-        attempts: dict[str, int] = {}
+        suspects: list[Job] = []
         running: dict[Future, Job] = {}
+        alone: Job | None = None
         if self._pool is None:
             self._pool = self._new_pool()
         while True:
-            while len(running) < self.workers * self.ahead:
-                job = retry.pop() if retry else next(pending, None)
-                if job is None:
-                    break
-                running[self._pool.submit(self.grade, job)] = job
+            if suspects:
+                # After a worker died, every job that was in the pool with it runs alone until the guilty one shows.
+                if not running:
+                    alone = suspects.pop(0)
+                    running[self._pool.submit(self.grade, alone)] = alone
+            else:
+                alone = None
+                while len(running) < self.workers * self.ahead:
+                    job = next(pending, None)
+                    if job is None:
+                        break
+                    running[self._pool.submit(self.grade, job)] = job
             if not running:
                 return
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -117,17 +124,14 @@ class LocalExecutor:
                     yield job.key, future.result()
                 except BrokenProcessPool:
                     broken = True
-                    attempts[job.key] = attempts.get(job.key, 0) + 1
-                    if attempts[job.key] >= 2:
-                        yield job.key, error_dict(job, "the grading worker died twice while grading this submission")
+                    if job is alone:
+                        yield job.key, error_dict(job, "the grading worker died while grading this submission")
                     else:
-                        retry.append(job)
+                        suspects.append(job)
                 except Exception as error:  # noqa: BLE001 - a grader bug on one submission must not stop the batch
                     yield job.key, error_dict(job, f"gradgrade failed on this submission: {type(error).__name__}: {error}")
             if broken:
-                # Every job still in the dead pool failed with it; run them again in a fresh one.
-                for future, job in list(running.items()):
-                    retry.append(job)
+                suspects.extend(running.values())
                 running.clear()
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()

@@ -76,7 +76,7 @@ def checker_mutants(check: CheckResult) -> list[dict[str, Any]]:
         for entry in entries:
             if isinstance(entry, dict) and (entry.get("mutant") or entry.get("id")):
                 mutant = str(entry.get("mutant") or entry.get("id"))
-                operator = str(entry.get("operator") or mutant.rsplit("-", 1)[0])
+                operator = str(entry.get("family") or entry.get("operator") or mutant.rsplit("-", 1)[0])
                 found.append({"mutant": mutant, "operator": operator, "caught": _caught(entry)})
     missed = details.get("missed")
     if not found and isinstance(missed, list):
@@ -109,7 +109,9 @@ def _context_for_student(result: SubmissionResult) -> dict[str, Any]:
     checks = []
     for check in result.checks:
         families = checker_families(check)
-        checks.append({"check": check, "families": families,
+        details = check.details or {}
+        flaws = [str(flaw) for flaw in details.get("flaws", ()) if flaw] if isinstance(details.get("flaws"), list) else []
+        checks.append({"check": check, "families": families, "flaws": flaws,
                        "missed": [entry["mutant"] for entry in checker_mutants(check) if not entry["caught"]]})
     return {"result": result, "checks": checks}
 
@@ -164,16 +166,24 @@ def parameter_pass_rates(results: Sequence[SubmissionResult]) -> list[dict[str, 
 
 
 def misconceptions(results: Sequence[SubmissionResult], *, top: int = TOP) -> list[dict[str, Any]]:
-    """The most common diagnosed mutants, with the hint of the first student it was given to."""
-    counts: Counter[str] = Counter()
+    """The most common diagnosed misconceptions (operator families), by how many students made them,
+    with the catalogued mutants behind them and the hint the first such student was given."""
+    students: Counter[str] = Counter()
+    mutants: dict[str, list[str]] = {}
     first: dict[str, Any] = {}
     for result in results:
+        seen = set()
         for check in result.checks:
-            for mutant in {diagnosis.mutant: diagnosis for diagnosis in check.diagnosis}.values():
-                counts[mutant.mutant] += 1
-                first.setdefault(mutant.mutant, mutant)
-    return [{"mutant": mutant, "operator": first[mutant].operator, "hint": first[mutant].hint, "count": count}
-            for mutant, count in counts.most_common(top)]
+            for diagnosis in check.diagnosis:
+                operator = diagnosis.operator or diagnosis.mutant
+                first.setdefault(operator, diagnosis)
+                names = mutants.setdefault(operator, [])
+                if diagnosis.mutant and diagnosis.mutant not in names:
+                    names.append(diagnosis.mutant)
+                seen.add(operator)
+        students.update(seen)
+    return [{"operator": operator, "mutants": mutants[operator], "hint": first[operator].hint, "count": count}
+            for operator, count in students.most_common(top)]
 
 
 def missed_mutants(results: Sequence[SubmissionResult], *, top: int = TOP) -> tuple[list[dict[str, Any]], int]:

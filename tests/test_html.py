@@ -97,7 +97,7 @@ def test_pass_rates_and_misconceptions():
     rates = {row["parameter"]: (row["passed"], row["total"]) for row in html.parameter_pass_rates(results)}
     assert rates["dW2"] == (1, 3) and rates["dW1"] == (3, 3)
     [top] = html.misconceptions(results)
-    assert (top["mutant"], top["count"]) == ("scale-1", 2)
+    assert (top["operator"], top["mutants"], top["count"]) == ("scale", ["scale-1"], 2)
     page = html.class_page(results, html.page_names(r.submission for r in results))
     assert "dW2 is twice the true gradient" in page and "<svg" in page
 

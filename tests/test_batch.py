@@ -1,0 +1,192 @@
+"""Grading a class: the sample class end to end, bad and hostile submissions, the reports, exit codes, progress."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import batch, cli, discover
+from grader.executors import Job, LocalExecutor, grade_job
+from grader.results import submission_from_json
+from grader.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "submissions"
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+CORRECT = {"correct_course_style", "correct_matmul", "correct_helpers"}
+BROKEN = {
+    "binary.py": b"\x7fELF\x00\x01\x02",
+    "syntax_error.py": b"def backward_propagation_n(X, Y, cache)\n    return {}\n",
+    "empty.py": b"",
+    "latin1.py": "# caf\xe9\n".encode("latin-1"),
+    "not_a_notebook.ipynb": b"{ this is not json",
+}
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    summary = batch.grade(SUBMISSIONS, out, Settings(), jobs=2)
+    return summary, out
+
+
+def test_sample_class_gets_a_page_per_submission_and_a_class_page(sample_report):
+    summary, out = sample_report
+    students = [submission.student for submission in discover.discover(SUBMISSIONS, assignment="three_layer")]
+    assert [result.submission for result in summary.results] == students
+    index = (out / "index.html").read_text()
+    for student in students:
+        page = out / summary.pages[student]
+        assert page.is_file() and student in page.read_text()
+        assert f'href="{summary.pages[student]}"' in index
+
+
+def test_backward_verdicts_match_the_sample_class_readme(sample_report):
+    summary, _ = sample_report
+    for result in summary.results:
+        backward = result.check("backward_propagation_n")
+        expected = "pass" if result.submission.split(".")[0] in CORRECT else "fail"
+        assert backward.status.value == expected, result.submission
+
+
+def test_results_json_is_the_list_of_result_objects(sample_report):
+    summary, out = sample_report
+    documents = json.loads((out / "results.json").read_text())
+    assert [d["schema"] for d in documents] == ["gradgrade/result/v1"] * len(summary.results)
+    assert [submission_from_json(d) for d in documents] == list(summary.results)
+
+
+def test_grades_csv_has_scores_and_points_per_check(sample_report):
+    summary, out = sample_report
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    assert [row["student"] for row in rows] == [result.submission for result in summary.results]
+    for row, result in zip(rows, summary.results):
+        assert float(row["score"]) == pytest.approx(result.score)
+        assert float(row["max_score"]) == pytest.approx(result.max_score) and row["status"] == result.status.value
+        assert float(row["backward_propagation_n"]) == pytest.approx(result.check("backward_propagation_n").points)
+
+
+def test_bad_submissions_get_error_rows_and_the_batch_goes_on(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name, data in BROKEN.items():
+        (folder / name).write_bytes(data)
+    (folder / "good.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=2)
+    by_student = {result.submission: result for result in summary.results}
+    assert by_student["good"].check("backward_propagation_n").status.value == "pass"
+    for name in BROKEN:
+        result = by_student[Path(name).stem]
+        assert result.status.value != "pass" and result.score == 0
+        assert "Traceback" not in result.message
+    assert len(list((tmp_path / "out").glob("*.html"))) == len(BROKEN) + 2
+
+
+def test_zip_of_the_class_grades_like_the_folder(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name in ("planted_bugs.py", "correct_matmul.py"):
+            zipped.write(SUBMISSIONS / name, f"class/{name}")
+    summary = batch.grade(archive, tmp_path / "out", Settings(), jobs=1)
+    assert {r.submission: r.status.value for r in summary.results} == {"correct_matmul": "pass", "planted_bugs": "fail"}
+
+
+def _worker_dies_on_poison(job: Job) -> dict:
+    if job.key == "poison":
+        os._exit(3)
+    return grade_job(job)
+
+
+def test_local_executor_survives_a_dying_worker():
+    data = (SUBMISSIONS / "correct_matmul.py").read_bytes()
+    jobs = [Job(key, "x.py", data, Settings().to_json()) for key in ("a", "poison", "b")]
+    with LocalExecutor(2, grade=_worker_dies_on_poison) as executor:
+        results = dict(executor.run(jobs))
+    assert set(results) == {"a", "poison", "b"}
+    assert results["poison"]["status"] == "error" and "died" in results["poison"]["message"]
+    assert results["a"]["checks"] and results["b"]["checks"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_grade_exits_0_whatever_the_scores_and_prints_plain_lines(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "planted_bugs.py").write_bytes((SUBMISSIONS / "planted_bugs.py").read_bytes())
+    completed = run_cli("grade", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1")
+    assert completed.returncode == 0, completed.stderr
+    assert "[1/1] planted_bugs: fail" in completed.stdout and "\r" not in completed.stdout
+    assert "1 fail" in completed.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("target", [pytest.param("missing", id="missing"), pytest.param("file.txt", id="not-a-folder")])
+def test_cli_grade_exits_2_when_the_class_path_is_unusable(tmp_path, target):
+    (tmp_path / "file.txt").write_text("x")
+    completed = run_cli("grade", str(tmp_path / target), "--out", str(tmp_path / "out"))
+    assert completed.returncode == 2 and completed.stderr.count("\n") == 1 and "Traceback" not in completed.stderr
+
+
+def test_check_html_writes_the_student_page(tmp_path):
+    page = tmp_path / "page.html"
+    code = cli.main(["check", str(SUBMISSIONS / "planted_bugs.py"), "--html", str(page)])
+    assert code == 1
+    text = page.read_text()
+    assert 'class="parameters"' in text and "planted_bugs" in text
+
+
+# Runs the grader as a child subreaper: any process the batch leaves behind is reparented to it and listed.
+SUBREAPER = textwrap.dedent("""
+    import ctypes, json, os, subprocess, sys, time
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    import tempfile
+    # Files, not pipes: a leftover process holding a pipe would make run() wait for it and hide it.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        code = subprocess.run(sys.argv[1:], stdout=out, stderr=err).returncode
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    time.sleep(0.5)
+    while True:  # reap orphans that already exited: a zombie is not a process left running
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+    me = str(os.getpid())
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[1] == me and fields[0] != "Z":
+            left.append(open(f"/proc/{pid}/cmdline").read().replace("\\0", " "))
+    print(json.dumps({"code": code, "stdout": stdout, "stderr": stderr, "left": left}))
+""")
+
+
+@pytest.mark.skipif(not HOSTILE.is_dir() or not sys.platform.startswith("linux"),
+                    reason="needs the hostile submissions of tests/hostile and Linux's child subreaper")
+def test_hostile_class_finishes_every_one_non_pass_no_process_left(tmp_path):
+    out = tmp_path / "out"
+    completed = subprocess.run(
+        [sys.executable, "-c", SUBREAPER, sys.executable, "-m", "grader", "grade", str(HOSTILE), "--out", str(out),
+         "--jobs", "2", "--timeout", "2"], capture_output=True, text=True, timeout=600)
+    report = json.loads(completed.stdout)
+    assert report["code"] == 0, report["stderr"]
+    assert report["left"] == []
+    results = json.loads((out / "results.json").read_text())
+    assert len(results) == len(list(HOSTILE.glob("*.py")))
+    for result in results:
+        assert result["status"] != "pass" and result["message"], result["submission"]
+    assert not list(Path.cwd().glob("pwned*"))
