@@ -45,7 +45,42 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     result = pipeline.grade_file(path, _settings(args))
     print(render.json_text(result) if args.format == "json" else render.text(result))
+    if args.html:
+        from grader import html
+
+        Path(args.html).write_text(html.student_page(result), encoding="utf-8")
     return EXIT_PASS if result.status.value == "pass" else EXIT_FAIL
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from grader import batch, discover
+
+    executor = None
+    if args.scheduler:
+        from grader import dask_executor
+
+        try:
+            executor = dask_executor.DaskExecutor(args.scheduler, workers=args.jobs or dask_executor.LOCAL_WORKERS)
+        except dask_executor.DaskUnavailable as error:
+            print(f"gradgrade: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        summary = batch.grade(Path(args.directory), Path(args.out), _settings(args), jobs=args.jobs,
+                              force=args.force, executor=executor, progress=batch.default_progress())
+    except discover.DiscoverError as error:
+        print(f"gradgrade: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if executor is not None:
+            executor.close()
+    print(summary.line())
+    return EXIT_PASS
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from grader import gradescope
+
+    return gradescope.run(Path(args.submission), Path(args.results), _settings(args))
 
 
 def _mutation(args: argparse.Namespace) -> int:
@@ -81,7 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser.add_argument("file", help="the submission to grade")
     check_parser.add_argument("--format", choices=("text", "json"), default="text")
     _add_grading_options(check_parser)
+    check_parser.add_argument("--html", metavar="PAGE", help="also write the student page (HTML) to PAGE")
     check_parser.set_defaults(run=_check)
+    grade_parser = commands.add_parser("grade", help="grade a class: a folder or .zip of submissions")
+    grade_parser.add_argument("directory", help="the submissions: flat folder, folder per student, nbgrader, or .zip")
+    grade_parser.add_argument("--out", default="reports", help="output folder (default: reports)")
+    grade_parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    grade_parser.add_argument("--force", action="store_true", help="regrade everything, not only what changed")
+    grade_parser.add_argument("--scheduler", default=None,
+                              help="grade on Dask: 'local' or a scheduler address tcp://HOST:PORT")
+    _add_grading_options(grade_parser)
+    grade_parser.set_defaults(run=_grade)
+    gradescope_parser = commands.add_parser("gradescope", help="the Gradescope autograder entry point")
+    gradescope_parser.add_argument("--submission", default="/autograder/submission", help="the submission folder")
+    gradescope_parser.add_argument("--results", default="/autograder/results/results.json",
+                                   help="where to write Gradescope's results.json")
+    _add_grading_options(gradescope_parser)
+    gradescope_parser.set_defaults(run=_gradescope)
     mutate_parser = commands.add_parser("mutate", help="(re)generate mutants/<assignment>/ from the reference")
     _add_mutation_options(mutate_parser)
     mutate_parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "mutants"),
