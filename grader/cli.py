@@ -88,15 +88,15 @@ def _mutation(args: argparse.Namespace) -> int:
 
     reference = getattr(args, "reference", None)
     module = mutate.load_reference(Path(reference)) if reference else assignments.get(args.assignment).module
-    if args.command == "mutate":
-        run = mutate.write_catalogue(module, directory=Path(args.out))[0]
-    else:
-        run = mutate.run(module)
-    print(mutation_report.json_text(run) if args.format == "json" else mutation_report.text(run))
     try:
+        if args.command == "mutate":
+            run = mutate.write_catalogue(module, directory=Path(args.out))[0]
+        else:
+            run = mutate.run(module)
+        print(mutation_report.json_text(run) if args.format == "json" else mutation_report.text(run))
         mutation_report.write_reports(run, html_path=args.html, stryker_path=args.stryker)
     except OSError as error:
-        print(f"gradgrade: cannot write the report: {error}", file=sys.stderr)
+        print(f"gradgrade: cannot write {error.filename or 'the output'}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_PASS if run.passed else EXIT_FAIL
 
