@@ -1,11 +1,20 @@
-"""Turn a submission file into the source the sandbox runs: parse, keep definitions, warn about the rest."""
+"""Turn a submission file (.py or .ipynb) into the source the sandbox runs: parse, keep definitions, warn about the rest."""
 from __future__ import annotations
 
 import ast
+import json
+import re
+import warnings as _warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-SUFFIXES = (".py",)
+SUFFIXES = (".py", ".ipynb")
+# Cell magics whose body is Python: the body is kept, the magic line is not.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "pypy", "python", "python3"})
+_LINE_MAGIC = re.compile(r"^(\s*)(%|!)")
+_ASSIGNED_MAGIC = re.compile(r"^(\s*)([A-Za-z_][\w.,\s\[\]]*?)\s*=\s*(%|!)")
+_HELP = re.compile(r"^(\s*)(\?+[\w.]*|[\w.]+\?\??)\s*$")
+_LINE_REFERENCE = re.compile(r"\(line (\d+)\)")
 
 
 class LoadError(Exception):
@@ -14,11 +23,29 @@ class LoadError(Exception):
 
 @dataclass(frozen=True)
 class Program:
-    """The code gradgrade will run for a submission, and what loading it had to say."""
+    """The code gradgrade will run for a submission, and what loading it had to say.
+
+    line_map holds, for each line of source, the (cell number, line in that cell) it came from;
+    empty for a .py file, whose lines are the student's own.
+    """
 
     source: str
     filename: str
     warnings: tuple[str, ...] = ()
+    line_map: tuple[tuple[int, int], ...] = ()
+
+    def locate(self, line: int) -> str:
+        """Where line `line` of source is in the student's file: "line 12" or "cell 7, line 3"."""
+        if self.line_map and 1 <= line <= len(self.line_map):
+            cell, cell_line = self.line_map[line - 1]
+            return f"cell {cell}, line {cell_line}"
+        return f"line {line}"
+
+    def relabel(self, message: str) -> str:
+        """A sandbox message with every "(line N)" of the program turned into the student's own place."""
+        if not self.line_map:
+            return message
+        return _LINE_REFERENCE.sub(lambda match: f"({self.locate(int(match.group(1)))})", message)
 
 
 def _is_constant(node: ast.expr) -> bool:
@@ -76,19 +103,125 @@ def decode_text(data: bytes, *, filename: str) -> str:
         raise LoadError(f"{filename} is not UTF-8 text (bad byte at offset {error.start})") from None
 
 
-def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
-    """A .py submission: the whole file must parse; by default only definitions are kept."""
+def _parse_problem(text: str) -> str | None:
+    """Why text does not parse as Python (one line), or None when it does."""
     try:
-        tree = ast.parse(text, filename=filename)
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")  # SyntaxWarnings (`is` with a literal) are not our business
+            ast.parse(text)
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None)
-        where = f" at line {line}" if line else ""
-        raise LoadError(f"{filename} does not parse{where}: {getattr(error, 'msg', error)}") from None
+        kind = type(error).__name__
+        return f"{kind} at line {line}: {getattr(error, 'msg', error)}" if line else f"{kind}: {error}"
+    except (MemoryError, RecursionError):
+        return "too deeply nested to parse"
+    return None
+
+
+def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
+    """A .py submission: the whole file must parse; by default only definitions are kept."""
+    problem = _parse_problem(text)
+    if problem is not None:
+        raise LoadError(f"{filename} does not parse: {problem}")
     if run_all:
         return Program(text, filename)
-    source, dropped = definitions_only(text, tree)
+    source, dropped = definitions_only(text, ast.parse(text))
     warnings = (f"{dropped} top-level statement(s) that are not definitions were not run",) if dropped else ()
     return Program(source, filename, warnings)
+
+
+# --- notebooks -------------------------------------------------------------------------------------------
+
+def neutralise(cell: str) -> tuple[str, list[str]]:
+    """A cell with IPython's magics, shell escapes and help queries made inert, line for line.
+
+    A cell magic whose body is Python keeps its body; any other cell magic (%%bash, %%writefile...)
+    empties the cell. Returns the cell and what was neutralised, for warnings.
+    """
+    lines = cell.split("\n")
+    first = next((index for index, line in enumerate(lines) if line.strip()), None)
+    notes = []
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        name = lines[first].strip()[2:].split()[0] if lines[first].strip()[2:] else ""
+        notes.append(f"%%{name}")
+        if name not in PYTHON_CELL_MAGICS:
+            return "\n" * (len(lines) - 1), notes
+        lines[first] = ""
+    for index, line in enumerate(lines):
+        assigned = _ASSIGNED_MAGIC.match(line)
+        if assigned and not line.rstrip().endswith(("%", "!")):
+            indent, target, _ = assigned.groups()
+            notes.append(line.strip())
+            lines[index] = f"{indent}{target} = None"
+            continue
+        escape = _LINE_MAGIC.match(line) or _HELP.match(line)
+        if escape:
+            notes.append(line.strip())
+            lines[index] = f"{escape.group(1)}pass" if escape.group(1) else ""
+    return "\n".join(lines), notes
+
+
+def _first_line(text: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
+def notebook_cells(text: str, *, filename: str) -> tuple[list[str], list[str]]:
+    """The sources of a notebook's code cells (nbformat, any v4 minor; v3 is converted), and warnings."""
+    import nbformat
+
+    try:
+        json.loads(text)
+    except ValueError as error:
+        raise LoadError(f"{filename} is not a notebook: not JSON ({error.msg} at line {error.lineno})") from None
+    captured: dict = {}
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4, capture_validation_error=captured)
+        cells = [cell for cell in notebook.cells if cell.get("cell_type") == "code"]
+        sources = ["".join(cell.source) if isinstance(cell.source, list) else str(cell.source) for cell in cells]
+    except Exception as error:  # nbformat raises many kinds for a document that is not a notebook
+        raise LoadError(f"{filename} is JSON but not a Jupyter notebook ({type(error).__name__})") from None
+    warnings = ["the notebook does not fully follow the nbformat schema; graded anyway"] if captured else []
+    if not any(source.strip() for source in sources):
+        raise LoadError(f"{filename} has no code cells")
+    return sources, warnings
+
+
+def load_notebook(text: str, *, filename: str, run_all: bool = False) -> Program:
+    """A notebook: magics neutralised, cells that do not parse skipped with a warning, the rest kept in order."""
+    sources, warnings = notebook_cells(text, filename=filename)
+    lines: list[str] = []
+    line_map: list[tuple[int, int]] = []
+    magics: list[str] = []
+    for number, source in enumerate(sources, start=1):
+        if not source.strip():
+            continue
+        # Only a cell that does not parse is rewritten, so a '%' inside a string is never touched.
+        cell, notes = (source, []) if _parse_problem(source) is None else neutralise(source)
+        problem = _parse_problem(cell)
+        if problem is not None:
+            warnings.append(f"cell {number} ({_first_line(source)}) does not parse and was skipped: {problem}")
+            continue
+        magics += notes
+        cell_lines = cell.split("\n")
+        lines += cell_lines + [""]
+        line_map += [(number, line) for line in range(1, len(cell_lines) + 1)] + [(number, len(cell_lines) + 1)]
+    if magics:
+        shown = ", ".join(dict.fromkeys(magics))
+        warnings.append(f"IPython magics and shell commands were not run: {shown[:200]}")
+    text = "\n".join(lines) + "\n"
+    problem = _parse_problem(text)
+    if problem is not None:  # cells that parse alone but not together (a late `from __future__`)
+        raise LoadError(f"{filename}: the notebook's cells do not parse together: {problem}")
+    if not run_all:
+        text, dropped = definitions_only(text, ast.parse(text))
+        if dropped:
+            warnings.append(f"{dropped} top-level statement(s) that are not definitions were not run")
+    if len(text.splitlines()) != len(line_map):
+        line_map = []  # definitions_only had to unparse: line numbers no longer match the cells
+    return Program(text, filename, tuple(warnings), tuple(line_map))
 
 
 def load_bytes(data: bytes, *, filename: str, run_all: bool = False) -> Program:
@@ -96,7 +229,10 @@ def load_bytes(data: bytes, *, filename: str, run_all: bool = False) -> Program:
     suffix = Path(filename).suffix
     if suffix not in SUFFIXES:
         raise LoadError(f"{filename}: gradgrade grades {', '.join(SUFFIXES)} files, not {suffix or 'files without a suffix'}")
-    return load_python(decode_text(data, filename=filename), filename=filename, run_all=run_all)
+    text = decode_text(data, filename=filename)
+    if suffix == ".ipynb":
+        return load_notebook(text, filename=filename, run_all=run_all)
+    return load_python(text, filename=filename, run_all=run_all)
 
 
 def load(path: Path, *, run_all: bool = False) -> Program:

@@ -20,10 +20,10 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from grader import wire
 
@@ -136,6 +136,12 @@ class SandboxRun:
     load_error: str | None = None
     pid: int | None = None
     returncode: int | None = None
+
+    def relabelled(self, relabel: Callable[[str], str]) -> "SandboxRun":
+        """This run with every message passed through relabel (e.g. program lines to notebook cells)."""
+        outcomes = tuple(replace(outcome, message=relabel(outcome.message)) for outcome in self.outcomes)
+        load_error = relabel(self.load_error) if self.load_error is not None else None
+        return replace(self, message=relabel(self.message), outcomes=outcomes, load_error=load_error)
 
 
 # --- how a child is started: the fork server on Linux, a fresh interpreter elsewhere on POSIX -------------
