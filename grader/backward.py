@@ -1,11 +1,11 @@
 """Grade a student's backward pass: the sandbox calls to make, and the verdict from what they returned."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from grader import check
+from grader import check, large
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, ParameterResult, Status
 from grader.sandbox import Call, CallOutcome, CallStatus, Ref, SandboxRun
@@ -91,8 +91,13 @@ def _failed_case(case: str, status: Status, message: str, names: Sequence[str]) 
 
 
 def judge_case(case_name: str, outcome: CallOutcome, expected: Mapping[str, np.ndarray], *,
-               names: Sequence[str], threshold: float) -> tuple[CaseResult, dict[str, check.BlockCheck]]:
-    """One case's verdict, and the per-parameter blocks it contributes."""
+               names: Sequence[str], threshold: float,
+               verify: Callable[[Mapping[str, Any]], check.GradientCheck] | None = None
+               ) -> tuple[CaseResult, dict[str, check.BlockCheck]]:
+    """One case's verdict, and the per-parameter blocks it contributes.
+
+    verify, when given, checks the gradients instead of comparing them with expected (the fast check).
+    """
     if outcome.status is CallStatus.ERROR:
         return _failed_case(case_name, Status.ERROR, f"raised {outcome.message}", names)
     if outcome.status is CallStatus.TIMEOUT:
@@ -102,7 +107,7 @@ def judge_case(case_name: str, outcome: CallOutcome, expected: Mapping[str, np.n
     gradients, problem = gradients_of(outcome.value, names)
     if gradients is None:
         return _failed_case(case_name, Status.FAIL, problem, names)
-    verdict = check.check_gradients(gradients, expected, threshold=threshold, names=names)
+    verdict = verify(gradients) if verify else check.check_gradients(gradients, expected, threshold=threshold, names=names)
     failing = [block.message for block in verdict.blocks if not block.passed]
     message = "; ".join(failing[:2]) if failing else "ok"
     if outcome.mutated:
@@ -154,7 +159,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         if outcome.status is CallStatus.ERROR and own[index] is not None:
             outcome, note = own[index], " (graded on the caches of its own forward pass, which it was written for)"
         case, blocks = judge_case(case_name, outcome, expected, names=assignment.case_gradient_names(index),
-                                  threshold=threshold)
+                                  threshold=threshold, verify=_fast_verify(assignment, index, settings, details))
         if note:
             case = CaseResult(case.case, case.status, case.difference, case.message + note)
         cases.append(case)
@@ -163,6 +168,25 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     status, message = _overall(cases, run)
     return CheckResult(name, status, _worst([case.difference for case in cases]), threshold, message,
                        parameters=parameters, cases=tuple(cases), details=details)
+
+
+def _fast_verify(assignment: Assignment, case_index: int, settings: Settings, details: dict[str, Any]
+                 ) -> Callable[[Mapping[str, Any]], check.GradientCheck] | None:
+    """With settings.fast, on a ReLU/sigmoid network: random directional derivatives first, exact checks after.
+
+    Blocks sent to the exact check and ReLU kinks stepped around are recorded in details["fast"].
+    """
+    if not getattr(settings, "fast", False) or not getattr(assignment.module, "RELU_SIGMOID_NETWORK", False):
+        return None
+    case = assignment.cases()[case_index]
+
+    def verify(gradients: Mapping[str, Any]) -> check.GradientCheck:
+        found = large.fast_check(case.parameters, gradients, case.X, case.Y, epsilon=settings.epsilon,
+                                 threshold=settings.threshold)
+        details.setdefault("fast", []).append({"case": case.name, "rechecked": list(found.rechecked),
+                                               "kinks": [kink.message() for kink in found.kinks]})
+        return found.check
+    return verify
 
 
 def _overall(cases: Sequence[CaseResult], run: SandboxRun) -> tuple[Status, str]:

@@ -18,6 +18,8 @@ class Settings:
     run_all: bool = False
     # An instructor's rubric as the tables of its TOML file (score.load_rubric), or None for the default.
     rubric: dict[str, Any] | None = None
+    # Check ReLU/sigmoid networks along random directions first, exactly only where those disagree (large.py).
+    fast: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.epsilon < 1:

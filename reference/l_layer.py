@@ -15,6 +15,8 @@ FORWARD = "L_layer_forward"
 CHECKER = "gradient_checking"
 BACKWARD_ARG_NAMES = ("AL", "Y", "caches")
 FORWARD_ARG_NAMES = ("X", "parameters")
+# [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID with the cross-entropy cost: grader/large.py can check it.
+RELU_SIGMOID_NETWORK = True
 HIDDEN_SEED = 20261122
 # (layer sizes, batch size m) of the hidden cases: two to four layers, other widths and batch sizes.
 HIDDEN_SHAPES = (

@@ -200,3 +200,14 @@ def test_check_command_grades_l_layer_end_to_end():
     assert result["assignment"] == "l_layer" and result["status"] == "pass"
     backward_check = next(c for c in result["checks"] if c["name"] == "L_layer_backward")
     assert list(backward_check["parameters"]) == ["dW1", "db1", "dW2", "db2", "dW3", "db3", "dW4", "db4"]
+
+
+@pytest.mark.parametrize("name", ["correct_course.py", "bug_hidden_sigmoid.py", "bug_db_no_mean.py",
+                                  "bug_range_off_by_one.py", "bug_dW_key_off_by_one.py"])
+def test_fast_mode_gives_the_same_verdicts(name):
+    assignment, result, verdict = run(name)
+    fast = backward.judge(assignment, result.outcomes, result, Settings(assignment="l_layer", fast=True))
+    assert [(p.name, p.status) for p in fast.parameters] == [(p.name, p.status) for p in verdict.parameters]
+    assert [case.status for case in fast.cases] == [case.status for case in verdict.cases]
+    assert len(fast.details["fast"]) == sum(1 for outcome in result.outcomes[:len(assignment.cases())]
+                                            if outcome.status is sandbox.CallStatus.OK)
