@@ -30,12 +30,15 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                         help="run every top-level statement, not only imports and definitions")
     parser.add_argument("--rubric", metavar="FILE",
                         help="an instructor's TOML rubric: points and thresholds (default: 6 backward + 4 checker)")
+    parser.add_argument("--fast", action="store_true",
+                        help="check gradients along random directions, exactly only where they disagree (ReLU networks)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
                              timeout=args.timeout, run_all=args.run_all,
-                             rubric=score.load_rubric(args.rubric) if getattr(args, "rubric", None) else None)
+                             rubric=score.load_rubric(args.rubric) if getattr(args, "rubric", None) else None,
+                             fast=getattr(args, "fast", False))
 
 
 def _check(args: argparse.Namespace) -> int:
