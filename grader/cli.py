@@ -56,12 +56,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader import batch, discover
+    from grader import batch, dask_executor, discover
 
     executor = None
     if args.scheduler:
-        from grader import dask_executor
-
         try:
             executor = dask_executor.DaskExecutor(args.scheduler, workers=args.jobs or dask_executor.LOCAL_WORKERS)
         except dask_executor.DaskUnavailable as error:
@@ -70,7 +68,7 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         summary = batch.grade(Path(args.directory), Path(args.out), _settings(args), jobs=args.jobs,
                               force=args.force, executor=executor, progress=batch.default_progress())
-    except discover.DiscoverError as error:
+    except (discover.DiscoverError, dask_executor.DaskUnavailable) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE
     finally:
