@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import CancelledError
+from contextlib import suppress
 from typing import Any, Callable, Iterable, Iterator
 
 from grader import pipeline
@@ -103,6 +105,11 @@ class DaskExecutor:
             except (OSError, TimeoutError, ValueError) as error:
                 raise DaskUnavailable(f"cannot reach the Dask scheduler at {scheduler}: {error}") from error
 
+    @property
+    def address(self) -> str:
+        """The scheduler's address, for messages."""
+        return str(getattr(self.client.scheduler, "address", "") or "the scheduler")
+
     def _slots(self) -> int:
         if self.window is not None:
             return max(self.window, 1)
@@ -112,41 +119,46 @@ class DaskExecutor:
         """Send jobs to the cluster and yield (key, result/v1 dict) as each finishes, in any order.
 
         A job whose task fails (its worker died on every try, or the worker raised) yields an error
-        result saying why; the rest of the batch goes on. Stopping the iteration cancels what is left.
+        result saying why; the rest of the batch goes on. Losing the scheduler raises DaskUnavailable:
+        what was yielded before stays graded, the rest is not given a result. Stopping the iteration
+        cancels what is left.
         """
         distributed = require_distributed()
         pending = iter(jobs)
         running: dict[Any, Job] = {}
         finished = distributed.as_completed()
 
-        def submit_next() -> bool:
-            job = next(pending, None)
-            if job is None:
-                return False
-            future = self.client.submit(self.grade, job, key=task_key(job, self.grade), pure=True,
-                                        retries=self.retries)
-            running[future] = job
-            finished.add(future)
-            return True
+        def fill() -> None:
+            while len(running) < self._slots():
+                job = next(pending, None)
+                if job is None:
+                    return
+                future = self.client.submit(self.grade, job, key=task_key(job, self.grade), pure=True,
+                                            retries=self.retries)
+                running[future] = job
+                finished.add(future)
 
         try:
-            while len(running) < self._slots() and submit_next():
-                pass
+            fill()
             for future in finished:
                 job = running.pop(future)
+                if future.status == "cancelled":
+                    raise DaskUnavailable(f"lost the Dask scheduler at {self.address} "
+                                          f"(the task for {job.key} was cancelled); run again to grade the rest")
                 yield job.key, self._collect(future, job)
                 future.release()
-                while len(running) < self._slots() and submit_next():
-                    pass
+                fill()
+        except (OSError, TimeoutError, CancelledError) as error:
+            raise DaskUnavailable(f"lost the Dask scheduler at {self.address}: {error}; "
+                                  "run again to grade the rest") from error
         finally:
-            if running:
-                self.client.cancel(list(running))
+            if running and self.client.status == "running":
+                with suppress(OSError, TimeoutError):
+                    self.client.cancel(list(running))
 
     def _collect(self, future: Any, job: Job) -> dict[str, Any]:
-        if future.status == "error":
-            return failure_result(job, describe_failure(future.exception()))
         if future.status != "finished":
-            return failure_result(job, f"the Dask task grading this submission was {future.status}")
+            return failure_result(job, describe_failure(future.exception()))
         result = future.result()
         try:
             submission_from_json(result)

@@ -193,3 +193,20 @@ def test_without_dask_the_message_names_the_extra(monkeypatch):
 def test_an_unreachable_scheduler_is_one_clear_error():
     with pytest.raises(DaskUnavailable, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         DaskExecutor("tcp://127.0.0.1:9", timeout=1)
+
+
+def test_losing_the_scheduler_stops_the_run_with_one_clear_error(jobs):
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, host="127.0.0.1",
+                                       protocol="tcp://", dashboard_address=None)
+    executor_ = DaskExecutor(cluster.scheduler_address, timeout=2, grade=slow_grade)
+    batch = [jobs[0]] + [Job(f"slow-{index}", job.filename, job.data, SETTINGS) for index, job in enumerate(jobs)]
+    run = executor_.run(batch)
+    try:
+        key, _ = next(run)
+        assert key == jobs[0].key
+        cluster.close()
+        with pytest.raises(DaskUnavailable, match="lost the Dask scheduler at tcp://127.0.0.1"):
+            list(run)
+    finally:
+        executor_.close()
+        cluster.close()
