@@ -1,0 +1,100 @@
+"""grader.check in a notebook: grades function objects through the sandbox and shows the student page."""
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import grader
+from grader import notebook
+
+SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
+
+
+def module_from(tmp_path: Path, name: str, source: str):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_import_grader_stays_light():
+    code = "import sys, grader; print(sorted(m for m in ('numpy', 'jinja2', 'grader.notebook') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
+
+
+def test_grader_check_is_the_notebook_entry_and_the_numerics_module():
+    from grader import check
+
+    assert check.THRESHOLD > 0 and callable(grader.check) and grader.check is check
+
+
+def test_correct_backward_pass_from_a_module_passes(tmp_path):
+    module = module_from(tmp_path, "student_ok", (SUBMISSIONS / "correct_matmul.py").read_text())
+    report = grader.check(module.backward_propagation_n)
+    assert report.passed
+    assert [check.name for check in report.result.checks] == ["backward_propagation_n"]
+    assert "PASS" in repr(report) and "dW1" in repr(report)
+    assert report._repr_html_().startswith("<iframe srcdoc=") and "&lt;table class=&quot;parameters" in report._repr_html_()
+
+
+def test_helpers_constants_and_imports_travel_with_the_function(tmp_path):
+    source = textwrap.dedent("""
+        import numpy as np
+        from numpy import dot as matmul
+
+        SCALE = 1.0
+
+        def mask(A):
+            return (A > 0).astype(float)
+
+        def backward_propagation_n(X, Y, cache):
+            m = X.shape[1]
+            (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache
+            dZ3 = A3 - Y
+            dW3 = SCALE / m * matmul(dZ3, A2.T)
+            db3 = SCALE / m * np.sum(dZ3, axis=1, keepdims=True)
+            dZ2 = np.dot(W3.T, dZ3) * mask(A2)
+            dW2 = 2.0 / m * np.dot(dZ2, A1.T)
+            db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
+            dZ1 = np.dot(W2.T, dZ2) * mask(A1)
+            dW1 = 1.0 / m * np.dot(dZ1, X.T)
+            db1 = 1.0 / m * np.sum(dZ1, axis=1, keepdims=True)
+            return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3}
+    """)
+    module = module_from(tmp_path, "student_bug", source)
+    sent = notebook.function_sources((module.backward_propagation_n,))
+    assert "def mask" in sent and "SCALE = 1.0" in sent and "import numpy as np" in sent
+    report = grader.check(module.backward_propagation_n)
+    backward = report.result.check("backward_propagation_n")
+    assert backward.parameter("dW2").status.value == "fail" and backward.parameter("dW1").status.value == "pass"
+    assert any("dW2" in diagnosis.hint for diagnosis in backward.diagnosis)
+
+
+def test_function_without_source_falls_back_to_the_notebook_history(monkeypatch):
+    cells = ["import numpy as np", "%matplotlib inline", (SUBMISSIONS / "planted_bugs.py").read_text(),
+             "backward_propagation_n(1, 2, 3)"]
+    namespace: dict = {}
+    exec(compile(cells[2], "<cell>", "exec"), namespace)
+    monkeypatch.setattr(notebook, "_caller_namespace", lambda: {"In": cells})
+    report = grader.check(namespace["backward_propagation_n"])
+    backward = report.result.check("backward_propagation_n")
+    assert backward.parameter("dW2").status.value == "fail" and backward.parameter("db3").status.value == "pass"
+
+
+@pytest.mark.parametrize("argument", [pytest.param(42, id="not-a-function"), pytest.param(print, id="builtin")])
+def test_wrong_argument_says_what_to_pass(argument):
+    with pytest.raises(TypeError, match="grader.check"):
+        grader.check(argument)
+
+
+def test_unknown_function_name_asks_for_the_assignment(tmp_path):
+    module = module_from(tmp_path, "student_other", "def my_backward(X, Y, cache):\n    return {}\n")
+    with pytest.raises(ValueError, match="assignment="):
+        grader.check(module.my_backward)
