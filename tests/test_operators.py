@@ -87,3 +87,10 @@ def test_an_operator_without_examples_is_refused():
     with pytest.raises(ValueError):
         operators.Operator(id="x", family="scale", description="d.", misconception="m", node_types=(ast.BinOp,),
                            function=lambda node, names: None, examples=())
+
+
+def test_operators_import_nothing_of_ours():
+    tree = ast.parse(open(operators.__file__).read())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not any(name.split(".")[0] in {"grader", "reference"} for name in imported)
