@@ -200,8 +200,17 @@ def gradient_checking(params, grads, X, Y, epsilon=1e-7):
     This is the value a student's checker must reproduce, so it keeps the course's formula and
     numerics on purpose (grader/check.py is the sound one).
     """
-    params_values, _ = params_to_vector(params)
     grads_values, _ = grads_to_vector(grads)
+    gradapprox = course_gradapprox(params, X, Y, epsilon)
+    numerator = np.linalg.norm(grads_values - gradapprox)
+    denominator = np.linalg.norm(grads_values) + np.linalg.norm(gradapprox)
+    return float(numerator / denominator)
+
+
+def course_gradapprox(params, X, Y, epsilon=1e-7, *, reuse_thetaplus=False):
+    """The course's gradapprox column vector (params_to_vector's order); reuse_thetaplus: the known slip
+    of starting thetaminus from thetaplus, which a checker grader compares students' values with."""
+    params_values, _ = params_to_vector(params)
     num_params = params_values.shape[0]
     J_plus = np.zeros((num_params, 1))
     J_minus = np.zeros((num_params, 1))
@@ -210,14 +219,11 @@ def gradient_checking(params, grads, X, Y, epsilon=1e-7):
         thetaplus[i, 0] += epsilon
         AL, _ = L_layer_forward(X, vector_to_params(thetaplus, params))
         J_plus[i, 0] = cost_func(AL, Y)
-        thetaminus = np.copy(params_values)
+        thetaminus = np.copy(thetaplus if reuse_thetaplus else params_values)
         thetaminus[i, 0] -= epsilon
         AL, _ = L_layer_forward(X, vector_to_params(thetaminus, params))
         J_minus[i, 0] = cost_func(AL, Y)
-    gradapprox = (J_plus - J_minus) / (2 * epsilon)
-    numerator = np.linalg.norm(grads_values - gradapprox)
-    denominator = np.linalg.norm(grads_values) + np.linalg.norm(gradapprox)
-    return float(numerator / denominator)
+    return (J_plus - J_minus) / (2 * epsilon)
 
 
 # The sound cost and the cases.

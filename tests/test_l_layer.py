@@ -211,3 +211,12 @@ def test_fast_mode_gives_the_same_verdicts(name):
     assert [case.status for case in fast.cases] == [case.status for case in verdict.cases]
     assert len(fast.details["fast"]) == sum(1 for outcome in result.outcomes[:len(assignment.cases())]
                                             if outcome.status is sandbox.CallStatus.OK)
+
+
+def test_course_gradapprox_is_the_loop_and_the_slip_halves_it():
+    case = l_layer.public_case()
+    gradapprox = l_layer.course_gradapprox(case.parameters, case.X, case.Y, 1e-7)
+    expected = check.flatten(numerical(case), l_layer.gradient_names(case))
+    np.testing.assert_allclose(gradapprox.ravel(), expected, atol=1e-7)
+    reused = l_layer.course_gradapprox(case.parameters, case.X, case.Y, 1e-7, reuse_thetaplus=True)
+    np.testing.assert_allclose(reused.ravel(), expected / 2, atol=1e-7)
