@@ -1,0 +1,200 @@
+"""Loading submissions: .py and notebooks, magics made inert, broken cells skipped, definitions kept."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import load, pipeline
+from grader.settings import Settings
+
+SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
+TWINS = ("correct_course_style", "correct_matmul", "planted_bugs", "wrong_mask", "sign_flip", "missing_m")
+REFRESH = os.environ.get("GRADGRADE_REFRESH_TWINS") == "1"
+
+
+def notebook(*cells: str, minor: int = 4) -> bytes:
+    """A notebook with these code cells (a cell starting with '# md ' becomes markdown)."""
+    book = nbformat.v4.new_notebook()
+    for cell in cells:
+        book.cells.append(nbformat.v4.new_markdown_cell(cell[5:]) if cell.startswith("# md ")
+                          else nbformat.v4.new_code_cell(cell))
+    book.nbformat_minor = minor
+    return nbformat.writes(book).encode()
+
+
+def notebook_twin(text: str) -> str:
+    """A notebook holding a .py submission the way students hand one in: magics, course imports, a
+    first attempt later redefined, top-level test calls, a broken scratch cell, a Python 2 print."""
+    tree = ast.parse(text)
+    lines = text.splitlines()
+    title = lines[0].lstrip("# ").strip()
+    imports = [ast.get_source_segment(text, node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    defined = {node.name for node in functions}
+    cells = [f"# md # Gradient Checking\n{title}",
+             "%matplotlib inline\n%load_ext autoreload\n%autoreload 2\n" + "\n".join(imports)
+             + "\nfrom gc_utils import sigmoid, relu, dictionary_to_vector, vector_to_dictionary, gradients_to_vector"
+             + "\nfrom testCases import *\nfrom public_tests import *",
+             "!pip install --quiet numpy",
+             "# GRADED FUNCTION: backward_propagation_n (first try)\ndef backward_propagation_n(X, Y, cache):\n    return None"]
+    for node in functions:
+        start = node.lineno - 1
+        while start > 0 and lines[start - 1].startswith("#"):
+            start -= 1
+        cells.append("\n".join(lines[start:node.end_lineno]))
+    calls = ["X, Y, parameters = gradient_check_n_test_case()"]
+    if "forward_propagation_n" in defined:
+        calls.append("cost, cache = forward_propagation_n(X, Y, parameters)")
+        calls.append("gradients = backward_propagation_n(X, Y, cache)")
+    if "gradient_check_n" in defined:
+        calls.append("difference = gradient_check_n(parameters, gradients, X, Y, 1e-7)")
+    cells.append("\n".join(calls))
+    cells.append("# scratch: the template, half filled\ndef backward_propagation_n(X, Y, cache):\n"
+                 "    dZ3 = # YOUR CODE STARTS HERE\n    return {}")
+    cells.append("%timeit backward_propagation_n(X, Y, cache)\nprint \"done\"")
+    cells.append("%%bash\nls -l")
+    return notebook(*cells).decode()
+
+
+def comparable(result) -> dict:
+    """What must be equal between a .py and its notebook twin: statuses, scores, differences."""
+    data = result.to_json()
+    return {"status": data["status"], "score": data["score"], "checks": [
+        {"name": check["name"], "status": check["status"], "difference": check["difference"],
+         "parameters": {name: (entry["status"], entry["difference"]) for name, entry in check["parameters"].items()}}
+        for check in data["checks"]]}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, id=name) for name in TWINS])
+def test_notebook_twin_grades_like_its_py(name):
+    py_path, notebook_path = SUBMISSIONS / f"{name}.py", SUBMISSIONS / f"{name}.ipynb"
+    if REFRESH:
+        notebook_path.write_text(notebook_twin(py_path.read_text()))
+    program = load.load(notebook_path)
+    assert any("cell" in warning and "does not parse" in warning for warning in program.warnings)
+    assert any("magics" in warning for warning in program.warnings)
+    settings = Settings()
+    assert comparable(pipeline.grade_file(notebook_path, settings)) == comparable(pipeline.grade_file(py_path, settings))
+
+
+def test_run_all_runs_the_notebooks_top_level_calls_and_grades_the_same():
+    path = SUBMISSIONS / "correct_course_style.ipynb"
+    program = load.load(path, run_all=True)
+    assert "gradients = backward_propagation_n(X, Y, cache)" in program.source
+    result = pipeline.grade_file(path, Settings(run_all=True))
+    assert result.status.value == "pass", result.message
+    assert "Your backward propagation works perfectly fine" in result.output
+
+
+@pytest.mark.parametrize("cell, expected", [
+    pytest.param("%matplotlib inline\nimport numpy as np", "\nimport numpy as np", id="line-magic"),
+    pytest.param("!pip install numpy\nx = 1", "\nx = 1", id="shell-escape"),
+    pytest.param("files = !ls\nx = 1", "files = None\nx = 1", id="assigned-shell"),
+    pytest.param("t = %timeit -o f()\nx = 1", "t = None\nx = 1", id="assigned-magic"),
+    pytest.param("def f():\n    %time g()\n    return 1", "def f():\n    pass\n    return 1", id="indented-magic"),
+    pytest.param("np.dot?\nx = 1", "\nx = 1", id="help"),
+    pytest.param("%%bash\necho hi\nls", "\n\n", id="bash-cell"),
+    pytest.param("%%writefile helper.py\ndef f():\n    return 1", "\n\n", id="writefile-cell"),
+    pytest.param("%%time\ndef f():\n    return 1", "\ndef f():\n    return 1", id="time-cell-keeps-body"),
+])
+def test_magics_are_neutralised_line_for_line(cell, expected):
+    neutralised, notes = load.neutralise(cell)
+    assert neutralised == expected and notes
+    assert neutralised.count("\n") == cell.count("\n")
+
+
+def test_a_cell_that_parses_is_never_rewritten():
+    text = 'template = """\n%d of %d\n!important\n"""\n'
+    program = load.load_bytes(notebook(text), filename="s.ipynb")
+    assert '%d of %d\n!important' in program.source
+
+
+@pytest.mark.parametrize("cell, words", [
+    pytest.param("def backward_propagation_n(X, Y, cache):\n    dZ3 = # YOUR CODE HERE\n", "SyntaxError", id="template"),
+    pytest.param("def f():\n\treturn 1\n        return 2", "TabError", id="tabs"),
+    pytest.param('print "hello"', "Missing parentheses", id="python2-print"),
+])
+def test_a_cell_that_does_not_parse_is_skipped_with_a_warning_naming_it(cell, words):
+    data = notebook("# md intro", "import numpy as np", cell, "def g():\n    return 2")
+    program = load.load_bytes(data, filename="s.ipynb")
+    first_line = cell.splitlines()[0][:57]
+    warning = next(warning for warning in program.warnings if "does not parse" in warning)
+    assert warning.startswith(f"cell 2 ({first_line}") and words in warning
+    assert "def g():" in program.source
+
+
+def test_the_last_definition_wins_and_top_level_calls_are_dropped():
+    data = notebook("def f():\n    return 1", "f()\nprint('side effect')", "def f():\n    return 2")
+    program = load.load_bytes(data, filename="s.ipynb")
+    namespace: dict = {}
+    exec(compile(program.source, "s.ipynb", "exec"), namespace)  # our own test text, not student code
+    assert namespace["f"]() == 2 and "side effect" not in program.source
+    assert "side effect" in load.load_bytes(data, filename="s.ipynb", run_all=True).source
+
+
+def test_sandbox_line_numbers_become_cells():
+    data = notebook("import numpy as np", "%matplotlib inline\n\ndef backward_propagation_n(X, Y, cache):\n"
+                    "    m = X.shape[1]\n    return 1 / 0")
+    program = load.load_bytes(data, filename="s.ipynb")
+    line = next(index for index, text in enumerate(program.source.splitlines(), 1) if "1 / 0" in text)
+    assert program.locate(line) == "cell 2, line 5"
+    result = pipeline.grade_program(program, "s", Settings())
+    backward = next(check for check in result.checks if check.name == "backward_propagation_n")
+    assert "ZeroDivisionError" in backward.message and "(cell 2, line 5)" in backward.message
+
+
+@pytest.mark.parametrize("minor", [pytest.param(minor, id=f"v4.{minor}") for minor in range(6)])
+def test_every_v4_minor_loads(minor):
+    program = load.load_bytes(notebook("def f():\n    return 1", minor=minor), filename="s.ipynb")
+    assert "def f():" in program.source
+
+
+def test_a_v3_notebook_is_converted():
+    book = nbformat.v3.new_notebook(worksheets=[nbformat.v3.new_worksheet(cells=[
+        nbformat.v3.new_code_cell(input="def f():\n    return 3")])])
+    program = load.load_bytes(nbformat.writes(book, version=3).encode(), filename="old.ipynb")
+    assert "return 3" in program.source
+
+
+def test_a_notebook_that_bends_the_schema_is_graded_anyway():
+    data = json.loads(notebook("def f():\n    return 1"))
+    data["cells"][0]["unexpected"] = True
+    program = load.load_bytes(json.dumps(data).encode(), filename="s.ipynb")
+    assert "def f():" in program.source
+    assert any("schema" in warning for warning in program.warnings)
+
+
+@pytest.mark.parametrize("data, filename, words", [
+    pytest.param(b"", "empty.ipynb", "is empty", id="empty"),
+    pytest.param(b"   \n", "blank.py", "is empty", id="blank"),
+    pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00", "image.ipynb", "binary", id="binary"),
+    pytest.param("déf f(): pass".encode("latin-1"), "latin.py", "not UTF-8", id="latin-1"),
+    pytest.param(b"{not json", "broken.ipynb", "not a notebook", id="not-json"),
+    pytest.param(b'{"cells": 3}', "odd.ipynb", "not a Jupyter notebook", id="json-not-notebook"),
+    pytest.param(b"[1, 2]", "list.ipynb", "not a Jupyter notebook", id="json-list"),
+    pytest.param(notebook("# md only words"), "words.ipynb", "no code cells", id="no-code"),
+    pytest.param(b"def f(:\n", "broken.py", "does not parse", id="py-syntax"),
+    pytest.param(b"x = 1", "notes.txt", "not .txt", id="suffix"),
+])
+def test_files_that_cannot_be_graded_get_a_one_line_reason(data, filename, words):
+    with pytest.raises(load.LoadError) as raised:
+        load.load_bytes(data, filename=filename)
+    assert words in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_bad_notebook_is_an_error_result_not_a_traceback(tmp_path):
+    path = tmp_path / "student.ipynb"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    result = pipeline.grade_file(path, Settings())
+    assert result.status.value == "error" and "binary" in result.message
+
+
+def test_a_py_file_keeps_its_own_line_numbers():
+    program = load.load_bytes(b"import numpy as np\nprint('x')\n\ndef f():\n    return 1\n", filename="s.py")
+    assert program.source.splitlines()[3] == "def f():"
+    assert program.relabel("boom (line 4)") == "boom (line 4)"
