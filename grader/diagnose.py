@@ -131,6 +131,11 @@ def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequ
         return _phrase("factor-m", "is m times the true gradient (m = number of examples)", "the 1/m factor is missing")
     if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
         return _phrase("factor-m", "is the true gradient divided by m once more", "divide by m only once")
+    wrong_factors = [factor for factor, found in zip(factors, per_case) if found is not None]
+    if any(abs(factor - wrong_factors[0]) > 1e-6 * abs(wrong_factors[0]) for factor in wrong_factors):
+        shown = ", ".join(f"{factor:.3g}" for factor in wrong_factors[:3])
+        return _phrase("varies", f"is a different multiple of the true gradient on each case ({shown} times it)",
+                       "it does not follow the formula of the true gradient")
     return first
 
 
@@ -266,13 +271,15 @@ def catalogue_candidates(assignment_name: str) -> tuple[Candidate, ...]:
         from grader import mutate, operators
     except ImportError:
         return ()
-    if not hasattr(mutate, "catalogue") or not hasattr(mutate, "mutant_gradients"):
-        return ()
     from grader import assignments
     assignment = assignments.get(assignment_name)
     module = assignment.module
     cases = assignment.cases()
     references = [module.reference_gradients(case) for case in cases]
+    if hasattr(module, "MUTANTS"):
+        return tuple(_listed(module, cases, references))
+    if not hasattr(mutate, "catalogue") or not hasattr(mutate, "mutant_gradients"):
+        return ()
     found = []
     for record in mutate.catalogue(assignment_name):
         mutant_id = getattr(record, "id", None) or getattr(record, "mutant", None)
@@ -295,6 +302,23 @@ def catalogue_candidates(assignment_name: str) -> tuple[Candidate, ...]:
         misconception = getattr(record, "misconception", None) or (operator.misconception if operator else "")
         found.append(Candidate(str(mutant_id), str(operator_id), misconception, tuple(gradients), frozenset(changed)))
     return tuple(found)
+
+
+def _changed(gradients: Sequence[Mapping[str, Any] | None], references: Sequence[Mapping[str, np.ndarray]]) -> frozenset[str]:
+    changed = set()
+    for got, want in zip(gradients, references):
+        if got is not None:
+            changed |= {name for name in want if not _equal(got.get(name), want[name])}
+    return frozenset(changed)
+
+
+def _listed(module: Any, cases: Sequence[Any], references: Sequence[Mapping[str, np.ndarray]]) -> list[Candidate]:
+    """An assignment's own small mutant set (module.MUTANTS, e.g. one_d's), as candidates."""
+    found = []
+    for mutant_id, operator, _, misconception, _ in module.MUTANTS:
+        gradients = tuple(module.mutant_gradients(mutant_id, case) for case in cases)
+        found.append(Candidate(mutant_id, operator, misconception, gradients, _changed(gradients, references)))
+    return found
 
 
 # --- The diagnosis of one backward pass ------------------------------------------------------------
@@ -374,14 +398,26 @@ def _true_gradients(assignment_name: str) -> tuple[tuple[dict[str, np.ndarray], 
     from grader import assignments
     assignment = assignments.get(assignment_name)
     cases = assignment.cases()
-    return tuple(assignment.module.reference_gradients(case) for case in cases), tuple(case.m for case in cases)
+    batch_sizes = tuple(int(case.X.shape[1]) if np.ndim(case.X) >= 2 else 1 for case in cases)
+    return tuple(assignment.module.reference_gradients(case) for case in cases), batch_sizes
 
 
 def refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment, settings: Any, *,
            source: str = "") -> CheckResult:
-    """The backward pass's CheckResult with its diagnoses attached (unchanged when it passed or did not run)."""
+    """The backward pass's CheckResult with its diagnoses attached (unchanged when it passed or did not run).
+
+    A diagnosis is advice: if making it fails, the grade stands without it.
+    """
     if result.status is not Status.FAIL:
         return result
+    try:
+        return _refine(result, outcomes, assignment, settings, source=source)
+    except Exception:
+        return result
+
+
+def _refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment, settings: Any, *,
+            source: str) -> CheckResult:
     from grader import backward
     names = assignment.gradient_names
     student = []

@@ -21,9 +21,13 @@ KIND = "forward"
 COST_RTOL = 1e-7
 
 
+# The assignments whose forward pass returns the cost (the l_layer one returns AL and the caches).
+SUPPORTED = ("three_layer", "one_d")
+
+
 def function_name(assignment: Assignment) -> str | None:
-    """The forward pass this grader grades (None when the assignment has none to write)."""
-    return assignment.forward
+    """The forward pass this grader grades (None when the assignment has no cost-returning one)."""
+    return assignment.forward if assignment.name in SUPPORTED else None
 
 
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
@@ -112,7 +116,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     elif failing:
         status = Status.FAIL
         message = (f"wrong cost on {len(failing)} of {len(cases)} cases; first, {failing[0].case}: "
-                   f"{failing[0].message} (the backward pass is graded on the reference forward's cache, "
+                   f"{failing[0].message} (the backward pass is graded on the reference forward pass's values, "
                    "so this does not count against it)")
     else:
         status, message = Status.PASS, f"the cost is right on all {len(cases)} cases"

@@ -1,0 +1,118 @@
+"""The course's warm-up: J(theta) = theta * x, its one-line backward pass and its 1-D gradient check."""
+from __future__ import annotations
+
+import numpy as np
+
+from reference.cases import Case
+
+NAME = "one_d"
+TITLE = "One-dimensional warm-up (J = theta * x)"
+BACKWARD = "backward_propagation"
+FORWARD = "forward_propagation"
+CHECKER = "gradient_check"
+BACKWARD_ARG_NAMES = ("x", "theta")
+FORWARD_ARG_NAMES = ("x", "theta")
+FORWARD_RETURNS_CACHE = False
+PARAMETER_NAMES = ("theta",)
+GRADIENT_NAMES = ("dtheta",)
+HIDDEN_SEED = 20261123
+HIDDEN_CASES = 4
+
+
+def forward_propagation(x, theta):
+    """J = theta * x."""
+    J = theta * x
+    return J
+
+
+def backward_propagation(x, theta):
+    dtheta = x
+    return dtheta
+
+
+def gradient_check(x, theta, epsilon=1e-7, print_msg=False):
+    """The course's 1-D check: central difference of the forward pass against the backward pass."""
+    thetaplus = theta + epsilon
+    thetaminus = theta - epsilon
+    J_plus = forward_propagation(x, thetaplus)
+    J_minus = forward_propagation(x, thetaminus)
+    gradapprox = (J_plus - J_minus) / (2 * epsilon)
+    grad = backward_propagation(x, theta)
+    numerator = np.linalg.norm(grad - gradapprox)
+    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
+    difference = numerator / denominator
+    if print_msg:
+        print(f"difference = {difference}")
+    return difference
+
+
+def _case(name: str, x: float, theta: float, *, public: bool = False, profile: str = "course") -> Case:
+    return Case(name=name, X=np.array(float(x)), Y=np.array(0.0), parameters={"theta": np.array(float(theta))},
+                public=public, profile=profile)
+
+
+def public_case() -> Case:
+    """The course's own numbers: x = 2, theta = 4."""
+    return _case("course", 2, 4, public=True)
+
+
+def hidden_cases(*, seed: int = HIDDEN_SEED) -> list[Case]:
+    """Seeded x and theta of both signs and other magnitudes, so dtheta = theta or dtheta = 2 cannot pass."""
+    rng = np.random.default_rng(seed)
+    found = []
+    for index in range(HIDDEN_CASES):
+        x = rng.uniform(0.5, 5) * (-1) ** index
+        theta = rng.uniform(0.5, 5) * (-1) ** (index // 2)
+        found.append(_case(f"hidden-{index + 1}", round(x, 6), round(theta, 6)))
+    return found
+
+
+def cases(*, profile: str = "course") -> list[Case]:
+    """The public case first, then the hidden ones (one_d has no shapes, so every profile is the same)."""
+    return [public_case(), *hidden_cases()]
+
+
+def backward_args(case: Case) -> tuple:
+    """x and theta as plain floats, the way the notebook calls backward_propagation(x, theta)."""
+    return float(case.X), float(case.parameters["theta"])
+
+
+forward_args = backward_args
+
+
+def batched_cost(case: Case):
+    """J as a function of theta with a leading batch axis."""
+    return lambda parameters: parameters["theta"] * float(case.X)
+
+
+def reference_gradients(case: Case) -> dict[str, np.ndarray]:
+    """dtheta = x, as a 0-d float array."""
+    return {"dtheta": np.asarray(backward_propagation(*backward_args(case)), dtype=np.float64)}
+
+
+# one_d's own small mutant set: the warm-up's backward pass is one line, too small for the ast operators
+# (and it returns a float, not a dict), so its known bugs are listed here as (id, operator, family,
+# misconception, the wrong dtheta as a function of x and theta).
+MUTANTS = (
+    ("one_d-wrong-variable-1", "wrong-variable", "routing",
+     "dtheta = theta: the derivative of J = theta * x with respect to theta is x, not theta.",
+     lambda x, theta: theta),
+    ("one_d-product-1", "keep-factor", "arithmetic",
+     "dtheta = theta * x is J itself: differentiating theta * x drops theta and leaves x.",
+     lambda x, theta: theta * x),
+    ("one_d-double-1", "scale-double-gradient", "scale",
+     "dtheta = 2 * x: a stray factor of 2, as if J were theta squared.",
+     lambda x, theta: 2 * x),
+    ("one_d-sign-1", "sign-negate-gradient", "sign",
+     "dtheta = -x: the derivative of theta * x is +x.",
+     lambda x, theta: -x),
+    ("one_d-zero-1", "zero-all-gradients", "zero",
+     "dtheta = 0: x multiplies theta, so J changes with theta and dtheta is x.",
+     lambda x, theta: 0.0 * x),
+)
+
+
+def mutant_gradients(mutant_id: str, case: Case) -> dict[str, np.ndarray]:
+    """One of MUTANTS' gradients on a case, keyed like the reference's."""
+    function = next(entry[4] for entry in MUTANTS if entry[0] == mutant_id)
+    return {"dtheta": np.asarray(function(*backward_args(case)), dtype=np.float64)}
