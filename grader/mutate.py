@@ -334,8 +334,12 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-def call(function: Callable, args: tuple) -> tuple[Mapping[str, Any] | None, str]:
-    """The function's gradients on args, or None and a one-line reason (raised, timed out, not a dict)."""
+def call(function: Callable, args: tuple, names: Sequence[str]) -> tuple[Mapping[str, Any] | None, str]:
+    """The function's gradients on args, or None and a one-line reason (raised, timed out, not a dict).
+
+    A backward pass with a single gradient (one_d's dtheta) may return the gradient itself, and plain
+    numbers count as 0-d arrays, as for students' code.
+    """
     try:
         with np.errstate(all="ignore"):
             gradients = function(*_fresh(args))
@@ -343,9 +347,16 @@ def call(function: Callable, args: tuple) -> tuple[Mapping[str, Any] | None, str
         raise
     except Exception as error:  # a mutant may raise anything; that is the verdict, not a grader failure
         return None, f"raised {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".strip()
+    if len(names) == 1 and gradients is not None and not isinstance(gradients, Mapping):
+        gradients = {names[0]: gradients}
     if not isinstance(gradients, Mapping):
         return None, f"returned {type(gradients).__name__}, not a dict of gradients"
-    return gradients, ""
+    return {name: np.asarray(value, dtype=np.float64) if _number(value) else value
+            for name, value in gradients.items()}, ""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -375,7 +386,7 @@ def _judge_profile(function: Callable, profile: str, entries: Sequence[Entry], e
     failed, crashed, differences, hit = [], [], [], set()
     names = tuple(dict.fromkeys(name for entry in entries for name in entry.names))
     for index, entry in enumerate(entries):
-        gradients, reason = call(function, entry.args)
+        gradients, reason = call(function, entry.args, entry.names)
         everything.append(gradients)
         if gradients is None:
             crashed.append(f"case {index}: {reason}")
@@ -603,10 +614,12 @@ def mutant_gradients(assignment_name: str, mutant_id: str, profile: str, case_in
     if record.function is None:
         return None
     assignment = assignments.get(assignment_name)
-    args = assignment.module.backward_args(assignment.cases(profile=profile)[case_index])
+    module = assignment.module
+    case = assignment.cases(profile=profile)[case_index]
+    names = tuple(module.gradient_names(case)) if hasattr(module, "gradient_names") else assignment.gradient_names
     try:
         with time_guard(TIMEOUT):
-            gradients, _ = call(record.function, args)
+            gradients, _ = call(record.function, module.backward_args(case), names)
     except MutantTimeout:
         return None
     if gradients is None:

@@ -655,11 +655,13 @@ def zero_bias(node, names):
 @register(CANARY, family="zero", nodes=(ast.Return,),
           misconception="Every gradient is zero: the backward pass returns before computing anything.",
           examples=[("def f():\n    return gradients",
-                     ["def f():\n    return {key: np.zeros_like(value) for key, value in gradients.items()}"])])
+                     ["def f():\n    return {key: np.zeros_like(value) for key, value in gradients.items()} "
+                      "if isinstance(gradients, dict) else np.zeros_like(gradients)"])])
 def zero_all(node, names):
     """Every returned gradient becomes zeros (the canary every checker must catch)."""
     if node.value is not None:
-        return ast.Return(expr("{key: np.zeros_like(value) for key, value in RETURNED.items()}", RETURNED=node.value))
+        return ast.Return(expr("{key: np.zeros_like(value) for key, value in RETURNED.items()} "
+                               "if isinstance(RETURNED, dict) else np.zeros_like(RETURNED)", RETURNED=node.value))
 
 
 @register("nan-inject", family="nan", nodes=(ast.Assign,),

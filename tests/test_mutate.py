@@ -170,7 +170,7 @@ def test_mutant_gradients_are_none_when_the_mutant_crashes():
     assert mutate.mutant_gradients("three_layer", "mask-other-layer-1", "square", 0) is not None
 
 
-@pytest.mark.parametrize("assignment", ["three_layer", "l_layer"])
+@pytest.mark.parametrize("assignment", ["three_layer", "l_layer", "one_d"])
 def test_the_committed_catalogue_is_what_gradgrade_mutate_generates(tmp_path, assignment, capsys):
     """Golden files: after changing operators or the reference, refresh with `gradgrade mutate --assignment NAME`."""
     assert cli.main(["mutate", "--assignment", assignment, "--out", str(tmp_path)]) == 0
