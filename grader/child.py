@@ -295,6 +295,35 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
 
 # --- the run itself ------------------------------------------------------------------------------------
 
+_UNBOUND = object()
+
+
+def bind_sources(namespace: dict[str, Any], bind: dict[str, str]) -> dict[str, Any]:
+    """Define each {name: source} (the grader's own code) over the submission's global for one call.
+
+    Returns what to restore afterwards with unbind.
+    """
+    saved = {}
+    for name, source in bind.items():
+        scope: dict[str, Any] = {"__builtins__": builtins, "np": np}
+        try:
+            exec(compile(source, "<gradgrade>", "exec"), scope)
+        except BaseException:
+            continue
+        if name in scope:
+            saved[name] = namespace.get(name, _UNBOUND)
+            namespace[name] = scope[name]
+    return saved
+
+
+def unbind(namespace: dict[str, Any], saved: dict[str, Any]) -> None:
+    for name, value in saved.items():
+        if value is _UNBOUND:
+            namespace.pop(name, None)
+        else:
+            namespace[name] = value
+
+
 def inject_helpers(namespace: dict[str, Any], inject: dict[str, str]) -> dict[str, Any]:
     """Put course helpers ({name: "module:attribute"}, modules from the helpers folder) in the namespace.
 
@@ -342,12 +371,14 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
             send({"kind": "result", "index": index, "status": "error", "value": None, "mutated": [],
                   "message": str(error) if isinstance(error, UnresolvedRef) else describe(error, filename)})
             continue
+        saved = bind_sources(namespace, call.get("bind") or {})
         try:
             value = function(*given_args, **given_kwargs)
             status, message = "ok", ""
             returned[index] = value
         except BaseException as error:
             value, status, message = None, "error", describe(error, filename, memory_bytes=memory)
+        unbind(namespace, saved)
         try:
             mutated = [position for position, (before, after) in enumerate(zip(args, given_args))
                        if not same(before, after)]

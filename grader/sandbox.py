@@ -97,6 +97,9 @@ class Call:
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     arg_names: tuple[str, ...] = ()
+    # {name: source}: our own definitions (a known-bad backward pass) that replace the submission's
+    # global `name` for this call only, so a student's checker can be run on a mutant.
+    bind: Mapping[str, str] = field(default_factory=dict)
 
 
 class CallStatus(str, Enum):
@@ -326,7 +329,7 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
         "source": source, "filename": filename, "nonce": nonce.hex(), "scratch": scratch,
         "helpers": str(COURSE_HELPERS), "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
         "calls": [{"function": call.function, "args": _with_markers(tuple(call.args)),
-                   "kwargs": _with_markers(dict(call.kwargs))} for call in calls],
+                   "kwargs": _with_markers(dict(call.kwargs)), "bind": dict(call.bind)} for call in calls],
     }
     child = None
     ours = {pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]}  # closed exactly once, even across threads
