@@ -144,13 +144,15 @@ class DaskExecutor:
                 job = running.pop(future)
                 if future.status == "cancelled":
                     raise DaskUnavailable(f"lost the Dask scheduler at {self.address} "
-                                          f"(the task for {job.key} was cancelled); run again to grade the rest")
+                                          f"(the task for {job.key} was cancelled; what finished is in the gradebook; "
+                                          "run again to grade the rest)")
                 yield job.key, self._collect(future, job)
                 future.release()
                 fill()
         except (OSError, TimeoutError, CancelledError) as error:
-            raise DaskUnavailable(f"lost the Dask scheduler at {self.address}: {error}; "
-                                  "run again to grade the rest") from error
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise DaskUnavailable(f"lost the Dask scheduler at {self.address}: {reason} "
+                                  "(what finished is in the gradebook; run again to grade the rest)") from error
         finally:
             if running and self.client.status == "running":
                 with suppress(OSError, TimeoutError):
