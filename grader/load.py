@@ -120,9 +120,14 @@ def _parse_problem(text: str) -> str | None:
 
 def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
     """A .py submission: the whole file must parse; by default only definitions are kept."""
-    problem = _parse_problem(text)
-    if problem is not None:
-        raise LoadError(f"{filename} does not parse: {problem}")
+    try:
+        ast.parse(text, filename=filename)
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        where = f" at line {line}" if line else ""
+        raise LoadError(f"{filename} does not parse{where}: {getattr(error, 'msg', error)}") from None
+    except (MemoryError, RecursionError):
+        raise LoadError(f"{filename} is too deeply nested to parse") from None
     if run_all:
         return Program(text, filename)
     source, dropped = definitions_only(text, ast.parse(text))
