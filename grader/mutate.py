@@ -46,7 +46,9 @@ MUTANTS_DIR = Path(__file__).resolve().parent.parent / "mutants"
 INDEX_SCHEMA = "gradgrade/mutants/v1"
 # Two gradients closer than this everywhere are the same gradients (equivalent or duplicate mutants).
 SAME_GRADIENTS = 1e-12
-TIMEOUT = 1.0
+# Seconds a mutant may take over every case of every profile (a few milliseconds is usual); generous
+# so a loaded machine never turns a slow mutant into a timeout.
+TIMEOUT = 5.0
 
 
 class MutantStatus(str, Enum):

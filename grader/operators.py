@@ -298,7 +298,7 @@ def drop_m(node, names):
 
 
 @register("scale-divide-twice", family="scale", nodes=(ast.BinOp,),
-          misconception="You divided by m twice: dZ already carries no 1/m here, so only dW and db take it once.",
+          misconception="You divided by m twice: the 1/m of the mean cost belongs in dW and db once.",
           examples=[("dW1 = 1./m * np.dot(dZ1, X.T)", ["dW1 = 1.0 / m * np.dot(dZ1, X.T) / m"]),
                     ("db = np.sum(dZ) / m", ["db = np.sum(dZ) / m / m"])])
 def divide_twice(node, names):
