@@ -1,0 +1,144 @@
+"""Grade the sample class replicated to N submissions with every report; print one JSON line per executor.
+
+    python bench/bench_batch.py [--count 1000] [--jobs N] [--profile]
+
+Counts every stage of a real `gradgrade grade`: discovery, hashing, the gradebook, grading in the pool
+(sandbox, numerical checks, diagnosis) and the reports (results.json, grades.csv, a page per student,
+the class page). --profile adds where a single worker's time goes, measured in this process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader import batch, discover, executors, pipeline  # noqa: E402
+from grader.settings import Settings  # noqa: E402
+
+SUBMISSIONS = ROOT / "submissions"
+
+
+def replicate(folder: Path, count: int) -> Path:
+    """count submissions made from the sample class's top-level files, cycling through them."""
+    samples = [s for s in discover.discover(SUBMISSIONS, assignment="three_layer")]
+    folder.mkdir(parents=True)
+    for index in range(count):
+        sample = samples[index % len(samples)]
+        suffix = Path(sample.filename).suffix
+        (folder / f"s{index:05d}_{Path(sample.filename).stem}{suffix}").write_bytes(sample.read())
+    return folder
+
+
+def stage_profile(folder: Path, settings: Settings, samples: int = 20) -> dict[str, float]:
+    """Milliseconds per submission of each stage, graded one by one in this process (warm caches)."""
+    from grader import html, load, sandbox
+
+    files = sorted(folder.iterdir())[:samples]
+    pipeline.grade_file(files[0], settings)  # warm the assignment's cases and expected gradients
+    from grader import wire
+
+    totals = {"load": 0.0, "sandbox": 0.0, "wire_encode": 0.0, "wire_decode": 0.0, "grade_total": 0.0,
+              "student_page": 0.0}
+    originals = {"run": sandbox.run, "encode": wire.encode, "decode": wire.decode}
+
+    def timed(function, name):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                totals[name] += time.perf_counter() - started
+        return wrapper
+
+    sandbox.run = pipeline.sandbox.run = timed(originals["run"], "sandbox")
+    wire.encode = timed(originals["encode"], "wire_encode")
+    wire.decode = timed(originals["decode"], "wire_decode")
+    try:
+        for path in files:
+            started = time.perf_counter()
+            load.load(path)
+            totals["load"] += time.perf_counter() - started
+            started = time.perf_counter()
+            result = pipeline.grade_file(path, settings)
+            totals["grade_total"] += time.perf_counter() - started
+            started = time.perf_counter()
+            html.student_page(result)
+            totals["student_page"] += time.perf_counter() - started
+    finally:
+        sandbox.run = pipeline.sandbox.run = originals["run"]
+        wire.encode, wire.decode = originals["encode"], originals["decode"]
+    profile = {f"{name}_ms": round(1000 * value / len(files), 2) for name, value in totals.items()}
+    profile["checks_and_diagnosis_ms"] = round(profile["grade_total_ms"] - profile["sandbox_ms"] - profile["load_ms"], 2)
+    profile["child_ms"] = round(profile["sandbox_ms"] - profile["wire_encode_ms"] - profile["wire_decode_ms"], 2)
+    profile.update(sandbox_split(files, settings))
+    return profile
+
+
+def sandbox_split(files: list[Path], settings: Settings) -> dict[str, float]:
+    """Milliseconds of one sandbox run with no calls, and the extra of each grader's calls alone."""
+    from grader import assignments, load, sandbox
+
+    assignment = assignments.get(settings.assignment)
+    program = load.load(files[0])
+    plans = {grader.KIND: grader.calls(assignment, settings) for grader in pipeline.GRADERS
+             if grader.function_name(assignment)}
+    inject = {name: helper for grader in pipeline.GRADERS if hasattr(grader, "inject")
+              for name, helper in grader.inject(assignment, settings).items()}
+
+    def timed(calls) -> float:
+        started = time.perf_counter()
+        for _ in range(5):
+            sandbox.run(program.source, calls, filename=program.filename, inject=inject)
+        return 1000 * (time.perf_counter() - started) / 5
+
+    empty = timed([])
+    split = {"sandbox_no_calls_ms": round(empty, 2)}
+    for kind, calls in plans.items():
+        split[f"sandbox_{kind}_calls_extra_ms"] = round(timed(calls) - empty, 2)
+        split[f"sandbox_{kind}_calls"] = len(calls)
+    return split
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    settings = Settings()
+    workdir = Path(tempfile.mkdtemp(prefix="gradgrade-bench-"))
+    try:
+        folder = replicate(workdir / "class", args.count)
+        workers = args.jobs or executors.default_workers()
+        started = time.perf_counter()
+        summary = batch.grade(folder, workdir / "out", settings, jobs=workers)
+        seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        rerun = batch.grade(folder, workdir / "out", settings, jobs=workers)
+        rerun_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        batch.write_reports(summary.results, workdir / "reports-only")
+        report_seconds = time.perf_counter() - started
+        line = {"bench": "batch", "executor": "local", "submissions": len(summary.results), "workers": workers,
+                "cores": os.cpu_count(), "seconds": round(seconds, 2),
+                "submissions_per_second": round(len(summary.results) / seconds, 1),
+                "reports_seconds": round(report_seconds, 2),
+                "rerun_unchanged_seconds": round(rerun_seconds, 2), "rerun_reused": rerun.reused,
+                "statuses": summary.counts()}
+        if args.profile:
+            line["per_submission_in_one_process"] = stage_profile(folder, settings)
+        print(json.dumps(line), flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
