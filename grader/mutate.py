@@ -25,12 +25,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import importlib.util
 import inspect
 import json
 import signal
 import textwrap
 import threading
-import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -637,12 +637,10 @@ def mutant_gradients(assignment_name: str, mutant_id: str, profile: str, case_in
 
 def load_reference(path: Path) -> ModuleType:
     """A reference module from a file (for --reference); ValueError with a one-line reason if it cannot load."""
-    import importlib.util
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    spec = importlib.util.spec_from_file_location(f"gradgrade_reference_{abs(hash(str(path.resolve())))}", path)
+    spec = importlib.util.spec_from_file_location(f"gradgrade_reference_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
