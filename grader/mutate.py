@@ -641,6 +641,8 @@ def load_reference(path: Path) -> ModuleType:
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     spec = importlib.util.spec_from_file_location(f"gradgrade_reference_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"{path}: not a Python module (.py)")
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
