@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -39,7 +39,13 @@ COURSE_HELPERS = {
     "relu": "gc_utils:relu",
     "sigmoid": "gc_utils:sigmoid",
 }
-SUPPORTED = ("three_layer",)
+# one_d's checker, gradient_check(x, theta, epsilon), calls the student's own backward_propagation: each
+# probe binds the reference's or a mutant's over it for that call (sandbox.Call.bind).
+ONE_D_HELPERS = {"forward_propagation": "course_forward:forward_propagation"}
+# one_d's J is linear in theta, so its gradapprox does not depend on epsilon: no wide-epsilon probe there.
+# Two points, so that no two of its mutants give the same numbers.
+ONE_D_CASES = (0, 2)
+SUPPORTED = ("three_layer", "one_d")
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class Probe:
     gradients: Mapping[str, np.ndarray]
     epsilon: float
     parameters: tuple[str, ...] = ()
+    case_index: int = 0
+    bind: Mapping[str, str] = field(default_factory=dict)
 
 
 def function_name(assignment: Assignment) -> str | None:
@@ -63,11 +71,13 @@ def function_name(assignment: Assignment) -> str | None:
 
 def inject(assignment: Assignment, settings: Any) -> dict[str, str]:
     """The course helpers a notebook's checker relies on, for a submission that does not define them."""
+    if assignment.name == "one_d":
+        return dict(ONE_D_HELPERS)
     return dict(COURSE_HELPERS) if assignment.name in SUPPORTED else {}
 
 
-def _public(assignment: Assignment, profile: str):
-    return assignment.cases(profile=profile)[0]
+def _public(assignment: Assignment, profile: str, index: int = 0):
+    return assignment.cases(profile=profile)[index]
 
 
 def _vector(gradients: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
@@ -85,6 +95,8 @@ def probes(assignment_name: str) -> tuple[Probe, ...]:
     from grader import assignments
     assignment = assignments.get(assignment_name)
     module, names = assignment.module, assignment.gradient_names
+    if hasattr(module, "MUTANTS"):
+        return tuple(listed_probes(assignment))
     reference = module.reference_gradients(_public(assignment, "course"))
     found = [Probe("reference", "reference", "reference", "reference", "course", reference, COURSE_EPSILON),
              Probe("reference-wide-epsilon", "epsilon", "reference", "reference", "course", reference, WIDE_EPSILON)]
@@ -93,6 +105,25 @@ def probes(assignment_name: str) -> tuple[Probe, ...]:
     found.append(Probe("reference-square", "reference", "reference", "reference", "square", square, COURSE_EPSILON))
     found += representatives(assignment, "square", MAX_SQUARE_MUTANTS)
     return tuple(found)
+
+
+def listed_probes(assignment: Assignment) -> list[Probe]:
+    """Probes of an assignment with its own small mutant set (one_d): the reference and every mutant, each
+    bound over the student's backward pass, on a few cases."""
+    module, names = assignment.module, assignment.gradient_names
+    found = []
+    for index in ONE_D_CASES:
+        case = _public(assignment, "course", index)
+        reference = module.reference_gradients(case)
+        found.append(Probe(f"reference@{case.name}", "reference", "reference", "reference", "course", reference,
+                           COURSE_EPSILON, case_index=index,
+                           bind={assignment.backward: module.REFERENCE_BACKWARD_SOURCE}))
+        for mutant_id, operator, family, _, _ in module.MUTANTS:
+            gradients = module.mutant_gradients(mutant_id, case)
+            found.append(Probe(f"{mutant_id}@{case.name}", "mutant", operator, family, "course", gradients,
+                               COURSE_EPSILON, _changed(gradients, reference, names), case_index=index,
+                               bind={assignment.backward: module.mutant_source(mutant_id)}))
+    return found
 
 
 def _mutant_gradients(assignment: Assignment, record: Any, profile: str) -> dict[str, np.ndarray] | None:
@@ -171,7 +202,11 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
     """One call of the student's checker per probe: (parameters, gradients, X, Y, epsilon), positionally."""
     found = []
     for probe in probes(assignment.name):
-        case = _public(assignment, probe.profile)
+        case = _public(assignment, probe.profile, probe.case_index)
+        if assignment.name == "one_d":
+            found.append(Call(assignment.checker, (float(case.X), float(case.parameters["theta"]), probe.epsilon),
+                              arg_names=("x", "theta", "epsilon"), bind=dict(probe.bind)))
+            continue
         found.append(Call(assignment.checker, (dict(case.parameters), dict(probe.gradients), case.X, case.Y,
                                                probe.epsilon),
                           arg_names=("parameters", "gradients", "X", "Y", "epsilon")))
@@ -182,12 +217,19 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
 
 
 @functools.lru_cache(maxsize=16)
-def _gradapprox(assignment_name: str, profile: str, epsilon: float, *, half: bool = False) -> np.ndarray:
-    """The course's gradapprox on the public case; half=True: thetaminus left at theta (thetaplus reused)."""
+def _gradapprox(assignment_name: str, profile: str, epsilon: float, *, half: bool = False,
+                case_index: int = 0) -> np.ndarray:
+    """The course's gradapprox on a case; half=True: thetaminus left at theta (thetaplus reused)."""
     from grader import assignments
     assignment = assignments.get(assignment_name)
     module = assignment.module
-    case = _public(assignment, profile)
+    case = _public(assignment, profile, case_index)
+    if assignment_name == "one_d":
+        x, theta = float(case.X), float(case.parameters["theta"])
+        J_minus = module.forward_propagation(x, theta if half else theta - epsilon)
+        gradapprox = np.array([[(module.forward_propagation(x, theta + epsilon) - J_minus) / (2 * epsilon)]])
+        gradapprox.setflags(write=False)
+        return gradapprox
     sizes = (case.X.shape[0],) + tuple(case.parameters[f"W{k}"].shape[0] for k in (1, 2, 3))
     theta = module.dictionary_to_vector(case.parameters)
     gradapprox = np.zeros_like(theta)
@@ -213,9 +255,10 @@ def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
     from grader import assignments
     names = assignments.get(assignment_name).gradient_names
     grad = _vector(probe.gradients, names)
-    numerator, norm_grad, norm_approx = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon))
-    half = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, half=True))
-    fixed = _norms(grad, _gradapprox(assignment_name, probe.profile, COURSE_EPSILON))
+    at = {"case_index": probe.case_index}
+    numerator, norm_grad, norm_approx = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, **at))
+    half = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, half=True, **at))
+    fixed = _norms(grad, _gradapprox(assignment_name, probe.profile, COURSE_EPSILON, **at))
     return {
         "course": numerator / (norm_grad + norm_approx),
         "no-denominator": numerator,
@@ -310,7 +353,7 @@ def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float) -> 
     if len(valued) >= 3 and len({r.value for r in valued}) == 1:
         found.append(f"it returns {valued[0].value:.3g} whatever the gradients: its result does not depend on them")
         return found
-    reference = next((r for r in valued if r.probe.name == "reference"), None)
+    reference = next((r for r in valued if r.probe.kind == "reference" and r.probe.profile == "course"), None)
     wide = next((r for r in valued if r.probe.kind == "epsilon"), None)
     if reference is not None and wide is not None and not wide.agrees and reference.value != 0 \
             and abs(wide.value - reference.value) <= 1e-9 * abs(reference.value) \
@@ -322,7 +365,8 @@ def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float) -> 
     if not all(r.agrees for r in course_mutants):
         for variant, text in FLAWS.items():
             # The reference's own value at epsilon 1e-7 is rounding noise: it tells a variant only when large.
-            scored = course_mutants + [r for r in valued if r.probe.name == "reference" and r.expected[variant] > 1e-4]
+            scored = course_mutants + [r for r in valued if r.probe.kind == "reference"
+                                     and r.probe.profile == "course" and r.expected[variant] > 1e-4]
             if len(scored) >= 2 and all(agrees(r.value, r.expected[variant], rtol=rtol) for r in scored):
                 witness = max(scored, key=lambda r: abs(r.value - r.expected["course"]) / r.expected["course"])
                 found.append(text.format(example=_example(witness, variant)))
@@ -422,7 +466,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     details["square_sizes"] = ("checked" if square_ok else
                                "skipped: its helpers work only for the course's 4-5-3-1 sizes")
     cases = tuple(_case(r, threshold) for r in counted)
-    reference = next(r for r in readings if r.probe.name == "reference")
+    reference = next(r for r in readings if r.probe.kind == "reference" and r.probe.profile == "course")
     if len(broken) == len(course):
         status = Status.TIMEOUT if any("did not finish" in r.problem for r in broken) else Status.ERROR
         if not crashed:

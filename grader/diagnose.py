@@ -123,7 +123,7 @@ def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequ
     if not failing:
         return None
     first = failing[0][1]
-    if first.kind != "factor" or any(found.kind != "factor" for _, found in failing):
+    if any(found.kind not in ("factor", "sign") for _, found in failing):
         return first
     factors = [best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
                if found is not None else 1.0 for got, true, found in zip(gots, trues, per_case)]

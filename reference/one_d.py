@@ -92,27 +92,31 @@ def reference_gradients(case: Case) -> dict[str, np.ndarray]:
 
 # one_d's own small mutant set: the warm-up's backward pass is one line, too small for the ast operators
 # (and it returns a float, not a dict), so its known bugs are listed here as (id, operator, family,
-# misconception, the wrong dtheta as a function of x and theta).
+# misconception, the wrong dtheta as an expression in x and theta).
 MUTANTS = (
     ("one_d-wrong-variable-1", "wrong-variable", "routing",
-     "dtheta = theta: the derivative of J = theta * x with respect to theta is x, not theta.",
-     lambda x, theta: theta),
+     "dtheta = theta: the derivative of J = theta * x with respect to theta is x, not theta.", "theta"),
     ("one_d-product-1", "keep-factor", "arithmetic",
-     "dtheta = theta * x is J itself: differentiating theta * x drops theta and leaves x.",
-     lambda x, theta: theta * x),
+     "dtheta = theta * x is J itself: differentiating theta * x drops theta and leaves x.", "theta * x"),
     ("one_d-double-1", "scale-double-gradient", "scale",
-     "dtheta = 2 * x: a stray factor of 2, as if J were theta squared.",
-     lambda x, theta: 2 * x),
-    ("one_d-sign-1", "sign-negate-gradient", "sign",
-     "dtheta = -x: the derivative of theta * x is +x.",
-     lambda x, theta: -x),
+     "dtheta = 2 * x: a stray factor of 2, as if J were theta squared.", "2 * x"),
+    ("one_d-sign-1", "sign-negate-gradient", "sign", "dtheta = -x: the derivative of theta * x is +x.", "-x"),
     ("one_d-zero-1", "zero-all-gradients", "zero",
-     "dtheta = 0: x multiplies theta, so J changes with theta and dtheta is x.",
-     lambda x, theta: 0.0 * x),
+     "dtheta = 0: x multiplies theta, so J changes with theta and dtheta is x.", "0.0 * x"),
 )
+
+
+def mutant_source(mutant_id: str) -> str:
+    """A mutant's backward_propagation as source (our own code, which a student's checker may be run on)."""
+    expression = next(entry[4] for entry in MUTANTS if entry[0] == mutant_id)
+    return f"def backward_propagation(x, theta):\n    dtheta = {expression}\n    return dtheta\n"
 
 
 def mutant_gradients(mutant_id: str, case: Case) -> dict[str, np.ndarray]:
     """One of MUTANTS' gradients on a case, keyed like the reference's."""
-    function = next(entry[4] for entry in MUTANTS if entry[0] == mutant_id)
-    return {"dtheta": np.asarray(function(*backward_args(case)), dtype=np.float64)}
+    scope: dict = {}
+    exec(mutant_source(mutant_id), scope)
+    return {"dtheta": np.asarray(scope["backward_propagation"](*backward_args(case)), dtype=np.float64)}
+
+
+REFERENCE_BACKWARD_SOURCE = "def backward_propagation(x, theta):\n    dtheta = x\n    return dtheta\n"
