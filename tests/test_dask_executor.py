@@ -1,6 +1,7 @@
 """DaskExecutor: the sample class graded on a 2-worker LocalCluster, worker deaths, and what a missing Dask says."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -14,7 +15,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 import cloudpickle  # noqa: E402  (installed with distributed)
 
-from grader import dask_executor, gradebook  # noqa: E402
+from grader import cli, dask_executor, discover, gradebook  # noqa: E402
 from grader.dask_executor import DaskExecutor, DaskUnavailable  # noqa: E402
 from grader.executors import Job, grade_job  # noqa: E402
 from grader.settings import Settings  # noqa: E402
@@ -48,9 +49,10 @@ def killing_grade(job: Job) -> dict:
 
 
 def class_jobs() -> list[Job]:
-    jobs = [Job(path.stem, path.name, path.read_bytes(), SETTINGS) for path in sorted(SUBMISSIONS.glob("*.py"))]
-    jobs += [Job(Path(name).stem, name, data, SETTINGS) for name, data in BROKEN.items()]
-    return jobs
+    """The sample class as `gradgrade grade submissions` finds it (.py and .ipynb), and two broken files."""
+    found = discover.discover(SUBMISSIONS, assignment=Settings().assignment)
+    jobs = [Job(submission.student, submission.filename, submission.read(), SETTINGS) for submission in found]
+    return jobs + [Job(Path(name).stem, name, data, SETTINGS) for name, data in BROKEN.items()]
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +92,21 @@ def test_the_sample_class_grades_the_same_on_dask_as_on_the_local_pool(executor,
     assert statuses == {"pass", "fail", "error"}
 
 
+def test_grade_with_scheduler_writes_every_result_once_into_the_gradebook(executor, jobs, expected, tmp_path, capsys):
+    address = executor.client.scheduler.address
+    assert cli.main(["grade", str(SUBMISSIONS), "--out", str(tmp_path), "--scheduler", address]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    class_ = [job for job in jobs if job.filename not in BROKEN]
+    assert [result["submission"] for result in results] == [job.key for job in class_]
+    for result in results:
+        assert result == expected[result["submission"]], result["submission"]
+    with gradebook.open_gradebook(tmp_path) as book:
+        assert Counter(row.student for row in book.rows()) == Counter(job.key for job in class_)
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(executor, jobs, expected, tmp_path):
     slow = [Job(f"slow-{job.key}", job.filename, job.data, SETTINGS) for job in jobs[:2]]
-    batch = slow + jobs
+    batch = slow + jobs[:6]
     slow_executor = DaskExecutor(client=executor.client, grade=slow_grade)
     arrived: list[tuple[str, dict]] = []
     by_key = {job.key: job for job in batch}
@@ -139,7 +153,7 @@ def _removed_workers(client) -> int:
 
 
 def test_a_submission_that_kills_its_worker_every_time_ends_as_an_error(executor, jobs, expected):
-    poison = Job(POISON, "poison.py", jobs[0].data, SETTINGS)
+    poison = Job(POISON, "poison" + Path(jobs[0].filename).suffix, jobs[0].data, SETTINGS)
     batch = [jobs[0], poison, *jobs[1:4]]
     killer_executor = DaskExecutor(client=executor.client, grade=killing_grade)
 
