@@ -283,7 +283,8 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
     if os.name == "posix":
         set_limits(limits, processes=processes)
         layers["rlimits"] = "address space, file size, CPU, open files" + ("" if processes else ", processes")
-        layers["network"] = leave_network()
+        # A fork server has already left the network for all its children; a spawned child leaves alone.
+        layers["network"] = job.get("network") or leave_network()
     sys.dont_write_bytecode = True
     sys.path[:] = [helpers] + [path for path in sys.path if path and os.path.realpath(path) != os.getcwd()
                                and not _inside(os.path.realpath(path), str(PACKAGE.parent))]

@@ -1,15 +1,17 @@
-"""The sandbox's wire format: values as a JSON outline plus raw .npy arrays, and framed messages.
+"""The sandbox's wire format: values as a JSON outline plus raw array bytes, and framed messages.
 
-Nothing here unpickles: arrays load with allow_pickle=False, everything else is JSON. Frames carry a
-per-run nonce and a SHA-256 of their payload, so bytes a submission writes to a stray descriptor are
-skipped by the reader instead of being taken for a result. Imports nothing of gradgrade's: the child
-process uses it too.
+Nothing here unpickles: an array travels as its raw bytes with its dtype and shape in the outline; the
+reader accepts only plain numeric dtypes (bool, int, unsigned, float, complex), checks that the byte
+count matches the shape, and rebuilds it with np.frombuffer, which cannot run code. Everything else is
+JSON. Frames carry a per-run nonce and a SHA-256 of their payload, so bytes a submission writes to a
+stray descriptor are skipped by the reader instead of being taken for a result. Imports nothing of
+gradgrade's: the child process uses it too.
 """
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -21,6 +23,7 @@ NONCE_BYTES = 16
 _HEADER = struct.Struct(">Q32s")  # payload length, sha256 of the payload
 NUMERIC_KINDS = "biufc"
 MAX_DEPTH = 32
+_DTYPE = re.compile(r"^[<>|=][biufc][0-9]{1,2}$")
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,9 @@ def _outline(value: Any, arrays: list[np.ndarray], depth: int) -> Any:
     if isinstance(value, str):
         return {"t": "str", "v": value[:10_000]}
     if isinstance(value, np.ndarray) and type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
-        arrays.append(np.ascontiguousarray(value))
-        return {"t": "array", "i": len(arrays) - 1}
+        array = np.ascontiguousarray(value)
+        arrays.append(array)
+        return {"t": "array", "i": len(arrays) - 1, "d": array.dtype.str, "s": list(array.shape)}
     if type(value) in (list, tuple):
         return {"t": type(value).__name__, "v": [_outline(item, arrays, depth + 1) for item in value]}
     if type(value) is dict:
@@ -69,9 +73,8 @@ def encode(value: Any) -> bytes:
     outline = json.dumps(_outline(value, arrays, 0)).encode()
     chunks = [struct.pack(">II", len(outline), len(arrays)), outline]
     for array in arrays:
-        buffer = io.BytesIO()
-        np.save(buffer, array, allow_pickle=False)
-        chunks += [struct.pack(">Q", buffer.tell()), buffer.getvalue()]
+        raw = array.tobytes()
+        chunks += [struct.pack(">Q", len(raw)), raw]
     return b"".join(chunks)
 
 
@@ -86,7 +89,7 @@ def _rebuild(node: Any, arrays: list[np.ndarray]) -> Any:
     if kind == "float":
         return float(node["v"])
     if kind == "array":
-        return arrays[node["i"]]
+        return _array(arrays[node["i"]], node.get("d"), node.get("s"))
     if kind in ("list", "tuple"):
         items = [_rebuild(item, arrays) for item in node["v"]]
         return items if kind == "list" else tuple(items)
@@ -97,6 +100,23 @@ def _rebuild(node: Any, arrays: list[np.ndarray]) -> Any:
     raise WireError(f"unknown value kind {kind!r}")
 
 
+def _array(raw: bytes, dtype_text: Any, shape: Any) -> np.ndarray:
+    """An array from its raw bytes, after checking that dtype and shape describe exactly those bytes."""
+    if not isinstance(dtype_text, str) or not _DTYPE.match(dtype_text):
+        raise WireError(f"array dtype {str(dtype_text)[:20]!r} is not a plain numeric dtype")
+    dtype = np.dtype(dtype_text)
+    if dtype.kind not in NUMERIC_KINDS or dtype.hasobject:
+        raise WireError(f"array of dtype {dtype} is not numeric")
+    if not isinstance(shape, list) or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+        raise WireError("array shape is not a list of non-negative integers")
+    size = 1
+    for n in shape:
+        size *= n
+    if size * dtype.itemsize != len(raw):
+        raise WireError(f"array of shape {tuple(shape)} and dtype {dtype} does not fit its {len(raw)} bytes")
+    return np.frombuffer(raw, dtype=dtype).reshape(tuple(shape)).copy()
+
+
 def decode(data: bytes) -> Any:
     """The inverse of encode; raises WireError on anything malformed."""
     try:
@@ -104,14 +124,13 @@ def decode(data: bytes) -> Any:
         offset = 8
         outline = json.loads(data[offset:offset + outline_size])
         offset += outline_size
-        arrays = []
+        arrays: list[bytes] = []
         for _ in range(count):
             (size,) = struct.unpack_from(">Q", data, offset)
             offset += 8
-            array = np.load(io.BytesIO(data[offset:offset + size]), allow_pickle=False)
-            if array.dtype.kind not in NUMERIC_KINDS:
-                raise WireError(f"array of dtype {array.dtype} is not numeric")
-            arrays.append(array)
+            if offset + size > len(data):
+                raise WireError("array bytes cut short")
+            arrays.append(bytes(data[offset:offset + size]))
             offset += size
         return _rebuild(outline, arrays)
     except WireError:
