@@ -63,10 +63,13 @@ def describe_failure(error: BaseException) -> str:
     """The one-line reason a task failed, for the student's error result and the instructor."""
     distributed = require_distributed()
     if isinstance(error, distributed.KilledWorker):
-        deaths = error.allowed_failures + 1
-        return (f"grading this submission killed its Dask worker {deaths} times; "
-                f"gave up after {error.allowed_failures} retries")
-    return f"a Dask worker could not grade this submission: {type(error).__name__}: {error}"
+        retries = getattr(error, "allowed_failures", None)
+        if retries is None:
+            return "grading this submission killed its Dask worker on every try; gave up"
+        return (f"grading this submission killed its Dask worker {retries + 1} times; "
+                f"gave up after {retries} {'retry' if retries == 1 else 'retries'}")
+    reason = " ".join(str(error).split())
+    return f"a Dask worker could not grade this submission: {type(error).__name__}: {reason}"
 
 
 class DaskExecutor:
@@ -133,7 +136,7 @@ class DaskExecutor:
                 job = next(pending, None)
                 if job is None:
                     return
-                future = self.client.submit(self.grade, job, key=task_key(job, self.grade), pure=True,
+                future = self.client.submit(self.grade, job, key=task_key(job, self.grade),
                                             retries=self.retries)
                 running[future] = job
                 finished.add(future)

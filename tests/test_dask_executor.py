@@ -163,10 +163,40 @@ def test_a_submission_that_kills_its_worker_every_time_ends_as_an_error(executor
     assert results[POISON]["status"] == "error"
     assert results[POISON]["score"] == 0.0
     assert "killed its Dask worker 2 times" in results[POISON]["message"]
-    assert "gave up after 1 retries" in results[POISON]["message"]
+    assert "gave up after 1 retry" in results[POISON]["message"]
     for job in batch:
         if job.key != POISON:
             assert results[job.key] == expected[job.key], job.key
+
+
+def raising_grade(job: Job) -> dict:
+    """A grading function with a bug: it raises on the job named broken, on every worker."""
+    if job.key == "broken":
+        raise RuntimeError("grader bug\non two lines")
+    return grade_job(job)
+
+
+def forging_grade(job: Job) -> dict:
+    """A grading function that sends back something that is not a result/v1 record for the job named broken."""
+    if job.key == "broken":
+        return {"status": "pass"}
+    return grade_job(job)
+
+
+@pytest.mark.parametrize("grade, message", [
+    pytest.param(raising_grade, "a Dask worker could not grade this submission: RuntimeError: grader bug on two lines",
+                 id="worker-raises"),
+    pytest.param(forging_grade, "a Dask worker sent back no result/v1 record", id="not-a-result"),
+])
+def test_a_task_that_fails_on_the_worker_is_an_error_result_and_the_batch_goes_on(executor, jobs, expected,
+                                                                                 grade, message):
+    broken = Job("broken", jobs[0].filename, jobs[0].data, SETTINGS)
+    results = dict(DaskExecutor(client=executor.client, grade=grade).run([broken, *jobs[1:3]]))
+    assert results["broken"]["status"] == "error"
+    assert results["broken"]["message"].startswith(message)
+    assert "\n" not in results["broken"]["message"]
+    for job in jobs[1:3]:
+        assert results[job.key] == expected[job.key], job.key
 
 
 def test_stopping_the_iteration_cancels_the_jobs_left(executor, jobs):
