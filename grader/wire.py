@@ -52,7 +52,7 @@ def _outline(value: Any, arrays: list[np.ndarray], depth: int) -> Any:
     if isinstance(value, str):
         return {"t": "str", "v": value[:10_000]}
     if isinstance(value, np.ndarray) and type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
-        array = np.ascontiguousarray(value)
+        array = value.copy(order="C")  # not ascontiguousarray: that makes a 0-d array 1-d
         arrays.append(array)
         return {"t": "array", "i": len(arrays) - 1, "d": array.dtype.str, "s": list(array.shape)}
     if type(value) in (list, tuple):
