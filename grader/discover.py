@@ -10,7 +10,9 @@ Layouts, found in a folder or in a .zip of one (a zip whose entries all sit in o
 
 Only files gradgrade grades (.py, .ipynb) count. Hidden files and folders, `__MACOSX`, `__pycache__` and
 `.ipynb_checkpoints` are skipped, and so are subfolders named after a built-in assignment (`l_layer/`,
-`one_d/`, `three_layer/`): they hold another assignment's submissions, graded by pointing `grade` at them.
+`one_d/`, `three_layer/`): they hold that assignment's submissions, and `--assignment l_layer` grades
+the `l_layer/` folder when there is one (so `gradgrade grade submissions --assignment l_layer` grades
+submissions/l_layer/).
 """
 from __future__ import annotations
 
@@ -190,6 +192,9 @@ def submissions_from_entries(entries: list[_Entry], *, assignment: str | None = 
     """Group candidate files into submissions by the layout rules of this module's docstring."""
     names = _function_names(assignment)
     other_assignments = set(assignments.BUILT_IN)
+    if assignment and any(entry.parts[0] == assignment and len(entry.parts) > 1 for entry in entries):
+        entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries
+                   if entry.parts[0] == assignment and len(entry.parts) > 1]
     if any(entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2 for entry in entries):
         entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries
                    if entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2]

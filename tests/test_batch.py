@@ -190,3 +190,26 @@ def test_hostile_class_finishes_every_one_non_pass_no_process_left(tmp_path):
     for result in results:
         assert result["status"] != "pass" and result["message"], result["submission"]
     assert not list(Path.cwd().glob("pwned*"))
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stream, kind", [
+    pytest.param(FakeTerminal(), batch.BarProgress, id="terminal-bar"),
+    pytest.param(io.StringIO(), batch.LineProgress, id="pipe-lines"),
+])
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(stream, kind):
+    progress = batch.progress_for(stream)
+    assert isinstance(progress, kind)
+    progress.start(2)
+    for student in ("alice", "bob"):
+        progress.advance({"submission": student, "status": "pass", "score": 6.0, "max_score": 6.0})
+    progress.close()
+    text = stream.getvalue()
+    if kind is batch.BarProgress:
+        assert "2/2" in text and "\r" in text
+    else:
+        assert text.splitlines()[1:] == ["[1/2] alice: pass 6/6", "[2/2] bob: pass 6/6"]

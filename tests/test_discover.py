@@ -65,6 +65,18 @@ def test_zip_layouts_match_folders(tmp_path, files, expected):
     assert all(submission.read() == files[submission.member] for submission in submissions)
 
 
+@pytest.mark.parametrize("assignment, expected", [
+    pytest.param("three_layer", {"alice": "alice.py"}, id="top-level-files"),
+    pytest.param("l_layer", {"deep": "deep.py", "deeper": "deeper.py"}, id="l_layer-folder"),
+    pytest.param("one_d", {"warm": "warm.py"}, id="one_d-folder"),
+])
+def test_assignment_folder_holds_that_assignments_submissions(tmp_path, assignment, expected):
+    files = {"alice.py": BACKWARD, "l_layer/deep.py": BACKWARD, "l_layer/deeper.py": BACKWARD,
+             "one_d/warm.py": BACKWARD}
+    assert found(discover.discover(write_tree(tmp_path / "class", files), assignment=assignment)) == expected
+    assert found(discover.discover(zip_tree(tmp_path / "class.zip", files), assignment=assignment)) == expected
+
+
 def test_zip_wrapped_in_one_top_folder_is_unwrapped(tmp_path):
     archive = zip_tree(tmp_path / "class.zip", {"class/alice.py": BACKWARD, "class/bob.py": BACKWARD})
     assert found(discover.discover(archive)) == {"alice": "alice.py", "bob": "bob.py"}
