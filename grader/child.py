@@ -7,6 +7,8 @@ and stderr, which the grader only captures. Nothing here decides a grade.
 """
 from __future__ import annotations
 
+import __future__
+import ast
 import builtins
 import copy
 import ctypes
@@ -343,17 +345,43 @@ def inject_helpers(namespace: dict[str, Any], inject: dict[str, str]) -> dict[st
     return injected
 
 
+def load(source: str, filename: str, namespace: dict[str, Any], *, memory_bytes: int | None) -> str | None:
+    """Run the submission's top-level statements one by one; what went wrong, in one line, or None.
+
+    Like a notebook whose failing cell does not stop the next, a statement that raises (an import of a
+    package gradgrade does not have) is reported and the rest still run; exit() stops loading.
+    """
+    try:
+        tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except BaseException as error:
+        return describe(error, filename, memory_bytes=memory_bytes)
+    flags = 0
+    errors: list[str] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            flags |= sum(getattr(__future__, alias.name, __future__.annotations).compiler_flag
+                         for alias in statement.names)
+        try:
+            exec(compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec", flags, dont_inherit=True),
+                 namespace)
+        except SystemExit as error:
+            errors.append(describe(error, filename))
+            break
+        except BaseException as error:
+            errors.append(describe(error, filename, memory_bytes=memory_bytes))
+    if not errors:
+        return None
+    more = f" (and {len(errors) - 1} more statement(s) failed)" if len(errors) > 1 else ""
+    return errors[0] + more
+
+
 def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     """Execute the submission's source, then every call in order, sending one frame per step."""
     filename = job["filename"]
     memory = job.get("limits", {}).get("memory_bytes")
     namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins, "__file__": filename}
-    load_error = None
     injected = inject_helpers(namespace, job.get("inject") or {})
-    try:
-        exec(compile(job["source"], filename, "exec"), namespace)
-    except BaseException as error:
-        load_error = describe(error, filename, memory_bytes=memory)
+    load_error = load(job["source"], filename, namespace, memory_bytes=memory)
     defined = sorted(name for name, value in namespace.items()
                      if isinstance(name, str) and callable(value) and not name.startswith("__")
                      and injected.get(name) is not value)

@@ -239,3 +239,16 @@ def test_exit_reasons_are_named(returncode, words):
 def test_memory_errors_say_memory_and_the_limit():
     text = child.describe(MemoryError(), "submission.py", memory_bytes=2 * 1024 ** 3)
     assert "out of memory" in text and "2048 MiB" in text
+
+
+def test_a_failing_statement_at_load_does_not_stop_later_definitions():
+    source = "import numpy as np\nimport package_gradgrade_does_not_have\n\ndef f():\n    return 5\n"
+    run = sandbox.run(source, [sandbox.Call("f")])
+    assert run.outcomes[0].value == 5
+    assert run.load_error == "ModuleNotFoundError: No module named 'package_gradgrade_does_not_have' (line 2)"
+
+
+def test_exit_at_load_stops_loading():
+    run = sandbox.run("import sys\nsys.exit(4)\ndef f():\n    return 5\n", [sandbox.Call("f")])
+    assert run.outcomes[0].status is sandbox.CallStatus.MISSING
+    assert run.load_error == "the submission called exit(4) (line 2)"
