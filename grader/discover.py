@@ -99,7 +99,8 @@ def skipped(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_NAMES
 
 
-def _folder_entries(root: Path) -> Iterator[_Entry]:
+def folder_entries(root: Path) -> Iterator[_Entry]:
+    """Every gradable file under root, not following symlinks out of it, skipping hidden and cache folders."""
     root_real = root.resolve()
     for folder, subfolders, files in os.walk(root, followlinks=False):
         subfolders[:] = sorted(name for name in subfolders if not skipped(name))
@@ -178,7 +179,8 @@ def choose(entries: list[_Entry], names: tuple[str, ...]) -> tuple[_Entry, str]:
     return chosen, f"graded {'/'.join(chosen.parts)}; also found {others}"
 
 
-def _function_names(assignment: str | None) -> tuple[str, ...]:
+def function_names(assignment: str | None) -> tuple[str, ...]:
+    """The student functions of an assignment (backward, checker, forward), by which a student's file is chosen."""
     if assignment is None:
         return ()
     try:
@@ -190,7 +192,7 @@ def _function_names(assignment: str | None) -> tuple[str, ...]:
 
 def submissions_from_entries(entries: list[_Entry], *, assignment: str | None = None) -> list[Submission]:
     """Group candidate files into submissions by the layout rules of this module's docstring."""
-    names = _function_names(assignment)
+    names = function_names(assignment)
     other_assignments = set(assignments.BUILT_IN)
     if assignment and any(entry.parts[0] == assignment and len(entry.parts) > 1 for entry in entries):
         entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries
@@ -224,7 +226,7 @@ def discover(path: Path, *, assignment: str | None = None) -> list[Submission]:
     """Every submission in a class folder or .zip, sorted by student id; DiscoverError if path is unusable."""
     path = Path(path)
     if path.is_dir():
-        entries = list(_folder_entries(path))
+        entries = list(folder_entries(path))
     elif path.is_file() and path.suffix.lower() == ".zip":
         entries = _zip_entries(path)
     elif path.is_file():

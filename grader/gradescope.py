@@ -57,10 +57,10 @@ def results_json(result: SubmissionResult, *, seconds: float | None = None) -> d
 
 def find_submission(folder: Path, settings: Settings) -> discover.Submission | None:
     """The file to grade in Gradescope's submission folder (the one defining the assignment's function)."""
-    entries = list(discover._folder_entries(folder)) if folder.is_dir() else []
+    entries = list(discover.folder_entries(folder)) if folder.is_dir() else []
     if not entries:
         return None
-    chosen, note = discover.choose(entries, discover._function_names(settings.assignment))
+    chosen, note = discover.choose(entries, discover.function_names(settings.assignment))
     return discover.Submission(folder.name, chosen.parts[-1], chosen.path, chosen.member, note)
 
 
