@@ -39,7 +39,7 @@ def require_distributed():
     return distributed
 
 
-def task_key(job: Job, grade: Grade = grade_job) -> tuple[str, str, str]:
+def task_key(job: Job, *, grade: Grade = grade_job) -> tuple[str, str, str]:
     """The Dask key of a job: (name, student, hash of what decides the grade), so a retry is the same task."""
     digest = hashlib.sha256()
     for part in (f"{grade.__module__}.{grade.__qualname__}", job.filename,
@@ -75,32 +75,36 @@ def describe_failure(error: BaseException) -> str:
 class DaskExecutor:
     """Grades jobs on a Dask cluster, yielding (job.key, result dict) as each completes.
 
-    scheduler is "local" (start a LocalCluster on 127.0.0.1 with `workers` one-thread worker processes)
-    or the address of a running scheduler ("tcp://HOST:PORT"); or pass a Client to share it (then
-    close() leaves it open). At most `window` jobs are on the cluster at once (default: one per worker
+    scheduler is "local" (start a LocalCluster on 127.0.0.1 with `workers` one-thread worker processes),
+    the address of a running scheduler ("tcp://HOST:PORT"), or a distributed.Client to share (close()
+    then leaves it open). At most `window` jobs are on the cluster at once (default: one per worker
     thread), so a large course does not sit in the scheduler's memory and a worker holds only what it runs.
+    workers and allowed_failures apply to the local cluster only; a running scheduler keeps its own.
     """
 
-    def __init__(self, scheduler: str = LOCAL, *, client: Any = None, workers: int = LOCAL_WORKERS,
-                 allowed_failures: int = ALLOWED_FAILURES, retries: int = RETRIES, grade: Grade = grade_job,
-                 window: int | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, scheduler: Any, *, workers: int = LOCAL_WORKERS, allowed_failures: int = ALLOWED_FAILURES,
+                 retries: int = RETRIES, grade: Grade = grade_job, window: int | None = None,
+                 timeout: float = 10.0) -> None:
         distributed = require_distributed()
         self._cluster = None
-        self._owns_client = client is None
+        self._owns_client = not isinstance(scheduler, distributed.Client)
         self.retries = retries
         self.grade = grade
         self.window = window
-        if client is not None:
-            self.client = client
+        if not self._owns_client:
+            self.client = scheduler
         elif scheduler == LOCAL:
             import dask
 
-            with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
-                self._cluster = distributed.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None,
-                    # No dashboard; the scheduler's health page binds a free loopback port, not 8787.
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+            try:
+                with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=None,
+                        # No dashboard; the scheduler's health page binds a free loopback port, not 8787.
+                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+            except (OSError, RuntimeError, TimeoutError) as error:
+                raise DaskUnavailable(f"cannot start a local Dask cluster: {error}") from error
             self.client = distributed.Client(self._cluster)
         else:
             try:
@@ -136,7 +140,7 @@ class DaskExecutor:
                 job = next(pending, None)
                 if job is None:
                     return
-                future = self.client.submit(self.grade, job, key=task_key(job, self.grade),
+                future = self.client.submit(self.grade, job, key=task_key(job, grade=self.grade),
                                             retries=self.retries)
                 running[future] = job
                 finished.add(future)

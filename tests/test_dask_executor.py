@@ -107,7 +107,7 @@ def test_grade_with_scheduler_writes_every_result_once_into_the_gradebook(execut
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(executor, jobs, expected, tmp_path):
     slow = [Job(f"slow-{job.key}", job.filename, job.data, SETTINGS) for job in jobs[:2]]
     batch = slow + jobs[:6]
-    slow_executor = DaskExecutor(client=executor.client, grade=slow_grade)
+    slow_executor = DaskExecutor(executor.client, grade=slow_grade)
     arrived: list[tuple[str, dict]] = []
     by_key = {job.key: job for job in batch}
 
@@ -155,7 +155,7 @@ def _removed_workers(client) -> int:
 def test_a_submission_that_kills_its_worker_every_time_ends_as_an_error(executor, jobs, expected):
     poison = Job(POISON, "poison" + Path(jobs[0].filename).suffix, jobs[0].data, SETTINGS)
     batch = [jobs[0], poison, *jobs[1:4]]
-    killer_executor = DaskExecutor(client=executor.client, grade=killing_grade)
+    killer_executor = DaskExecutor(executor.client, grade=killing_grade)
 
     results = dict(killer_executor.run(batch))
 
@@ -191,7 +191,7 @@ def forging_grade(job: Job) -> dict:
 def test_a_task_that_fails_on_the_worker_is_an_error_result_and_the_batch_goes_on(executor, jobs, expected,
                                                                                  grade, message):
     broken = Job("broken", jobs[0].filename, jobs[0].data, SETTINGS)
-    results = dict(DaskExecutor(client=executor.client, grade=grade).run([broken, *jobs[1:3]]))
+    results = dict(DaskExecutor(executor.client, grade=grade).run([broken, *jobs[1:3]]))
     assert results["broken"]["status"] == "error"
     assert results["broken"]["message"].startswith(message)
     assert "\n" not in results["broken"]["message"]
@@ -225,7 +225,7 @@ def test_a_task_key_is_the_student_and_a_hash_of_what_decides_the_grade(other, s
 
 
 def test_the_task_key_names_the_grading_function():
-    assert dask_executor.task_key(JOB, slow_grade) != dask_executor.task_key(JOB)
+    assert dask_executor.task_key(JOB, grade=slow_grade) != dask_executor.task_key(JOB)
 
 
 def test_without_dask_the_message_names_the_extra(monkeypatch):
