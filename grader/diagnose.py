@@ -112,7 +112,7 @@ def describe_case(got: Any, true: np.ndarray, *, threshold: float = check.THRESH
     wrong = ~np.isclose(got, true, rtol=FACTOR_RTOL, atol=FACTOR_RTOL * scale)
     if 0 < wrong.sum() < wrong.size:
         return _phrase("entries", f"is wrong only in {int(wrong.sum())} of {wrong.size} entries ({_entries(wrong)})")
-    return _phrase("other", f"is wrong everywhere (relative difference {check.relative_difference(got, true):.2g})")
+    return _phrase("other", "is wrong in every entry, and not by a constant factor, sign, transpose or shape")
 
 
 def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequence[int], *,
@@ -137,6 +137,18 @@ def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequ
         return _phrase("varies", f"is a different multiple of the true gradient on each case ({shown} times it)",
                        "it does not follow the formula of the true gradient")
     return first
+
+
+def routed(name: str, gots: Sequence[Any], trues: Sequence[Mapping[str, np.ndarray]]) -> Description | None:
+    """When a gradient holds another parameter's true gradient wherever it is there: stored under the wrong key."""
+    present = [(got, true) for got, true in zip(gots, trues) if got is not None]
+    if not present:
+        return None
+    for other in dict.fromkeys(key for _, true in present for key in true):
+        if other != name and all(_equal(got, true.get(other)) and not _equal(got, true.get(name))
+                                 for got, true in present):
+            return _phrase("routing", f"holds the true {other}", "look at the key or layer index it is stored under")
+    return None
 
 
 def subject(names: Sequence[str]) -> str:
@@ -342,6 +354,8 @@ def diagnose(student: Sequence[Mapping[str, Any] | None], trues: Sequence[Mappin
         gots = [None if student[index] is None else student[index].get(name) for index in graded]
         found = describe(gots, [trues[index][name] for index in graded], [batch_sizes[index] for index in graded],
                          threshold=threshold)
+        if found is not None and found.kind not in ("factor", "factor-m", "sign", "nan", "zeros"):
+            found = routed(name, gots, [trues[index] for index in graded]) or found
         if found is not None:
             descriptions[name] = found
     wrong = [name for name in names if name in descriptions]
@@ -419,14 +433,19 @@ def refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment,
 def _refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment, settings: Any, *,
             source: str) -> CheckResult:
     from grader import backward
-    names = assignment.gradient_names
+    trues, batch_sizes = _true_gradients(assignment.name)
+    # Every gradient some case has, in order (l_layer's deeper cases have more).
+    names = list(dict.fromkeys([*assignment.gradient_names, *(name for true in trues for name in true)]))
     student = []
-    for outcome in outcomes:
-        gradients, _ = backward.gradients_of(getattr(outcome, "value", None), names) \
+    for outcome, true in zip(outcomes, trues):
+        gradients, _ = backward.gradients_of(getattr(outcome, "value", None), list(true)) \
             if getattr(getattr(outcome, "status", None), "value", None) == "ok" else (None, "")
         student.append(gradients)
-    trues, batch_sizes = _true_gradients(assignment.name)
     lines = gradient_lines(source, assignment.backward) if source else {}
-    diagnoses = diagnose(student, trues, batch_sizes, names, candidates=catalogue_candidates(assignment.name),
+    try:
+        candidates = catalogue_candidates(assignment.name)
+    except Exception:  # a catalogue that cannot be loaded leaves the descriptions
+        candidates = ()
+    diagnoses = diagnose(student, trues, batch_sizes, names, candidates=candidates,
                          lines=lines, threshold=settings.threshold)
     return dataclasses.replace(result, diagnosis=diagnoses)

@@ -99,12 +99,20 @@ def test_the_course_planted_bugs_come_out_exactly(graded):
     assert all(diagnosis.mutant and diagnosis.operator for diagnosis in check.diagnosis)
 
 
-BUGGY = sorted(path.stem for path in SUBMISSIONS.glob("*.py") if not path.stem.startswith("correct"))
+FOLDERS = {"three_layer": SUBMISSIONS, "l_layer": SUBMISSIONS / "l_layer", "one_d": SUBMISSIONS / "one_d"}
+BUGGY = [pytest.param(assignment, path.name, id=f"{assignment}-{path.stem}")
+         for assignment, folder in FOLDERS.items() for path in sorted(folder.glob("*.py"))
+         if not path.stem.startswith("correct")]
 
 
-@pytest.mark.parametrize("name", BUGGY)
-def test_every_buggy_sample_gets_a_diagnosis_with_a_hint_for_each_wrong_parameter(graded, name):
-    check = graded(name)
+def test_the_sample_class_has_buggy_submissions_of_every_assignment():
+    assert {param.values[0] for param in BUGGY} == set(FOLDERS)
+
+
+@pytest.mark.parametrize("assignment, filename", BUGGY)
+def test_every_buggy_sample_gets_a_diagnosis_with_a_hint_for_each_wrong_parameter(assignment, filename):
+    result = pipeline.grade_file(FOLDERS[assignment] / filename, Settings(assignment=assignment))
+    check = result.checks[0]
     assert check.status is Status.FAIL
     wrong = {parameter.name for parameter in check.parameters if parameter.status is Status.FAIL}
     assert check.diagnosis, name
