@@ -27,7 +27,7 @@ BROKEN = {
     "syntax_error.py": b"def backward_propagation_n(X, Y, cache)\n    return {}\n",
     "no_backward.py": b"import numpy as np\n\ndef forward_propagation_n(X, Y, parameters):\n    return 0.0, ()\n",
 }
-SLOW_SECONDS = 3.0
+SLOW_SECONDS = 2.0
 POISON = "poison"
 
 # The test-only grading functions below run on the workers, which cannot import this test module.
@@ -93,14 +93,19 @@ def test_the_sample_class_grades_the_same_on_dask_as_on_the_local_pool(executor,
 
 
 def test_grade_with_scheduler_writes_every_result_once_into_the_gradebook(executor, jobs, expected, tmp_path, capsys):
+    class_ = [job for job in jobs if job.key == Path(job.filename).stem][:4]
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for job in class_:
+        (folder / job.filename).write_bytes(job.data)
+    out = tmp_path / "out"
     address = executor.client.scheduler.address
-    assert cli.main(["grade", str(SUBMISSIONS), "--out", str(tmp_path), "--scheduler", address]) == 0
-    results = json.loads((tmp_path / "results.json").read_text())
-    class_ = [job for job in jobs if job.filename not in BROKEN]
-    assert [result["submission"] for result in results] == [job.key for job in class_]
+    assert cli.main(["grade", str(folder), "--out", str(out), "--scheduler", address]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert sorted(result["submission"] for result in results) == sorted(job.key for job in class_)
     for result in results:
         assert result == expected[result["submission"]], result["submission"]
-    with gradebook.open_gradebook(tmp_path) as book:
+    with gradebook.open_gradebook(out) as book:
         assert Counter(row.student for row in book.rows()) == Counter(job.key for job in class_)
 
 
