@@ -220,3 +220,13 @@ def test_course_gradapprox_is_the_loop_and_the_slip_halves_it():
     np.testing.assert_allclose(gradapprox.ravel(), expected, atol=1e-7)
     reused = l_layer.course_gradapprox(case.parameters, case.X, case.Y, 1e-7, reuse_thetaplus=True)
     np.testing.assert_allclose(reused.ravel(), expected / 2, atol=1e-7)
+
+
+def test_check_command_accepts_fast():
+    completed = subprocess.run([sys.executable, "-m", "grader", "check", str(SUBMISSIONS / "correct_dnn_utils.py"),
+                                "--assignment", "l_layer", "--fast", "--format", "json"],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    backward_check = json.loads(completed.stdout)["checks"][0]
+    assert backward_check["status"] == "pass"
+    assert [entry["rechecked"] for entry in backward_check["details"]["fast"]] == [[]] * len(l_layer.cases())

@@ -209,3 +209,17 @@ def test_a_direction_across_a_kink_sends_its_block_to_the_exact_check():
 def test_not_a_network_is_a_value_error():
     with pytest.raises(ValueError):
         large.forward({"W1": np.ones((2, 3)), "b1": np.ones((2, 1))}, np.ones((3, 4)), np.ones((1, 4)))
+
+
+@settings(max_examples=20, deadline=None)
+@given(hidden=st.lists(st.integers(2, 6), min_size=1, max_size=3), n_x=st.integers(1, 8), m=st.integers(2, 8),
+       seed=st.integers(0, 2 ** 16), block=st.integers(0, 7), factor=st.sampled_from([-1.0, 0.0, 0.5, 1.01, 3.0]))
+def test_property_fast_and_exact_fail_the_same_blocks(hidden, n_x, m, seed, block, factor):
+    parameters, X, Y = network((n_x, *hidden, 1), m, seed, scale=0.9)
+    gradients = reference_gradients(parameters, X, Y)
+    names = sorted(gradients, key=lambda name: (int(name[2:]), name[1]))
+    name = names[block % len(names)]
+    wrong = dict(gradients, **{name: factor * gradients[name]})
+    exact = large.exact_check(parameters, wrong, X, Y)
+    fast = large.fast_check(parameters, wrong, X, Y, seed=seed)
+    assert {b.name for b in fast.check.blocks if not b.passed} == {b.name for b in exact.check.blocks if not b.passed}
