@@ -277,6 +277,22 @@ _server_pid: int | None = None
 _server_lock = threading.Lock()
 
 
+def _forget_server() -> None:
+    """In a process just forked from this one (a pool worker): the parent's server and lock are not ours."""
+    global _server, _server_pid, _server_lock
+    _server_lock = threading.Lock()  # another thread may have held it at the fork
+    if _server is not None:
+        try:
+            _server.control.close()  # the parent's server must not live on because this worker holds its socket
+        except OSError:
+            pass
+    _server, _server_pid = None, None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_server)
+
+
 def fork_server() -> ForkServer | None:
     """This process's fork server, started on first use; None where there is none (not Linux, or it failed)."""
     global _server, _server_pid
