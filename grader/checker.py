@@ -26,8 +26,8 @@ COURSE_EPSILON = 1e-7
 # Large enough that the course method's value is truncation error (1.7e-6 on the public case, 14 times its
 # value at 1e-7), so a checker that ignores the epsilon it is given shows; small enough to stay a check.
 WIDE_EPSILON = 1e-2
-MAX_COURSE_MUTANTS = 8
-MAX_SQUARE_MUTANTS = 2
+MAX_COURSE_MUTANTS = 6
+MAX_SQUARE_MUTANTS = 1
 # The course's planted bugs are always among the representatives.
 PLANTED = (("scale-double-gradient", "dW2"), ("scale-quadruple-m", "db1"))
 # The helpers a notebook has in scope: the course's, unless the submission defines its own.
