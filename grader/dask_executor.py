@@ -22,6 +22,7 @@ ALLOWED_FAILURES = 2
 # trouble (gradgrade missing there, a lost connection) and one more try elsewhere may get past it.
 RETRIES = 1
 TASK_NAME = "gradgrade-grade"
+AFTER_LOSS = "the results that arrived before are kept; run again to grade the rest"
 
 Grade = Callable[[Job], dict[str, Any]]
 
@@ -149,30 +150,31 @@ class DaskExecutor:
             fill()
             for future in finished:
                 job = running.pop(future)
-                if future.status == "cancelled":
-                    raise DaskUnavailable(f"lost the Dask scheduler at {self.address} "
-                                          f"(the task for {job.key} was cancelled; what finished is in the gradebook; "
-                                          "run again to grade the rest)")
+                if future.status not in ("finished", "error"):
+                    # The client cancels every task when it loses the scheduler: no verdict on the student.
+                    raise DaskUnavailable(f"lost the Dask scheduler at {self.address} (the task for {job.key} "
+                                          f"was {future.status}); {AFTER_LOSS}")
                 yield job.key, self._collect(future, job)
                 future.release()
                 fill()
         except (OSError, TimeoutError, CancelledError) as error:
             reason = " ".join(str(error).split()) or type(error).__name__
-            raise DaskUnavailable(f"lost the Dask scheduler at {self.address}: {reason} "
-                                  "(what finished is in the gradebook; run again to grade the rest)") from error
+            raise DaskUnavailable(f"lost the Dask scheduler at {self.address}: {reason}; {AFTER_LOSS}") from error
         finally:
             if running and self.client.status == "running":
                 with suppress(OSError, TimeoutError):
                     self.client.cancel(list(running))
 
     def _collect(self, future: Any, job: Job) -> dict[str, Any]:
-        if future.status != "finished":
+        if future.status == "error":
             return failure_result(job, describe_failure(future.exception()))
         result = future.result()
         try:
             submission_from_json(result)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            return failure_result(job, f"a Dask worker sent back no result/v1 record: {error}")
+            return failure_result(job, f"a Dask worker sent back no result/v1 record: {error!r}")
+        if result["submission"] != job.key:
+            return failure_result(job, f"a Dask worker sent back the result of {result['submission']!r}")
         return result
 
     def close(self) -> None:

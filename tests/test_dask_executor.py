@@ -188,10 +188,16 @@ def forging_grade(job: Job) -> dict:
     return grade_job(job)
 
 
+def misaddressed_grade(job: Job) -> dict:
+    """A grading function that sends back another student's result for the job named broken."""
+    return grade_job(Job("someone-else", job.filename, job.data, job.settings) if job.key == "broken" else job)
+
+
 @pytest.mark.parametrize("grade, message", [
     pytest.param(raising_grade, "a Dask worker could not grade this submission: RuntimeError: grader bug on two lines",
                  id="worker-raises"),
     pytest.param(forging_grade, "a Dask worker sent back no result/v1 record", id="not-a-result"),
+    pytest.param(misaddressed_grade, "a Dask worker sent back the result of 'someone-else'", id="other-student"),
 ])
 def test_a_task_that_fails_on_the_worker_is_an_error_result_and_the_batch_goes_on(executor, jobs, expected,
                                                                                  grade, message):
