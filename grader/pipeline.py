@@ -23,7 +23,8 @@ REFINERS = {backward.KIND: (diagnose.refine,)}
 def error_result(submission: str, settings: Settings, message: str, *,
                  warnings: tuple[str, ...] = ()) -> SubmissionResult:
     """The result of a submission that could not be graded at all: status error, score 0."""
-    return SubmissionResult(submission, settings.assignment, Status.ERROR, 0.0, score.DEFAULT_RUBRIC.backward_points,
+    rubric = score.rubric_of(settings)
+    return SubmissionResult(submission, settings.assignment, Status.ERROR, 0.0, rubric.backward_points + rubric.checker_points,
                             message=message, warnings=warnings)
 
 
