@@ -185,7 +185,6 @@ class Guard:
                     os.path.dirname(os.path.dirname(np.__file__))}
         self.readable = tuple(os.path.realpath(folder) for folder in readable) + (self.scratch, self.helpers)
         self.forbidden = tuple(os.path.realpath(folder) for folder in self._grader_folders())
-        self.busy = False
 
     @staticmethod
     def _grader_folders() -> list[str]:
@@ -214,13 +213,9 @@ class Guard:
         return path == "/dev/null" or _inside(path, self.scratch)
 
     def __call__(self, event: str, args: tuple) -> None:
-        if self.busy:
-            return
-        self.busy = True
-        try:
-            problem = self.problem(event, args)
-        finally:
-            self.busy = False
+        # No re-entrancy flag: a flag is state student code could flip. Nothing problem() calls
+        # (realpath, stat, getcwd) raises an audit event.
+        problem = self.problem(event, args)
         if problem:
             raise Refused(f"gradgrade sandbox: {problem} is not allowed")
 
@@ -280,6 +275,9 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
     layers = {}
     scratch, helpers, limits = job["scratch"], job["helpers"], job["limits"]
     processes = bool(limits.get("processes", False))
+    if os.name == "posix":
+        layers["process group"] = ("own session" if os.getsid(0) == os.getpid()
+                                   else "own group" if os.getpgid(0) == os.getpid() else "shared with the grader")
     os.chdir(scratch)
     os.environ.update({"HOME": scratch, "TMPDIR": scratch, "TMP": scratch, "TEMP": scratch})
     if os.name == "posix":
@@ -385,7 +383,7 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
     defined = sorted(name for name, value in namespace.items()
                      if isinstance(name, str) and callable(value) and not name.startswith("__")
                      and injected.get(name) is not value)
-    send({"kind": "loaded", "defined": defined, "error": load_error})
+    send({"kind": "loaded", "defined": defined, "error": load_error, "isolation": job.get("isolation", {})})
     returned: dict[int, Any] = {}
     for index, call in enumerate(job["calls"]):
         function = namespace.get(call["function"])
@@ -443,7 +441,7 @@ def serve(job: dict[str, Any], channel_fd: int) -> None:
     os.dup2(fd, 0)
     os.close(fd)
     sys.stdin = open(0, closefd=False)
-    contain(job)
+    job["isolation"] = contain(job)
     try:
         run_job(job, send)
     finally:

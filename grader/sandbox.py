@@ -128,7 +128,11 @@ class RunStatus(str, Enum):
 
 @dataclass(frozen=True)
 class SandboxRun:
-    """The whole run of one submission in the sandbox; pid is the child's (its process group's) id."""
+    """The whole run of one submission in the sandbox; pid is the child's (its process group's) id.
+
+    isolation lists the layers the child set up before student code ran, as the child reported them
+    after loading (informational: nothing is graded on it).
+    """
 
     status: RunStatus
     message: str
@@ -139,6 +143,7 @@ class SandboxRun:
     load_error: str | None = None
     pid: int | None = None
     returncode: int | None = None
+    isolation: tuple[tuple[str, str], ...] = ()
 
     def relabelled(self, relabel: Callable[[str], str]) -> "SandboxRun":
         """This run with every message passed through relabel (e.g. program lines to notebook cells)."""
@@ -499,7 +504,10 @@ def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray
         status, text = RunStatus.OK, ""
     defined = loaded.get("defined") if loaded else None
     load_error = loaded.get("error") if loaded else None
+    isolation = loaded.get("isolation") if loaded else None
+    layers = tuple((str(k), str(v)) for k, v in isolation.items()) if isinstance(isolation, dict) else ()
     return SandboxRun(
         status=status, message=text, defined=tuple(str(name) for name in defined or ()), outcomes=outcomes,
         stdout=_text(outputs["stdout"], limits.output_bytes), stderr=_text(outputs["stderr"], limits.output_bytes),
-        load_error=str(load_error) if load_error is not None else None, pid=child.pid, returncode=returncode)
+        load_error=str(load_error) if load_error is not None else None, pid=child.pid, returncode=returncode,
+        isolation=layers)

@@ -252,3 +252,12 @@ def test_exit_at_load_stops_loading():
     run = sandbox.run("import sys\nsys.exit(4)\ndef f():\n    return 5\n", [sandbox.Call("f")])
     assert run.outcomes[0].status is sandbox.CallStatus.MISSING
     assert run.load_error == "the submission called exit(4) (line 2)"
+
+
+@linux_only
+def test_the_child_reports_every_layer_on_linux():
+    layers = dict(sandbox.run("x = 1\n", []).isolation)
+    assert layers["process group"] == "own session"
+    assert layers["audit hook"] == "installed"
+    assert "address space" in layers["rlimits"] and "file size" in layers["rlimits"]
+    assert "network namespace" in layers["network"]
