@@ -97,7 +97,8 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
           settings: Any) -> CheckResult | None:
     """The forward pass's CheckResult, or None when the submission does not define one (nothing to grade)."""
     name = assignment.forward
-    if name not in run.defined or all(outcome.status is CallStatus.MISSING for outcome in outcomes):
+    if name not in run.defined or all(outcome.status in (CallStatus.MISSING, CallStatus.NOT_RUN) for outcome in outcomes):
+        # Not defined, or never reached because an earlier call (a checker that hung) ended the run.
         return None
     returns_tuple = bool(getattr(assignment.module, "FORWARD_RETURNS_CACHE", True))
     cases = []

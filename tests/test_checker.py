@@ -122,3 +122,11 @@ def test_the_course_method_is_what_the_reference_checker_returns():
     case = three_layer.public_case()
     expected = three_layer.gradient_check_n(case.parameters, dict(probe.gradients), case.X, case.Y, probe.epsilon)
     assert checker.variants("three_layer", probe)["course"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_checker_that_hangs_is_a_timeout_and_the_backward_pass_keeps_its_grade():
+    result = pipeline.grade_file(CHECKERS / "hangs.py", Settings(timeout=1.0))
+    assert result.check("backward_propagation_n").status is Status.PASS
+    check = result.check("gradient_check_n")
+    assert check.status is Status.TIMEOUT and check.points == 0
+    assert "did not finish" in check.message
