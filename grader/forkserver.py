@@ -124,10 +124,8 @@ class Server:
         if pid < 0:
             run_socket.close()
             return True
-        try:
-            os.setpgid(pid, pid)
-        except OSError:
-            pass  # the child already made its own session
+        # No setpgid(pid, pid) here: winning that race would make the child's setsid fail. Until the
+        # child's setsid, a kill of its group misses, and the kill of the pid itself that follows it hits.
         self.runs[pid] = run_socket
         self.selector.register(run_socket, selectors.EVENT_READ, pid)
         self._tell(run_socket, {"pid": pid})
