@@ -329,11 +329,11 @@ def read(assignment: Assignment, probe: Probe, outcome: CallOutcome, *, threshol
     if value is None:
         return Reading(probe, None, problem, expected, None, None)
     if probe.kind == "reference":
-        return Reading(probe, value, problem, expected, bool(value < threshold), None)
+        return Reading(probe, value, problem, expected, bool(0 <= value < threshold), None)
     agreement = agrees(value, expected["course"], rtol=rtol)
     if probe.kind == "epsilon":
         return Reading(probe, value, problem, expected, None, agreement)
-    return Reading(probe, value, problem, expected, bool(value > threshold), agreement)
+    return Reading(probe, value, problem, expected, bool(math.isfinite(value) and value > threshold), agreement)
 
 
 def _example(reading: Reading, variant: str) -> str:
@@ -353,6 +353,10 @@ def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float) -> 
     if len(valued) >= 3 and len({r.value for r in valued}) == 1:
         found.append(f"it returns {valued[0].value:.3g} whatever the gradients: its result does not depend on them")
         return found
+    broken = [r for r in valued if not math.isfinite(r.value) or r.value < 0]
+    if broken:
+        found.append(f"it returns {broken[0].value:.3g} on {broken[0].probe.name}: a difference of norms is a finite "
+                     "number >= 0 (look for a division by zero or a subtraction the wrong way round)")
     reference = next((r for r in valued if r.probe.kind == "reference" and r.probe.profile == "course"), None)
     wide = next((r for r in valued if r.probe.kind == "epsilon"), None)
     if reference is not None and wide is not None and not wide.agrees and reference.value != 0 \
@@ -460,7 +464,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     counted = [r for r in readings if r.probe.profile == "course" or square_ok]
     course = [r for r in readings if r.probe.profile == "course"]
     broken = [r for r in course if r.value is None]
-    crashed = any("raised" in r.problem or "did not finish" in r.problem for r in broken)
+    crashed = any(r.problem.startswith(("raised", "did not finish", "was not run")) for r in broken)
     found = flaws(counted, assignment.gradient_names, rtol=rtol)
     details = _details(counted, threshold=threshold, crashed=crashed, found=found)
     details["square_sizes"] = ("checked" if square_ok else
@@ -471,7 +475,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         status = Status.TIMEOUT if any("did not finish" in r.problem for r in broken) else Status.ERROR
         if not crashed:
             status = Status.FAIL
-        message = f"on the reference gradients it {reference.problem}"
+        message = f"on the reference gradients it {reference.problem}" + (f" ({run.message})" if run.message else "")
         return CheckResult(name, status, None, threshold, message, cases=cases, details=details)
     summary = (f"caught {details['caught']} of {details['probes']} known bugs; "
                f"{'accepted' if details['reference_accepted'] else 'rejected'} the correct gradients"
