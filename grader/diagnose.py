@@ -235,6 +235,8 @@ class Candidate:
     misconception: str
     gradients: tuple[Mapping[str, np.ndarray] | None, ...]
     changed: frozenset[str]
+    # The name the mutated line assigns in the reference (dZ3 for Y - A3), to find the student's own line.
+    target: str | None = None
 
 
 def _equal(got: Any, want: Any) -> bool:
@@ -292,6 +294,7 @@ def catalogue_candidates(assignment_name: str) -> tuple[Candidate, ...]:
         return tuple(_listed(module, cases, references))
     if not hasattr(mutate, "catalogue") or not hasattr(mutate, "mutant_gradients"):
         return ()
+    targets = _targets_by_line(mutate.reference_source(module)) if hasattr(mutate, "reference_source") else {}
     found = []
     for record in mutate.catalogue(assignment_name):
         mutant_id = getattr(record, "id", None) or getattr(record, "mutant", None)
@@ -312,8 +315,25 @@ def catalogue_candidates(assignment_name: str) -> tuple[Candidate, ...]:
             changed |= {name for name in want if not _equal(got.get(name), want[name])}
         operator = operators.REGISTRY.get(operator_id)
         misconception = getattr(record, "misconception", None) or (operator.misconception if operator else "")
-        found.append(Candidate(str(mutant_id), str(operator_id), misconception, tuple(gradients), frozenset(changed)))
+        found.append(Candidate(str(mutant_id), str(operator_id), misconception, tuple(gradients), frozenset(changed),
+                               targets.get(getattr(record, "line", None))))
     return tuple(found)
+
+
+def _targets_by_line(source: str) -> dict[int, str]:
+    """The single name each line of a function assigns (dZ3 = ... on line 4 gives {4: 'dZ3'})."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            names = _targets(node.targets[0])
+            if len(names) == 1:
+                for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                    found[line] = names[0]
+    return found
 
 
 def _changed(gradients: Sequence[Mapping[str, Any] | None], references: Sequence[Mapping[str, np.ndarray]]) -> frozenset[str]:
@@ -394,14 +414,15 @@ def _matched(candidate: Candidate, covered: Sequence[str], descriptions: Mapping
         if not advice and "1/m" in candidate.misconception:
             advice = "look at the 1/m factor"
         hint = sentence([name], description, advice)
-    elif len({descriptions[name].singular for name in covered}) == 1:
+    elif len({descriptions[name].singular for name in covered}) == 1 and kinds != {"other"}:
         description = descriptions[covered[0]]
         verb = description.singular if len(covered) == 1 else description.plural
         hint = f"{subject(covered)} {verb}. {candidate.misconception}"
     else:
         verb = "is wrong" if len(covered) == 1 else "are wrong"
         hint = f"{subject(covered)} {verb}. {candidate.misconception}"
-    return Diagnosis(candidate.mutant, candidate.operator, hint.strip(), tuple(covered), _line(covered, lines))
+    line = lines[candidate.target].line if candidate.target in lines else _line(covered, lines)
+    return Diagnosis(candidate.mutant, candidate.operator, hint.strip(), tuple(covered), line)
 
 
 # --- The pipeline's hook ---------------------------------------------------------------------------

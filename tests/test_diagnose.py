@@ -143,3 +143,11 @@ def test_the_diagnosis_shows_in_text_and_json():
     assert "hint [scale-double-gradient-6] (line 15): dW2 is twice the true gradient" in render.text(result)
     diagnosis = result.to_json()["checks"][0]["diagnosis"]
     assert {"mutant", "operator", "hint"} <= set(diagnosis[0])
+
+
+@pytest.mark.parametrize("name, line", [
+    pytest.param("sign_flip", 8, id="sign-flip-points-at-dZ3"),
+    pytest.param("wrong_mask", 16, id="wrong-mask-points-at-dZ1"),
+])
+def test_a_match_points_at_the_students_line_the_bug_is_on(graded, name, line):
+    assert [diagnosis.line for diagnosis in graded(name).diagnosis] == [line]
