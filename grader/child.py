@@ -125,25 +125,33 @@ def resolve(value: Any, returned: dict[int, Any]) -> Any:
 
 # --- containment: every layer is set up before the first line of student code runs ---------------------
 
-def set_limits(limits: dict[str, Any], *, processes: bool) -> None:
-    """rlimits: address space, file size, CPU seconds (a backstop to the grader's clock), open files, cores."""
+def set_limits(limits: dict[str, Any], *, processes: bool) -> list[str]:
+    """rlimits: address space, file size, CPU seconds (a backstop to the grader's clock), open files, cores.
+
+    Returns the ones in force: a platform may refuse one (macOS does not enforce RLIMIT_AS).
+    """
     import resource
 
-    def cap(kind: int, value: int) -> None:
-        soft, hard = resource.getrlimit(kind)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(kind, (value, value))
-
-    cap(resource.RLIMIT_AS, int(limits["memory_bytes"]))
-    cap(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
-    cap(resource.RLIMIT_CPU, int(limits["cpu_seconds"]))
-    cap(resource.RLIMIT_NOFILE, 256)
-    cap(resource.RLIMIT_CORE, 0)
+    wanted = [("address space", resource.RLIMIT_AS, int(limits["memory_bytes"])),
+              ("file size", resource.RLIMIT_FSIZE, int(limits["file_bytes"])),
+              ("CPU", resource.RLIMIT_CPU, int(limits["cpu_seconds"])),
+              ("open files", resource.RLIMIT_NOFILE, 256),
+              ("core files", resource.RLIMIT_CORE, 0)]
     if not processes:
         # Counts every process of the user, so 0 forbids any new one (root is exempt: the audit hook stays).
-        cap(resource.RLIMIT_NPROC, 0)
+        wanted.append(("processes", resource.RLIMIT_NPROC, 0))
+    applied = []
+    for name, kind, value in wanted:
+        try:
+            soft, hard = resource.getrlimit(kind)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(kind, (value, value))
+            applied.append(name)
+        except (ValueError, OSError):
+            continue
     # A write over the size limit raises OSError (EFBIG) in the submission instead of killing the child.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    return applied
 
 
 def leave_network() -> str:
@@ -281,8 +289,7 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
     os.chdir(scratch)
     os.environ.update({"HOME": scratch, "TMPDIR": scratch, "TMP": scratch, "TEMP": scratch})
     if os.name == "posix":
-        set_limits(limits, processes=processes)
-        layers["rlimits"] = "address space, file size, CPU, open files" + ("" if processes else ", processes")
+        layers["rlimits"] = ", ".join(set_limits(limits, processes=processes)) or "none"
         # A fork server has already left the network for all its children; a spawned child leaves alone.
         layers["network"] = job.get("network") or leave_network()
     sys.dont_write_bytecode = True
