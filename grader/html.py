@@ -16,6 +16,13 @@ from grader.results import CheckResult, Status, SubmissionResult
 HISTOGRAM_BINS = 10
 TOP = 10
 RESERVED_PAGES = frozenset({"index", "grades", "results", "gradebook"})
+# Terminal colour codes (the course's checker prints in colour) and other control characters but tab/newline.
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def plain_text(text: str) -> str:
+    """Captured output without terminal escape sequences and control characters, for a page."""
+    return _CONTROL.sub("", text)
 
 
 @functools.cache
@@ -26,6 +33,7 @@ def environment() -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(("html", "html.j2", "xml")),
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["difference"] = render.format_difference
+    env.filters["plain"] = plain_text
     env.filters["points"] = lambda value: f"{value:g}"
     env.filters["percent"] = lambda value: f"{100 * value:.0f}%"
     env.globals["verdict"] = render.VERDICT

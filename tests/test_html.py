@@ -120,3 +120,8 @@ def test_checker_families_and_missed_mutants_from_details():
 def test_checker_without_details_is_shown_without_a_families_table():
     page = html.student_page(result("a", details={}))
     assert "gradient_check_n" in page and 'class="families"' not in page
+
+
+def test_captured_output_loses_terminal_colours():
+    page = html.student_page(result("a", output="\x1b[92mYour backward propagation works\x1b[0m\x07 done\n"))
+    assert "Your backward propagation works done" in page and "\x1b" not in page and "\x07" not in page
