@@ -12,6 +12,7 @@ import ast
 import builtins
 import copy
 import ctypes
+import functools
 import os
 import signal
 import sys
@@ -181,6 +182,29 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+@functools.lru_cache(maxsize=None)
+def python_folders() -> tuple[str, ...]:
+    """Where Python and its packages live: readable (a fork server computes this once for all children)."""
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+               os.path.dirname(os.path.dirname(np.__file__))}
+    return tuple(sorted(os.path.realpath(folder) for folder in folders))
+
+
+@functools.lru_cache(maxsize=None)
+def grader_folders() -> tuple[str, ...]:
+    """gradgrade's own package, the reference and the mutant catalogue: never readable by a submission."""
+    import importlib.util
+    folders = [str(PACKAGE), str(PACKAGE.parent / "mutants")]
+    for name in ("reference", "mutants"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            folders += list(spec.submodule_search_locations)
+    return tuple(sorted({os.path.realpath(folder) for folder in folders}))
+
+
 class Guard:
     """The audit hook: refuses processes, network, C libraries, writes outside scratch, reads of the grader."""
 
@@ -189,24 +213,8 @@ class Guard:
         self.helpers = os.path.realpath(helpers)
         self.processes = processes
         self.pid = os.getpid()
-        readable = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                    os.path.dirname(os.path.dirname(np.__file__))}
-        self.readable = tuple(os.path.realpath(folder) for folder in readable) + (self.scratch, self.helpers)
-        self.forbidden = tuple(os.path.realpath(folder) for folder in self._grader_folders())
-
-    @staticmethod
-    def _grader_folders() -> list[str]:
-        import importlib.util
-        folders = [str(PACKAGE)]
-        for name in ("reference", "mutants"):
-            try:
-                spec = importlib.util.find_spec(name)
-            except (ImportError, ValueError):
-                spec = None
-            if spec is not None and spec.submodule_search_locations:
-                folders += list(spec.submodule_search_locations)
-        folders.append(str(PACKAGE.parent / "mutants"))
-        return folders
+        self.readable = python_folders() + (self.scratch, self.helpers)
+        self.forbidden = grader_folders()
 
     def readable_path(self, path: str) -> bool:
         if path in ("/dev/null", "/dev/urandom", "/dev/zero"):

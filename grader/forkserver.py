@@ -200,6 +200,7 @@ def _preload() -> str:
     from grader import child as child_module
 
     child = child_module
+    child_module.python_folders(), child_module.grader_folders()  # computed once, inherited by every child
     return child_module.leave_network()
 
 
