@@ -26,14 +26,24 @@ from grader.settings import Settings  # noqa: E402
 SUBMISSIONS = ROOT / "submissions"
 
 
+def unique_copy(data: bytes, suffix: str, index: int) -> bytes:
+    """The sample's bytes made distinct per copy, so no cache keyed on content can skip the grading."""
+    if suffix == ".ipynb":
+        notebook = json.loads(data)
+        notebook.setdefault("metadata", {})["bench_copy"] = index
+        return json.dumps(notebook).encode()
+    return data + f"\n# copy {index}\n".encode()
+
+
 def replicate(folder: Path, count: int) -> Path:
-    """count submissions made from the sample class's top-level files, cycling through them."""
+    """count distinct submissions made from the sample class's top-level files, cycling through them."""
     samples = [s for s in discover.discover(SUBMISSIONS, assignment="three_layer")]
     folder.mkdir(parents=True)
     for index in range(count):
         sample = samples[index % len(samples)]
         suffix = Path(sample.filename).suffix
-        (folder / f"s{index:05d}_{Path(sample.filename).stem}{suffix}").write_bytes(sample.read())
+        data = unique_copy(sample.read(), suffix, index)
+        (folder / f"s{index:05d}_{Path(sample.filename).stem}{suffix}").write_bytes(data)
     return folder
 
 
