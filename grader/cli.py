@@ -71,6 +71,10 @@ def _grade(args: argparse.Namespace) -> int:
     except (discover.DiscoverError, dask_executor.DaskUnavailable) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"gradgrade: interrupted; what was graded is in {Path(args.out) / 'gradebook.sqlite'}, "
+              "run again to finish", file=sys.stderr)
+        return 130
     finally:
         if executor is not None:
             executor.close()
