@@ -34,6 +34,13 @@ SERVER_START_TIMEOUT = 60.0
 # One BLAS thread: the arrays are tiny, and a forked child must not inherit a thread pool.
 CHILD_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                      "PYTHONHASHSEED": "0"}
+# Only these of the grader's variables reach a child: the rest may hold an instructor's tokens.
+PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of the fork server and of every child: a few harmless variables, no secrets."""
+    return {**{name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}, **CHILD_ENVIRONMENT}
 
 
 @dataclass(frozen=True)
@@ -228,12 +235,11 @@ class ForkServer:
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        environment = {**os.environ, **CHILD_ENVIRONMENT}
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-m", "grader.forkserver", str(theirs.fileno())], pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, env=environment)
+                start_new_session=True, env=child_environment())
         finally:
             theirs.close()
         self.control = ours
@@ -298,6 +304,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_server)
 
 
+def shutdown_fork_server() -> None:
+    """Stop this process's fork server (it kills any child still running); the next run starts a new one."""
+    global _server, _server_pid
+    with _server_lock:
+        if _server is not None and _server_pid == os.getpid():
+            _server.close()
+        _server, _server_pid = None, None
+
+
 def fork_server() -> ForkServer | None:
     """This process's fork server, started on first use; None where there is none (not Linux, or it failed)."""
     global _server, _server_pid
@@ -317,7 +332,7 @@ def fork_server() -> ForkServer | None:
 def _spawn(stdin: int, stdout: int, stderr: int, result: int) -> _SpawnedChild:
     process = subprocess.Popen(
         [sys.executable, "-I", "-m", "grader.child"], stdin=stdin, stdout=stdout, stderr=stderr,
-        pass_fds=(result,), start_new_session=True, env={**os.environ, **CHILD_ENVIRONMENT})
+        pass_fds=(result,), start_new_session=True, env=child_environment())
     return _SpawnedChild(process)
 
 

@@ -261,3 +261,15 @@ def test_the_child_reports_every_layer_on_linux():
     assert layers["audit hook"] == "installed"
     assert "address space" in layers["rlimits"] and "file size" in layers["rlimits"]
     assert "network namespace" in layers["network"]
+
+
+@pytest.mark.parametrize("mode", [pytest.param("fork", id="fork-server"), pytest.param("spawn", id="spawn")])
+def test_the_graders_environment_does_not_reach_student_code(mode, monkeypatch):
+    monkeypatch.setenv("GRADGRADE_TEST_SECRET", "instructor-token")
+    if mode == "spawn":
+        monkeypatch.setenv("GRADGRADE_SANDBOX", "spawn")
+    else:
+        sandbox.shutdown_fork_server()  # the next run starts a server while the secret is set
+    source = "import os\ndef env():\n    return sorted(os.environ)\n"
+    names = sandbox.run(source, [sandbox.Call("env")]).outcomes[0].value
+    assert "GRADGRADE_TEST_SECRET" not in names and "HOME" in names
