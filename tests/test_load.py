@@ -24,6 +24,9 @@ def notebook(*cells: str, minor: int = 4) -> bytes:
         book.cells.append(nbformat.v4.new_markdown_cell(cell[5:]) if cell.startswith("# md ")
                           else nbformat.v4.new_code_cell(cell))
     book.nbformat_minor = minor
+    if minor < 5:
+        for cell in book.cells:
+            cell.pop("id", None)  # cell ids arrived with v4.5
     return nbformat.writes(book).encode()
 
 
