@@ -12,9 +12,9 @@ a form that does not cancel: l(z + d) - l(z - d) = log1p(expm1(2d) * sigmoid(z -
 (mirrored for a label 1). Perturbations that do cross a kink are run through the rest of the network
 as they are, so the result is the loop's on every entry.
 
-Fast: k random unit directions per parameter block; v . grad is compared with the central difference
-along v (one layer's block moves the output linearly too), and only blocks that disagree get the exact
-check.
+Fast: k random unit directions per parameter block (rank one, p q^T, for a weight matrix); v . grad is
+compared with the central difference along v (one layer's block moves the output linearly too), and
+only blocks that disagree get the exact check.
 
 Kinks: the smallest step that flips a pre-activation's sign, per parameter, follows from one forward
 pass (the rate at which each pre-activation moves, divided into its distance from 0). Entries whose
@@ -366,23 +366,32 @@ def exact_check(parameters: Mapping[str, np.ndarray], gradients: Mapping[str, An
 
 # The fast check.
 
-def _directions(rng: np.random.Generator, count: int, shape: tuple[int, ...]) -> np.ndarray:
-    """count random directions of unit length over a block of the given shape."""
-    # Drawn in single precision (twice as fast); any direction serves, and the arithmetic stays double.
-    directions = rng.standard_normal((count,) + shape, dtype=np.float32).astype(np.float64)
-    norms = np.sqrt(np.sum(directions ** 2, axis=tuple(range(1, directions.ndim)), keepdims=True))
-    return directions / norms
+def _unit_rows(rng: np.random.Generator, count: int, size: int) -> np.ndarray:
+    """count random unit vectors of length size (drawn in single precision: any direction serves)."""
+    vectors = rng.standard_normal((count, size), dtype=np.float32).astype(np.float64)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def _output_moves(net: Network, name: str, directions: np.ndarray, epsilon: float) -> tuple[np.ndarray, bool]:
-    """How the output moves per unit step along each direction of a block, and whether epsilon crosses a kink."""
+def _probe(net: Network, name: str, got: np.ndarray, rng: np.random.Generator, count: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Random unit directions over one block: v . got for each, and how each moves Z of the block's layer.
+
+    A weight block's directions are rank one, p q^T: v . got = p^T got q, and the move of Z_l is
+    p (q^T A_{l-1}), so a direction costs one vector-matrix product instead of a matrix product.
+    """
     kind, layer = _layer_of(name)
-    count = directions.shape[0]
     if kind == "W":
-        width, fan_in = directions.shape[1:]
-        move = (directions.reshape(count * width, fan_in) @ net.As[layer - 1]).reshape(count, width, net.m)
-    else:
-        move = np.repeat(directions, net.m, axis=2)
+        p = _unit_rows(rng, count, got.shape[0])
+        q = _unit_rows(rng, count, got.shape[1])
+        projected = np.einsum("ki,ij,kj->k", p, got, q)
+        return projected, p[:, :, None] * (q @ net.As[layer - 1])[:, None, :]
+    v = _unit_rows(rng, count, got.size)
+    return v @ got.reshape(-1), np.repeat(v[:, :, None], net.m, axis=2)
+
+
+def _output_moves(net: Network, name: str, move: np.ndarray, epsilon: float) -> tuple[np.ndarray, bool]:
+    """How the output moves per unit step, given how Z of the block's layer moves; and whether epsilon crosses a kink."""
+    _, layer = _layer_of(name)
     crossed = False
     for later in range(layer, net.depth):
         Z = net.Zs[later - 1]
@@ -408,10 +417,9 @@ def fast_check(parameters: Mapping[str, np.ndarray], gradients: Mapping[str, Any
         got = gradients.get("d" + name)
         verdict = None
         if _usable(got, shape):
-            vs = _directions(rng, directions, shape)
-            moves, crossed = _output_moves(net, name, vs, epsilon)
+            projected, first_move = _probe(net, name, got.astype(np.float64), rng, directions)
+            moves, crossed = _output_moves(net, name, first_move, epsilon)
             along = _central(net, moves, epsilon)
-            projected = np.tensordot(vs, got.astype(np.float64), axes=got.ndim)
             difference = check.relative_difference(projected, along)
             passed = not crossed and check.passes(difference, threshold)
             directional.append(Directional(name, passed, difference, crossed))
