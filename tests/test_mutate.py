@@ -187,3 +187,10 @@ def test_the_l_layer_loop_is_mutated_and_every_mutant_caught():
     operators_used = {r.operator for r in result.mutants}
     assert {"loop-range-stop", "loop-range-start", "loop-reversed-drop", "loop-cache-index",
             "loop-wrong-activation"} <= operators_used
+
+
+@pytest.mark.parametrize("assignment", ["three_layer", "l_layer", "one_d"])
+def test_every_committed_mutant_file_is_python_that_compiles(assignment):
+    """A mutant's header is all comments, whatever it changed (a mutated loop spans many lines)."""
+    for path in sorted((REPOSITORY / "mutants" / assignment).glob("*.py")):
+        compile(path.read_text(), str(path), "exec")
