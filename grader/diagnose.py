@@ -9,7 +9,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from grader import check
+from grader import assignments, check, mutate
 from grader.assignments import Assignment
 from grader.results import CheckResult, Diagnosis, Status
 
@@ -280,44 +280,38 @@ def cover(candidates: Iterable[Candidate], student: Sequence[Mapping[str, Any] |
 
 @functools.lru_cache(maxsize=8)
 def catalogue_candidates(assignment_name: str) -> tuple[Candidate, ...]:
-    """Every catalogued mutant of the assignment with its gradients on the graded (course-profile) cases."""
+    """Every catalogued mutant of the assignment with its gradients on the graded (course-profile) cases.
+
+    Built once per process. A catalogue that cannot be loaded gives no candidates (and is not retried
+    for every submission): the descriptions still explain each wrong gradient.
+    """
     try:
-        from grader import mutate, operators
-    except ImportError:
+        return tuple(_candidates(assignment_name))
+    except Exception:
         return ()
-    from grader import assignments
+
+
+def _candidates(assignment_name: str) -> list[Candidate]:
     assignment = assignments.get(assignment_name)
     module = assignment.module
     cases = assignment.cases()
     references = [module.reference_gradients(case) for case in cases]
     if hasattr(module, "MUTANTS"):
-        return tuple(_listed(module, cases, references))
-    if not hasattr(mutate, "catalogue") or not hasattr(mutate, "mutant_gradients"):
-        return ()
-    targets = _targets_by_line(mutate.reference_source(module)) if hasattr(mutate, "reference_source") else {}
+        return _listed(module, cases, references)
+    targets = _targets_by_line(mutate.reference_source(module))
     found = []
     for record in mutate.catalogue(assignment_name):
-        mutant_id = getattr(record, "id", None) or getattr(record, "mutant", None)
-        operator_id = getattr(record, "operator", None) or str(mutant_id).rsplit("-", 1)[0]
-        status = getattr(record, "status", None)
-        if getattr(status, "value", status) in ("equivalent", "invalid"):
+        if record.status in (mutate.MutantStatus.EQUIVALENT, mutate.MutantStatus.INVALID):
             continue
-        gradients = []
-        for index in range(len(cases)):
-            try:
-                gradients.append(mutate.mutant_gradients(assignment_name, mutant_id, "course", index))
-            except Exception:
-                gradients.append(None)
+        gradients = tuple(mutate.mutant_gradients(assignment_name, record.id, "course", index)
+                          for index in range(len(cases)))
         changed = set()
         for got, want in zip(gradients, references):
-            if got is None:
-                continue
-            changed |= {name for name in want if not _equal(got.get(name), want[name])}
-        operator = operators.REGISTRY.get(operator_id)
-        misconception = getattr(record, "misconception", None) or (operator.misconception if operator else "")
-        found.append(Candidate(str(mutant_id), str(operator_id), misconception, tuple(gradients), frozenset(changed),
-                               targets.get(getattr(record, "line", None))))
-    return tuple(found)
+            if got is not None:
+                changed |= {name for name in want if not _equal(got.get(name), want[name])}
+        found.append(Candidate(record.id, record.operator, record.misconception, gradients, frozenset(changed),
+                               targets.get(record.line)))
+    return found
 
 
 def _targets_by_line(source: str) -> dict[int, str]:
@@ -430,7 +424,6 @@ def _matched(candidate: Candidate, covered: Sequence[str], descriptions: Mapping
 
 @functools.lru_cache(maxsize=8)
 def _true_gradients(assignment_name: str) -> tuple[tuple[dict[str, np.ndarray], ...], tuple[int, ...]]:
-    from grader import assignments
     assignment = assignments.get(assignment_name)
     cases = assignment.cases()
     batch_sizes = tuple(int(case.X.shape[1]) if np.ndim(case.X) >= 2 else 1 for case in cases)
@@ -463,10 +456,7 @@ def _refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment
             if getattr(getattr(outcome, "status", None), "value", None) == "ok" else (None, "")
         student.append(gradients)
     lines = gradient_lines(source, assignment.backward) if source else {}
-    try:
-        candidates = catalogue_candidates(assignment.name)
-    except Exception:  # a catalogue that cannot be loaded leaves the descriptions
-        candidates = ()
+    candidates = catalogue_candidates(assignment.name)
     diagnoses = diagnose(student, trues, batch_sizes, names, candidates=candidates,
                          lines=lines, threshold=settings.threshold)
     return dataclasses.replace(result, diagnosis=diagnoses)
