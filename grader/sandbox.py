@@ -433,12 +433,17 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
                 selector.unregister(key.fd)
                 continue
             if key.data == "result":
-                if received < RESULT_LIMIT:
-                    received += len(chunk)
-                    fresh = reader.feed(chunk)
-                    if fresh:
-                        payloads += fresh
-                        deadline = time.monotonic() + limits.timeout
+                received += len(chunk)
+                fresh = reader.feed(chunk)
+                if fresh:
+                    payloads += fresh
+                    deadline = time.monotonic() + limits.timeout
+                if received >= RESULT_LIMIT:
+                    # More results than any gradient needs: stop the child instead of reading on.
+                    child.kill()
+                    for fd in list(selector.get_map()):
+                        selector.unregister(fd)
+                    break
                 continue
             # One byte past the cap is kept only to remember that there was more.
             buffer = outputs[key.data]
@@ -451,7 +456,8 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
         returncode = child.wait(timeout=limits.timeout)
         if returncode is None:
             timed_out = True
-    return _collect(child, returncode, outputs, payloads, calls, limits, timed_out)
+    return _collect(child, returncode, outputs, payloads, calls, limits, timed_out,
+                    overflow=received >= RESULT_LIMIT)
 
 
 def _text(data: bytearray, cap: int) -> str:
@@ -502,7 +508,7 @@ def _outcome(message: dict | None, call: Call, timed_out: bool) -> CallOutcome:
 
 
 def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray], payloads: list[bytes],
-             calls: Sequence[Call], limits: Limits, timed_out: bool) -> SandboxRun:
+             calls: Sequence[Call], limits: Limits, timed_out: bool, *, overflow: bool = False) -> SandboxRun:
     messages = _decode_all(payloads)
     loaded = next((m for m in messages if m.get("kind") == "loaded"), None)
     results = {m.get("index"): m for m in messages if m.get("kind") == "result"}
@@ -511,6 +517,9 @@ def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray
     if timed_out:
         status = RunStatus.TIMEOUT
         text = f"the submission ran longer than the {limits.timeout:g} s allowed for a call and was stopped"
+    elif overflow and not done:
+        status = RunStatus.ERROR
+        text = f"the submission returned more than the {RESULT_LIMIT // 1024 ** 2} MiB of results gradgrade reads"
     elif not done:
         status, text = RunStatus.ERROR, exit_reason(returncode)
         if b"MemoryError" in outputs["stderr"] or returncode == -signal.SIGKILL:
