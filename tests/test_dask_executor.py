@@ -15,9 +15,9 @@ import pytest
 distributed = pytest.importorskip("distributed")
 import cloudpickle  # noqa: E402  (installed with distributed)
 
-from grader import cli, dask_executor, discover, gradebook  # noqa: E402
+from grader import batch, cli, dask_executor, discover, gradebook  # noqa: E402
 from grader.dask_executor import DaskExecutor, DaskUnavailable  # noqa: E402
-from grader.executors import Job, grade_job  # noqa: E402
+from grader.executors import Job, LocalExecutor, grade_job  # noqa: E402
 from grader.settings import Settings  # noqa: E402
 
 SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
@@ -71,16 +71,8 @@ def jobs() -> list[Job]:
 @pytest.fixture(scope="module")
 def expected(jobs) -> dict[str, dict]:
     """The sample class graded by the local pool (the default executor), one result per student."""
-    from grader import executors
-
-    local_pool = getattr(executors, "LocalExecutor", None)
-    if local_pool is None:
-        return {job.key: grade_job(job) for job in jobs}
-    pool = local_pool(2)
-    try:
+    with LocalExecutor(2) as pool:
         return dict(pool.run(jobs))
-    finally:
-        pool.close()
 
 
 def differences(got, want, path: str = "") -> list[str]:
@@ -104,10 +96,7 @@ def test_the_sample_class_grades_the_same_on_dask_as_on_the_local_pool(executor,
 
 def test_grade_with_scheduler_writes_every_result_once_into_the_gradebook(executor, jobs, expected, tmp_path, capsys):
     class_ = [job for job in jobs if job.key == Path(job.filename).stem][:4]
-    folder = tmp_path / "class"
-    folder.mkdir()
-    for job in class_:
-        (folder / job.filename).write_bytes(job.data)
+    folder = write_class(tmp_path / "class", class_)
     out = tmp_path / "out"
     address = executor.client.scheduler.address
     assert cli.main(["grade", str(folder), "--out", str(out), "--scheduler", address]) == 0
@@ -119,24 +108,24 @@ def test_grade_with_scheduler_writes_every_result_once_into_the_gradebook(execut
         assert Counter(row.student for row in book.rows()) == Counter(job.key for job in class_)
 
 
+def write_class(folder: Path, jobs: list[Job]) -> Path:
+    """A flat class folder holding each job's bytes under its file name (student id = file stem)."""
+    folder.mkdir()
+    for job in jobs:
+        (folder / job.filename).write_bytes(job.data)
+    return folder
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(executor, jobs, expected, tmp_path):
-    slow = [Job(f"slow-{job.key}", job.filename, job.data, SETTINGS) for job in jobs[:2]]
-    batch = slow + jobs[:6]
+    plain = [job for job in jobs if job.key == Path(job.filename).stem][:6]
+    slow = [Job(f"slow-{job.key}", f"slow-{job.filename}", job.data, SETTINGS) for job in plain[:2]]
+    folder = write_class(tmp_path / "class", slow + plain)
+    out = tmp_path / "out"
     slow_executor = DaskExecutor(executor.client, grade=slow_grade)
-    arrived: list[tuple[str, dict]] = []
-    by_key = {job.key: job for job in batch}
-
-    def consume() -> None:
-        # What the batch runner does: write each result into the gradebook the moment it arrives.
-        with gradebook.open_gradebook(tmp_path) as book:
-            for key, result in slow_executor.run(batch):
-                job = by_key[key]
-                book.record(key, gradebook.content_hash(job.data), gradebook.settings_hash(job.settings),
-                            job.filename, result)
-                arrived.append((key, result))
-
+    summaries: list[batch.Summary] = []
     removed_before = _removed_workers(executor.client)
-    thread = threading.Thread(target=consume)
+    thread = threading.Thread(target=lambda: summaries.append(
+        batch.grade(folder, out, Settings(), executor=slow_executor)))
     thread.start()
     victim = _worker_running(executor.client, "slow-")
     os.kill(executor.client.run(os.getpid)[victim], signal.SIGKILL)
@@ -144,12 +133,14 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(execut
     assert not thread.is_alive()
 
     assert _removed_workers(executor.client) > removed_before
-    assert Counter(key for key, _ in arrived) == Counter(job.key for job in batch)
-    for key, result in arrived:
-        assert result == expected[key.removeprefix("slow-")] | {"submission": key}, key
-    with gradebook.open_gradebook(tmp_path) as book_:
-        rows = Counter(row.student for row in book_.rows())
-    assert rows == Counter(job.key for job in batch)
+    students = Counter(job.key for job in slow + plain)
+    [summary] = summaries
+    assert summary.graded == len(students)
+    for result in summary.results:
+        want = expected[result.submission.removeprefix("slow-")] | {"submission": result.submission}
+        assert not differences(result.to_json(), want), result.submission
+    with gradebook.open_gradebook(out) as book:
+        assert Counter(row.student for row in book.rows()) == students
 
 
 def _worker_running(client, prefix: str, *, timeout: float = 30.0) -> str:
