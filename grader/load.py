@@ -15,6 +15,7 @@ _LINE_MAGIC = re.compile(r"^(\s*)(%|!)")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)([A-Za-z_][\w.,\s\[\]]*?)\s*=\s*(%|!)")
 _HELP = re.compile(r"^(\s*)(\?+[\w.]*|[\w.]+\?\??)\s*$")
 _LINE_REFERENCE = re.compile(r"\(line (\d+)\)")
+_CELL_MARKER = re.compile(r"^# (In\[[ \d]*\]:|%%)")
 
 
 class LoadError(Exception):
@@ -123,6 +124,9 @@ def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
     try:
         ast.parse(text, filename=filename)
     except (SyntaxError, ValueError) as error:
+        cells = script_cells(text)
+        if cells is not None:  # a notebook exported as .py: grade it cell by cell, as the notebook
+            return load_script_cells(cells, filename=filename, run_all=run_all)
         line = getattr(error, "lineno", None)
         where = f" at line {line}" if line else ""
         raise LoadError(f"{filename} does not parse{where}: {getattr(error, 'msg', error)}") from None
@@ -197,6 +201,50 @@ def notebook_cells(text: str, *, filename: str) -> tuple[list[str], list[str]]:
 def load_notebook(text: str, *, filename: str, run_all: bool = False) -> Program:
     """A notebook: magics neutralised, cells that do not parse skipped with a warning, the rest kept in order."""
     sources, warnings = notebook_cells(text, filename=filename)
+    return load_cells(sources, filename=filename, run_all=run_all, warnings=warnings)
+
+
+def script_cells(text: str) -> list[str] | None:
+    """The cells of a notebook exported as .py (`# In[3]:` or `# %%` markers), or None if it has none."""
+    parts: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if _CELL_MARKER.match(line):
+            parts.append([])
+        parts[-1].append(line)
+    return ["\n".join(part) for part in parts] if len(parts) > 1 else None
+
+
+def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Program:
+    """A .py made of cells: a cell that does not parse is blanked, so every line stays where the student wrote it."""
+    lines: list[str] = []
+    warnings: list[str] = []
+    magics: list[str] = []
+    for cell in cells:
+        start = len(lines) + 1
+        fixed, notes = (cell, []) if _parse_problem(cell) is None else neutralise(cell)
+        problem = _parse_problem(fixed)
+        if problem is not None:
+            warnings.append(f"the cell at line {start} ({_first_line(cell)}) does not parse and was skipped: {problem}")
+            fixed = "\n" * cell.count("\n")
+        magics += notes if problem is None else []
+        lines += fixed.split("\n")
+    if magics:
+        warnings.append(f"IPython magics and shell commands were not run: {', '.join(dict.fromkeys(magics))[:200]}")
+    text = "\n".join(lines) + "\n"
+    problem = _parse_problem(text)
+    if problem is not None:
+        raise LoadError(f"{filename}: its cells do not parse together: {problem}")
+    if run_all:
+        return Program(text, filename, tuple(warnings))
+    text, dropped = definitions_only(text, ast.parse(text))
+    if dropped:
+        warnings.append(f"{dropped} top-level statement(s) that are not definitions were not run")
+    return Program(text, filename, tuple(warnings))
+
+
+def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: list[str]) -> Program:
+    """Cells in order: magics neutralised, cells that do not parse skipped with a warning naming them."""
+    warnings = list(warnings)
     lines: list[str] = []
     line_map: list[tuple[int, int]] = []
     magics: list[str] = []

@@ -201,3 +201,13 @@ def test_a_py_file_keeps_its_own_line_numbers():
     program = load.load_bytes(b"import numpy as np\nprint('x')\n\ndef f():\n    return 1\n", filename="s.py")
     assert program.source.splitlines()[3] == "def f():"
     assert program.relabel("boom (line 4)") == "boom (line 4)"
+
+
+def test_a_notebook_exported_as_py_that_does_not_parse_is_loaded_cell_by_cell():
+    text = ("#!/usr/bin/env python\n# coding: utf-8\n\n# In[1]:\n\n\nimport numpy as np\n"
+            "get_ipython().run_line_magic('matplotlib', 'inline')\n\n\n# In[2]:\n\n\nprint 'scratch'\n\n\n"
+            "# In[3]:\n\n\ndef f():\n    return 1 / 0\n")
+    program = load.load_bytes(text.encode(), filename="exported.py")
+    assert "def f():" in program.source and "get_ipython" not in program.source
+    assert any(warning.startswith("the cell at line 11 (# In[2]:) does not parse") for warning in program.warnings)
+    assert program.source.splitlines()[19:21] == ["def f():", "    return 1 / 0"]  # the file's own lines
