@@ -33,12 +33,15 @@ def cat_like(seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarr
     return parameters, X, Y
 
 
-def loop_seconds_per_parameter(parameters, X, Y, *, sample: int, epsilon: float, seed: int = 1) -> tuple[float, float]:
-    """Seconds (wall clock, CPU) the notebook's loop spends on one parameter, timed on `sample` random parameters."""
+def loop_seconds_per_parameter(parameters, X, Y, *, sample: int, epsilon: float, seed: int = 1
+                               ) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Seconds (wall clock, CPU) the notebook's loop spends on one parameter, timed on `sample` random
+    parameters; also which parameters (indices into params_to_vector) and the gradapprox it found."""
     theta, _ = l_layer.params_to_vector(parameters)
     chosen = np.random.default_rng(seed).choice(theta.shape[0], size=sample, replace=False)
+    gradapprox = np.empty(sample)
     start, cpu = time.perf_counter(), time.process_time()
-    for i in chosen:
+    for k, i in enumerate(chosen):
         thetaplus = np.copy(theta)
         thetaplus[i, 0] += epsilon
         AL, _ = l_layer.L_layer_forward(X, l_layer.vector_to_params(thetaplus, parameters))
@@ -47,8 +50,8 @@ def loop_seconds_per_parameter(parameters, X, Y, *, sample: int, epsilon: float,
         thetaminus[i, 0] -= epsilon
         AL, _ = l_layer.L_layer_forward(X, l_layer.vector_to_params(thetaminus, parameters))
         J_minus = l_layer.cost_func(AL, Y)
-        (J_plus - J_minus) / (2 * epsilon)
-    return (time.perf_counter() - start) / sample, (time.process_time() - cpu) / sample
+        gradapprox[k] = (J_plus - J_minus) / (2 * epsilon)
+    return (time.perf_counter() - start) / sample, (time.process_time() - cpu) / sample, chosen, gradapprox
 
 
 def lean_loop_seconds_per_parameter(parameters, X, Y, *, sample: int, epsilon: float, seed: int = 1) -> float:
@@ -93,8 +96,12 @@ def main() -> None:
     wrong = dict(gradients, db2=2 * gradients["db2"])
     caught = (not large.exact_check(parameters, wrong, X, Y).passed, not large.fast_check(parameters, wrong, X, Y).passed)
 
-    per_parameter, per_parameter_cpu = loop_seconds_per_parameter(parameters, X, Y, sample=args.sample,
-                                                                  epsilon=check.EPSILON)
+    per_parameter, per_parameter_cpu, chosen, looped = loop_seconds_per_parameter(
+        parameters, X, Y, sample=args.sample, epsilon=check.EPSILON)
+    # The exact check's central differences are the loop's: compare them on the sampled parameters.
+    numerical = large.central_differences(parameters, X, Y)
+    structured = np.concatenate([numerical.gradapprox[name].ravel() for name in l_layer.layer_names(len(CAT_SIZES) - 1)])
+    loop_gap = float(np.max(np.abs(structured[chosen] - looped)))
     loop_s = per_parameter * count
     lean_s = lean_loop_seconds_per_parameter(parameters, X, Y, sample=args.sample, epsilon=check.EPSILON) * count
     exact_s = min(exact_times)
@@ -109,7 +116,8 @@ def main() -> None:
         "ratio_vs_loop_cpu": round(per_parameter_cpu * count / min(exact_cpu), 1),
         "loop_sample": args.sample, "repeats": args.repeats,
         "exact_difference": exact.check.difference, "exact_passed": exact.passed, "fast_passed": fast.passed,
-        "kinks": len(exact.kinks), "wrong_db2_caught": {"exact": caught[0], "fast": caught[1]},
+        "kinks": len(exact.kinks), "max_abs_gap_vs_loop": loop_gap,
+        "max_abs_gradapprox_sampled": float(np.max(np.abs(looped))), "wrong_db2_caught": {"exact": caught[0], "fast": caught[1]},
     }))
 
 
