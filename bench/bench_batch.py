@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--dask", action="store_true", help="then grade the same class on a Dask LocalCluster")
     args = parser.parse_args()
     settings = Settings()
     workdir = Path(tempfile.mkdtemp(prefix="gradgrade-bench-"))
@@ -146,6 +147,11 @@ def main() -> None:
         if args.profile:
             line["per_submission_in_one_process"] = stage_profile(folder, settings)
         print(json.dumps(line), flush=True)
+        if args.dask:
+            from bench_dask import dask_line
+
+            print(json.dumps(dask_line(folder, workdir / "out-dask", settings, workers=workers, local=summary,
+                                       local_seconds=seconds)), flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -46,6 +46,22 @@ def timed_grade(folder: Path, out: Path, settings: Settings, *, workers: int,
     return summary, time.perf_counter() - started
 
 
+def dask_line(folder: Path, out: Path, settings: Settings, *, workers: int, local: batch.Summary,
+              local_seconds: float) -> dict:
+    """Grade folder on a fresh Dask LocalCluster of `workers` workers; its JSON line against the local run."""
+    started = time.perf_counter()
+    with DaskExecutor("local", workers=workers) as executor:
+        start_seconds = time.perf_counter() - started
+        dask, dask_seconds = timed_grade(folder, out, settings, workers=workers, executor=executor)
+    same = [result.to_json() for result in dask.results] == [result.to_json() for result in local.results]
+    return {"bench": "batch", "executor": "dask-local", "submissions": len(dask.results), "workers": workers,
+            "cores": os.cpu_count(), "seconds": round(dask_seconds, 2),
+            "submissions_per_second": round(len(dask.results) / dask_seconds, 1),
+            "cluster_start_seconds": round(start_seconds, 2),
+            "overhead_vs_local": round(dask_seconds / local_seconds - 1, 3),
+            "same_results_as_local": same, "statuses": dask.counts()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=200)
@@ -60,18 +76,8 @@ def main() -> None:
                           "workers": args.workers, "cores": os.cpu_count(), "seconds": round(local_seconds, 2),
                           "submissions_per_second": round(len(local.results) / local_seconds, 1),
                           "statuses": local.counts()}), flush=True)
-        started = time.perf_counter()
-        with DaskExecutor("local", workers=args.workers) as executor:
-            start_seconds = time.perf_counter() - started
-            dask, dask_seconds = timed_grade(folder, workdir / "out-dask", settings, workers=args.workers,
-                                             executor=executor)
-        same = [result.to_json() for result in dask.results] == [result.to_json() for result in local.results]
-        print(json.dumps({"bench": "batch", "executor": "dask-local", "submissions": len(dask.results),
-                          "workers": args.workers, "cores": os.cpu_count(), "seconds": round(dask_seconds, 2),
-                          "submissions_per_second": round(len(dask.results) / dask_seconds, 1),
-                          "cluster_start_seconds": round(start_seconds, 2),
-                          "overhead_vs_local": round(dask_seconds / local_seconds - 1, 3),
-                          "same_results_as_local": same, "statuses": dask.counts()}), flush=True)
+        print(json.dumps(dask_line(folder, workdir / "out-dask", settings, workers=args.workers, local=local,
+                                   local_seconds=local_seconds)), flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
