@@ -1,12 +1,13 @@
-"""A long-lived trusted process with numpy and the child runner imported, forking one child per submission.
+"""The fork server: a long-lived trusted process with numpy and the child runner imported, forking one
+child per submission; and the grader's side of it (ForkServer, fork_server()).
 
-Started once per grader process (lazily, by grader.sandbox) as `python -I -m grader.forkserver FD`, where FD
+Started once per grader process (lazily, by fork_server()) as `python -I -m grader.forkserver FD`, where FD
 is one end of a SOCK_SEQPACKET socket pair. Each request on it carries, as passed descriptors, the run's own
-socket and the child's stdin, stdout, stderr and result pipes, and as bytes the run's scratch folder and
-limits. The server forks; the child moves to a new session, contains itself and runs the job; the server
-answers the run's socket with the child's pid and, when it exits, its return code (negative for a signal),
-after killing whatever is left of its process group. The grader going away (EOF on FD) kills every child.
-This module imports nothing of the reference, so a forked child inherits no grading secret.
+socket and the child's stdin, stdout, stderr and result pipes. The server forks; the child moves to a new
+session, contains itself and runs the job it reads on stdin; the server answers the run's socket with the
+child's pid and, when it exits, its return code (negative for a signal), after killing whatever is left of
+its process group. The grader going away (EOF on FD) kills every child. The server imports nothing of the
+reference, so a forked child inherits no grading secret.
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ import os
 import selectors
 import signal
 import socket
+import subprocess
 import sys
+import threading
+from typing import Sequence
 
 child = None  # grader.child, imported by _preload once the server has left the network
 
@@ -202,6 +206,148 @@ def _preload() -> str:
     child = child_module
     child_module.python_folders(), child_module.grader_folders()  # computed once, inherited by every child
     return child_module.leave_network()
+
+
+
+# --- the grader's side: one server per grader process, shared by its threads ----------------------------
+
+SERVER_START_TIMEOUT = 60.0
+# One BLAS thread: the arrays are tiny, and a forked child must not inherit a thread pool.
+CHILD_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                     "PYTHONHASHSEED": "0"}
+# Only these of the grader's variables reach a child: the rest may hold an instructor's tokens.
+PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of the fork server and of every child: a few harmless variables, no secrets."""
+    return {**{name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}, **CHILD_ENVIRONMENT}
+
+
+class ForkedChild:
+    """A child the server forked, as the grader sees it: its pid, a kill, its return code."""
+
+    def __init__(self, run_socket: socket.socket, pid: int) -> None:
+        self.run_socket, self.pid, self.returncode = run_socket, pid, None
+
+    def kill(self) -> None:
+        # Safe until the server reports the exit: it reaps the leader only after killing the group itself.
+        if self.returncode is None:
+            _kill_group(self.pid)
+
+    def wait(self, timeout: float) -> int | None:
+        if self.returncode is None:
+            self.run_socket.settimeout(timeout)
+            try:
+                message = json.loads(self.run_socket.recv(4096) or b"{}")
+            except (OSError, ValueError):
+                message = {}
+            if "exit" in message:
+                self.returncode = int(message["exit"])
+        return self.returncode
+
+    def close(self) -> None:
+        # Closing before the exit is reported tells the server to kill the group itself.
+        self.run_socket.close()
+
+
+class ForkServer:
+    """The grader's side of a fork server process: one per grader process, shared by its threads."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "grader.forkserver", str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, env=child_environment())
+        finally:
+            theirs.close()
+        self.control = ours
+        self.lock = threading.Lock()
+        ours.settimeout(SERVER_START_TIMEOUT)
+        try:
+            ready = ours.recv(16)
+        except OSError:
+            ready = b""
+        ours.settimeout(None)
+        if ready != b"ready":
+            self.close()
+            raise OSError("the fork server did not start")
+
+    def start(self, fds: Sequence[int]) -> ForkedChild:
+        """Fork a child with these stdin, stdout, stderr and result descriptors."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with self.lock:
+                socket.send_fds(self.control, [b"{}"], [theirs.fileno(), *fds])
+        finally:
+            theirs.close()
+        ours.settimeout(SERVER_START_TIMEOUT)
+        try:
+            message = json.loads(ours.recv(4096) or b"{}")
+        except (OSError, ValueError):
+            message = {}
+        if "pid" not in message:
+            ours.close()
+            raise OSError("the fork server did not start a child")
+        return ForkedChild(ours, int(message["pid"]))
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self.control.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+_server: ForkServer | None = None
+_server_pid: int | None = None
+_server_lock = threading.Lock()
+
+
+def _forget_server() -> None:
+    """In a process just forked from this one (a pool worker): the parent's server and lock are not ours."""
+    global _server, _server_pid, _server_lock
+    _server_lock = threading.Lock()  # another thread may have held it at the fork
+    if _server is not None:
+        try:
+            _server.control.close()  # the parent's server must not live on because this worker holds its socket
+        except OSError:
+            pass
+    _server, _server_pid = None, None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_server)
+
+
+def shutdown_fork_server() -> None:
+    """Stop this process's fork server (it kills any child still running); the next run starts a new one."""
+    global _server, _server_pid
+    with _server_lock:
+        if _server is not None and _server_pid == os.getpid():
+            _server.close()
+        _server, _server_pid = None, None
+
+
+def fork_server() -> ForkServer | None:
+    """This process's fork server, started on first use; None where there is none (not Linux, or it failed)."""
+    global _server, _server_pid
+    if not sys.platform.startswith("linux") or os.environ.get("GRADGRADE_SANDBOX") == "spawn":
+        return None
+    with _server_lock:
+        if _server is not None and _server_pid == os.getpid() and _server.alive():
+            return _server
+        # A forked worker inherits its parent's client: it starts a server of its own.
+        try:
+            _server, _server_pid = ForkServer(), os.getpid()
+        except OSError:
+            _server, _server_pid = None, None
+        return _server
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import child, cli, sandbox
+from grader import child, cli, forkserver, sandbox
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 HOSTILE_FILES = sorted(HOSTILE.glob("*.py"))
@@ -32,8 +32,8 @@ def expectation(path: Path) -> tuple[str, str]:
 
 def server_children() -> list[int]:
     """Living processes the fork server still has as children (it is their subreaper: every descendant)."""
-    server = sandbox._server
-    if server is None or sandbox._server_pid != os.getpid():
+    server = forkserver._server
+    if server is None or forkserver._server_pid != os.getpid():
         return []
     pid = server.process.pid
     children = []
