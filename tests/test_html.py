@@ -83,6 +83,15 @@ def test_student_page_shows_table_diagnosis_output_and_warnings():
     assert "2 top-level statements were not run" in page
 
 
+def test_a_described_error_is_not_presented_as_a_known_bug():
+    described = Diagnosis("", "transposed", "dW1 is transposed", ("dW1",))
+    page = html.student_page(result("carol", failing=("dW1",), diagnosis=(described,)))
+    assert "dW1 is transposed" in page
+    assert "matches known bug" not in page and "no known bug matches" in page
+    matched = html.student_page(result("dan", failing=("dW2",), diagnosis=(Diagnosis("scale-1", "scale", "x"),)))
+    assert "matches known bug <code>scale-1</code>" in matched
+
+
 def test_histogram_puts_each_score_in_one_bin():
     results = [result("a"), result("b", failing=NAMES), result("c", failing=("dW1", "db1", "dW2"))]
     bars = html.histogram(results)
