@@ -28,6 +28,8 @@ from grader.forkserver import child_environment, fork_server, shutdown_fork_serv
 COURSE_HELPERS = Path(__file__).resolve().parent / "course"
 OUTPUT_LIMIT = 64 * 1024
 RESULT_LIMIT = 64 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use: seconds per call, bytes of memory, file size and captured output.
