@@ -34,8 +34,9 @@ RESULT_LIMIT = 64 * 1024 * 1024
 class Limits:
     """What one submission may use: seconds per call, bytes of memory, file size and captured output.
 
-    processes=True lets the submission fork (the audit hook and the process-count limit step aside);
-    it exists only so tests can show that a timeout kills a whole process group.
+    processes=True lets the submission fork and call C functions through ctypes (the audit hook and the
+    process-count limit step aside); it exists only so tests can show the layers under the hook at work:
+    a timeout killing a whole process group, the kernel refusing a write outside scratch.
     """
 
     timeout: float = 10.0

@@ -164,6 +164,7 @@ def test_the_grader_and_the_reference_are_not_importable_but_the_course_helpers_
 
 @pytest.mark.parametrize("statement, refused", [
     pytest.param("open('notes.txt', 'w').write('x')", False, id="write-in-scratch"),
+    pytest.param("import os; os.makedirs('a/b'); open('a/b/c.npy', 'wb').write(b'x')", False, id="folders-in-scratch"),
     pytest.param("open('/etc/hostname').read()", True, id="read-etc"),
     pytest.param("import os; os.listdir('/')", True, id="list-root"),
     pytest.param("import os; os.mkdir('/tmp/gradgrade-hostile-escape')", True, id="mkdir-outside"),
@@ -266,6 +267,22 @@ def test_the_child_reports_every_layer_on_linux():
     assert layers["audit hook"] == "installed"
     assert "address space" in layers["rlimits"] and "file size" in layers["rlimits"]
     assert "network namespace" in layers["network"]
+    assert layers["file system"].startswith("read-only outside the scratch folder")
+
+
+@linux_only
+def test_the_kernel_refuses_writes_outside_scratch_even_past_the_audit_hook():
+    # Code that got past the audit hook would call libc's open itself; processes=True lets ctypes reach
+    # libc, so only the read-only mount namespace stands in the way.
+    source = ("import ctypes, os\n"
+              "def attempt():\n"
+              "    libc = ctypes.CDLL(None, use_errno=True)\n"
+              "    fd = libc.open(b'/tmp/gradgrade-hostile-kernel', os.O_WRONLY | os.O_CREAT, 0o644)\n"
+              "    return fd, os.strerror(ctypes.get_errno())\n")
+    outcome = sandbox.run(source, [sandbox.Call("attempt")], limits=sandbox.Limits(processes=True)).outcomes[0]
+    assert outcome.status is sandbox.CallStatus.OK, outcome
+    assert outcome.value == (-1, "Read-only file system")
+    assert not Path("/tmp/gradgrade-hostile-kernel").exists()
 
 
 @pytest.mark.parametrize("mode", [pytest.param("fork", id="fork-server"), pytest.param("spawn", id="spawn")])
