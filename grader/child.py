@@ -205,9 +205,13 @@ def read_only_filesystem(scratch: str) -> str:
                      if name in options)
         if libc.mount(None, point.encode(), None, flags, None) != 0:
             failed.append(point)
+    # The reference and the mutant catalogue disappear under an empty read-only tmpfs.
+    hidden = [folder for folder in grader_folders() if folder != str(PACKAGE) and os.path.isdir(folder)
+              and libc.mount(b"none", folder.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, None) == 0]
+    text = "read-only outside the scratch folder"
     if failed:
-        return f"read-only outside the scratch folder, except {', '.join(sorted(set(failed)))[:200]}"
-    return "read-only outside the scratch folder"
+        text += f", except {', '.join(sorted(set(failed)))[:200]}"
+    return text + (f"; hidden: {', '.join(hidden)}" if hidden else "")
 
 
 def _as_path(value: Any) -> str | None:

@@ -285,6 +285,20 @@ def test_the_kernel_refuses_writes_outside_scratch_even_past_the_audit_hook():
     assert not Path("/tmp/gradgrade-hostile-kernel").exists()
 
 
+@linux_only
+def test_the_reference_is_hidden_from_the_child_even_past_the_audit_hook():
+    reference = child.PACKAGE.parent / "reference" / "three_layer.py"
+    assert reference.exists()
+    source = ("import ctypes, os\n"
+              "def attempt(path):\n"
+              "    libc = ctypes.CDLL(None, use_errno=True)\n"
+              "    fd = libc.open(path.encode(), os.O_RDONLY)\n"
+              "    return fd, os.strerror(ctypes.get_errno())\n")
+    outcome = sandbox.run(source, [sandbox.Call("attempt", (str(reference),))],
+                          limits=sandbox.Limits(processes=True)).outcomes[0]
+    assert outcome.value == (-1, "No such file or directory"), outcome
+
+
 @pytest.mark.parametrize("mode", [pytest.param("fork", id="fork-server"), pytest.param("spawn", id="spawn")])
 def test_the_graders_environment_does_not_reach_student_code(mode, monkeypatch):
     monkeypatch.setenv("GRADGRADE_TEST_SECRET", "instructor-token")
