@@ -179,7 +179,7 @@ def _fast_verify(assignment: Assignment, case_index: int, settings: Settings, de
 
     Blocks sent to the exact check and ReLU kinks stepped around are recorded in details["fast"].
     """
-    if not getattr(settings, "fast", False) or not getattr(assignment.module, "RELU_SIGMOID_NETWORK", False):
+    if not settings.fast or not getattr(assignment.module, "RELU_SIGMOID_NETWORK", False):
         return None
     case = assignment.cases()[case_index]
 

@@ -36,6 +36,13 @@ def test_failing_parameters_are_exactly_the_ones_the_bug_touches(submissions_dir
         assert len(backward.cases) == 5 and all(c.status is Status.PASS for c in backward.cases)
 
 
+@pytest.mark.parametrize("name, failing", SAMPLE_CLASS)
+def test_the_fast_check_fails_the_same_parameters(submissions_dir, name, failing):
+    backward = grade(submissions_dir, name, fast=True).check("backward_propagation_n")
+    assert {p.name for p in backward.parameters if p.status is Status.FAIL} == set(failing)
+    assert "fast" in backward.details
+
+
 def test_a_correct_submission_passes_overall(submissions_dir):
     result = grade(submissions_dir, "correct_course_style.py")
     assert result.status is Status.PASS
