@@ -289,7 +289,7 @@ class Guard:
             return None
         if event in ("os.kill", "os.killpg", "signal.pthread_kill"):
             target = args[0] if args else None
-            if event == "os.kill" and target in (0, self.pid):
+            if event == "os.kill" and target == self.pid:
                 return None
             if event == "os.killpg" and target == self.pid:
                 return None
@@ -336,7 +336,10 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
     processes = bool(limits.get("processes", False))
     if os.name == "posix":
         layers["process group"] = ("own session" if os.getsid(0) == os.getpid()
-                                   else "own group" if os.getpgid(0) == os.getpid() else "shared with the grader")
+                                   else "own group" if os.getpgid(0) == os.getpid()
+                                   else "in its stand-in's session" if os.getpid() == 1 else "shared with the grader")
+        if job.get("pid_namespace"):
+            layers["processes"] = job["pid_namespace"]
     os.chdir(scratch)
     os.environ.update({"HOME": scratch, "TMPDIR": scratch, "TMP": scratch, "TEMP": scratch})
     if os.name == "posix":

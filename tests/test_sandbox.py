@@ -96,8 +96,9 @@ def test_hostile_submission_gets_a_clear_non_pass_from_gradgrade_check(path, scr
 
 @linux_only
 def test_timeout_kills_the_whole_process_group():
-    # Forks are refused by default; processes=True lets the hostile file make sleeping children, so this
-    # shows the timeout killing the group, not the audit hook preventing it.
+    # Forks are refused by default; processes=True lets the hostile file make sleeping children, in
+    # sessions of their own, so this shows the timeout killing them all (the process group, and the PID
+    # namespace for those that left it), not the audit hook preventing them.
     source = (HOSTILE / "fork_and_sleep.py").read_text()
     run = sandbox.run(source, [sandbox.Call("backward_propagation_n", (1, 2, 3))],
                       limits=sandbox.Limits(timeout=1.0, processes=True))
@@ -263,7 +264,8 @@ def test_exit_at_load_stops_loading():
 @linux_only
 def test_the_child_reports_every_layer_on_linux():
     layers = dict(sandbox.run("x = 1\n", []).isolation)
-    assert layers["process group"] == "own session"
+    assert layers["process group"] == "in its stand-in's session"
+    assert layers["processes"] == "own PID namespace"
     assert layers["audit hook"] == "installed"
     assert "address space" in layers["rlimits"] and "file size" in layers["rlimits"]
     assert "network namespace" in layers["network"]

@@ -1,7 +1,9 @@
-# tries: start children that sleep (os.fork, then libc's fork through ctypes), print their pids, then sleep.
+# tries: start children that sleep in sessions of their own (os.fork, then libc's fork through ctypes), print
+# their pids, then sleep.
 # expect: timeout: ran longer than
 # Forks are refused by the audit hook and the process-count limit, so the children only exist when a test
-# allows processes (sandbox.Limits(processes=True)); then the timeout must kill the whole process group.
+# allows processes (sandbox.Limits(processes=True)); then the timeout must kill them all, although they left
+# the process group: the child's PID namespace dies with it.
 import os
 import time
 
@@ -19,12 +21,20 @@ def _fork():
     return -1
 
 
+def _outer_pid():
+    # Inside a PID namespace getpid() says 1, 2, 3...; /proc (mounted outside) names the real pid.
+    try:
+        return int(os.readlink("/proc/self"))
+    except (OSError, ValueError):
+        return os.getpid()
+
+
 def backward_propagation_n(X, Y, cache):
     for _ in range(3):
         pid = _fork()
         if pid == 0:
+            print("child pid", _outer_pid(), flush=True)
+            os.setsid()  # leave the process group too: only a PID namespace still holds it
             time.sleep(3600)
             os._exit(0)
-        if pid > 0:
-            print("child pid", pid, flush=True)
     time.sleep(3600)
