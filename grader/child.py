@@ -32,7 +32,7 @@ CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 RESULT_FD = 3
 PACKAGE = Path(__file__).resolve().parent
-FORBIDDEN_MODULES = ("grader", "reference", "mutants")
+FORBIDDEN_MODULES = ("grader", "reference", "mutants", "_posixsubprocess")
 REFUSED_EVENTS = {
     "os.fork": "starting a process", "os.forkpty": "starting a process", "os.posix_spawn": "starting a process",
     "os.spawn": "starting a program", "os.exec": "starting a program", "os.system": "running a shell command",
@@ -320,6 +320,10 @@ class Guard:
         return None if self.readable_path(path) else f"reading {path}"
 
 
+def _refuse_fork_exec(*args: Any, **kwargs: Any) -> None:
+    raise Refused("gradgrade sandbox: starting a program is not allowed")
+
+
 def scrub_modules() -> None:
     """Forget the grader's own modules, so student code finds neither them nor the fork server's main."""
     for name in list(sys.modules):
@@ -327,6 +331,12 @@ def scrub_modules() -> None:
             del sys.modules[name]
     main = type(sys)("__main__")
     sys.modules["__main__"] = main
+    # subprocess's C half starts programs without an audit event of its own.
+    try:
+        import _posixsubprocess
+        _posixsubprocess.fork_exec = _refuse_fork_exec
+    except ImportError:
+        pass
 
 
 def contain(job: dict[str, Any]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from grader import child, cli, forkserver, sandbox
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 HOSTILE_FILES = sorted(HOSTILE.glob("*.py"))
-ESCAPES = [Path("/tmp/gradgrade-hostile-escape"), Path("/tmp/gradgrade-hostile-subprocess"),
+ESCAPES = [Path("/tmp/gradgrade-hostile-escape"), Path("/tmp/gradgrade-hostile-subprocess"), Path("/tmp/gradgrade-hostile-posix"),
            Path("/tmp/gradgrade-hostile-system"), Path("~root/gradgrade-hostile-escape").expanduser()]
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server runs on Linux")
 
