@@ -234,6 +234,14 @@ def python_folders() -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=None)
+def python_path() -> tuple[str, ...]:
+    """sys.path without the current folder and without gradgrade's project folder (computed once)."""
+    project = str(PACKAGE.parent)
+    return tuple(path for path in sys.path if path and os.path.realpath(path) != os.getcwd()
+                 and not _inside(os.path.realpath(path), project))
+
+
+@functools.lru_cache(maxsize=None)
 def grader_folders() -> tuple[str, ...]:
     """gradgrade's own package, the reference and the mutant catalogue: never readable by a submission."""
     import importlib.util
@@ -359,8 +367,7 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
         layers["file system"] = read_only_filesystem(scratch)
         os.chdir(scratch)  # again: the old working directory is the folder under the new mount
     sys.dont_write_bytecode = True
-    sys.path[:] = [helpers] + [path for path in sys.path if path and os.path.realpath(path) != os.getcwd()
-                               and not _inside(os.path.realpath(path), str(PACKAGE.parent))]
+    sys.path[:] = [helpers] + [path for path in python_path() if path != os.path.realpath(scratch)]
     scrub_modules()
     sys.addaudithook(Guard(scratch, helpers, processes=processes))
     layers["audit hook"] = "installed"
@@ -487,6 +494,12 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
             mutated = ["an argument"]
         send({"kind": "result", "index": index, "status": status, "message": message, "value": value,
               "mutated": [str(item) for item in mutated]})
+    # Output goes out before "done": the grader stops reading once it has that frame.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
     send({"kind": "done"})
 
 

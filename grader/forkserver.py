@@ -246,7 +246,10 @@ def _preload() -> str:
     from grader import child as child_module
 
     child = child_module
-    child_module.python_folders(), child_module.grader_folders()  # computed once, inherited by every child
+    # Computed and imported once here, inherited by every child.
+    child_module.python_folders(), child_module.grader_folders(), child_module.python_path()
+    import _posixsubprocess  # noqa: F401
+    import resource  # noqa: F401
     return child_module.leave_network()
 
 

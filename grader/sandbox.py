@@ -192,6 +192,9 @@ class _SpawnedChild(_Child):
         except subprocess.TimeoutExpired:
             return None
 
+    def close(self) -> None:
+        self.wait(timeout=1.0)  # reap it
+
 
 def _spawn(stdin: int, stdout: int, stderr: int, result: int) -> _SpawnedChild:
     process = subprocess.Popen(
@@ -247,11 +250,14 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
     finally:
         if child is not None:
             child.kill()
-            child.wait(timeout=1.0)
-            child.close()
         for fd in (*child_ends, *ours):
             os.close(fd)
         shutil.rmtree(scratch, ignore_errors=True)
+        if child is not None:
+            if os.path.exists(scratch):  # something of the child was still writing as it died
+                child.wait(timeout=1.0)
+                shutil.rmtree(scratch, ignore_errors=True)
+            child.close()
 
 
 def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int, job: bytes, nonce: bytes,
@@ -259,8 +265,9 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
     selector = selectors.DefaultSelector()
     outputs = {"stdout": bytearray(), "stderr": bytearray()}
     reader = wire.FrameReader(nonce, max_frame=RESULT_LIMIT)
-    payloads: list[bytes] = []
+    messages: list[dict] = []
     received = 0
+    done = False
     for fd, name in ((stdout, "stdout"), (stderr, "stderr"), (result, "result")):
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ, name)
@@ -269,7 +276,7 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
     pending = memoryview(job)
     deadline = time.monotonic() + limits.timeout
     timed_out = False
-    while selector.get_map():
+    while selector.get_map() and not done:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             timed_out = True
@@ -298,10 +305,11 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
                 continue
             if key.data == "result":
                 received += len(chunk)
-                fresh = reader.feed(chunk)
+                fresh = _decode_all(reader.feed(chunk))
                 if fresh:
-                    payloads += fresh
+                    messages += fresh
                     deadline = time.monotonic() + limits.timeout
+                    done = any(message.get("kind") == "done" for message in fresh)
                 if received >= RESULT_LIMIT:
                     # More results than any gradient needs: stop the child instead of reading on.
                     child.kill()
@@ -310,18 +318,37 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
                     break
                 continue
             # One byte past the cap is kept only to remember that there was more.
-            buffer = outputs[key.data]
-            room = limits.output_bytes + 1 - len(buffer)
+            room = limits.output_bytes + 1 - len(outputs[key.data])
             if room > 0:
-                buffer += chunk[:room]
-    selector.close()
+                outputs[key.data] += chunk[:room]
     returncode = None
-    if not timed_out:
+    if done:
+        # The child flushed its output before "done": what is left is already in the pipes. Its exit
+        # status adds nothing, so the run ends here and the child is killed while it tears down.
+        for key in list(selector.get_map().values()):
+            if key.data in outputs:
+                _drain(key.fd, outputs[key.data], limits.output_bytes)
+    elif not timed_out:
         returncode = child.wait(timeout=limits.timeout)
         if returncode is None:
             timed_out = True
-    return _collect(child, returncode, outputs, payloads, calls, limits, timed_out,
+    selector.close()
+    return _collect(child, returncode, outputs, messages, calls, limits, timed_out,
                     overflow=received >= RESULT_LIMIT)
+
+
+def _drain(fd: int, buffer: bytearray, cap: int) -> None:
+    """Read what a non-blocking pipe holds now, keeping at most cap + 1 bytes."""
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not chunk:
+            return
+        room = cap + 1 - len(buffer)
+        if room > 0:
+            buffer += chunk[:room]
 
 
 def _text(data: bytearray, cap: int) -> str:
@@ -371,9 +398,8 @@ def _outcome(message: dict | None, call: Call, timed_out: bool) -> CallOutcome:
     return CallOutcome(status, message.get("value"), str(message.get("message", "")), mutated)
 
 
-def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray], payloads: list[bytes],
+def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray], messages: list[dict],
              calls: Sequence[Call], limits: Limits, timed_out: bool, *, overflow: bool = False) -> SandboxRun:
-    messages = _decode_all(payloads)
     loaded = next((m for m in messages if m.get("kind") == "loaded"), None)
     results = {m.get("index"): m for m in messages if m.get("kind") == "result"}
     done = any(m.get("kind") == "done" for m in messages)
