@@ -250,7 +250,29 @@ def _preload() -> str:
     child_module.python_folders(), child_module.grader_folders(), child_module.python_path()
     import _posixsubprocess  # noqa: F401
     import resource  # noqa: F401
+    _preload_helpers(str(child_module.PACKAGE / "course"))
     return child_module.leave_network()
+
+
+COURSE_MODULES = ("gc_utils", "testCases", "testCases_v4", "public_tests")
+
+
+def _preload_helpers(folder: str) -> None:
+    """Import the course's helper modules once: a submission's `from gc_utils import ...` then costs nothing.
+
+    Each child gets its own copy of them with the fork, so what one submission does to them stays its own.
+    """
+    import importlib
+
+    sys.path.insert(0, folder)
+    try:
+        for name in COURSE_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                continue  # the child imports it itself, and reports what goes wrong
+    finally:
+        sys.path.remove(folder)
 
 
 
