@@ -12,6 +12,7 @@ reference, so a forked child inherits no grading secret.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import selectors
@@ -25,6 +26,7 @@ from typing import Sequence
 child = None  # grader.child, imported by _preload once the server has left the network
 
 MAX_REQUEST = 64 * 1024
+OPEN_MAX = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 CLONE_NEWPID = 0x20000000
@@ -39,8 +41,9 @@ def _become_subreaper() -> None:
             pass
 
 
-def _child_main(request: dict, fds: list[int], keep_closed: list[int]) -> None:
-    """In the forked child: new session, the pipes on 0-3, then contain and run. Never returns."""
+def _detach(keep: Sequence[int]) -> None:
+    """In a child just forked from the server: its own session, default signals, none of the server's
+    descriptors but keep."""
     try:
         os.setsid()
     except OSError:
@@ -48,21 +51,52 @@ def _child_main(request: dict, fds: list[int], keep_closed: list[int]) -> None:
     signal.set_wakeup_fd(-1)
     for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
         signal.signal(number, signal.SIG_DFL)
-    for fd in keep_closed:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    stdin, stdout, stderr, result = fds
-    # Move the pipes above 3 first, so no dup2 below overwrites one still needed.
-    high = [os.dup(fd) for fd in (stdin, stdout, stderr, result)]
+    low = 0
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, OPEN_MAX)
+
+
+def _take_pipes(fds: Sequence[int]) -> None:
+    """Put stdin, stdout, stderr and the result pipe on 0-3 and close every other descriptor."""
+    # Copies above 9 first, so no dup2 below overwrites a pipe still needed.
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in fds]
     for target, fd in enumerate(high):
         os.dup2(fd, target)
-    os.closerange(4, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
-    namespace = _enter_pid_namespace()
+    os.closerange(4, OPEN_MAX)
+
+
+def _run(request: dict, namespace: str) -> None:
+    """Read the job on stdin and serve it: contain, load, call. Never returns."""
     job = child.read_job(0)
     job.update(request, pid_namespace=namespace)
     child.serve(job, child.RESULT_FD)
+
+
+def _child_main(request: dict, fds: list[int]) -> None:
+    """A child forked for a request: detach, take the pipes, its own PID namespace, run. Never returns."""
+    _detach(keep=fds)
+    _take_pipes(fds)
+    _run(request, _enter_pid_namespace())
+
+
+def _spare_main(channel: int) -> None:
+    """A child forked ahead of a request: detach and enter its PID namespace now, then wait on channel for
+    a request and its pipes; its run then skips both forks. Never returns."""
+    _detach(keep=[channel])
+    namespace = _enter_pid_namespace()
+    waiting = socket.socket(fileno=channel)
+    try:
+        data, fds, _, _ = socket.recv_fds(waiting, MAX_REQUEST, 4)
+        request = json.loads(data) if data and len(fds) == 4 else None
+    except (OSError, ValueError):
+        request = None
+    if request is None:  # the server went away, or sent something else
+        os._exit(0)
+    waiting.detach()  # _take_pipes closes the descriptor itself
+    _take_pipes(fds)
+    _run(request, namespace)
 
 
 def _enter_pid_namespace() -> str:
@@ -89,8 +123,7 @@ def _enter_pid_namespace() -> str:
 
 def _stand_in(inner: int) -> None:
     """Wait for process 1 of the namespace and leave the way it left (same code, same signal). Never returns."""
-    for fd in range(4):
-        os.close(fd)  # the pipes are process 1's alone, so the grader sees them close when it exits
+    os.closerange(0, OPEN_MAX)  # the pipes are process 1's alone, so the grader sees them close when it exits
     try:
         _, status = os.waitpid(inner, 0)
         number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
@@ -112,6 +145,7 @@ class Server:
         self.network = network
         self.selector = selectors.DefaultSelector()
         self.runs: dict[int, socket.socket] = {}
+        self.spare: tuple[int, socket.socket] | None = None
         self.wakeup_read, wakeup_write = os.pipe()
         os.set_blocking(self.wakeup_read, False)
         os.set_blocking(wakeup_write, False)
@@ -122,6 +156,7 @@ class Server:
         self.selector.register(self.wakeup_read, selectors.EVENT_READ, "wakeup")
 
     def serve_forever(self) -> None:
+        self.make_spare()
         self.control.send(b"ready")
         while True:
             for key, _ in self.selector.select():
@@ -157,14 +192,7 @@ class Server:
             request = json.loads(data)
         except ValueError:
             request = None
-        pid = os.fork() if request is not None else -1
-        if pid == 0:
-            keep_closed = [self.control.fileno(), self.wakeup_read, self.wakeup_write, run_socket.fileno()]
-            keep_closed += [sock.fileno() for sock in self.runs.values()]
-            try:
-                _child_main({**request, "network": self.network}, fds[1:], keep_closed)
-            finally:
-                os._exit(70)
+        pid = self.start(request, fds[1:]) if request is not None else -1
         for fd in fds[1:]:
             os.close(fd)
         if pid < 0:
@@ -175,7 +203,42 @@ class Server:
         self.runs[pid] = run_socket
         self.selector.register(run_socket, selectors.EVENT_READ, pid)
         self._tell(run_socket, {"pid": pid})
+        if self.spare is None:
+            self.make_spare()  # after the answer, so the grader does not wait for it
         return True
+
+    def start(self, request: dict, pipes: Sequence[int]) -> int:
+        """The pid of a child running request with these pipes: the spare if there is one, else a fresh fork."""
+        request = {**request, "network": self.network}
+        if self.spare is not None:
+            pid, channel = self.spare
+            self.spare = None
+            try:
+                socket.send_fds(channel, [json.dumps(request).encode()], list(pipes))
+                return pid
+            except OSError:
+                _kill_group(pid)
+            finally:
+                channel.close()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _child_main(request, list(pipes))
+            finally:
+                os._exit(70)
+        return pid
+
+    def make_spare(self) -> None:
+        """Fork the next child ahead of its request (see _spare_main)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _spare_main(theirs.fileno())
+            finally:
+                os._exit(70)
+        theirs.close()
+        self.spare = (pid, ours)
 
     @staticmethod
     def _tell(run_socket: socket.socket, message: dict) -> None:
@@ -197,6 +260,9 @@ class Server:
             # The unreaped leader keeps the group id reserved, so this kill cannot hit a stranger.
             _kill_group(pid)
             _, status = os.waitpid(pid, 0)
+            if self.spare is not None and self.spare[0] == pid:
+                self.spare[1].close()
+                self.spare = None
             run_socket = self.runs.pop(pid, None)
             if run_socket is not None:
                 self.selector.unregister(run_socket)
@@ -218,6 +284,8 @@ class Server:
                 self.runs.pop(pid, None)
 
     def shutdown(self) -> None:
+        if self.spare is not None:
+            self.runs[self.spare[0]] = self.spare[1]
         for pid in list(self.runs):
             _kill_group(pid)
         for pid in list(self.runs):

@@ -30,16 +30,23 @@ def expectation(path: Path) -> tuple[str, str]:
     raise AssertionError(f"{path.name} has no '# expect:' line")
 
 
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(item) for task in Path(f"/proc/{pid}/task").iterdir()
+                for item in (task / "children").read_text().split()]
+    except OSError:
+        return []
+
+
 def server_children() -> list[int]:
-    """Living processes the fork server still has as children (it is their subreaper: every descendant)."""
+    """Living processes the fork server has as children (it is their subreaper: every descendant), but for
+    its one spare: a stand-in whose only child, process 1 of a PID namespace, has no children of its own."""
     server = forkserver._server
     if server is None or forkserver._server_pid != os.getpid():
         return []
-    pid = server.process.pid
-    children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(item) for item in (task / "children").read_text().split()]
-    return [item for item in children if alive(item)]
+    children = [pid for pid in children_of(server.process.pid) if alive(pid)]
+    spares = [pid for pid in children if len(children_of(pid)) == 1 and not children_of(children_of(pid)[0])]
+    return [pid for pid in children if pid not in spares[:1]]
 
 
 def alive(pid: int) -> bool:
