@@ -3,11 +3,12 @@ child per submission; and the grader's side of it (ForkServer, fork_server()).
 
 Started once per grader process (lazily, by fork_server()) as `python -I -m grader.forkserver FD`, where FD
 is one end of a SOCK_SEQPACKET socket pair. Each request on it carries, as passed descriptors, the run's own
-socket and the child's stdin, stdout, stderr and result pipes. The server forks; the child moves to a new
-session, contains itself and runs the job it reads on stdin; the server answers the run's socket with the
-child's pid and, when it exits, its return code (negative for a signal), after killing whatever is left of
-its process group. The grader going away (EOF on FD) kills every child. The server imports nothing of the
-reference, so a forked child inherits no grading secret.
+socket and the child's stdin, stdout, stderr and result pipes. The child (forked ahead of time as a spare,
+or on demand) moves to a new session, runs as process 1 of its own PID namespace behind a stand-in that
+keeps the pid the grader knows, contains itself and runs the job it reads on stdin; the server answers the
+run's socket with the pid and, when the stand-in exits, its return code (negative for a signal), after
+killing whatever is left of its process group. The grader going away (EOF on FD) kills every child. The
+server imports nothing of the reference, so a forked child inherits no grading secret.
 """
 from __future__ import annotations
 

@@ -2,9 +2,10 @@
 
 Student code never runs in the grader's process. A child (forked by grader.forkserver on Linux, started
 as `python -I -m grader.child` elsewhere on POSIX) gets the source and the calls on stdin, contains
-itself (rlimits, a network namespace, an audit hook) before any student code runs, answers with wire
-frames on a private pipe, and is killed with its whole process group when a call overruns its time.
-Everything the grader concludes, it concludes from decoded arrays in this process.
+itself before any student code runs (its own session and PID namespace, rlimits, an empty network
+namespace, a read-only file system but for its scratch folder, an audit hook; see grader.child.contain),
+answers with wire frames on a private pipe, and is killed with its whole process group when a call
+overruns its time. Everything the grader concludes, it concludes from decoded arrays in this process.
 """
 from __future__ import annotations
 
