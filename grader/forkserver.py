@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -147,6 +148,8 @@ class Server:
         self.selector = selectors.DefaultSelector()
         self.runs: dict[int, socket.socket] = {}
         self.spare: tuple[int, socket.socket] | None = None
+        self.scratch: dict[int, str] = {}
+        self.leftover: set[str] = set()  # scratch folders of abandoned runs, removed once their child is gone
         self.wakeup_read, wakeup_write = os.pipe()
         os.set_blocking(self.wakeup_read, False)
         os.set_blocking(wakeup_write, False)
@@ -193,6 +196,7 @@ class Server:
             request = json.loads(data)
         except ValueError:
             request = None
+        request = request if isinstance(request, dict) else None
         pid = self.start(request, fds[1:]) if request is not None else -1
         for fd in fds[1:]:
             os.close(fd)
@@ -202,6 +206,8 @@ class Server:
         # No setpgid(pid, pid) here: winning that race would make the child's setsid fail. Until the
         # child's setsid, a kill of its group misses, and the kill of the pid itself that follows it hits.
         self.runs[pid] = run_socket
+        if isinstance(request.get("scratch"), str):
+            self.scratch[pid] = request["scratch"]
         self.selector.register(run_socket, selectors.EVENT_READ, pid)
         self._tell(run_socket, {"pid": pid})
         if self.spare is None:
@@ -264,6 +270,8 @@ class Server:
             if self.spare is not None and self.spare[0] == pid:
                 self.spare[1].close()
                 self.spare = None
+            self.scratch.pop(pid, None)  # the grader, still there, removes it
+            self.leftover = {folder for folder in self.leftover if not _remove(folder)}
             run_socket = self.runs.pop(pid, None)
             if run_socket is not None:
                 self.selector.unregister(run_socket)
@@ -279,6 +287,9 @@ class Server:
             data = b""
         if not data:
             _kill_group(pid)
+            folder = self.scratch.pop(pid, None)
+            if folder and not _remove(folder):
+                self.leftover.add(folder)  # still a mount point of the dying child: removed after a reap
             if run_socket is not None:
                 self.selector.unregister(run_socket)
                 run_socket.close()
@@ -289,11 +300,21 @@ class Server:
             self.runs[self.spare[0]] = self.spare[1]
         for pid in list(self.runs):
             _kill_group(pid)
-        for pid in list(self.runs):
+        while True:  # every child, and every orphan of theirs this subreaper inherits, is gone
             try:
-                os.waitpid(pid, 0)
+                os.waitpid(-1, 0)
             except ChildProcessError:
-                pass
+                break
+        for folder in {*self.scratch.values(), *self.leftover}:
+            _remove(folder)
+
+
+def _remove(folder: str | None) -> bool:
+    """Remove a run's scratch folder (the grader names them gradgrade-*); whether it is gone."""
+    if folder and os.path.basename(folder).startswith("gradgrade-"):
+        shutil.rmtree(folder, ignore_errors=True)
+        return not os.path.exists(folder)
+    return True
 
 
 def _kill_group(pid: int) -> None:
@@ -411,12 +432,16 @@ class ForkServer:
             self.close()
             raise OSError("the fork server did not start")
 
-    def start(self, fds: Sequence[int]) -> ForkedChild:
-        """Fork a child with these stdin, stdout, stderr and result descriptors."""
+    def start(self, fds: Sequence[int], *, scratch: str | None = None) -> ForkedChild:
+        """Fork a child with these stdin, stdout, stderr and result descriptors.
+
+        The server removes scratch if the grader goes away before the run ends.
+        """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        request = json.dumps({"scratch": scratch} if scratch else {}).encode()
         try:
             with self.lock:
-                socket.send_fds(self.control, [b"{}"], [theirs.fileno(), *fds])
+                socket.send_fds(self.control, [request], [theirs.fileno(), *fds])
         finally:
             theirs.close()
         ours.settimeout(SERVER_START_TIMEOUT)

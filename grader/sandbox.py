@@ -208,7 +208,7 @@ def _start(fds: tuple[int, int, int, int], job: dict[str, Any]) -> tuple[_Child,
     server = fork_server()
     if server is not None:
         try:
-            return server.start(fds), {**job, "result_fd": 3}
+            return server.start(fds, scratch=job["scratch"]), {**job, "result_fd": 3}
         except OSError:
             pass
     return _spawn(*fds), {**job, "result_fd": fds[3]}

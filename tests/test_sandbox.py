@@ -318,3 +318,27 @@ def test_the_graders_environment_does_not_reach_student_code(mode, monkeypatch):
     source = "import os\ndef env():\n    return sorted(os.environ)\n"
     names = sandbox.run(source, [sandbox.Call("env")]).outcomes[0].value
     assert "GRADGRADE_TEST_SECRET" not in names and "HOME" in names
+
+
+@linux_only
+def test_a_grader_killed_mid_run_leaves_no_process_and_no_scratch_folder(tmp_path):
+    import signal
+    import subprocess
+
+    script = ("import sys, tempfile\n"
+              f"tempfile.tempdir = {str(tmp_path)!r}\n"
+              "from grader import sandbox\n"
+              "print('started', flush=True)\n"
+              "sandbox.run('import time\\ndef f():\\n    time.sleep(3600)\\n',"
+              " [sandbox.Call('f')], limits=sandbox.Limits(timeout=3600))\n")
+    grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert grader.stdout.readline().strip() == "started"
+    assert settle(lambda: any(alive(pid) for pid in children_of(grader.pid)), seconds=30)
+    server = next(pid for pid in children_of(grader.pid) if alive(pid))
+    # The run's child and the next spare: the request has reached the server.
+    assert settle(lambda: len(children_of(server)) >= 2, seconds=30) and any(tmp_path.iterdir())
+    descendants = children_of(server)
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    assert settle(lambda: not alive(server) and not any(alive(pid) for pid in descendants), seconds=10)
+    assert settle(lambda: not any(tmp_path.iterdir()), seconds=10), list(tmp_path.iterdir())
