@@ -4,7 +4,8 @@ The checker gets the course's public case with the reference gradients (it must 
 gradients with a large epsilon (its value must follow the epsilon it is given) and a few catalogued mutants'
 gradients (it must reject each, with the value the course method gives). A few representatives stand for
 the whole catalogue: one per operator family and distinct gradients, every parameter block covered, so a
-checker costs at most MAX_COURSE_MUTANTS + MAX_SQUARE_MUTANTS + 3 calls.
+checker costs at most MAX_COURSE_MUTANTS + MAX_SQUARE_MUTANTS + 3 calls. three_layer's gradient_check_n
+and l_layer's gradient_checking are graded this way; one_d's gradient_check on its own small mutant set.
 """
 from __future__ import annotations
 
@@ -45,7 +46,14 @@ ONE_D_HELPERS = {"forward_propagation": "course_forward:forward_propagation"}
 # one_d's J is linear in theta, so its gradapprox does not depend on epsilon: no wide-epsilon probe there.
 # Two points, so that no two of its mutants give the same numbers.
 ONE_D_CASES = (0, 2)
-SUPPORTED = ("three_layer", "one_d")
+# l_layer's gradient_checking(params, grads, X, Y, epsilon) calls the notebook's forward pass, cost and
+# vector helpers; the course's are size-agnostic, so the square probe is the deeper 3-3-3-3-1 network.
+L_LAYER_HELPERS = {name: f"course_l_layer:{name}" for name in
+                   ("L_layer_forward", "cost_func", "params_to_vector", "grads_to_vector", "vector_to_params")}
+SQUARE_CASE = {"l_layer": 1}
+# Why square-size probes did not count, when the checker rejects the square reference.
+SQUARE_SKIPPED = {"three_layer": "skipped: its helpers work only for the course's 4-5-3-1 sizes"}
+SUPPORTED = ("three_layer", "one_d", "l_layer")
 
 
 @dataclass(frozen=True)
@@ -73,11 +81,22 @@ def inject(assignment: Assignment, settings: Any) -> dict[str, str]:
     """The course helpers a notebook's checker relies on, for a submission that does not define them."""
     if assignment.name == "one_d":
         return dict(ONE_D_HELPERS)
+    if assignment.name == "l_layer":
+        return dict(L_LAYER_HELPERS)
     return dict(COURSE_HELPERS) if assignment.name in SUPPORTED else {}
 
 
 def _public(assignment: Assignment, profile: str, index: int = 0):
     return assignment.cases(profile=profile)[index]
+
+
+def _square_index(assignment: Assignment) -> int:
+    return SQUARE_CASE.get(assignment.name, 0)
+
+
+def _names(assignment: Assignment, profile: str = "course", index: int = 0) -> tuple[str, ...]:
+    """The gradients a probe's case has (l_layer's depend on its depth)."""
+    return assignment.case_gradient_names(index, profile=profile)
 
 
 def _vector(gradients: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
@@ -101,9 +120,11 @@ def probes(assignment_name: str) -> tuple[Probe, ...]:
     found = [Probe("reference", "reference", "reference", "reference", "course", reference, COURSE_EPSILON),
              Probe("reference-wide-epsilon", "epsilon", "reference", "reference", "course", reference, WIDE_EPSILON)]
     found += representatives(assignment, "course", MAX_COURSE_MUTANTS)
-    square = module.reference_gradients(_public(assignment, "square"))
-    found.append(Probe("reference-square", "reference", "reference", "reference", "square", square, COURSE_EPSILON))
-    found += representatives(assignment, "square", MAX_SQUARE_MUTANTS)
+    index = _square_index(assignment)
+    square = module.reference_gradients(_public(assignment, "square", index))
+    found.append(Probe("reference-square", "reference", "reference", "reference", "square", square, COURSE_EPSILON,
+                       case_index=index))
+    found += representatives(assignment, "square", MAX_SQUARE_MUTANTS, case_index=index)
     return tuple(found)
 
 
@@ -126,22 +147,27 @@ def listed_probes(assignment: Assignment) -> list[Probe]:
     return found
 
 
-def _mutant_gradients(assignment: Assignment, record: Any, profile: str) -> dict[str, np.ndarray] | None:
+def _mutant_gradients(assignment: Assignment, record: Any, profile: str, case_index: int = 0
+                      ) -> dict[str, np.ndarray] | None:
+    """A mutant's gradients on a case, only those the case has (l_layer's also returns dA); None when it
+    crashes or leaves one out."""
     from grader import mutate
+    names = _names(assignment, profile, case_index)
     try:
-        gradients = mutate.mutant_gradients(assignment.name, record.id, profile, 0)
+        gradients = mutate.mutant_gradients(assignment.name, record.id, profile, case_index)
     except Exception:
         return None
-    if gradients is None or any(not isinstance(gradients.get(name), np.ndarray) for name in assignment.gradient_names):
+    if gradients is None or any(not isinstance(gradients.get(name), np.ndarray) for name in names):
         return None
-    return {name: np.asarray(gradients[name], dtype=np.float64) for name in assignment.gradient_names}
+    return {name: np.asarray(gradients[name], dtype=np.float64) for name in names}
 
 
-def representatives(assignment: Assignment, profile: str, limit: int) -> list[Probe]:
+def representatives(assignment: Assignment, profile: str, limit: int, *, case_index: int = 0) -> list[Probe]:
     """A few value mutants standing for the catalogue on one profile.
 
-    On the course profile: the planted bugs, then one mutant for each parameter block not yet covered
-    (last blocks first, so a checker that looks only at the first entries shows), then one per family.
+    On the course profile: the planted bugs, then for each parameter block not yet covered the mutant that
+    changes the fewest blocks besides it (last blocks first, so a checker that looks only at the first
+    entries shows), then one per family, then the mutants that change the fewest blocks.
     On the square profile: only mutants that crash on the course sizes (swapped or untransposed operands).
     """
     try:
@@ -149,15 +175,15 @@ def representatives(assignment: Assignment, profile: str, limit: int) -> list[Pr
         records = mutate.catalogue(assignment.name)
     except Exception:
         return []
-    names = assignment.gradient_names
-    reference = assignment.module.reference_gradients(_public(assignment, profile))
+    names = _names(assignment, profile, case_index)
+    reference = assignment.module.reference_gradients(_public(assignment, profile, case_index))
     candidates = []
     for record in records:
         if getattr(record.status, "value", record.status) not in ("killed",):
             continue
         if profile == "square" and _mutant_gradients(assignment, record, "course") is not None:
             continue
-        gradients = _mutant_gradients(assignment, record, profile)
+        gradients = _mutant_gradients(assignment, record, profile, case_index)
         if gradients is None:
             continue
         if not all(np.all(np.isfinite(gradients[name])) for name in names):
@@ -185,8 +211,9 @@ def representatives(assignment: Assignment, profile: str, limit: int) -> list[Pr
     for parameter in reversed(names):
         if any(parameter in entry[2] for entry in chosen):
             continue
-        only = [entry for entry in candidates if entry[2] == (parameter,)]
-        only.sort(key=lambda entry: entry[0].family in families)
+        # three_layer has a mutant of each block alone; l_layer's change two blocks or more.
+        only = [entry for entry in candidates if parameter in entry[2]]
+        only.sort(key=lambda entry: (len(entry[2]), entry[0].family in families))
         for entry in only:
             if take(entry):
                 families.add(entry[0].family)
@@ -194,12 +221,16 @@ def representatives(assignment: Assignment, profile: str, limit: int) -> list[Pr
     for entry in candidates:
         if entry[0].family not in families and take(entry):
             families.add(entry[0].family)
-    return [Probe(record.id, "mutant", record.operator, record.family, profile, gradients, COURSE_EPSILON, changed)
-            for record, gradients, changed in chosen]
+    # Slots left (l_layer's families are few): the mutants that change the fewest blocks.
+    for entry in sorted(candidates, key=lambda entry: len(entry[2])):
+        take(entry)
+    return [Probe(record.id, "mutant", record.operator, record.family, profile, gradients, COURSE_EPSILON, changed,
+                  case_index=case_index) for record, gradients, changed in chosen]
 
 
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
-    """One call of the student's checker per probe: (parameters, gradients, X, Y, epsilon), positionally."""
+    """One call of the student's checker per probe: (parameters, gradients, X, Y, epsilon), positionally
+    (l_layer's names them params and grads)."""
     found = []
     for probe in probes(assignment.name):
         case = _public(assignment, probe.profile, probe.case_index)
@@ -207,9 +238,10 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
             found.append(Call(assignment.checker, (float(case.X), float(case.parameters["theta"]), probe.epsilon),
                               arg_names=("x", "theta", "epsilon"), bind=dict(probe.bind)))
             continue
+        arg_names = ("params", "grads") if assignment.name == "l_layer" else ("parameters", "gradients")
         found.append(Call(assignment.checker, (dict(case.parameters), dict(probe.gradients), case.X, case.Y,
                                                probe.epsilon),
-                          arg_names=("parameters", "gradients", "X", "Y", "epsilon")))
+                          arg_names=arg_names + ("X", "Y", "epsilon")))
     return found
 
 
@@ -228,6 +260,11 @@ def _gradapprox(assignment_name: str, profile: str, epsilon: float, *, half: boo
         x, theta = float(case.X), float(case.parameters["theta"])
         J_minus = module.forward_propagation(x, theta if half else theta - epsilon)
         gradapprox = np.array([[(module.forward_propagation(x, theta + epsilon) - J_minus) / (2 * epsilon)]])
+        gradapprox.setflags(write=False)
+        return gradapprox
+    if hasattr(module, "course_gradapprox"):
+        # thetaminus copied from thetaplus, then epsilon taken off: theta again, as in the loop below.
+        gradapprox = module.course_gradapprox(case.parameters, case.X, case.Y, epsilon, reuse_thetaplus=half)
         gradapprox.setflags(write=False)
         return gradapprox
     sizes = (case.X.shape[0],) + tuple(case.parameters[f"W{k}"].shape[0] for k in (1, 2, 3))
@@ -253,7 +290,7 @@ def _norms(grad: np.ndarray, gradapprox: np.ndarray) -> tuple[float, float, floa
 def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
     """The value the course method gives for a probe, and the values of known-wrong checkers."""
     from grader import assignments
-    names = assignments.get(assignment_name).gradient_names
+    names = _names(assignments.get(assignment_name), probe.profile, probe.case_index)
     grad = _vector(probe.gradients, names)
     at = {"case_index": probe.case_index}
     numerator, norm_grad, norm_approx = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, **at))
@@ -447,6 +484,25 @@ def _case(reading: Reading, threshold: float) -> CaseResult:
                                      f"method's {expected:.3g}")
 
 
+def _square_sizes(assignment: Assignment, reading: Reading | None) -> str:
+    """What became of the square-size probes, for the report."""
+    if reading is None:
+        return "not probed"
+    if reading.ok:
+        return "checked"
+    if assignment.name in SQUARE_SKIPPED:
+        return SQUARE_SKIPPED[assignment.name]
+    return f"checked: on the correct gradients of the {_square_network(assignment, reading)} it {_got(reading)}"
+
+
+def _square_network(assignment: Assignment, reading: Reading) -> str:
+    return f"{_public(assignment, 'square', reading.probe.case_index).name} network"
+
+
+def _got(reading: Reading) -> str:
+    return reading.problem if reading.value is None else f"returns {reading.value:.3g}"
+
+
 def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxRun, settings: Any) -> CheckResult:
     """The CheckResult of the student's checker from its outcomes, one per probe in calls() order."""
     rubric = score.rubric_of(settings)
@@ -456,22 +512,23 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         return CheckResult(name, Status.MISSING, None, threshold, f"{name} is not defined in the submission")
     readings = [read(assignment, probe, outcome, threshold=threshold, rtol=rtol)
                 for probe, outcome in zip(probes(assignment.name), outcomes)]
-    # Square-size calls only count when the checker accepts the square reference: the course's
-    # vector_to_dictionary knows only the 4-5-3-1 sizes, so failing there (or returning nonsense) is what
-    # the course's own helpers do, not a flaw of the checker.
+    # three_layer's square-size calls only count when the checker accepts the square reference: the
+    # course's vector_to_dictionary knows only the 4-5-3-1 sizes, so failing there (or returning nonsense)
+    # is what the course's own helpers do, not a flaw of the checker. l_layer's course helpers take any
+    # sizes, so there its square-size calls always count.
     square_reference = next((r for r in readings if r.probe.profile == "square" and r.probe.kind == "reference"), None)
     square_ok = square_reference is not None and bool(square_reference.ok)
-    counted = [r for r in readings if r.probe.profile == "course" or square_ok]
-    course = [r for r in readings if r.probe.profile == "course"]
-    broken = [r for r in course if r.value is None]
+    counted = [r for r in readings if r.probe.profile == "course" or square_ok or assignment.name not in SQUARE_SKIPPED]
+    # The calls whose crashes count (three_layer's square ones do not, as above).
+    strict = [r for r in counted if r.probe.profile == "course" or assignment.name not in SQUARE_SKIPPED]
+    broken = [r for r in strict if r.value is None]
     crashed = any(r.problem.startswith(("raised", "did not finish", "was not run")) for r in broken)
-    found = flaws(counted, assignment.gradient_names, rtol=rtol)
+    found = flaws(counted, _names(assignment), rtol=rtol)
     details = _details(counted, threshold=threshold, crashed=crashed, found=found)
-    details["square_sizes"] = ("checked" if square_ok else
-                               "skipped: its helpers work only for the course's 4-5-3-1 sizes")
+    details["square_sizes"] = _square_sizes(assignment, square_reference)
     cases = tuple(_case(r, threshold) for r in counted)
     reference = next(r for r in readings if r.probe.kind == "reference" and r.probe.profile == "course")
-    if len(broken) == len(course):
+    if len(broken) == len(strict):
         status = Status.TIMEOUT if any("did not finish" in r.problem for r in broken) else Status.ERROR
         if not crashed:
             status = Status.FAIL
@@ -486,6 +543,10 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         problems.append(f"missed bugs of the families {', '.join(details['missed_families'])}")
     if broken:
         problems.append(f"{broken[0].probe.name}: {broken[0].problem}")
+    elif assignment.name not in SQUARE_SKIPPED and square_reference is not None and square_reference.ok is False \
+            and reference.ok:
+        problems.append(f"a false alarm on the correct gradients of the {_square_network(assignment, square_reference)}: "
+                        f"it {_got(square_reference)}")
     if not found:
         disagreeing = [r for r in counted if r.agrees is False]
         if disagreeing:

@@ -1,4 +1,5 @@
 # Correct L-layer backward pass written compactly on the course's dnn_utils helpers; dZ of the output is AL - Y.
+# Its gradient_checking relies on the notebook's forward pass, cost and vector helpers.
 import numpy as np
 from dnn_utils import relu_backward
 
@@ -16,3 +17,24 @@ def L_layer_backward(AL, Y, caches):
         grads["db" + str(l)] = dZ.sum(axis=1, keepdims=True) / m
         grads["dA" + str(l - 1)] = W.T @ dZ
     return grads
+
+
+def gradient_checking(params, grads, X, Y, epsilon=1e-7):
+    # The notebook's L_layer_forward, cost_func and vector helpers, from earlier cells.
+    params_values, _ = params_to_vector(params)
+    grads_values, _ = grads_to_vector(grads)
+    gradapprox = np.zeros(params_values.shape)
+    for i in range(params_values.shape[0]):
+        costs = []
+        for step in (epsilon, -epsilon):
+            theta = np.copy(params_values)
+            theta[i, 0] += step
+            Aout, _ = L_layer_forward(X, vector_to_params(theta, params.copy()))
+            costs.append(cost_func(Aout, Y))
+        gradapprox[i, 0] = (costs[0] - costs[1]) / (2 * epsilon)
+    numerator = np.linalg.norm(grads_values - gradapprox)
+    denominator = np.linalg.norm(grads_values) + np.linalg.norm(gradapprox)
+    difference = numerator / denominator
+    print(("There is a mistake, the difference is " if difference > 2e-7 else "Good, the difference is ")
+          + str(difference))
+    return difference

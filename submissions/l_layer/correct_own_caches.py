@@ -1,4 +1,5 @@
 # Correct, but its caches have their own layout (A_prev, W, b, Z): graded on the caches of its own forward pass.
+# Its gradient_checking unrolls the parameters itself and returns the difference as a 1x1 array.
 import numpy as np
 
 
@@ -27,3 +28,26 @@ def L_layer_backward(AL, Y, caches):
         grads["db%d" % l] = np.sum(dZ, axis=1, keepdims=True) / m
         grads["dA%d" % (l - 1)] = W.T.dot(dZ)
     return grads
+
+
+def gradient_checking(params, grads, X, Y, epsilon=1e-7):
+    names = ["%s%d" % (kind, l) for l in range(1, len(params) // 2 + 1) for kind in "Wb"]
+    theta = np.concatenate([params[name].reshape(-1, 1) for name in names])
+    grad = np.concatenate([grads["d" + name].reshape(-1, 1) for name in names])
+
+    def cost(vector):
+        unrolled, start = {}, 0
+        for name in names:
+            size = params[name].size
+            unrolled[name] = vector[start:start + size].reshape(params[name].shape)
+            start += size
+        AL, _ = L_layer_forward(X, unrolled)
+        return -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+
+    gradapprox = np.zeros_like(theta)
+    for i in range(theta.shape[0]):
+        step = np.zeros_like(theta)
+        step[i] = epsilon
+        gradapprox[i] = (cost(theta + step) - cost(theta - step)) / (2 * epsilon)
+    difference = np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+    return np.array([[difference]])
