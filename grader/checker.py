@@ -542,7 +542,10 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     if details["missed_families"]:
         problems.append(f"missed bugs of the families {', '.join(details['missed_families'])}")
     if broken:
-        problems.append(f"{broken[0].probe.name}: {broken[0].problem}")
+        where = broken[0].probe.name
+        if broken[0].probe.profile != "course" and broken[0].probe.kind == "reference":
+            where += f" (the correct gradients of the {_square_network(assignment, broken[0])})"
+        problems.append(f"{where}: {broken[0].problem}")
     elif assignment.name not in SQUARE_SKIPPED and square_reference is not None and square_reference.ok is False \
             and reference.ok:
         problems.append(f"a false alarm on the correct gradients of the {_square_network(assignment, square_reference)}: "

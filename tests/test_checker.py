@@ -130,3 +130,103 @@ def test_a_checker_that_hangs_is_a_timeout_and_the_backward_pass_keeps_its_grade
     check = result.check("gradient_check_n")
     assert check.status is Status.TIMEOUT and check.points == 0
     assert "did not finish" in check.message
+
+
+# l_layer's gradient_checking(params, grads, X, Y, epsilon=1e-7), graded the same way.
+
+L_LAYER = Settings(assignment="l_layer")
+L_LAYER_SUBMISSIONS = Path(__file__).parent.parent / "submissions" / "l_layer"
+
+
+@pytest.fixture(scope="module")
+def graded_l_layer():
+    cache = {}
+
+    def grade(name: str):
+        if name not in cache:
+            cache[name] = pipeline.grade_file(CHECKERS / "l_layer" / f"{name}.py", L_LAYER)
+        return cache[name]
+    return grade
+
+
+def test_a_correct_l_layer_checker_passes_with_full_points(graded_l_layer):
+    result = graded_l_layer("correct_course")
+    check = result.check("gradient_checking")
+    assert check.status is Status.PASS, check.message
+    assert check.points == check.max_points == 4 and result.max_score == 10
+    assert check.details["caught"] == check.details["probes"] >= 5
+    assert check.details["agreeing"] == check.details["compared"]
+    assert check.details["false_alarms"] == [] and check.details["flaws"] == []
+    # The course helpers take any sizes: the deeper square network is checked too.
+    assert check.details["square_sizes"] == "checked"
+
+
+@pytest.mark.parametrize("name, revealed", [
+    pytest.param("always_zero", "it returns 0 for every input", id="always-zero"),
+    pytest.param("no_denominator", "forgets to divide by ||grad|| + ||gradapprox||", id="no-denominator"),
+    pytest.param("thetaplus_reused", "thetaminus starts from thetaplus", id="thetaplus-reused"),
+    pytest.param("ignores_epsilon", "it ignores the epsilon it is given", id="ignores-epsilon"),
+    pytest.param("three_layers_only", "the correct gradients of the square-3-3-3-3-1-m3 network", id="three-layers-only"),
+])
+def test_a_wrong_l_layer_checker_fails_saying_what_its_numbers_reveal(graded_l_layer, name, revealed):
+    check = graded_l_layer(name).check("gradient_checking")
+    assert check.status is Status.FAIL
+    assert check.points < check.max_points == 4
+    assert revealed in check.message
+
+
+def test_l_layer_flaws_are_named_from_the_numbers(graded_l_layer):
+    for name in ("always_zero", "no_denominator", "thetaplus_reused", "ignores_epsilon"):
+        assert graded_l_layer(name).check("gradient_checking").details["flaws"], name
+    # Unrolling three layers of a four-layer network raises: no points for the reference nor for never crashing.
+    check = graded_l_layer("three_layers_only").check("gradient_checking")
+    assert check.details["reference_accepted"] is False and check.details["crashed"] is True
+    assert check.details["points"]["reference"] == check.details["points"]["no_crash"] == 0
+
+
+def test_l_layer_probes_are_few_distinct_and_keep_the_loop_cheap():
+    probes = checker.probes("l_layer")
+    assert len(probes) <= 10
+    mutants = [probe for probe in probes if probe.kind == "mutant"]
+    assert len({probe.family for probe in mutants}) >= 4
+    assert any(len(probe.parameters) < 6 for probe in mutants)
+    signatures = {np.concatenate([g.ravel() for g in probe.gradients.values()]).round(12).tobytes() for probe in mutants}
+    assert len(signatures) == len(mutants)
+    # The public case is the course's (seed 10, 5-6-3-1); the square probe is a deeper network.
+    assert {probe.case_index for probe in probes if probe.profile == "course"} == {0}
+    square = next(probe for probe in probes if probe.profile == "square")
+    assert set(square.gradients) == {f"d{kind}{layer}" for layer in range(1, 5) for kind in "Wb"}
+
+
+def test_l_layer_course_method_is_the_reference_gradient_checking():
+    from reference import l_layer
+    for probe in checker.probes("l_layer"):
+        case = (l_layer.cases(profile=probe.profile))[probe.case_index]
+        expected = l_layer.gradient_checking(*l_layer.checker_args(case, probe.gradients), epsilon=probe.epsilon)
+        assert checker.variants("l_layer", probe)["course"] == pytest.approx(expected, rel=1e-12), probe.name
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("correct_course.py", id="own-helpers"),
+    pytest.param("correct_dnn_utils.py", id="course-helpers"),
+    pytest.param("correct_own_caches.py", id="own-unrolling-1x1-array"),
+])
+def test_correct_l_layer_samples_get_full_marks_with_their_checker(name):
+    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / name, L_LAYER)
+    assert result.status is Status.PASS, result.message
+    assert result.score == result.max_score == 10
+
+
+def test_the_course_forward_put_in_for_the_checker_is_not_the_students_own():
+    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / "correct_dnn_utils.py", L_LAYER)
+    assert result.check("L_layer_backward").details["own_forward"]["defined"] is False
+    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / "correct_own_caches.py", L_LAYER)
+    assert result.check("L_layer_backward").details["own_forward"]["defined"] is True
+
+
+def test_a_missing_l_layer_checker_scores_nothing_out_of_four():
+    program = (L_LAYER_SUBMISSIONS / "correct_dnn_utils.py").read_text().split("\n\ndef gradient_checking")[0]
+    result = pipeline.grade_source(program.encode(), "no_checker.py", L_LAYER, submission="no_checker")
+    check = result.check("gradient_checking")
+    assert check.status is Status.MISSING and check.points == 0 and check.max_points == 4
+    assert result.score == 6 and result.max_score == 10
