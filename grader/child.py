@@ -491,7 +491,8 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
                   "mutated": []})
             continue
         try:
-            args, kwargs = resolve(call["args"], returned), resolve(call["kwargs"], returned)
+            arguments = wire.decode(call["payload"].tobytes())
+            args, kwargs = resolve(arguments["args"], returned), resolve(arguments["kwargs"], returned)
             given_args, given_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
         except BaseException as error:
             send({"kind": "result", "index": index, "status": "error", "value": None, "mutated": [],

@@ -1,7 +1,10 @@
 """Grade one submission: load -> sandbox -> check -> diagnose -> score, into one SubmissionResult."""
 from __future__ import annotations
 
+import functools
+import json
 from pathlib import Path
+from typing import Any, Mapping
 
 from grader import assignments, backward, checker, diagnose, forward, load, sandbox, score
 from grader.results import CheckResult, Status, SubmissionResult
@@ -38,21 +41,41 @@ def overall_status(checks: tuple[CheckResult, ...]) -> Status:
     return Status.FAIL
 
 
+Plan = tuple[tuple[Any, ...], tuple[tuple[sandbox.Call, ...], ...], Mapping[str, str]]
+
+
+def plan(settings: Settings) -> Plan:
+    """The graders that apply, the sandbox calls each needs, and the course helpers to inject.
+
+    The same for every submission graded with these settings, so it is built once per process: the
+    reference's cases, caches and probes are computed once, and the sandbox encodes each call once.
+    """
+    return _plan(json.dumps(settings.to_json(), sort_keys=True))
+
+
+@functools.lru_cache(maxsize=16)
+def _plan(settings_json: str) -> Plan:
+    settings = Settings.from_json(json.loads(settings_json))
+    assignment = assignments.get(settings.assignment)
+    graders = tuple(grader for grader in GRADERS if grader.function_name(assignment))
+    calls = tuple(tuple(grader.calls(assignment, settings)) for grader in graders)
+    inject = {name: helper for grader in graders if hasattr(grader, "inject")
+              for name, helper in grader.inject(assignment, settings).items()}
+    return graders, calls, inject
+
+
 def grade_program(program: load.Program, submission: str, settings: Settings) -> SubmissionResult:
     """Run a loaded program's functions in the sandbox (one run for every grader) and judge the results."""
     assignment = assignments.get(settings.assignment)
     settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
-    graders = [grader for grader in GRADERS if grader.function_name(assignment)]
-    plans = [grader.calls(assignment, settings) for grader in graders]
-    inject = {name: helper for grader in graders if hasattr(grader, "inject")
-              for name, helper in grader.inject(assignment, settings).items()}
-    run = sandbox.run(program.source, [call for plan in plans for call in plan], filename=program.filename,
+    graders, calls_by_grader, inject = plan(settings)
+    run = sandbox.run(program.source, [call for calls in calls_by_grader for call in calls], filename=program.filename,
                       limits=sandbox.Limits(timeout=settings.timeout), inject=inject)
     run = run.relabelled(program.relabel)  # "(line 40)" of a notebook's program -> "(cell 7, line 3)"
     checks, start = [], 0
-    for grader, plan in zip(graders, plans):
-        outcomes = run.outcomes[start:start + len(plan)]
-        start += len(plan)
+    for grader, calls in zip(graders, calls_by_grader):
+        outcomes = run.outcomes[start:start + len(calls)]
+        start += len(calls)
         result = grader.judge(assignment, outcomes, run, settings)
         if result is None:
             continue
