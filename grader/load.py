@@ -36,10 +36,13 @@ class Program:
     line_map: tuple[tuple[int, int], ...] = ()
 
     def locate(self, line: int) -> str:
-        """Where line `line` of source is in the student's file: "line 12" or "cell 7, line 3"."""
+        """Where line `line` of source is in the student's file: "line 12" or "code cell 7, line 3".
+
+        Code cells are counted from the top, markdown cells not: a student counts the cells they wrote code in.
+        """
         if self.line_map and 1 <= line <= len(self.line_map):
             cell, cell_line = self.line_map[line - 1]
-            return f"cell {cell}, line {cell_line}"
+            return f"code cell {cell}, line {cell_line}"
         return f"line {line}"
 
     def relabel(self, message: str) -> str:
@@ -255,7 +258,7 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
         cell, notes = (source, []) if _parse_problem(source) is None else neutralise(source)
         problem = _parse_problem(cell)
         if problem is not None:
-            warnings.append(f"cell {number} ({_first_line(source)}) does not parse and was skipped: {problem}")
+            warnings.append(f"code cell {number} ({_first_line(source)}) does not parse and was skipped: {problem}")
             continue
         magics += notes
         cell_lines = cell.split("\n")

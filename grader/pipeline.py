@@ -1,6 +1,7 @@
 """Grade one submission: load -> sandbox -> check -> diagnose -> score, into one SubmissionResult."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
@@ -71,7 +72,7 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
     graders, calls_by_grader, inject = plan(settings)
     run = sandbox.run(program.source, [call for calls in calls_by_grader for call in calls], filename=program.filename,
                       limits=sandbox.Limits(timeout=settings.timeout), inject=inject)
-    run = run.relabelled(program.relabel)  # "(line 40)" of a notebook's program -> "(cell 7, line 3)"
+    run = run.relabelled(program.relabel)  # "(line 40)" of a notebook's program -> "(code cell 7, line 3)"
     checks, start = [], 0
     for grader, calls in zip(graders, calls_by_grader):
         outcomes = run.outcomes[start:start + len(calls)]
@@ -81,6 +82,9 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
             continue
         for refine in REFINERS.get(grader.KIND, ()):
             result = refine(result, outcomes, assignment, settings, source=program.source)
+        if result.diagnosis:
+            result = dataclasses.replace(result, diagnosis=tuple(
+                dataclasses.replace(d, where=program.locate(d.line)) if d.line else d for d in result.diagnosis))
         checks.append(score.score_check(grader.KIND, result, rubric))
     checks_ = tuple(checks)
     total, maximum = score.totals(checks_)

@@ -38,7 +38,7 @@ def text(result: SubmissionResult) -> str:
         if check.parameters:
             lines.append(check_table(check))
         for diagnosis in check.diagnosis:
-            where = f" (line {diagnosis.line})" if diagnosis.line else ""
+            where = f" ({diagnosis.where or f'line {diagnosis.line}'})" if diagnosis.line else ""
             lines.append(f"  hint [{diagnosis.mutant or diagnosis.operator}]{where}: {diagnosis.hint}")
         lines.append(f"  {_shorten(check.message, 200)}")
         lines.append("")

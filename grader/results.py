@@ -55,10 +55,12 @@ class Diagnosis:
     hint: str
     parameters: tuple[str, ...] = ()
     line: int | None = None
+    # Where `line` is in the student's own file: "line 21", or "code cell 7, line 3" in a notebook.
+    where: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"mutant": self.mutant, "operator": self.operator, "hint": self.hint,
-                "parameters": list(self.parameters), "line": self.line}
+                "parameters": list(self.parameters), "line": self.line, "where": self.where}
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
         parameters = tuple(ParameterResult(name, Status(p["status"]), p["difference"], p["message"])
                            for name, p in check.get("parameters", {}).items())
         diagnosis = tuple(Diagnosis(d["mutant"], d["operator"], d["hint"], tuple(d.get("parameters", ())),
-                                    d.get("line")) for d in check.get("diagnosis", []))
+                                    d.get("line"), d.get("where", "")) for d in check.get("diagnosis", []))
         cases = tuple(CaseResult(c["case"], Status(c["status"]), c["difference"], c.get("message", ""))
                       for c in check.get("cases", []))
         checks.append(CheckResult(check["name"], Status(check["status"]), check["difference"],

@@ -127,7 +127,7 @@ def test_a_cell_that_does_not_parse_is_skipped_with_a_warning_naming_it(cell, wo
     program = load.load_bytes(data, filename="s.ipynb")
     first_line = cell.splitlines()[0][:57]
     warning = next(warning for warning in program.warnings if "does not parse" in warning)
-    assert warning.startswith(f"cell 2 ({first_line}") and words in warning
+    assert warning.startswith(f"code cell 2 ({first_line}") and words in warning
     assert "def g():" in program.source
 
 
@@ -140,15 +140,21 @@ def test_the_last_definition_wins_and_top_level_calls_are_dropped():
     assert "side effect" in load.load_bytes(data, filename="s.ipynb", run_all=True).source
 
 
+def test_a_diagnosis_points_at_the_students_cell_and_line(submissions_dir):
+    result = pipeline.grade_file(submissions_dir / "planted_bugs.ipynb", Settings())
+    hints = {d.parameters: d.where for d in result.check("backward_propagation_n").diagnosis}
+    assert hints[("dW2",)] == "code cell 4, line 11" and hints[("db1",)] == "code cell 4, line 17"
+
+
 def test_sandbox_line_numbers_become_cells():
     data = notebook("import numpy as np", "%matplotlib inline\n\ndef backward_propagation_n(X, Y, cache):\n"
                     "    m = X.shape[1]\n    return 1 / 0")
     program = load.load_bytes(data, filename="s.ipynb")
     line = next(index for index, text in enumerate(program.source.splitlines(), 1) if "1 / 0" in text)
-    assert program.locate(line) == "cell 2, line 5"
+    assert program.locate(line) == "code cell 2, line 5"
     result = pipeline.grade_program(program, "s", Settings())
     backward = next(check for check in result.checks if check.name == "backward_propagation_n")
-    assert "ZeroDivisionError" in backward.message and "(cell 2, line 5)" in backward.message
+    assert "ZeroDivisionError" in backward.message and "(code cell 2, line 5)" in backward.message
 
 
 @pytest.mark.parametrize("minor", [pytest.param(minor, id=f"v4.{minor}") for minor in range(6)])
