@@ -35,7 +35,7 @@ def main() -> None:
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     cases = sum(len(module.cases(profile=profile)) for profile in mutate.PROFILES)
-    print(json.dumps({"benchmark": "mutation", "assignment": args.assignment, "mutants": len(run.mutants),
+    print(json.dumps({"bench": "mutation", "assignment": args.assignment, "mutants": len(run.mutants),
                       "cases": cases, "profiles": list(mutate.PROFILES), "repeats": args.repeats,
                       "seconds": round(min(walls), 4), "cpu_seconds": round(min(cpus), 4),
                       "mutants_per_second": round(len(run.mutants) / min(walls), 1),
