@@ -36,9 +36,8 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
-                             timeout=args.timeout, run_all=args.run_all,
-                             rubric=score.load_rubric(args.rubric) if getattr(args, "rubric", None) else None,
-                             fast=getattr(args, "fast", False))
+                    timeout=args.timeout, run_all=args.run_all,
+                    rubric=score.load_rubric(args.rubric) if args.rubric else None, fast=args.fast)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -51,7 +50,11 @@ def _check(args: argparse.Namespace) -> int:
     if args.html:
         from grader import html
 
-        Path(args.html).write_text(html.student_page(result), encoding="utf-8")
+        try:
+            Path(args.html).write_text(html.student_page(result), encoding="utf-8")
+        except OSError as error:
+            print(f"gradgrade: cannot write {args.html}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
     return EXIT_PASS if result.status.value == "pass" else EXIT_FAIL
 
 

@@ -65,6 +65,12 @@ def test_usage_errors_exit_2(argv, capsys, tmp_path, monkeypatch):
     assert cli.main(argv) == 2
 
 
+def test_an_unwritable_html_page_is_one_line_and_exit_2(submissions_dir, tmp_path, capsys):
+    page = tmp_path / "no-such-folder" / "page.html"
+    assert cli.main(["check", str(submissions_dir / "correct_matmul.py"), "--html", str(page)]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
 def test_console_script_is_installed():
     completed = subprocess.run(["gradgrade", "--help"], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0 and "check" in completed.stdout
