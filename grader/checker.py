@@ -179,7 +179,7 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
     reference = assignment.module.reference_gradients(_public(assignment, profile, case_index))
     candidates = []
     for record in records:
-        if getattr(record.status, "value", record.status) not in ("killed",):
+        if record.status is not mutate.MutantStatus.KILLED:
             continue
         if profile == "square" and _mutant_gradients(assignment, record, "course") is not None:
             continue

@@ -12,6 +12,7 @@ import numpy as np
 from grader import assignments, check, mutate
 from grader.assignments import Assignment
 from grader.results import CheckResult, Diagnosis, Status
+from grader.sandbox import CallStatus
 
 # Two gradients are the same bug when they agree to this relative difference on every case.
 MATCH_RTOL = 1e-9
@@ -452,8 +453,8 @@ def _refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment
     names = list(dict.fromkeys([*assignment.gradient_names, *(name for true in trues for name in true)]))
     student = []
     for outcome, true in zip(outcomes, trues):
-        gradients, _ = backward.gradients_of(getattr(outcome, "value", None), list(true)) \
-            if getattr(getattr(outcome, "status", None), "value", None) == "ok" else (None, "")
+        gradients, _ = (backward.gradients_of(outcome.value, list(true)) if outcome.status is CallStatus.OK
+                        else (None, ""))
         student.append(gradients)
     lines = gradient_lines(source, assignment.backward) if source else {}
     candidates = catalogue_candidates(assignment.name)
