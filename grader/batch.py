@@ -4,15 +4,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Protocol, Sequence, TextIO
 
 from grader import discover, gradebook, html, pipeline
+from grader.atomic import write_atomic
 from grader.executors import Executor, Job, LocalExecutor
 from grader.results import SubmissionResult, submission_from_json
 from grader.settings import Settings
@@ -148,26 +147,29 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
                 result = pipeline.error_result(submission.student, settings, str(error)).to_json()
                 key = gradebook.content_hash(b"unreadable\0" + str(error).encode())
                 book.record(submission.student, key, fingerprint, submission.filename, result)
-                results[submission.student], hashes[submission.student] = result, key
+                results[submission.student] = result
                 graded += 1
                 continue
             key = gradebook.content_hash(data)
             row = None if force else book.lookup(submission.student, key)
             if row is not None and row.settings_hash == fingerprint:
-                results[submission.student], hashes[submission.student] = row.result, key
+                results[submission.student] = row.result
                 reused += 1
             else:
                 pending.append(_Pending(submission, key))
         progress.start(len(pending))
         by_student = {item.submission.student: item for item in pending}
 
+        unreadable: list[tuple[_Pending, str]] = []
+
         def jobs_() -> Iterator[Job]:
             # Read again here rather than holding every file in memory; the hash follows the bytes sent.
             for item in pending:
                 try:
                     data = item.submission.read()
-                except discover.UnreadableSubmission as error:
-                    data = str(error).encode()
+                except discover.UnreadableSubmission as error:  # gone or changed since it was found
+                    unreadable.append((item, str(error)))
+                    continue
                 hashes[item.submission.student] = gradebook.content_hash(data)
                 yield Job(item.submission.student, item.submission.filename, data, settings_json)
 
@@ -184,6 +186,13 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
                     results[student] = result
                     graded += 1
                     progress.advance(result)
+            for item, reason in unreadable:
+                student = item.submission.student
+                result = pipeline.error_result(student, settings, reason).to_json()
+                book.record(student, item.content_hash, fingerprint, item.submission.filename, result)
+                results[student] = result
+                graded += 1
+                progress.advance(result)
         finally:
             progress.close()
             if own_executor:
@@ -191,19 +200,6 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     ordered = tuple(submission_from_json(results[s.student]) for s in submissions if s.student in results)
     pages = write_reports(ordered, out, title=title or f"{Path(directory).name} · {settings.assignment}")
     return Summary(out, ordered, graded, reused, time.monotonic() - started, pages)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a killed run never leaves half a report."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 def _csv_cell(text: str) -> str:
@@ -231,14 +227,14 @@ def grades_csv(results: Sequence[SubmissionResult]) -> str:
 def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "") -> dict[str, str]:
     """OUT/results.json, OUT/grades.csv, a page per student and OUT/index.html; returns student -> page."""
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out / RESULTS_JSON, json.dumps([result.to_json() for result in results], indent=1,
+    write_atomic(out / RESULTS_JSON, json.dumps([result.to_json() for result in results], indent=1,
                                                  allow_nan=False) + "\n")
-    _write_atomic(out / GRADES_CSV, grades_csv(results))
+    write_atomic(out / GRADES_CSV, grades_csv(results))
     pages = html.page_names(result.submission for result in results)
     for result in results:
-        _write_atomic(out / pages[result.submission], html.student_page(result, class_page=INDEX_HTML))
+        write_atomic(out / pages[result.submission], html.student_page(result, class_page=INDEX_HTML))
     files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
-    _write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files))
+    write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files))
     return pages
 
 

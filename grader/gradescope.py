@@ -7,13 +7,13 @@ Gradescope's format (https://gradescope-autograders.readthedocs.io/en/latest/spe
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from grader import discover, pipeline, render
+from grader.atomic import write_atomic
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
 
@@ -82,11 +82,9 @@ def grade(folder: Path, settings: Settings) -> SubmissionResult:
     return result
 
 
-def write_atomic(path: Path, document: dict[str, Any]) -> None:
+def write_results(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
 
 
 def run(folder: Path, results: Path, settings: Settings) -> int:
@@ -95,7 +93,7 @@ def run(folder: Path, results: Path, settings: Settings) -> int:
     result = grade(folder, settings)
     document = results_json(result, seconds=time.monotonic() - started)
     try:
-        write_atomic(Path(results), document)
+        write_results(Path(results), document)
     except OSError as error:
         print(f"gradgrade: cannot write {results}: {error.strerror or error}", file=sys.stderr)
         return 2

@@ -90,6 +90,28 @@ def test_bad_submissions_get_error_rows_and_the_batch_goes_on(tmp_path):
     assert len(list((tmp_path / "out").glob("*.html"))) == len(BROKEN) + 2
 
 
+def test_a_file_that_becomes_unreadable_before_grading_gets_its_own_error(tmp_path, monkeypatch):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("planted_bugs.py", "correct_matmul.py"):
+        (folder / name).write_bytes((SUBMISSIONS / name).read_bytes())
+    reads: dict[str, int] = {}
+    original = discover.Submission.read
+
+    def read_once(submission):
+        reads[submission.student] = reads.get(submission.student, 0) + 1
+        if submission.student == "planted_bugs" and reads[submission.student] > 1:
+            raise discover.UnreadableSubmission("planted_bugs.py: removed while the batch ran")
+        return original(submission)
+
+    monkeypatch.setattr(discover.Submission, "read", read_once)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    by_student = {result.submission: result for result in summary.results}
+    assert by_student["planted_bugs"].status.value == "error"
+    assert by_student["planted_bugs"].message == "planted_bugs.py: removed while the batch ran"
+    assert by_student["correct_matmul"].status.value == "pass"
+
+
 def test_zip_of_the_class_grades_like_the_folder(tmp_path):
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
