@@ -7,10 +7,8 @@ from concurrent.futures import CancelledError
 from contextlib import suppress
 from typing import Any, Callable, Iterable, Iterator
 
-from grader import pipeline
-from grader.executors import Job, grade_job
+from grader.executors import Job, error_dict, grade_job
 from grader.results import submission_from_json
-from grader.settings import Settings
 
 EXTRA = "pip install 'gradgrade[dask]'"
 LOCAL = "local"
@@ -49,15 +47,6 @@ def task_key(job: Job, *, grade: Grade = grade_job) -> tuple[str, str, str]:
         digest.update(b"\0")
     digest.update(job.data)
     return TASK_NAME, job.key, digest.hexdigest()[:32]
-
-
-def failure_result(job: Job, message: str) -> dict[str, Any]:
-    """The error result/v1 dict of a job the cluster could not grade."""
-    try:
-        settings = Settings.from_json(job.settings)
-    except (TypeError, ValueError):
-        settings = Settings()
-    return pipeline.error_result(job.key, settings, message).to_json()
 
 
 def describe_failure(error: BaseException) -> str:
@@ -137,7 +126,8 @@ class DaskExecutor:
         finished = distributed.as_completed()
 
         def fill() -> None:
-            while len(running) < self._slots():
+            slots = self._slots()  # one request to the scheduler per refill, not one per job sent
+            while len(running) < slots:
                 job = next(pending, None)
                 if job is None:
                     return
@@ -167,14 +157,14 @@ class DaskExecutor:
 
     def _collect(self, future: Any, job: Job) -> dict[str, Any]:
         if future.status == "error":
-            return failure_result(job, describe_failure(future.exception()))
+            return error_dict(job, describe_failure(future.exception()))
         result = future.result()
         try:
             submission_from_json(result)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            return failure_result(job, f"a Dask worker sent back no result/v1 record: {error!r}")
+            return error_dict(job, f"a Dask worker sent back no result/v1 record: {error!r}")
         if result["submission"] != job.key:
-            return failure_result(job, f"a Dask worker sent back the result of {result['submission']!r}")
+            return error_dict(job, f"a Dask worker sent back the result of {result['submission']!r}")
         return result
 
     def close(self) -> None:

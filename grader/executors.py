@@ -54,11 +54,18 @@ def _warm(settings: dict[str, Any]) -> None:
 
 
 def error_dict(job: Job, message: str) -> dict[str, Any]:
-    """The result/v1 dict of a job the executor itself could not grade (a worker died under it)."""
+    """The result/v1 dict of a job an executor could not grade (its worker died, the cluster failed it).
+
+    Settings that do not parse fall back to the defaults: the job still gets its error row.
+    """
     from grader import pipeline
     from grader.settings import Settings
 
-    return pipeline.error_result(job.key, Settings.from_json(job.settings), message).to_json()
+    try:
+        settings = Settings.from_json(job.settings)
+    except (TypeError, ValueError):
+        settings = Settings()
+    return pipeline.error_result(job.key, settings, message).to_json()
 
 
 def default_workers() -> int:
