@@ -344,19 +344,19 @@ def _preload() -> str:
     return child_module.leave_network()
 
 
-COURSE_MODULES = ("gc_utils", "testCases", "testCases_v4", "public_tests")
-
-
 def _preload_helpers(folder: str) -> None:
-    """Import the course's helper modules once: a submission's `from gc_utils import ...` then costs nothing.
+    """Import every course helper module in folder once: a submission's `from gc_utils import ...` then costs nothing.
 
     Each child gets its own copy of them with the fork, so what one submission does to them stays its own.
     """
     import importlib
+    from pathlib import Path
 
+    # Every module in the folder, not a list kept by hand: a helper left out is compiled again by each child.
+    names = sorted(path.stem for path in Path(folder).glob("*.py"))
     sys.path.insert(0, folder)
     try:
-        for name in COURSE_MODULES:
+        for name in names:
             try:
                 importlib.import_module(name)
             except Exception:
