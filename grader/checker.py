@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from grader import score
+from grader import check, score
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, Status
 from grader.sandbox import Call, CallOutcome, CallStatus, SandboxRun
@@ -97,10 +97,6 @@ def _square_index(assignment: Assignment) -> int:
 def _names(assignment: Assignment, profile: str = "course", index: int = 0) -> tuple[str, ...]:
     """The gradients a probe's case has (l_layer's depend on its depth)."""
     return assignment.case_gradient_names(index, profile=profile)
-
-
-def _vector(gradients: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
-    return np.concatenate([np.reshape(gradients[name], (-1, 1)) for name in names])
 
 
 def _changed(gradients: Mapping[str, np.ndarray], reference: Mapping[str, np.ndarray], names: Sequence[str]) -> tuple[str, ...]:
@@ -196,7 +192,7 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
     signatures: set[bytes] = set()
 
     def take(entry) -> bool:
-        signature = np.round(_vector(entry[1], names), 12).tobytes()
+        signature = np.round(check.flatten(entry[1], names)[:, None], 12).tobytes()
         if signature in signatures or len(chosen) >= limit:
             return False
         signatures.add(signature)
@@ -262,23 +258,8 @@ def _gradapprox(assignment_name: str, profile: str, epsilon: float, *, half: boo
         gradapprox = np.array([[(module.forward_propagation(x, theta + epsilon) - J_minus) / (2 * epsilon)]])
         gradapprox.setflags(write=False)
         return gradapprox
-    if hasattr(module, "course_gradapprox"):
-        # thetaminus copied from thetaplus, then epsilon taken off: theta again, as in the loop below.
-        gradapprox = module.course_gradapprox(case.parameters, case.X, case.Y, epsilon, reuse_thetaplus=half)
-        gradapprox.setflags(write=False)
-        return gradapprox
-    sizes = (case.X.shape[0],) + tuple(case.parameters[f"W{k}"].shape[0] for k in (1, 2, 3))
-    theta = module.dictionary_to_vector(case.parameters)
-    gradapprox = np.zeros_like(theta)
-    for i in range(theta.shape[0]):
-        thetaplus = np.copy(theta)
-        thetaplus[i, 0] += epsilon
-        thetaminus = np.copy(theta)
-        if not half:
-            thetaminus[i, 0] -= epsilon
-        J_plus = module.naive_cost(case.X, case.Y, module.vector_to_dictionary(thetaplus, sizes))
-        J_minus = module.naive_cost(case.X, case.Y, module.vector_to_dictionary(thetaminus, sizes))
-        gradapprox[i, 0] = (J_plus - J_minus) / (2 * epsilon)
+    # reuse_thetaplus: thetaminus left at theta, half the course's gradapprox.
+    gradapprox = module.course_gradapprox(case.parameters, case.X, case.Y, epsilon, reuse_thetaplus=half)
     gradapprox.setflags(write=False)
     return gradapprox
 
@@ -291,7 +272,7 @@ def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
     """The value the course method gives for a probe, and the values of known-wrong checkers."""
     from grader import assignments
     names = _names(assignments.get(assignment_name), probe.profile, probe.case_index)
-    grad = _vector(probe.gradients, names)
+    grad = check.flatten(probe.gradients, names)[:, None]
     at = {"case_index": probe.case_index}
     numerator, norm_grad, norm_approx = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, **at))
     half = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, half=True, **at))

@@ -112,24 +112,33 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False,
     This is the value a student's checker must reproduce, so it keeps the course's formula and
     numerics on purpose (check.py is the sound one).
     """
-    sizes = sizes or (X.shape[0],) + tuple(parameters[f"W{k}"].shape[0] for k in (1, 2, 3))
-    theta = dictionary_to_vector(parameters)
     grad = gradients_to_vector(gradients)
-    gradapprox = np.zeros_like(theta)
-    for i in range(theta.shape[0]):
-        thetaplus = np.copy(theta)
-        thetaplus[i, 0] += epsilon
-        thetaminus = np.copy(theta)
-        thetaminus[i, 0] -= epsilon
-        J_plus = naive_cost(X, Y, vector_to_dictionary(thetaplus, sizes))
-        J_minus = naive_cost(X, Y, vector_to_dictionary(thetaminus, sizes))
-        gradapprox[i, 0] = (J_plus - J_minus) / (2 * epsilon)
+    gradapprox = course_gradapprox(parameters, X, Y, epsilon, sizes=sizes)
     numerator = np.linalg.norm(grad - gradapprox)
     denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
     difference = numerator / denominator
     if print_msg:
         print(f"difference = {difference}")
     return difference
+
+
+def course_gradapprox(parameters, X, Y, epsilon=1e-7, *, reuse_thetaplus=False, sizes=None):
+    """The course's gradapprox column vector (dictionary_to_vector's order), one entry at a time with the
+    naive log cost; reuse_thetaplus: the known slip of leaving thetaminus at theta (thetaplus reused), which
+    a checker grader compares students' values with."""
+    sizes = sizes or (X.shape[0],) + tuple(parameters[f"W{k}"].shape[0] for k in (1, 2, 3))
+    theta = dictionary_to_vector(parameters)
+    gradapprox = np.zeros_like(theta)
+    for i in range(theta.shape[0]):
+        thetaplus = np.copy(theta)
+        thetaplus[i, 0] += epsilon
+        thetaminus = np.copy(theta)
+        if not reuse_thetaplus:
+            thetaminus[i, 0] -= epsilon
+        J_plus = naive_cost(X, Y, vector_to_dictionary(thetaplus, sizes))
+        J_minus = naive_cost(X, Y, vector_to_dictionary(thetaminus, sizes))
+        gradapprox[i, 0] = (J_plus - J_minus) / (2 * epsilon)
+    return gradapprox
 
 
 def naive_cost(X, Y, parameters) -> float:
