@@ -224,7 +224,7 @@ class Server:
                 socket.send_fds(channel, [json.dumps(request).encode()], list(pipes))
                 return pid
             except OSError:
-                _kill_group(pid)
+                kill_group(pid)
             finally:
                 channel.close()
         pid = os.fork()
@@ -265,7 +265,7 @@ class Server:
                 return
             pid = info.si_pid
             # The unreaped leader keeps the group id reserved, so this kill cannot hit a stranger.
-            _kill_group(pid)
+            kill_group(pid)
             _, status = os.waitpid(pid, 0)
             if self.spare is not None and self.spare[0] == pid:
                 self.spare[1].close()
@@ -286,7 +286,7 @@ class Server:
         except OSError:
             data = b""
         if not data:
-            _kill_group(pid)
+            kill_group(pid)
             folder = self.scratch.pop(pid, None)
             if folder and not _remove(folder):
                 self.leftover.add(folder)  # still a mount point of the dying child: removed after a reap
@@ -299,7 +299,7 @@ class Server:
         if self.spare is not None:
             self.runs[self.spare[0]] = self.spare[1]
         for pid in list(self.runs):
-            _kill_group(pid)
+            kill_group(pid)
         while True:  # every child, and every orphan of theirs this subreaper inherits, is gone
             try:
                 os.waitpid(-1, 0)
@@ -317,10 +317,11 @@ def _remove(folder: str | None) -> bool:
     return True
 
 
-def _kill_group(pid: int) -> None:
-    for kill, target in ((os.killpg, pid), (os.kill, pid)):
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group pid leads, then pid itself (in case it has not yet made its own group)."""
+    for kill in (os.killpg, os.kill):
         try:
-            kill(target, signal.SIGKILL)
+            kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
 
@@ -390,7 +391,7 @@ class ForkedChild:
     def kill(self) -> None:
         # Safe until the server reports the exit: it reaps the leader only after killing the group itself.
         if self.returncode is None:
-            _kill_group(self.pid)
+            kill_group(self.pid)
 
     def wait(self, timeout: float) -> int | None:
         if self.returncode is None:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from grader import wire
-from grader.forkserver import child_environment, fork_server, shutdown_fork_server  # noqa: F401
+from grader.forkserver import child_environment, fork_server, kill_group, shutdown_fork_server  # noqa: F401
 
 COURSE_HELPERS = Path(__file__).resolve().parent / "course"
 OUTPUT_LIMIT = 64 * 1024
@@ -167,21 +167,13 @@ class _Child:
         """Release what the grader holds for this child."""
 
 
-def _kill_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
 class _SpawnedChild(_Child):
     def __init__(self, process: subprocess.Popen) -> None:
         self.process, self.pid = process, process.pid
 
     def kill(self) -> None:
         if self.process.poll() is None:
-            _kill_group(self.pid)
+            kill_group(self.pid)
         else:
             # The leader is gone; members of its group may not be (the group id stays theirs).
             try:
