@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from grader import check, score
+from grader import assignments, check, mutate, score
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, Status
 from grader.sandbox import Call, CallOutcome, CallStatus, SandboxRun
@@ -107,7 +107,6 @@ def _changed(gradients: Mapping[str, np.ndarray], reference: Mapping[str, np.nda
 @functools.lru_cache(maxsize=4)
 def probes(assignment_name: str) -> tuple[Probe, ...]:
     """The checker's probes: reference twice (course and wide epsilon), then mutant representatives."""
-    from grader import assignments
     assignment = assignments.get(assignment_name)
     module, names = assignment.module, assignment.gradient_names
     if hasattr(module, "MUTANTS"):
@@ -147,13 +146,9 @@ def _mutant_gradients(assignment: Assignment, record: Any, profile: str, case_in
                       ) -> dict[str, np.ndarray] | None:
     """A mutant's gradients on a case, only those the case has (l_layer's also returns dA); None when it
     crashes or leaves one out."""
-    from grader import mutate
     names = _names(assignment, profile, case_index)
-    try:
-        gradients = mutate.mutant_gradients(assignment.name, record.id, profile, case_index)
-    except Exception:
-        return None
-    if gradients is None or any(not isinstance(gradients.get(name), np.ndarray) for name in names):
+    gradients = mutate.mutant_gradients(assignment.name, record.id, profile, case_index)
+    if gradients is None or any(name not in gradients for name in names):
         return None
     return {name: np.asarray(gradients[name], dtype=np.float64) for name in names}
 
@@ -166,11 +161,7 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
     entries shows), then one per family, then the mutants that change the fewest blocks.
     On the square profile: only mutants that crash on the course sizes (swapped or untransposed operands).
     """
-    try:
-        from grader import mutate
-        records = mutate.catalogue(assignment.name)
-    except Exception:
-        return []
+    records = mutate.catalogue(assignment.name)
     names = _names(assignment, profile, case_index)
     reference = assignment.module.reference_gradients(_public(assignment, profile, case_index))
     candidates = []
@@ -248,7 +239,6 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
 def _gradapprox(assignment_name: str, profile: str, epsilon: float, *, half: bool = False,
                 case_index: int = 0) -> np.ndarray:
     """The course's gradapprox on a case; half=True: thetaminus left at theta (thetaplus reused)."""
-    from grader import assignments
     assignment = assignments.get(assignment_name)
     module = assignment.module
     case = _public(assignment, profile, case_index)
@@ -270,7 +260,6 @@ def _norms(grad: np.ndarray, gradapprox: np.ndarray) -> tuple[float, float, floa
 
 def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
     """The value the course method gives for a probe, and the values of known-wrong checkers."""
-    from grader import assignments
     names = _names(assignments.get(assignment_name), probe.profile, probe.case_index)
     grad = check.flatten(probe.gradients, names)[:, None]
     at = {"case_index": probe.case_index}

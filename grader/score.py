@@ -147,12 +147,12 @@ def checker_parts(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> dict[
     details = result.details or {}
     if result.status in (Status.MISSING, Status.TIMEOUT) or "probes" not in details:
         return {"reference": 0.0, "mutants": 0.0, "value": 0.0, "no_crash": 0.0}
-    probes, compared = details.get("probes", 0), details.get("compared", 0)
+    probes, compared = details["probes"], details["compared"]
     return {
-        "reference": rubric.checker_reference if details.get("reference_accepted") else 0.0,
-        "mutants": rubric.checker_mutants * details.get("caught", 0) / probes if probes else 0.0,
-        "value": rubric.checker_value * details.get("agreeing", 0) / compared if compared else 0.0,
-        "no_crash": 0.0 if details.get("crashed", 1) else rubric.checker_no_crash,
+        "reference": rubric.checker_reference if details["reference_accepted"] else 0.0,
+        "mutants": rubric.checker_mutants * details["caught"] / probes if probes else 0.0,
+        "value": rubric.checker_value * details["agreeing"] / compared if compared else 0.0,
+        "no_crash": 0.0 if details["crashed"] else rubric.checker_no_crash,
     }
 
 
