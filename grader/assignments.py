@@ -41,6 +41,11 @@ class Assignment:
         return getattr(self.module, "CHECKER", None)
 
     @property
+    def student_functions(self) -> tuple[str, ...]:
+        """The functions a student writes for it that gradgrade grades: backward, checker, forward."""
+        return tuple(name for name in (self.backward, self.checker, self.forward) if name)
+
+    @property
     def gradient_names(self) -> tuple[str, ...]:
         """Every gradient graded on some case; per-case names (l_layer's depend on depth) in first-seen order."""
         if not callable(getattr(self.module, "gradient_names", None)):

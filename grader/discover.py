@@ -187,7 +187,7 @@ def function_names(assignment: str | None) -> tuple[str, ...]:
         found = assignments.get(assignment)
     except assignments.UnknownAssignment:
         return ()
-    return tuple(name for name in (found.backward, found.checker, found.forward) if name)
+    return found.student_functions
 
 
 def submissions_from_entries(entries: list[_Entry], *, assignment: str | None = None) -> list[Submission]:

@@ -82,12 +82,9 @@ class Gradebook:
 
     def lookup(self, student: str, content_hash_: str) -> Row | None:
         """The row for this student's exact content, or None when it was never graded."""
-        found = self._db.execute(
-            "SELECT student, content_hash, settings_hash, filename, result, graded_at FROM grades "
-            "WHERE student = ? AND content_hash = ?", (student, content_hash_)).fetchone()
-        if found is None:
-            return None
-        return Row(found[0], found[1], found[2], found[3], json.loads(found[4]), found[5])
+        found = self._db.execute(f"SELECT {_COLUMNS} FROM grades WHERE student = ? AND content_hash = ?",
+                                 (student, content_hash_)).fetchone()
+        return None if found is None else _row(found)
 
     def record(self, student: str, content_hash_: str, settings_hash_: str, filename: str,
                result: dict[str, Any]) -> None:
@@ -103,12 +100,19 @@ class Gradebook:
 
     def rows(self) -> Iterator[Row]:
         """Every row, by student then time graded."""
-        for found in self._db.execute("SELECT student, content_hash, settings_hash, filename, result, graded_at "
-                                      "FROM grades ORDER BY student, graded_at"):
-            yield Row(found[0], found[1], found[2], found[3], json.loads(found[4]), found[5])
+        for found in self._db.execute(f"SELECT {_COLUMNS} FROM grades ORDER BY student, graded_at"):
+            yield _row(found)
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM grades").fetchone()[0]
+
+
+# What a Row is read from, in Row's order.
+_COLUMNS = "student, content_hash, settings_hash, filename, result, graded_at"
+
+
+def _row(found: tuple) -> Row:
+    return Row(*found[:4], json.loads(found[4]), found[5])
 
 
 def open_gradebook(out: Path) -> Gradebook:

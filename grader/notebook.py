@@ -123,8 +123,7 @@ def assignment_of(functions: tuple[Callable, ...]) -> str:
     """The built-in assignment one of whose student functions has the name of a given function."""
     names = {function.__name__ for function in functions}
     for name in assignments.available():
-        found = assignments.get(name)
-        if names & {found.backward, found.checker, found.forward} - {None}:
+        if names & set(assignments.get(name).student_functions):
             return name
     raise ValueError(f"cannot tell the assignment of {', '.join(sorted(names))}; pass assignment=")
 
@@ -159,4 +158,4 @@ def only(result: SubmissionResult, names: set[str]) -> SubmissionResult:
     total, maximum = score.totals(checks)
     return dataclasses.replace(result, checks=checks, score=total, max_score=maximum,
                                status=pipeline.overall_status(checks),
-                               message="; ".join(f"{check_.name}: {check_.message}" for check_ in checks))
+                               message=pipeline.checks_message(checks))

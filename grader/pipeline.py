@@ -32,6 +32,11 @@ def error_result(submission: str, settings: Settings, message: str, *,
                             message=message, warnings=warnings)
 
 
+def checks_message(checks: tuple[CheckResult, ...]) -> str:
+    """A submission's one-line summary: each check's name and message."""
+    return "; ".join(f"{check.name}: {check.message}" for check in checks)
+
+
 def overall_status(checks: tuple[CheckResult, ...]) -> Status:
     """pass when every check passed; error when a check could not run (raised, crashed, timed out); else fail."""
     statuses = {check.status for check in checks}
@@ -90,7 +95,7 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
     total, maximum = score.totals(checks_)
     warnings = program.warnings + ((f"while loading: {run.load_error}",) if run.load_error else ())
     output = run.stdout + (("\n[stderr]\n" + run.stderr) if run.stderr.strip() else "")
-    message = run.message or "; ".join(f"{check.name}: {check.message}" for check in checks_)
+    message = run.message or checks_message(checks_)
     return SubmissionResult(submission, assignment.name, overall_status(checks_), total, maximum, checks_,
                             message, warnings, output)
 
