@@ -100,9 +100,6 @@ def encode_safely(message: dict[str, Any]) -> bytes:
         return wire.encode({**message, "value": None, "status": "error", "message": reason})
 
 
-REF_MARKER = "__gradgrade_ref__"
-
-
 class UnresolvedRef(Exception):
     """An argument refers to an earlier call that returned nothing usable."""
 
@@ -110,8 +107,8 @@ class UnresolvedRef(Exception):
 def resolve(value: Any, returned: dict[int, Any]) -> Any:
     """Replace the grader's reference markers with the values earlier calls returned."""
     if isinstance(value, dict):
-        if set(value) == {REF_MARKER}:
-            call, item = value[REF_MARKER]
+        if set(value) == {wire.REF_MARKER}:
+            call, item = value[wire.REF_MARKER]
             if call not in returned:
                 raise UnresolvedRef(f"its input comes from call {call}, which did not return")
             result = returned[call]

@@ -71,10 +71,7 @@ class Ref:
     item: int | None = None
 
     def marker(self) -> dict[str, list]:
-        return {REF_MARKER: [self.call, -1 if self.item is None else self.item]}
-
-
-REF_MARKER = "__gradgrade_ref__"
+        return {wire.REF_MARKER: [self.call, -1 if self.item is None else self.item]}
 
 
 def _with_markers(value: Any) -> Any:

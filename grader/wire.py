@@ -24,6 +24,8 @@ _HEADER = struct.Struct(">Q32s")  # payload length, sha256 of the payload
 NUMERIC_KINDS = "biufc"
 MAX_DEPTH = 32
 _DTYPE = re.compile(r"^[<>|=][biufc][0-9]{1,2}$")
+# The key of {REF_MARKER: [call, item]}: an argument that is what an earlier call of the run returned.
+REF_MARKER = "__gradgrade_ref__"
 
 
 @dataclass(frozen=True)
