@@ -48,12 +48,7 @@ class Assignment:
     @property
     def gradient_names(self) -> tuple[str, ...]:
         """Every gradient graded on some case; per-case names (l_layer's depend on depth) in first-seen order."""
-        if not callable(getattr(self.module, "gradient_names", None)):
-            return tuple(self.module.GRADIENT_NAMES)
-        names: dict[str, None] = {}
-        for case in self.cases():
-            names.update(dict.fromkeys(self.module.gradient_names(case)))
-        return tuple(names)
+        return _gradient_names(self.name)
 
     def case_gradient_names(self, case_index: int, *, profile: str = "course") -> tuple[str, ...]:
         """The gradients graded on one case."""
@@ -105,6 +100,14 @@ def _case_names(name: str, profile: str, case_index: int) -> tuple[tuple[str, ..
     if callable(getattr(module, "gradient_names", None)):
         return tuple(module.parameter_names(case)), tuple(module.gradient_names(case))
     return tuple(module.PARAMETER_NAMES), tuple(module.GRADIENT_NAMES)
+
+
+@functools.cache
+def _gradient_names(name: str) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for index, _ in enumerate(_cases(name, "course")):
+        names.update(dict.fromkeys(_case_names(name, "course", index)[1]))
+    return tuple(names)
 
 
 @functools.cache
