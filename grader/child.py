@@ -354,7 +354,7 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
     """Lock this process in before student code runs; returns what each layer achieved."""
     layers = {}
     scratch, helpers, limits = job["scratch"], job["helpers"], job["limits"]
-    processes = bool(limits.get("processes", False))
+    processes = bool(limits["processes"])
     if os.name == "posix":
         layers["process group"] = ("own session" if os.getsid(0) == os.getpid()
                                    else "own group" if os.getpgid(0) == os.getpid()
@@ -472,14 +472,14 @@ def load(source: str, filename: str, namespace: dict[str, Any], *, memory_bytes:
 def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     """Execute the submission's source, then every call in order, sending one frame per step."""
     filename = job["filename"]
-    memory = job.get("limits", {}).get("memory_bytes")
+    memory = job["limits"]["memory_bytes"]
     namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins, "__file__": filename}
-    injected = inject_helpers(namespace, job.get("inject") or {})
+    injected = inject_helpers(namespace, job["inject"])
     load_error = load(job["source"], filename, namespace, memory_bytes=memory)
     defined = sorted(name for name, value in namespace.items()
                      if isinstance(name, str) and callable(value) and not name.startswith("__")
                      and injected.get(name) is not value)
-    send({"kind": "loaded", "defined": defined, "error": load_error, "isolation": job.get("isolation", {})})
+    send({"kind": "loaded", "defined": defined, "error": load_error, "isolation": job["isolation"]})
     returned: dict[int, Any] = {}
     for index, call in enumerate(job["calls"]):
         function = namespace.get(call["function"])
@@ -495,7 +495,7 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
             send({"kind": "result", "index": index, "status": "error", "value": None, "mutated": [],
                   "message": str(error) if isinstance(error, UnresolvedRef) else describe(error, filename)})
             continue
-        saved = bind_sources(namespace, call.get("bind") or {})
+        saved = bind_sources(namespace, call["bind"])
         try:
             value = function(*given_args, **given_kwargs)
             status, message = "ok", ""
