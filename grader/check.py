@@ -128,14 +128,21 @@ def describe_mismatch(name: str, got: np.ndarray, expected: np.ndarray, *, thres
             f"max rel error {rel_error.max():.3g})")
 
 
+def kind_of(got: Any) -> str:
+    """What a gradient that is not a float array is instead: its type's name, or "array of <dtype>"."""
+    if isinstance(got, np.ndarray):
+        return f"array of {got.dtype}"
+    # A value the sandbox could not send as data (an Opaque) carries its own type's name.
+    return getattr(got, "type_name", type(got).__name__)
+
+
 def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float = THRESHOLD) -> BlockCheck:
     """Compare one student gradient with the numerical one: shape, finiteness, then the difference."""
     if got is None:
         return BlockCheck(name, False, None, f"{name} is missing from the gradients")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
-        # A value the sandbox could not send as data (an Opaque) carries its own type's name.
-        kind = getattr(got, "type_name", type(got).__name__) if not isinstance(got, np.ndarray) else f"array of {got.dtype}"
-        return BlockCheck(name, False, None, f"{name} should be a float array of shape {expected.shape}, got {kind}")
+        return BlockCheck(name, False, None,
+                          f"{name} should be a float array of shape {expected.shape}, got {kind_of(got)}")
     if got.shape != expected.shape:
         return BlockCheck(name, False, None, f"{name} has shape {got.shape}, expected {expected.shape}")
     got = got.astype(np.float64)

@@ -82,7 +82,7 @@ def describe_case(got: Any, true: np.ndarray, *, threshold: float = check.THRESH
     if got is None:
         return _phrase("missing", "is missing from the returned gradients")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
-        kind = type(got).__name__ if not isinstance(got, np.ndarray) else f"an array of {got.dtype}"
+        kind = f"an {check.kind_of(got)}" if isinstance(got, np.ndarray) else check.kind_of(got)
         return _phrase("type", f"is {kind}, not a float array of shape {true.shape}")
     got = got.astype(np.float64)
     if got.shape != true.shape:

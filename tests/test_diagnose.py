@@ -9,6 +9,7 @@ import pytest
 from grader import diagnose, pipeline
 from grader.results import Status
 from grader.settings import Settings
+from grader.wire import Opaque
 
 SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
 RNG_SEED = 5
@@ -35,6 +36,8 @@ T = true_gradient()
     pytest.param(np.where(np.arange(12).reshape(3, 4) == 5, 7.0, T), "entries", "is wrong only in 1 of 12 entries ([1, 1])",
                  id="one-entry"),
     pytest.param(None, "missing", "is missing", id="missing"),
+    pytest.param(Opaque("Liar", "<Liar>"), "type", "is Liar, not a float array of shape (3, 4)", id="opaque"),
+    pytest.param(T.astype(object), "type", "is an array of object, not a float array", id="object-array"),
 ])
 def test_describe_case_names_how_a_gradient_is_wrong(got, kind, phrase):
     found = diagnose.describe_case(got, T)
