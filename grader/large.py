@@ -105,10 +105,15 @@ class Numerical:
 
     def kink_safe(self) -> dict[str, np.ndarray]:
         """The central differences with every kink entry replaced by its recheck."""
-        safe = {name: np.array(value) for name, value in self.gradapprox.items()}
-        for kink in self.kinks:
-            safe[kink.parameter][kink.index] = kink.rechecked
-        return safe
+        return {name: with_rechecks(np.array(value), [kink for kink in self.kinks if kink.parameter == name])
+                for name, value in self.gradapprox.items()}
+
+
+def with_rechecks(values: np.ndarray, kinks: Sequence[Kink]) -> np.ndarray:
+    """One block's central differences with each kink entry replaced by its recheck (in place)."""
+    for kink in kinks:
+        values[kink.index] = kink.rechecked
+    return values
 
 
 @dataclass(frozen=True)
@@ -431,8 +436,7 @@ def fast_check(parameters: Mapping[str, np.ndarray], gradients: Mapping[str, Any
                 verdict = check.BlockCheck("d" + name, True, difference, f"ok along {directions} random directions")
         if verdict is None:
             values, block_kinks = block_differences(net, name, epsilon=epsilon)
-            for kink in block_kinks:
-                values[kink.index] = kink.rechecked
+            values = with_rechecks(values, block_kinks)
             verdict = check.check_block("d" + name, got, values, threshold=threshold)
             rechecked.append("d" + name)
             kinks.extend(block_kinks)
