@@ -296,7 +296,7 @@ def _candidates(assignment_name: str) -> list[Candidate]:
     assignment = assignments.get(assignment_name)
     module = assignment.module
     cases = assignment.cases()
-    references = [module.reference_gradients(case) for case in cases]
+    references, _ = _true_gradients(assignment_name)
     if hasattr(module, "MUTANTS"):
         return _listed(module, cases, references)
     targets = _targets_by_line(mutate.reference_source(module))
@@ -306,12 +306,8 @@ def _candidates(assignment_name: str) -> list[Candidate]:
             continue
         gradients = tuple(mutate.mutant_gradients(assignment_name, record.id, "course", index)
                           for index in range(len(cases)))
-        changed = set()
-        for got, want in zip(gradients, references):
-            if got is not None:
-                changed |= {name for name in want if not _equal(got.get(name), want[name])}
-        found.append(Candidate(record.id, record.operator, record.misconception, gradients, frozenset(changed),
-                               targets.get(record.line)))
+        found.append(Candidate(record.id, record.operator, record.misconception, gradients,
+                               _changed(gradients, references), targets.get(record.line)))
     return found
 
 
