@@ -68,9 +68,7 @@ def _read_file(path: Path, filename: str) -> bytes:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise UnreadableSubmission(f"cannot read {filename}: {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise UnreadableSubmission(f"{filename} is larger than {MAX_FILE_BYTES // 1024 ** 2} MiB")
-    return data
+    return _capped(data, filename)
 
 
 def _read_member(archive: Path, member: str, filename: str) -> bytes:
@@ -80,6 +78,11 @@ def _read_member(archive: Path, member: str, filename: str) -> bytes:
             data = handle.read(MAX_FILE_BYTES + 1)
     except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError, EOFError) as error:
         raise UnreadableSubmission(f"cannot read {filename} from {archive.name}: {error}") from None
+    return _capped(data, filename)
+
+
+def _capped(data: bytes, filename: str) -> bytes:
+    """data, read with one byte past the cap, unless it went past it."""
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableSubmission(f"{filename} is larger than {MAX_FILE_BYTES // 1024 ** 2} MiB")
     return data
@@ -92,6 +95,10 @@ class _Entry:
     parts: tuple[str, ...]
     path: Path
     member: str | None = None
+
+    def inside(self) -> "_Entry":
+        """The same file, its path taken from one folder further in."""
+        return _Entry(self.parts[1:], self.path, self.member)
 
 
 def skipped(name: str) -> bool:
@@ -153,7 +160,7 @@ def _unwrap(entries: list[_Entry]) -> list[_Entry]:
     while entries and len({entry.parts[0] for entry in entries}) == 1 and all(len(e.parts) > 1 for e in entries):
         if entries[0].parts[0] == NBGRADER_ROOT:
             break
-        entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries]
+        entries = [entry.inside() for entry in entries]
     return entries
 
 
@@ -195,10 +202,10 @@ def submissions_from_entries(entries: list[_Entry], *, assignment: str | None = 
     names = function_names(assignment)
     other_assignments = set(assignments.BUILT_IN)
     if assignment and any(entry.parts[0] == assignment and len(entry.parts) > 1 for entry in entries):
-        entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries
+        entries = [entry.inside() for entry in entries
                    if entry.parts[0] == assignment and len(entry.parts) > 1]
     if any(entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2 for entry in entries):
-        entries = [_Entry(entry.parts[1:], entry.path, entry.member) for entry in entries
+        entries = [entry.inside() for entry in entries
                    if entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2]
     flat = [entry for entry in entries if len(entry.parts) == 1]
     folders: dict[str, list[_Entry]] = {}

@@ -40,11 +40,16 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def _digest(student: str, length: int) -> str:
+    # surrogatepass: a student id comes from a file name, which may hold undecodable bytes.
+    return hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
 def page_name(student: str) -> str:
     """A file name for a student's page that is safe on every file system; odd ids get a hash suffix."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", student).strip("._-")[:80] or "student"
     if safe != student or safe.lower() in RESERVED_PAGES:
-        safe += "-" + hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        safe += "-" + _digest(student, 8)
     return safe + ".html"
 
 
@@ -54,7 +59,7 @@ def page_names(students: Iterable[str]) -> dict[str, str]:
     for student in students:
         name = page_name(student)
         if name.lower() in taken:
-            name = name[:-5] + "-" + hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:12] + ".html"
+            name = name[:-5] + "-" + _digest(student, 12) + ".html"
         taken.add(name.lower())
         names[student] = name
     return names
