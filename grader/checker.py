@@ -324,6 +324,7 @@ class Reading:
     expected: dict[str, float]
     ok: bool | None  # accepted (reference), caught (mutant); None for the epsilon probe or no value
     agrees: bool | None
+    status: CallStatus  # how the call ended: OK also when what it returned is not a number
 
 
 def read(assignment: Assignment, probe: Probe, outcome: CallOutcome, *, threshold: float, rtol: float) -> Reading:
@@ -331,16 +332,17 @@ def read(assignment: Assignment, probe: Probe, outcome: CallOutcome, *, threshol
     if outcome.status is not CallStatus.OK:
         text = {CallStatus.ERROR: f"raised {outcome.message}", CallStatus.TIMEOUT: "did not finish in time"}.get(
             outcome.status, "was not run")
-        return Reading(probe, None, text, expected, None, None)
+        return Reading(probe, None, text, expected, None, None, outcome.status)
     value, problem = number(outcome.value)
     if value is None:
-        return Reading(probe, None, problem, expected, None, None)
+        return Reading(probe, None, problem, expected, None, None, outcome.status)
     if probe.kind == "reference":
-        return Reading(probe, value, problem, expected, bool(0 <= value < threshold), None)
+        return Reading(probe, value, problem, expected, bool(0 <= value < threshold), None, outcome.status)
     agreement = agrees(value, expected["course"], rtol=rtol)
     if probe.kind == "epsilon":
-        return Reading(probe, value, problem, expected, None, agreement)
-    return Reading(probe, value, problem, expected, bool(math.isfinite(value) and value > threshold), agreement)
+        return Reading(probe, value, problem, expected, None, agreement, outcome.status)
+    return Reading(probe, value, problem, expected, bool(math.isfinite(value) and value > threshold), agreement,
+                   outcome.status)
 
 
 def _example(reading: Reading, variant: str) -> str:
@@ -437,7 +439,7 @@ def _finite(value: float | None) -> float | None:
 def _case(reading: Reading, threshold: float) -> CaseResult:
     probe = reading.probe
     if reading.value is None:
-        return CaseResult(probe.name, Status.ERROR if "raised" in reading.problem else Status.FAIL, None, reading.problem)
+        return CaseResult(probe.name, Status.ERROR if reading.status is CallStatus.ERROR else Status.FAIL, None, reading.problem)
     expected = reading.expected["course"]
     if probe.kind == "reference":
         verdict = "accepted" if reading.ok else f"rejected (not below {threshold:g}): a false alarm"
@@ -492,14 +494,14 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     # The calls whose crashes count (three_layer's square ones do not, as above).
     strict = [r for r in counted if r.probe.profile == "course" or assignment.name not in SQUARE_SKIPPED]
     broken = [r for r in strict if r.value is None]
-    crashed = any(r.problem.startswith(("raised", "did not finish", "was not run")) for r in broken)
+    crashed = any(r.status is not CallStatus.OK for r in broken)
     found = flaws(counted, _names(assignment), rtol=rtol)
     details = _details(counted, threshold=threshold, crashed=crashed, found=found)
     details["square_sizes"] = _square_sizes(assignment, square_reference)
     cases = tuple(_case(r, threshold) for r in counted)
     reference = next(r for r in readings if r.probe.kind == "reference" and r.probe.profile == "course")
     if len(broken) == len(strict):
-        status = Status.TIMEOUT if any("did not finish" in r.problem for r in broken) else Status.ERROR
+        status = Status.TIMEOUT if any(r.status is CallStatus.TIMEOUT for r in broken) else Status.ERROR
         if not crashed:
             status = Status.FAIL
         message = f"on the reference gradients it {reference.problem}" + (f" ({run.message})" if run.message else "")
