@@ -5,7 +5,6 @@ here, as itself, and never blamed on the backward pass.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any, Sequence
 
@@ -51,8 +50,6 @@ def reference_cost(assignment: Assignment, case: Any) -> float:
     """The reference forward's cost on a case (the first item it returns, when it returns a tuple)."""
     module = assignment.module
     value = getattr(module, assignment.forward)(*forward_args(assignment, case))
-    if hasattr(module, "forward_cost_value"):
-        value = module.forward_cost_value(case, value)
     return float(np.asarray(value[0] if isinstance(value, tuple) else value).reshape(-1)[0])
 
 
@@ -102,11 +99,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         return None
     returns_tuple = bool(getattr(assignment.module, "FORWARD_RETURNS_CACHE", True))
     cases = []
-    # A forward pass that returns no cost (l_layer's returns (AL, caches)) has its output turned into one.
-    convert = getattr(assignment.module, "forward_cost_value", None)
     for case, outcome in zip(assignment.cases(), outcomes):
-        if convert is not None and outcome.status is CallStatus.OK:
-            outcome = dataclasses.replace(outcome, value=convert(case, outcome.value))
         cases.append(judge_case(case.name, outcome, reference_cost(assignment, case), returns_tuple=returns_tuple))
     broken = [case for case in cases if case.status in (Status.ERROR, Status.TIMEOUT)]
     failing = [case for case in cases if case.status is Status.FAIL]

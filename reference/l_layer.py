@@ -331,15 +331,6 @@ def forward_agrees(case: Case, value, *, threshold: float = 1e-7) -> bool:
     return bool(difference < threshold)
 
 
-def forward_cost_value(case: Case, value):
-    """A forward pass's (AL, caches) as (cost, caches), the cost by cost_func; other values are returned as they are."""
-    if isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], np.ndarray) \
-            and value[0].shape == (1, case.m) and value[0].dtype.kind in "biuf":
-        with np.errstate(all="ignore"):
-            return cost_func(value[0].astype(np.float64), case.Y), value[1]
-    return value
-
-
 def batched_cost(case: Case):
     """The case's cost as a function of parameters with a leading batch axis."""
     return lambda parameters: cost(case.X, case.Y, parameters)
