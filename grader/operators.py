@@ -126,18 +126,6 @@ def sites(operator: Operator, tree: ast.AST, *, names: frozenset | None = None,
     return found
 
 
-def apply(tree: ast.AST, site: Site) -> ast.AST:
-    """A copy of tree with the site's node replaced; tree itself is left unchanged."""
-    mutated = copy.deepcopy(tree)
-    _, parent, field, position = preorder(mutated)[site.index]
-    replacement = ast.copy_location(copy.deepcopy(site.replacement), site.original)
-    if position is None:
-        setattr(parent, field, replacement)
-    else:
-        getattr(parent, field)[position] = replacement
-    return ast.fix_missing_locations(mutated)
-
-
 def mutated_source(tree: ast.AST, site: Site, *, nodes: list | None = None) -> str:
     """ast.unparse of tree with the site's node replaced, without copying the tree.
 
@@ -202,6 +190,13 @@ def is_one_over_m(node: ast.AST) -> bool:
     return (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
             and isinstance(node.left, ast.Constant) and node.left.value == 1
             and isinstance(node.right, ast.Name) and node.right.id == "m")
+
+
+def over_m(node: ast.BinOp) -> bool:
+    """True for 1/m * x and x / m (1/m itself aside): a term that divides by m once."""
+    return (isinstance(node.op, ast.Mult) and is_one_over_m(node.left)) or (
+        isinstance(node.op, ast.Div) and isinstance(node.right, ast.Name) and node.right.id == "m"
+        and not is_one_over_m(node))
 
 
 def is_call_to(node: ast.AST, *names: str) -> bool:
@@ -290,11 +285,8 @@ def double_m(node, names):
                     ("db = np.sum(dZ, axis=1, keepdims=True) / m", ["db = np.sum(dZ, axis=1, keepdims=True)"])])
 def drop_m(node, names):
     """The 1/m factor is dropped."""
-    if isinstance(node.op, ast.Mult) and is_one_over_m(node.left):
-        return copy.deepcopy(node.right)
-    if isinstance(node.op, ast.Div) and isinstance(node.right, ast.Name) and node.right.id == "m" \
-            and not is_one_over_m(node):
-        return copy.deepcopy(node.left)
+    if over_m(node):
+        return copy.deepcopy(node.right if isinstance(node.op, ast.Mult) else node.left)
 
 
 @register("scale-divide-twice", family="scale", nodes=(ast.BinOp,),
@@ -303,10 +295,7 @@ def drop_m(node, names):
                     ("db = np.sum(dZ) / m", ["db = np.sum(dZ) / m / m"])])
 def divide_twice(node, names):
     """A gradient is divided by m a second time."""
-    once = (isinstance(node.op, ast.Mult) and is_one_over_m(node.left)) or (
-        isinstance(node.op, ast.Div) and isinstance(node.right, ast.Name) and node.right.id == "m"
-        and not is_one_over_m(node))
-    if once:
+    if over_m(node):
         return expr("VALUE / m", VALUE=node)
 
 
@@ -492,9 +481,7 @@ def _swapped_entries(node: ast.Dict, pairs: list[tuple[str, str]]) -> list[ast.D
                      ["g = {'dW1': b, 'dW2': a, 'dW3': c}", "g = {'dW1': a, 'dW2': c, 'dW3': b}"])])
 def swap_layers(node, names):
     """The values under dW[l] and dW[l+1] are exchanged."""
-    keys = [key.value for key in node.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)]
-    pairs = [(f"dW{k}", f"dW{k + 1}") for k in range(1, 10)]
-    return _swapped_entries(node, [pair for pair in pairs if pair[0] in keys])
+    return _swapped_entries(node, [(f"dW{k}", f"dW{k + 1}") for k in range(1, 10)])
 
 
 @register("route-swap-weight-bias", family="routing", nodes=(ast.Dict,),
