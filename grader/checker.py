@@ -108,7 +108,7 @@ def _changed(gradients: Mapping[str, np.ndarray], reference: Mapping[str, np.nda
 def probes(assignment_name: str) -> tuple[Probe, ...]:
     """The checker's probes: reference twice (course and wide epsilon), then mutant representatives."""
     assignment = assignments.get(assignment_name)
-    module, names = assignment.module, assignment.gradient_names
+    module = assignment.module
     if hasattr(module, "MUTANTS"):
         return tuple(listed_probes(assignment))
     reference = module.reference_gradients(_public(assignment, "course"))
@@ -345,7 +345,7 @@ def read(assignment: Assignment, probe: Probe, outcome: CallOutcome, *, threshol
                    outcome.status)
 
 
-def _example(reading: Reading, variant: str) -> str:
+def _example(reading: Reading) -> str:
     return f"{reading.value:.3g} on {reading.probe.name}, where the course method gives {reading.expected['course']:.3g}"
 
 
@@ -382,7 +382,7 @@ def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float) -> 
                                      and r.probe.profile == "course" and r.expected[variant] > 1e-4]
             if len(scored) >= 2 and all(agrees(r.value, r.expected[variant], rtol=rtol) for r in scored):
                 witness = max(scored, key=lambda r: abs(r.value - r.expected["course"]) / r.expected["course"])
-                found.append(text.format(example=_example(witness, variant)))
+                found.append(text.format(example=_example(witness)))
                 break
     missed = [r for r in mutants if r.ok is False]
     caught = [r for r in mutants if r.ok]

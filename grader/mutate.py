@@ -447,6 +447,7 @@ def judge(module: ModuleType, mutants: Sequence[Mutant], *, timeout: float | Non
     reference_trial = trial(compile_function(source, module, filename="<reference>"), cases, timeout=None)
     reference = _reference_outcome(reference_trial)
     reference_print = _fingerprint(reference_trial.gradients, cases.names())
+    every_name = dict.fromkeys(name for names in cases.names() for name in names)
     seen: dict[tuple, list[tuple[str, np.ndarray]]] = {}
     records = []
     for mutant in mutants:
@@ -466,7 +467,6 @@ def judge(module: ModuleType, mutants: Sequence[Mutant], *, timeout: float | Non
             continue
         result = trial(function, cases, timeout=timeout)
         status = _overall(result.profiles)
-        every_name = dict.fromkeys(name for names in cases.names() for name in names)
         parameters = tuple(name for name in every_name if any(name in o.parameters for o in result.profiles))
         differences = [o.difference for o in result.profiles if o.difference is not None]
         record = MutantRecord(**base, status=status, parameters=parameters,
@@ -625,7 +625,7 @@ def mutant_gradients(assignment_name: str, mutant_id: str, profile: str, case_in
     assignment = assignments.get(assignment_name)
     module = assignment.module
     case = assignment.cases(profile=profile)[case_index]
-    names = tuple(module.gradient_names(case)) if hasattr(module, "gradient_names") else assignment.gradient_names
+    names = assignment.case_gradient_names(case_index, profile=profile)
     try:
         with time_guard(TIMEOUT):
             gradients, _ = call(record.function, module.backward_args(case), names)

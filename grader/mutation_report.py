@@ -9,6 +9,7 @@ from tabulate import tabulate
 
 from grader.html import environment
 from grader.mutate import MutantStatus, MutationRun, reference_file
+from grader.render import format_difference
 
 SCHEMA = "gradgrade/mutation/v1"
 STRYKER_SCHEMA_VERSION = "1"
@@ -23,10 +24,6 @@ STRYKER_STATUS = {
     MutantStatus.EQUIVALENT: "Ignored",
     MutantStatus.DUPLICATE: "Ignored",
 }
-
-
-def format_difference(difference: float | None) -> str:
-    return "-" if difference is None else f"{difference:.2e}"
 
 
 def to_json(run: MutationRun) -> dict[str, Any]:
@@ -70,8 +67,7 @@ def stryker(run: MutationRun) -> dict[str, Any]:
     for record in run.mutants:
         mutant = {"id": record.id, "mutatorName": record.operator,
                   "location": {"start": {"line": record.line, "column": record.column + 1},
-                               "end": {"line": record.end_line or record.line,
-                                       "column": (record.end_column or record.column) + 1}},
+                               "end": {"line": record.end_line, "column": record.end_column + 1}},
                   "status": STRYKER_STATUS[record.status], "statusReason": _status_reason(record),
                   "replacement": record.replacement, "description": f"{record.description} {record.misconception}"}
         mutants.append(mutant)
