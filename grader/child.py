@@ -32,6 +32,7 @@ CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 RESULT_FD = 3
 PACKAGE = Path(__file__).resolve().parent
+HELPERS = str(PACKAGE / "course")  # the course's helper modules: importable and readable by a submission
 FORBIDDEN_MODULES = ("grader", "reference", "mutants", "_posixsubprocess")
 REFUSED_EVENTS = {
     "os.fork": "starting a process", "os.forkpty": "starting a process", "os.posix_spawn": "starting a process",
@@ -353,7 +354,7 @@ def scrub_modules() -> None:
 def contain(job: dict[str, Any]) -> dict[str, str]:
     """Lock this process in before student code runs; returns what each layer achieved."""
     layers = {}
-    scratch, helpers, limits = job["scratch"], job["helpers"], job["limits"]
+    scratch, limits = job["scratch"], job["limits"]
     processes = bool(limits["processes"])
     if os.name == "posix":
         layers["process group"] = ("own session" if os.getsid(0) == os.getpid()
@@ -370,9 +371,9 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
         layers["file system"] = read_only_filesystem(scratch)
         os.chdir(scratch)  # again: the old working directory is the folder under the new mount
     sys.dont_write_bytecode = True
-    sys.path[:] = [helpers] + [path for path in python_path() if path != os.path.realpath(scratch)]
+    sys.path[:] = [HELPERS] + [path for path in python_path() if path != os.path.realpath(scratch)]
     scrub_modules()
-    sys.addaudithook(Guard(scratch, helpers, processes=processes))
+    sys.addaudithook(Guard(scratch, HELPERS, processes=processes))
     layers["audit hook"] = "installed"
     return layers
 

@@ -341,7 +341,7 @@ def _preload() -> str:
     child_module.python_folders(), child_module.grader_folders(), child_module.python_path()
     import _posixsubprocess  # noqa: F401
     import resource  # noqa: F401
-    _preload_helpers(str(child_module.PACKAGE / "course"))
+    _preload_helpers(child_module.HELPERS)
     return child_module.leave_network()
 
 

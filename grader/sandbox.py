@@ -20,7 +20,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -28,7 +27,6 @@ import numpy as np
 from grader import wire
 from grader.forkserver import child_environment, fork_server, kill_group, shutdown_fork_server  # noqa: F401
 
-COURSE_HELPERS = Path(__file__).resolve().parent / "course"
 OUTPUT_LIMIT = 64 * 1024
 RESULT_LIMIT = 64 * 1024 * 1024
 
@@ -242,7 +240,7 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
     child_ends = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
     job = {
         "source": source, "filename": filename, "nonce": nonce.hex(), "scratch": scratch,
-        "helpers": str(COURSE_HELPERS), "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
+        "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
         "calls": [{"function": call.function, "payload": payload(call), "bind": dict(call.bind)} for call in calls],
     }
     child = None
