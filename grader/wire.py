@@ -14,7 +14,7 @@ import json
 import re
 import struct
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -144,23 +144,6 @@ def decode(data: bytes) -> Any:
 def frame(payload: bytes, nonce: bytes) -> bytes:
     """One message on the result channel: magic, nonce, length, digest, payload."""
     return MAGIC + nonce + _HEADER.pack(len(payload), hashlib.sha256(payload).digest()) + payload
-
-
-def frames(data: bytes, nonce: bytes) -> Iterator[bytes]:
-    """The payloads of every intact frame in data, skipping anything else around them."""
-    marker = MAGIC + nonce
-    start = data.find(marker)
-    while start >= 0:
-        header_at = start + len(marker)
-        if header_at + _HEADER.size > len(data):
-            return
-        size, digest = _HEADER.unpack_from(data, header_at)
-        payload = data[header_at + _HEADER.size: header_at + _HEADER.size + size]
-        if len(payload) == size and hashlib.sha256(payload).digest() == digest:
-            yield payload
-            start = data.find(marker, header_at + _HEADER.size + size)
-        else:
-            start = data.find(marker, start + 1)
 
 
 class FrameReader:

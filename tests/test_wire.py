@@ -91,7 +91,6 @@ def test_a_frame_with_a_wrong_digest_or_nonce_is_skipped():
     other = wire.frame(payload, bytes(wire.NONCE_BYTES))
     reader = wire.FrameReader(NONCE, max_frame=1 << 20)
     assert reader.feed(tampered + other + good) == [payload]
-    assert list(wire.frames(tampered + other + good, NONCE)) == [payload]
 
 
 def test_garbage_floods_cost_no_memory():
