@@ -276,6 +276,13 @@ def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
     }
 
 
+@functools.lru_cache(maxsize=4)
+def expectations(assignment_name: str) -> tuple[dict[str, float], ...]:
+    """variants() of every probe, in probes() order: they depend on the assignment alone, so they are
+    computed once, not for every submission."""
+    return tuple(variants(assignment_name, probe) for probe in probes(assignment_name))
+
+
 FLAWS = {
     "no-denominator": "its values equal ||grad - gradapprox|| alone ({example}): it forgets to divide by "
                       "||grad|| + ||gradapprox||",
@@ -327,8 +334,9 @@ class Reading:
     status: CallStatus  # how the call ended: OK also when what it returned is not a number
 
 
-def read(assignment: Assignment, probe: Probe, outcome: CallOutcome, *, threshold: float, rtol: float) -> Reading:
-    expected = variants(assignment.name, probe)
+def read(probe: Probe, expected: dict[str, float], outcome: CallOutcome, *, threshold: float,
+         rtol: float) -> Reading:
+    """The reading of one call of the checker on probe, whose variants() are expected."""
     if outcome.status is not CallStatus.OK:
         text = {CallStatus.ERROR: f"raised {outcome.message}", CallStatus.TIMEOUT: "did not finish in time"}.get(
             outcome.status, "was not run")
@@ -482,8 +490,9 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     name = assignment.checker
     if all(outcome.status is CallStatus.MISSING for outcome in outcomes):
         return CheckResult(name, Status.MISSING, None, threshold, f"{name} is not defined in the submission")
-    readings = [read(assignment, probe, outcome, threshold=threshold, rtol=rtol)
-                for probe, outcome in zip(probes(assignment.name), outcomes)]
+    expected = expectations(assignment.name)
+    readings = [read(probe, variant, outcome, threshold=threshold, rtol=rtol)
+                for probe, variant, outcome in zip(probes(assignment.name), expected, outcomes)]
     # three_layer's square-size calls only count when the checker accepts the square reference: the
     # course's vector_to_dictionary knows only the 4-5-3-1 sizes, so failing there (or returning nonsense)
     # is what the course's own helpers do, not a flaw of the checker. l_layer's course helpers take any

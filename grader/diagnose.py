@@ -186,7 +186,6 @@ def _targets(node: ast.AST) -> list[str]:
     return []
 
 
-@functools.lru_cache(maxsize=256)
 def gradient_lines(source: str, function: str) -> dict[str, GradientLine]:
     """The last assignment of every name in the student's function (dW2 = ..., grads["dW2"] = ...)."""
     try:

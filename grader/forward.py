@@ -5,6 +5,7 @@ here, as itself, and never blamed on the backward pass.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Sequence
 
@@ -53,6 +54,12 @@ def reference_cost(assignment: Assignment, case: Any) -> float:
     return float(np.asarray(value[0] if isinstance(value, tuple) else value).reshape(-1)[0])
 
 
+@functools.lru_cache(maxsize=64)
+def _reference_cost(assignment: Assignment, case_index: int) -> float:
+    """reference_cost of the assignment's case, once per process rather than once per submission."""
+    return reference_cost(assignment, assignment.cases()[case_index])
+
+
 def cost_of(value: Any, *, returns_tuple: bool) -> tuple[float | None, str]:
     """The cost a forward pass returned (a 1x1 array counts), or None and what was wrong with the value."""
     if returns_tuple:
@@ -99,8 +106,8 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         return None
     returns_tuple = bool(getattr(assignment.module, "FORWARD_RETURNS_CACHE", True))
     cases = []
-    for case, outcome in zip(assignment.cases(), outcomes):
-        cases.append(judge_case(case.name, outcome, reference_cost(assignment, case), returns_tuple=returns_tuple))
+    for index, (case, outcome) in enumerate(zip(assignment.cases(), outcomes)):
+        cases.append(judge_case(case.name, outcome, _reference_cost(assignment, index), returns_tuple=returns_tuple))
     broken = [case for case in cases if case.status in (Status.ERROR, Status.TIMEOUT)]
     failing = [case for case in cases if case.status is Status.FAIL]
     differences = [case.difference for case in cases]
