@@ -558,16 +558,9 @@ def serve(job: dict[str, Any], channel_fd: int) -> None:
 
 
 def main() -> None:
-    """`python -I -m grader.child`: the job on stdin; results on fd 3, or on the original stdout if none."""
+    """`python -I -m grader.child`: the job on stdin; results on the descriptor its result_fd names."""
     job = read_job(0)
-    if job.get("result_fd") is None:
-        # No descriptor could be passed (Windows): the original stdout becomes the private channel and
-        # everything the submission prints goes to stderr.
-        channel_fd = os.dup(1)
-        os.dup2(2, 1)
-    else:
-        channel_fd = int(job["result_fd"])
-    serve(job, channel_fd)
+    serve(job, int(job["result_fd"]))
 
 
 if __name__ == "__main__":

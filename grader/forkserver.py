@@ -13,7 +13,6 @@ server imports nothing of the reference, so a forked child inherits no grading s
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import json
 import os
 import selectors
@@ -62,6 +61,8 @@ def _detach(keep: Sequence[int]) -> None:
 
 def _take_pipes(fds: Sequence[int]) -> None:
     """Put stdin, stdout, stderr and the result pipe on 0-3 and close every other descriptor."""
+    import fcntl  # here, not at the top: Windows has none, and sandbox.run must still say it needs Linux or macOS
+
     # Copies above 9 first, so no dup2 below overwrites a pipe still needed.
     high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in fds]
     for target, fd in enumerate(high):
