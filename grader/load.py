@@ -125,7 +125,7 @@ def _parse_problem(text: str) -> str | None:
 def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
     """A .py submission: the whole file must parse; by default only definitions are kept."""
     try:
-        ast.parse(text, filename=filename)
+        tree = ast.parse(text, filename=filename)
     except (SyntaxError, ValueError) as error:
         cells = script_cells(text)
         if cells is not None:  # a notebook exported as .py: grade it cell by cell, as the notebook
@@ -137,7 +137,7 @@ def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
         raise LoadError(f"{filename} is too deeply nested to parse") from None
     if run_all:
         return Program(text, filename)
-    source, dropped = definitions_only(text, ast.parse(text))
+    source, dropped = definitions_only(text, tree)
     warnings = (f"{dropped} top-level statement(s) that are not definitions were not run",) if dropped else ()
     return Program(source, filename, warnings)
 
