@@ -29,6 +29,15 @@ class Case:
         return int(self.X.shape[1])
 
 
+def parameter_shapes(sizes: tuple[int, ...]) -> dict[str, tuple[int, int]]:
+    """The shape of every parameter, W1, b1, ..., WL, bL, for layer sizes (n_x, n1, ..., n_y)."""
+    shapes = {}
+    for layer in range(1, len(sizes)):
+        shapes[f"W{layer}"] = (sizes[layer], sizes[layer - 1])
+        shapes[f"b{layer}"] = (sizes[layer], 1)
+    return shapes
+
+
 def hidden_layers_healthy(pre_activations: list[np.ndarray], *, margin: float = KINK_MARGIN) -> bool:
     """True when no ReLU pre-activation sits near its kink and no hidden unit or example is dead.
 

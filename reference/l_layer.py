@@ -5,7 +5,7 @@ from typing import Mapping
 
 import numpy as np
 
-from reference.cases import Case, hidden_layers_healthy, output_healthy
+from reference.cases import Case, hidden_layers_healthy, output_healthy, parameter_shapes
 
 NAME = "l_layer"
 TITLE = "L-layer network (any depth)"
@@ -52,15 +52,6 @@ def parameter_names(case: Case) -> tuple[str, ...]:
 def gradient_names(case: Case) -> tuple[str, ...]:
     """The gradients graded on a case, dW1, db1, ..., dWL, dbL."""
     return tuple("d" + name for name in parameter_names(case))
-
-
-def parameter_shapes(sizes: tuple[int, ...]) -> dict[str, tuple[int, int]]:
-    """The shape of every parameter for layer sizes (n_x, n1, ..., n_y)."""
-    shapes = {}
-    for layer in range(1, len(sizes)):
-        shapes[f"W{layer}"] = (sizes[layer], sizes[layer - 1])
-        shapes[f"b{layer}"] = (sizes[layer], 1)
-    return shapes
 
 
 # The course's helpers: each activation returns (A, cache) and each backward takes (dA, cache).

@@ -6,6 +6,7 @@ from typing import Mapping
 import numpy as np
 
 from reference.cases import Case, hidden_layers_healthy, output_healthy
+from reference.cases import parameter_shapes as layer_shapes
 
 NAME = "three_layer"
 TITLE = "Three-layer network (4-5-3-1)"
@@ -34,12 +35,8 @@ def sigmoid(x):
 
 
 def parameter_shapes(sizes: tuple[int, ...] = LAYER_SIZES) -> dict[str, tuple[int, int]]:
-    """The shape of every parameter for layer sizes (n_x, n1, n2, n_y)."""
-    shapes = {}
-    for layer in range(1, len(sizes)):
-        shapes[f"W{layer}"] = (sizes[layer], sizes[layer - 1])
-        shapes[f"b{layer}"] = (sizes[layer], 1)
-    return shapes
+    """The shape of every parameter for layer sizes (n_x, n1, n2, n_y), the course's by default."""
+    return layer_shapes(sizes)
 
 
 def cost(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.ndarray]) -> np.ndarray:
