@@ -217,6 +217,18 @@ def script_cells(text: str) -> list[str] | None:
     return ["\n".join(part) for part in parts] if len(parts) > 1 else None
 
 
+def _parsed_cell(cell: str) -> tuple[str, list[str], str | None]:
+    """A cell as it will run, what neutralise noted in it, and why it still does not parse (None if it does).
+
+    Each text is parsed once: the cell as written, and only when that fails, its neutralised copy.
+    """
+    problem = _parse_problem(cell)
+    if problem is None:
+        return cell, [], None  # only a cell that does not parse is rewritten: a '%' in a string stays
+    fixed, notes = neutralise(cell)
+    return fixed, notes, _parse_problem(fixed)
+
+
 def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Program:
     """A .py made of cells: a cell that does not parse is blanked, so every line stays where the student wrote it."""
     lines: list[str] = []
@@ -224,8 +236,7 @@ def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Prog
     magics: list[str] = []
     for cell in cells:
         start = len(lines) + 1
-        fixed, notes = (cell, []) if _parse_problem(cell) is None else neutralise(cell)
-        problem = _parse_problem(fixed)
+        fixed, notes, problem = _parsed_cell(cell)
         if problem is not None:
             warnings.append(f"the cell at line {start} ({_first_line(cell)}) does not parse and was skipped: {problem}")
             fixed = "\n" * cell.count("\n")
@@ -254,9 +265,7 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
     for number, source in enumerate(sources, start=1):
         if not source.strip():
             continue
-        # Only a cell that does not parse is rewritten, so a '%' inside a string is never touched.
-        cell, notes = (source, []) if _parse_problem(source) is None else neutralise(source)
-        problem = _parse_problem(cell)
+        cell, notes, problem = _parsed_cell(source)
         if problem is not None:
             warnings.append(f"code cell {number} ({_first_line(source)}) does not parse and was skipped: {problem}")
             continue
