@@ -229,6 +229,26 @@ def _parsed_cell(cell: str) -> tuple[str, list[str], str | None]:
     return fixed, notes, _parse_problem(fixed)
 
 
+def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, filename: str, cells: str,
+                  run_all: bool) -> str:
+    """The program made of the kept cells' lines, definitions only unless run_all; adds to warnings.
+
+    cells names them in the error raised when they parse alone but not together (a late `from __future__`).
+    """
+    if magics:
+        warnings.append(f"IPython magics and shell commands were not run: {', '.join(dict.fromkeys(magics))[:200]}")
+    text = "\n".join(lines) + "\n"
+    problem = _parse_problem(text)
+    if problem is not None:
+        raise LoadError(f"{filename}: {cells} do not parse together: {problem}")
+    if run_all:
+        return text
+    text, dropped = definitions_only(text, ast.parse(text))
+    if dropped:
+        warnings.append(f"{dropped} top-level statement(s) that are not definitions were not run")
+    return text
+
+
 def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Program:
     """A .py made of cells: a cell that does not parse is blanked, so every line stays where the student wrote it."""
     lines: list[str] = []
@@ -242,17 +262,7 @@ def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Prog
             fixed = "\n" * cell.count("\n")
         magics += notes if problem is None else []
         lines += fixed.split("\n")
-    if magics:
-        warnings.append(f"IPython magics and shell commands were not run: {', '.join(dict.fromkeys(magics))[:200]}")
-    text = "\n".join(lines) + "\n"
-    problem = _parse_problem(text)
-    if problem is not None:
-        raise LoadError(f"{filename}: its cells do not parse together: {problem}")
-    if run_all:
-        return Program(text, filename, tuple(warnings))
-    text, dropped = definitions_only(text, ast.parse(text))
-    if dropped:
-        warnings.append(f"{dropped} top-level statement(s) that are not definitions were not run")
+    text = _joined_cells(lines, magics, warnings, filename=filename, cells="its cells", run_all=run_all)
     return Program(text, filename, tuple(warnings))
 
 
@@ -273,17 +283,7 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
         cell_lines = cell.split("\n")
         lines += cell_lines + [""]
         line_map += [(number, line) for line in range(1, len(cell_lines) + 1)] + [(number, len(cell_lines) + 1)]
-    if magics:
-        shown = ", ".join(dict.fromkeys(magics))
-        warnings.append(f"IPython magics and shell commands were not run: {shown[:200]}")
-    text = "\n".join(lines) + "\n"
-    problem = _parse_problem(text)
-    if problem is not None:  # cells that parse alone but not together (a late `from __future__`)
-        raise LoadError(f"{filename}: the notebook's cells do not parse together: {problem}")
-    if not run_all:
-        text, dropped = definitions_only(text, ast.parse(text))
-        if dropped:
-            warnings.append(f"{dropped} top-level statement(s) that are not definitions were not run")
+    text = _joined_cells(lines, magics, warnings, filename=filename, cells="the notebook's cells", run_all=run_all)
     if len(text.splitlines()) != len(line_map):
         line_map = []  # definitions_only had to unparse: line numbers no longer match the cells
     return Program(text, filename, tuple(warnings), tuple(line_map))
