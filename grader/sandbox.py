@@ -295,9 +295,9 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
             if key.data == "stdin":
                 try:
                     pending = pending[os.write(stdin, pending[:1 << 16]):]
-                except (BrokenPipeError, BlockingIOError, OSError) as error:
-                    if isinstance(error, BlockingIOError):
-                        continue
+                except BlockingIOError:
+                    continue
+                except OSError:  # the child closed its stdin (BrokenPipeError): stop writing the job
                     pending = pending[:0]
                 if not pending:
                     # The child reads the job to its end: closing is what tells it the job is complete.
