@@ -383,6 +383,14 @@ def child_environment() -> dict[str, str]:
     return {**{name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}, **CHILD_ENVIRONMENT}
 
 
+def _receive(run_socket: socket.socket) -> dict:
+    """The server's next message on a run's socket; {} if none came in time, or it closed, or it was garbled."""
+    try:
+        return json.loads(run_socket.recv(4096) or b"{}")
+    except (OSError, ValueError):
+        return {}
+
+
 class ForkedChild:
     """A child the server forked, as the grader sees it: its pid, a kill, its return code."""
 
@@ -397,10 +405,7 @@ class ForkedChild:
     def wait(self, timeout: float) -> int | None:
         if self.returncode is None:
             self.run_socket.settimeout(timeout)
-            try:
-                message = json.loads(self.run_socket.recv(4096) or b"{}")
-            except (OSError, ValueError):
-                message = {}
+            message = _receive(self.run_socket)
             if "exit" in message:
                 self.returncode = int(message["exit"])
         return self.returncode
@@ -447,10 +452,7 @@ class ForkServer:
         finally:
             theirs.close()
         ours.settimeout(SERVER_START_TIMEOUT)
-        try:
-            message = json.loads(ours.recv(4096) or b"{}")
-        except (OSError, ValueError):
-            message = {}
+        message = _receive(ours)
         if "pid" not in message:
             ours.close()
             raise OSError("the fork server did not start a child")
