@@ -117,6 +117,41 @@ def sandbox_split(files: list[Path], settings: Settings) -> dict[str, float]:
     return split
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child)] + _descendants(int(child))
+    return found
+
+
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """A live process's own CPU seconds, and those of the children it has reaped (user + system each)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+
+
+def cpu_split(main_seconds: float, count: int) -> dict[str, float]:
+    """Milliseconds of CPU per submission in each kind of process, read from /proc while the pool is alive:
+    this process (discovery, gradebook, reports), the pool's workers (loading, supervising the sandbox,
+    checks, diagnosis), the fork servers, and the sandboxed children the fork servers reaped."""
+    split = {"main": main_seconds, "workers": 0.0, "fork_servers": 0.0, "sandboxed_children": 0.0}
+    for pid in _descendants(os.getpid()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            own, reaped = _cpu_seconds(pid)
+        except OSError:
+            continue
+        if b"grader.forkserver" in command:
+            split["fork_servers"] += own
+            split["sandboxed_children"] += reaped
+        else:
+            split["workers"] += own
+    split["total"] = sum(split.values())
+    return {name: round(1000 * seconds / count, 1) for name, seconds in split.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000)
@@ -129,9 +164,16 @@ def main() -> None:
     try:
         folder = replicate(workdir / "class", args.count)
         workers = args.jobs or executors.default_workers()
-        started = time.perf_counter()
-        summary = batch.grade(folder, workdir / "out", settings, jobs=workers)
-        seconds = time.perf_counter() - started
+        executor = executors.LocalExecutor(workers, warm=settings.to_json())
+        started, before = time.perf_counter(), os.times()
+        try:
+            summary = batch.grade(folder, workdir / "out", settings, jobs=workers, executor=executor)
+            seconds = time.perf_counter() - started
+            after = os.times()
+            cpu = (cpu_split(after.user + after.system - before.user - before.system, args.count)
+                   if Path("/proc/self/task").is_dir() else None)
+        finally:
+            executor.close()
         started = time.perf_counter()
         rerun = batch.grade(folder, workdir / "out", settings, jobs=workers)
         rerun_seconds = time.perf_counter() - started
@@ -144,6 +186,8 @@ def main() -> None:
                 "reports_seconds": round(report_seconds, 2),
                 "rerun_unchanged_seconds": round(rerun_seconds, 2), "rerun_reused": rerun.reused,
                 "statuses": summary.counts()}
+        if cpu:
+            line["cpu_ms_per_submission"] = cpu
         if args.profile:
             line["per_submission_in_one_process"] = stage_profile(folder, settings)
         print(json.dumps(line), flush=True)
