@@ -217,9 +217,20 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
 
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
     """One call of the student's checker per probe: (parameters, gradients, X, Y, epsilon), positionally
-    (l_layer's names them params and grads)."""
-    found = []
+    (l_layer's names them params and grads).
+
+    Where square-size readings count only when the checker accepts the square reference (SQUARE_SKIPPED),
+    the square mutants run only then: the sandbox skips them otherwise.
+    """
+    threshold = score.rubric_of(settings).checker_threshold
+    found: list[Call] = []
+    square_reference = None
     for probe in probes(assignment.name):
+        if probe.profile == "square" and probe.kind == "reference":
+            square_reference = len(found)
+        waits = (len(found) - square_reference, threshold) if (
+            probe.profile == "square" and probe.kind == "mutant" and square_reference is not None
+            and assignment.name in SQUARE_SKIPPED) else None
         case = _public(assignment, probe.profile, probe.case_index)
         if assignment.name == "one_d":
             found.append(Call(assignment.checker, (float(case.X), float(case.parameters["theta"]), probe.epsilon),
@@ -228,7 +239,7 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
         arg_names = ("params", "grads") if assignment.name == "l_layer" else ("parameters", "gradients")
         found.append(Call(assignment.checker, (dict(case.parameters), dict(probe.gradients), case.X, case.Y,
                                                probe.epsilon),
-                          arg_names=arg_names + ("X", "Y", "epsilon")))
+                          arg_names=arg_names + ("X", "Y", "epsilon"), only_if_below=waits))
     return found
 
 

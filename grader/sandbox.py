@@ -93,6 +93,10 @@ class Call:
     # {name: source}: our own definitions (a known-bad backward pass) that replace the submission's
     # global `name` for this call only, so a student's checker can be run on a mutant.
     bind: Mapping[str, str] = field(default_factory=dict)
+    # (back, bound): run only when the call `back` places before this one returned a number in [0, bound),
+    # read as the grader reads a checker's difference; otherwise the outcome is NOT_RUN. A probe whose
+    # reading could not count then costs nothing.
+    only_if_below: tuple[int, float] | None = None
 
 
 class CallStatus(str, Enum):
@@ -241,7 +245,8 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
     job = {
         "source": source, "filename": filename, "nonce": nonce.hex(), "scratch": scratch,
         "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
-        "calls": [{"function": call.function, "payload": payload(call), "bind": dict(call.bind)} for call in calls],
+        "calls": [{"function": call.function, "payload": payload(call), "bind": dict(call.bind),
+                   "only_if_below": call.only_if_below} for call in calls],
     }
     child = None
     ours = {pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]}  # closed exactly once, even across threads

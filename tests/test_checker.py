@@ -47,6 +47,32 @@ def test_size_agnostic_helpers_are_also_checked_on_square_sizes(graded):
     assert profiles == {"course", "square"}
 
 
+@pytest.mark.parametrize("name, square_mutants_run", [
+    pytest.param("correct_print_msg", True, id="accepts-the-square-reference"),
+    pytest.param("correct_course", False, id="course-helpers-reject-it"),
+])
+def test_three_layer_square_mutants_run_only_when_the_square_reference_is_accepted(monkeypatch, name,
+                                                                                   square_mutants_run):
+    runs = []
+    real_run = pipeline.sandbox.run
+
+    def recording_run(*args, **kwargs):
+        runs.append(real_run(*args, **kwargs))
+        return runs[-1]
+    monkeypatch.setattr(pipeline.sandbox, "run", recording_run)
+    pipeline.grade_file(CHECKERS / f"{name}.py", Settings())
+    graders, calls_by_grader, _ = pipeline.plan(Settings())
+    offset = sum(len(calls) for calls in calls_by_grader[:graders.index(checker)])
+    calls = calls_by_grader[graders.index(checker)]
+    probes = checker.probes("three_layer")
+    waiting = [index for index, call in enumerate(calls) if call.only_if_below]
+    assert [probes[index].name for index in waiting] == [p.name for p in probes if p.profile == "square" and p.kind == "mutant"]
+    for index in waiting:
+        assert probes[index - calls[index].only_if_below[0]].name == "reference-square"
+        ran = runs[0].outcomes[offset + index].status is not pipeline.sandbox.CallStatus.NOT_RUN
+        assert ran is square_mutants_run, runs[0].outcomes[offset + index]
+
+
 @pytest.mark.parametrize("name, revealed", [
     pytest.param("always_zero", "it returns 0 for every input", id="always-zero"),
     pytest.param("self_compare", "compares the gradient with itself", id="gradient-with-itself"),

@@ -262,6 +262,33 @@ def test_a_failing_statement_at_load_does_not_stop_later_definitions():
     assert run.load_error == "ModuleNotFoundError: No module named 'package_gradgrade_does_not_have' (line 2)"
 
 
+@pytest.mark.parametrize("returned, runs", [
+    pytest.param("3e-10", True, id="float-below"),
+    pytest.param("np.array([[3e-10]])", True, id="one-by-one-array-below"),
+    pytest.param("[3e-10, 'extra']", True, id="sequence-whose-first-is-below"),
+    pytest.param("0.5", False, id="float-above"),
+    pytest.param("-1.0", False, id="negative"),
+    pytest.param("float('nan')", False, id="nan"),
+    pytest.param("True", False, id="bool-is-not-a-number"),
+    pytest.param("'1e-10'", False, id="text"),
+])
+def test_a_call_runs_only_when_the_call_it_waits_for_returned_a_number_below_its_bound(returned, runs):
+    source = f"import numpy as np\ndef first():\n    return {returned}\ndef second():\n    return 'ran'\n"
+    run = sandbox.run(source, [sandbox.Call("first"), sandbox.Call("second", only_if_below=(1, 1e-7))])
+    outcome = run.outcomes[1]
+    if runs:
+        assert (outcome.status, outcome.value) == (sandbox.CallStatus.OK, "ran")
+    else:
+        assert outcome.status is sandbox.CallStatus.NOT_RUN
+        assert "call 0 did not return a number in [0, 1e-07)" in outcome.message
+
+
+def test_a_call_waiting_for_a_call_that_raised_is_not_run():
+    source = "def first():\n    raise ValueError('no')\ndef second():\n    return 'ran'\n"
+    run = sandbox.run(source, [sandbox.Call("first"), sandbox.Call("second", only_if_below=(1, 1e-7))])
+    assert run.outcomes[1].status is sandbox.CallStatus.NOT_RUN
+
+
 def test_exit_at_load_stops_loading():
     run = sandbox.run("import sys\nsys.exit(4)\ndef f():\n    return 5\n", [sandbox.Call("f")])
     assert run.outcomes[0].status is sandbox.CallStatus.MISSING
