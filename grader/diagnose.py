@@ -4,8 +4,9 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -186,16 +187,35 @@ def _targets(node: ast.AST) -> list[str]:
     return []
 
 
+# The nodes that hold statements; expressions never do, so a walk for statements need not enter them.
+_HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def statements(node: ast.AST) -> Iterator[ast.stmt]:
+    """The statements in node (itself included), in ast.walk's order, without walking their expressions.
+
+    Dropping the expressions keeps every statement at its depth, so the breadth-first order is ast.walk's.
+    """
+    todo = deque([node])
+    while todo:
+        node = todo.popleft()
+        if isinstance(node, ast.stmt):
+            yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _HOLDS_STATEMENTS):
+                todo.append(child)
+
+
 def gradient_lines(source: str, function: str) -> dict[str, GradientLine]:
     """The last assignment of every name in the student's function (dW2 = ..., grads["dW2"] = ...)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
-    bodies = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == function]
+    bodies = [node for node in statements(tree) if isinstance(node, ast.FunctionDef) and node.name == function]
     found: dict[str, GradientLine] = {}
     for body in bodies[-1:]:
-        for node in ast.walk(body):
+        for node in statements(body):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:

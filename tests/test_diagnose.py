@@ -77,6 +77,41 @@ def test_gradient_lines_find_the_students_assignment():
     assert diagnose.gradient_lines("def broken(:\n", "backward_propagation_n") == {}
 
 
+NESTED = """\
+def outer():
+    try:
+        x = 1
+    except ValueError:
+        def backward_propagation_n():
+            dW1 = 1; dW1 = 2
+    match x:
+        case 1:
+            y = [lambda: 0 for _ in range(2)]
+    while x:
+        if y:
+            class C:
+                def backward_propagation_n():
+                    db1 = 3
+    with open(x) as f:
+        z = 2
+"""
+
+
+def test_statements_come_in_ast_walks_order():
+    import ast
+
+    tree = ast.parse(NESTED)
+    assert list(diagnose.statements(tree)) == [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+
+
+def test_gradient_lines_take_the_last_definition_in_walk_order_and_the_last_assignment_on_a_line():
+    lines = diagnose.gradient_lines(NESTED, "backward_propagation_n")
+    assert set(lines) == {"db1"} and lines["db1"].line == 14
+    lines = diagnose.gradient_lines(NESTED.replace("def backward_propagation_n():\n                    db1", "def f():\n                    db1"),
+                                    "backward_propagation_n")
+    assert lines["dW1"].line == 6 and lines["dW1"].value.value == 2
+
+
 def test_constant_over_m_is_seen_in_the_students_line():
     lines = diagnose.gradient_lines("def f():\n    db1 = 4. / m * s\n    dW2 = 1. / m * d * 2\n", "f")
     assert diagnose.constant_over_m(lines["db1"].value) and not diagnose.constant_over_m(lines["dW2"].value)
