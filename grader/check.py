@@ -39,9 +39,12 @@ class GradientCheck:
         return next(block for block in self.blocks if block.name == name)
 
 
-def _norm(vector: np.ndarray) -> float:
-    # np.linalg.norm costs a few microseconds of dispatch; a dot product of the flat vector does not.
-    return math.sqrt(float(np.dot(vector, vector)))
+def vector_norm(vector: np.ndarray) -> float:
+    """The Euclidean norm of a flat float64 vector (inf when its squares overflow, NaN when it holds one).
+
+    np.linalg.norm costs a few microseconds of dispatch; the vector's own dot product does not.
+    """
+    return math.sqrt(float(vector.dot(vector)))
 
 
 def relative_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
@@ -49,12 +52,12 @@ def relative_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
     grad = np.asarray(grad, dtype=np.float64).ravel()
     gradapprox = np.asarray(gradapprox, dtype=np.float64).ravel()
     with np.errstate(all="ignore"):
-        denominator = _norm(grad) + _norm(gradapprox)
+        denominator = vector_norm(grad) + vector_norm(gradapprox)
         if not math.isfinite(denominator):
             return float("nan")
         if denominator == 0.0:
             return 0.0
-        return _norm(grad - gradapprox) / denominator
+        return vector_norm(grad - gradapprox) / denominator
 
 
 def passes(difference: float | None, threshold: float) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -247,6 +248,51 @@ def factor_advice(description: Description, assignment: GradientLine | None) -> 
 
 
 @dataclass(frozen=True)
+class Flat:
+    """A gradient as the matching compares it: its shape, its entries as one float64 vector, and their norm."""
+
+    shape: tuple[int, ...]
+    vector: np.ndarray
+    norm: float
+
+
+# The gradients of every case, each ready for matching (None where a gradient can match nothing).
+FlatGradients = tuple[Mapping[str, "Flat | None"] | None, ...]
+
+
+def flat(value: Any) -> Flat | None:
+    """value ready for matching, or None when it equals nothing: not a number array, or not finite.
+
+    Call inside np.errstate(all="ignore"): the norm of huge entries overflows (and then equals nothing).
+    """
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+        return None
+    vector = np.asarray(value, dtype=np.float64).ravel()
+    norm = check.vector_norm(vector)
+    return Flat(value.shape, vector, norm) if math.isfinite(norm) else None
+
+
+def flat_gradients(gradients: Sequence[Mapping[str, Any] | None]) -> FlatGradients:
+    """Every case's gradients made flat once, for comparing with every candidate."""
+    with np.errstate(all="ignore"):
+        return tuple(None if found is None else {name: flat(value) for name, value in found.items()}
+                     for found in gradients)
+
+
+def _matches(got: Flat | None, want: Flat | None) -> bool:
+    """check.relative_difference(got, want) <= MATCH_RTOL, from the norms flat() computed once.
+
+    Call inside np.errstate(all="ignore").
+    """
+    if got is None or want is None or got.shape != want.shape:
+        return False
+    denominator = got.norm + want.norm
+    if denominator == 0.0:
+        return True
+    return check.vector_norm(got.vector - want.vector) / denominator <= MATCH_RTOL
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A catalogued mutant and its gradients on every case (None where it crashed)."""
 
@@ -257,24 +303,30 @@ class Candidate:
     changed: frozenset[str]
     # The name the mutated line assigns in the reference (dZ3 for Y - A3), to find the student's own line.
     target: str | None = None
+    # The gradients made flat once, when the candidate is made: every submission is compared with them.
+    flat: FlatGradients = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "flat", flat_gradients(self.gradients))
 
 
 def _equal(got: Any, want: Any) -> bool:
-    if not isinstance(got, np.ndarray) or not isinstance(want, np.ndarray) or got.shape != want.shape:
-        return False
-    if got.dtype.kind not in "biuf" or not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
-        return False
-    return check.relative_difference(got, want) <= MATCH_RTOL
+    """Both are finite number arrays of one shape whose relative difference is at most MATCH_RTOL."""
+    with np.errstate(all="ignore"):
+        return _matches(flat(got), flat(want))
 
 
-def explains(candidate: Candidate, student: Sequence[Mapping[str, Any] | None], wrong: set[str]) -> bool:
-    """The mutant changes only wrong parameters, and on each of them equals the student on every case."""
+def explains(candidate: Candidate, student: FlatGradients, wrong: set[str]) -> bool:
+    """The mutant changes only wrong parameters, and on each of them equals the student on every case.
+
+    student holds the student's gradients as flat_gradients gives them; call inside np.errstate(all="ignore").
+    """
     if not candidate.changed or not candidate.changed <= wrong:
         return False
-    for got, want in zip(student, candidate.gradients):
+    for got, want in zip(student, candidate.flat):
         if got is None or want is None:
             return False
-        if not all(_equal(got.get(name), want.get(name)) for name in candidate.changed):
+        if not all(_matches(got.get(name), want.get(name)) for name in candidate.changed):
             return False
     return True
 
@@ -286,7 +338,9 @@ def cover(candidates: Iterable[Candidate], student: Sequence[Mapping[str, Any] |
     Most specific: fewest parameters changed, then the catalogue's order (planted operators first).
     """
     remaining = set(wrong)
-    matching = [candidate for candidate in candidates if explains(candidate, student, set(wrong))]
+    flat_student = flat_gradients(student)
+    with np.errstate(all="ignore"):
+        matching = [candidate for candidate in candidates if explains(candidate, flat_student, set(wrong))]
     chosen = []
     while remaining:
         useful = [c for c in matching if c.changed & remaining]

@@ -189,3 +189,27 @@ def test_the_diagnosis_shows_in_text_and_json():
 ])
 def test_a_match_points_at_the_students_line_the_bug_is_on(graded, name, line):
     assert [diagnosis.line for diagnosis in graded(name).diagnosis] == [line]
+
+
+@pytest.mark.parametrize("got, want, equal", [
+    pytest.param(T, T * (1 + 1e-12), True, id="within-rtol"),
+    pytest.param(T, T * (1 + 1e-6), False, id="beyond-rtol"),
+    pytest.param(np.zeros((2, 2)), np.zeros((2, 2)), True, id="both-zero"),
+    pytest.param(T, T.T.copy(), False, id="other-shape"),
+    pytest.param(np.where(T > 0, np.nan, T), T, False, id="nan"),
+    pytest.param(np.full((2, 2), 1e200), np.full((2, 2), 1e200), False, id="norm-overflows"),
+    pytest.param(T.astype(np.float32), T.astype(np.float32).astype(np.float64), True, id="float32"),
+    pytest.param(T.astype(object), T, False, id="object-dtype"),
+    pytest.param(None, T, False, id="missing"),
+])
+def test_equal_is_a_finite_relative_difference_within_match_rtol(got, want, equal):
+    assert diagnose._equal(got, want) is equal
+
+
+def test_every_catalogued_gradient_is_a_float_array_so_flat_keeps_it():
+    for candidate in diagnose.catalogue_candidates("three_layer"):
+        for gradients, flat in zip(candidate.gradients, candidate.flat):
+            assert (gradients is None) == (flat is None)
+            for name, value in (gradients or {}).items():
+                assert value.dtype.kind == "f"
+                assert (flat[name] is not None) == bool(np.all(np.isfinite(value)))
