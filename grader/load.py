@@ -107,19 +107,23 @@ def decode_text(data: bytes, *, filename: str) -> str:
         raise LoadError(f"{filename} is not UTF-8 text (bad byte at offset {error.start})") from None
 
 
-def _parse_problem(text: str) -> str | None:
-    """Why text does not parse as Python (one line), or None when it does."""
+def _parse(text: str) -> tuple[ast.Module | None, str | None]:
+    """text's syntax tree, or None and why text does not parse as Python (one line)."""
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")  # SyntaxWarnings (`is` with a literal) are not our business
-            ast.parse(text)
+            return ast.parse(text), None
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None)
         kind = type(error).__name__
-        return f"{kind} at line {line}: {getattr(error, 'msg', error)}" if line else f"{kind}: {error}"
+        return None, f"{kind} at line {line}: {getattr(error, 'msg', error)}" if line else f"{kind}: {error}"
     except (MemoryError, RecursionError):
-        return "too deeply nested to parse"
-    return None
+        return None, "too deeply nested to parse"
+
+
+def _parse_problem(text: str) -> str | None:
+    """Why text does not parse as Python (one line), or None when it does."""
+    return _parse(text)[1]
 
 
 def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
@@ -238,12 +242,12 @@ def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, f
     if magics:
         warnings.append(f"IPython magics and shell commands were not run: {', '.join(dict.fromkeys(magics))[:200]}")
     text = "\n".join(lines) + "\n"
-    problem = _parse_problem(text)
-    if problem is not None:
+    tree, problem = _parse(text)  # parsed once: the same tree tells what to keep
+    if tree is None:
         raise LoadError(f"{filename}: {cells} do not parse together: {problem}")
     if run_all:
         return text
-    text, dropped = definitions_only(text, ast.parse(text))
+    text, dropped = definitions_only(text, tree)
     if dropped:
         warnings.append(f"{dropped} top-level statement(s) that are not definitions were not run")
     return text
