@@ -11,7 +11,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from grader import assignments, check, mutate
+from grader import assignments, check, load, mutate
 from grader.assignments import Assignment
 from grader.results import CheckResult, Diagnosis, Status
 from grader.sandbox import CallStatus
@@ -212,7 +212,7 @@ def statements(node: ast.AST) -> Iterator[ast.stmt]:
 def gradient_lines(source: str, function: str) -> dict[str, GradientLine]:
     """The last assignment of every name in the student's function (dW2 = ..., grads["dW2"] = ...)."""
     try:
-        tree = ast.parse(source)
+        tree = load.syntax_tree(source)  # the submission's program was parsed when it was loaded
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     bodies = [node for node in statements(tree) if isinstance(node, ast.FunctionDef) and node.name == function]

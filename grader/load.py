@@ -71,12 +71,61 @@ def keeps(statement: ast.stmt) -> bool:
     return False
 
 
+# The syntax trees of the programs loaded last, by source: a later step that reads a program's code
+# (diagnose's gradient_lines) takes the tree loading made instead of parsing the program again.
+# A process grades one submission at a time, so a few suffice.
+_TREES: dict[str, ast.Module] = {}
+_TREES_KEPT = 4
+# Line breaks other than "\n" that str.splitlines splits at: blanking would move the lines after them.
+_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _remember(source: str, tree: ast.Module) -> None:
+    _TREES.pop(source, None)
+    _TREES[source] = tree
+    while len(_TREES) > _TREES_KEPT:
+        del _TREES[next(iter(_TREES))]
+
+
+def syntax_tree(source: str) -> ast.Module:
+    """A program's syntax tree: the one loading made for it, else source parsed (raising as ast.parse does).
+
+    Never modify it: every caller gets the same tree.
+    """
+    tree = _TREES.get(source)
+    return tree if tree is not None else ast.parse(source)
+
+
+def _program(source: str, tree: ast.Module | None) -> str:
+    """source, with tree (what parsing source gives) remembered for syntax_tree when there is one."""
+    if tree is not None:
+        _remember(source, tree)
+    return source
+
+
+def _kept(text: str, tree: ast.Module) -> tuple[str, ast.Module | None, int]:
+    """definitions_only, and the tree of its source when it blanked lines: the kept statements, where they were.
+
+    None when it had to unparse, or when text has line breaks other than "\n" (they move lines when blanked).
+    """
+    source, kept, dropped = _definitions(text, tree)
+    if kept is None or _OTHER_LINE_BREAKS.search(text):
+        return source, None, dropped
+    return source, ast.Module(body=kept, type_ignores=tree.type_ignores), dropped
+
+
 def definitions_only(text: str, tree: ast.Module) -> tuple[str, int]:
     """The source with every top-level statement that is not kept blanked out, and how many were.
 
     Blanking instead of unparsing keeps every line where the student wrote it, so messages that
     name a line point into the student's own file.
     """
+    source, _, dropped = _definitions(text, tree)
+    return source, dropped
+
+
+def _definitions(text: str, tree: ast.Module) -> tuple[str, list[ast.stmt] | None, int]:
+    """definitions_only, with the statements kept in place when it blanked the others (None when it unparsed)."""
     lines = text.splitlines()
     spans = [(statement.lineno, statement.end_lineno or statement.lineno, keeps(statement))
              for statement in tree.body]
@@ -89,10 +138,11 @@ def definitions_only(text: str, tree: ast.Module) -> tuple[str, int]:
         if any(line in kept_lines for line in range(start, end + 1)):
             # A line shared with a kept statement (`x = 1; run()`): fall back to unparsing.
             body = [statement for statement in tree.body if keeps(statement)]
-            return ast.unparse(ast.Module(body=body, type_ignores=[])), dropped
+            return ast.unparse(ast.Module(body=body, type_ignores=[])), None, dropped
         for line in range(start, end + 1):
             lines[line - 1] = ""
-    return "\n".join(lines) + "\n", dropped
+    body = [statement for statement, (_, _, kept) in zip(tree.body, spans) if kept]
+    return "\n".join(lines) + "\n", body, dropped
 
 
 def decode_text(data: bytes, *, filename: str) -> str:
@@ -140,10 +190,10 @@ def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
     except (MemoryError, RecursionError):
         raise LoadError(f"{filename} is too deeply nested to parse") from None
     if run_all:
-        return Program(text, filename)
-    source, dropped = definitions_only(text, tree)
+        return Program(_program(text, tree), filename)
+    source, kept, dropped = _kept(text, tree)
     warnings = (f"{dropped} top-level statement(s) that are not definitions were not run",) if dropped else ()
-    return Program(source, filename, warnings)
+    return Program(_program(source, kept), filename, warnings)
 
 
 # --- notebooks -------------------------------------------------------------------------------------------
@@ -246,11 +296,11 @@ def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, f
     if tree is None:
         raise LoadError(f"{filename}: {cells} do not parse together: {problem}")
     if run_all:
-        return text
-    text, dropped = definitions_only(text, tree)
+        return _program(text, tree)
+    text, kept, dropped = _kept(text, tree)
     if dropped:
         warnings.append(f"{dropped} top-level statement(s) that are not definitions were not run")
-    return text
+    return _program(text, kept)
 
 
 def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Program:

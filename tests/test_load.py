@@ -217,3 +217,38 @@ def test_a_notebook_exported_as_py_that_does_not_parse_is_loaded_cell_by_cell():
     assert "def f():" in program.source and "get_ipython" not in program.source
     assert any(warning.startswith("the cell at line 11 (# In[2]:) does not parse") for warning in program.warnings)
     assert program.source.splitlines()[19:21] == ["def f():", "    return 1 / 0"]  # the file's own lines
+
+
+SOURCES = [pytest.param(path, id=str(path.relative_to(SUBMISSIONS))) for path in sorted(SUBMISSIONS.rglob("*"))
+           if path.suffix in load.SUFFIXES]
+ODD = {
+    "blanked": b"import numpy as np\nrun()\n\ndef f(x):\n    y = 2 * x\n    return y\nprint(f(1))\n",
+    "unparsed": b"x = 1; run()\ndef f():\n    return x\n",
+    "form-feed": b"run()\ndef f():\n    s = 'a\x0cb'\n    t = 1\n    return s, t\n",
+    "crlf": b"run()\r\ndef f():\r\n    t = 1\r\n    return t\r\n",
+}
+
+
+@pytest.mark.parametrize("run_all", [pytest.param(False, id="definitions"), pytest.param(True, id="run-all")])
+@pytest.mark.parametrize("path", SOURCES + [pytest.param(name, id=name) for name in ODD])
+def test_the_remembered_tree_is_what_parsing_the_program_gives(path, run_all):
+    if isinstance(path, Path):
+        try:
+            program = load.load(path, run_all=run_all)
+        except load.LoadError:
+            return
+    else:
+        program = load.load_bytes(ODD[path], filename="odd.py", run_all=run_all)
+    try:
+        parsed = ast.dump(ast.parse(program.source), include_attributes=True)
+    except SyntaxError:  # blanking at a form feed splits a line (definitions_only uses str.splitlines)
+        with pytest.raises(SyntaxError):
+            load.syntax_tree(program.source)
+        return
+    assert ast.dump(load.syntax_tree(program.source), include_attributes=True) == parsed
+
+
+def test_a_loaded_programs_tree_is_not_parsed_again():
+    program = load.load_bytes(ODD["blanked"], filename="odd.py")
+    assert load.syntax_tree(program.source) is load.syntax_tree(program.source)
+    assert load.syntax_tree("x = 1\n") is not load.syntax_tree("x = 1\n")
