@@ -291,6 +291,10 @@ def _matches(got: Flat | None, want: Flat | None) -> bool:
     denominator = got.norm + want.norm
     if denominator == 0.0:
         return True
+    # ||got - want|| >= | ||got|| - ||want|| |: norms this far apart cannot match (twice MATCH_RTOL leaves
+    # room for the norms' rounding, some 1e-13 of them), and most candidates are told apart without a subtraction.
+    if abs(got.norm - want.norm) > 2 * MATCH_RTOL * denominator:
+        return False
     return check.vector_norm(got.vector - want.vector) / denominator <= MATCH_RTOL
 
 

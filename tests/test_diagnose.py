@@ -194,6 +194,10 @@ def test_a_match_points_at_the_students_line_the_bug_is_on(graded, name, line):
 @pytest.mark.parametrize("got, want, equal", [
     pytest.param(T, T * (1 + 1e-12), True, id="within-rtol"),
     pytest.param(T, T * (1 + 1e-6), False, id="beyond-rtol"),
+    pytest.param(T, T * (1 + 1.8e-9), True, id="just-within-rtol"),
+    pytest.param(T, T * (1 + 2.2e-9), False, id="just-beyond-rtol"),
+    pytest.param(T, T + 1e-9 * np.roll(T, 1), True, id="other-direction-within-rtol"),
+    pytest.param(T, T + 1e-8 * np.roll(T, 1), False, id="other-direction-beyond-rtol"),
     pytest.param(np.zeros((2, 2)), np.zeros((2, 2)), True, id="both-zero"),
     pytest.param(T, T.T.copy(), False, id="other-shape"),
     pytest.param(np.where(T > 0, np.nan, T), T, False, id="nan"),
