@@ -117,14 +117,17 @@ def loop_numerical_gradient(cost: Callable[[Mapping[str, np.ndarray]], float],
     return unflatten(gradapprox, shapes)
 
 
+_TINY = np.finfo(np.float64).tiny
+
+
 def describe_mismatch(name: str, got: np.ndarray, expected: np.ndarray, *, threshold: float) -> str:
     """A numpy-style account of where got differs from expected: how many entries, the worst one."""
     abs_error = np.abs(got - expected)
-    scale = np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    scale = np.maximum(np.abs(expected), _TINY)
     rel_error = abs_error / scale
     tolerance = threshold * (np.linalg.norm(got) + np.linalg.norm(expected))
     wrong = int(np.count_nonzero(abs_error > max(tolerance, 1e-12)))
-    worst = np.unravel_index(int(np.argmax(abs_error)), abs_error.shape)
+    worst = np.unravel_index(int(abs_error.argmax()), abs_error.shape)
     where = "[" + ", ".join(str(int(i)) for i in worst) + "]"
     return (f"{name}: mismatched entries {wrong} / {got.size}; worst at {where}: got {got[worst]:.6g}, "
             f"expected {expected[worst]:.6g} (max abs error {abs_error.max():.3g}, "
@@ -148,7 +151,7 @@ def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float =
                           f"{name} should be a float array of shape {expected.shape}, got {kind_of(got)}")
     if got.shape != expected.shape:
         return BlockCheck(name, False, None, f"{name} has shape {got.shape}, expected {expected.shape}")
-    got = got.astype(np.float64)
+    got = got.astype(np.float64, copy=False)  # read only from here on
     difference = relative_difference(got, expected)
     if math.isnan(difference):
         bad = int(np.count_nonzero(~np.isfinite(got)))

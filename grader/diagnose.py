@@ -86,7 +86,7 @@ def describe_case(got: Any, true: np.ndarray, *, threshold: float = check.THRESH
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
         kind = f"an {check.kind_of(got)}" if isinstance(got, np.ndarray) else check.kind_of(got)
         return _phrase("type", f"is {kind}, not a float array of shape {true.shape}")
-    got = got.astype(np.float64)
+    got = got.astype(np.float64, copy=False)  # read only from here on
     if got.shape != true.shape:
         if got.shape == true.T.shape and got.ndim == 2 and np.all(np.isfinite(got)) and _same(got, true.T, FACTOR_RTOL):
             return _phrase("transposed", f"is transposed: shape {got.shape}, expected {true.shape}",
