@@ -76,8 +76,15 @@ def keeps(statement: ast.stmt) -> bool:
 # A process grades one submission at a time, so a few suffice.
 _TREES: dict[str, ast.Module] = {}
 _TREES_KEPT = 4
-# Line breaks other than "\n" that str.splitlines splits at: blanking would move the lines after them.
-_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# Where Python's tokenizer ends a line. str.splitlines also splits at form feeds, \x85, \u2028 and
+# others, which a string literal may hold: splitting there would move every later line and break the literal.
+_LINE_BREAK = re.compile("\r\n|\r|\n")
+
+
+def python_lines(text: str) -> list[str]:
+    """text's lines as Python numbers them (str.splitlines, but only at \\n, \\r\\n and \\r)."""
+    lines = _LINE_BREAK.split(text)
+    return lines[:-1] if lines and not lines[-1] else lines
 
 
 def _remember(source: str, tree: ast.Module) -> None:
@@ -106,10 +113,10 @@ def _program(source: str, tree: ast.Module | None) -> str:
 def _kept(text: str, tree: ast.Module) -> tuple[str, ast.Module | None, int]:
     """definitions_only, and the tree of its source when it blanked lines: the kept statements, where they were.
 
-    None when it had to unparse, or when text has line breaks other than "\n" (they move lines when blanked).
+    None when it had to unparse.
     """
     source, kept, dropped = _definitions(text, tree)
-    if kept is None or _OTHER_LINE_BREAKS.search(text):
+    if kept is None:
         return source, None, dropped
     return source, ast.Module(body=kept, type_ignores=tree.type_ignores), dropped
 
@@ -126,7 +133,7 @@ def definitions_only(text: str, tree: ast.Module) -> tuple[str, int]:
 
 def _definitions(text: str, tree: ast.Module) -> tuple[str, list[ast.stmt] | None, int]:
     """definitions_only, with the statements kept in place when it blanked the others (None when it unparsed)."""
-    lines = text.splitlines()
+    lines = python_lines(text)
     spans = [(statement.lineno, statement.end_lineno or statement.lineno, keeps(statement))
              for statement in tree.body]
     kept_lines = {line for start, end, kept in spans if kept for line in range(start, end + 1)}
@@ -204,7 +211,7 @@ def neutralise(cell: str) -> tuple[str, list[str]]:
     A cell magic whose body is Python keeps its body; any other cell magic (%%bash, %%writefile...)
     empties the cell. Returns the cell and what was neutralised, for warnings.
     """
-    lines = cell.split("\n")
+    lines = _LINE_BREAK.split(cell)
     first = next((index for index, line in enumerate(lines) if line.strip()), None)
     notes = []
     if first is not None and lines[first].lstrip().startswith("%%"):
@@ -334,11 +341,11 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
             warnings.append(f"code cell {number} ({_first_line(source)}) does not parse and was skipped: {problem}")
             continue
         magics += notes
-        cell_lines = cell.split("\n")
+        cell_lines = _LINE_BREAK.split(cell)  # as Python counts them: a lone CR ends a line too
         lines += cell_lines + [""]
         line_map += [(number, line) for line in range(1, len(cell_lines) + 1)] + [(number, len(cell_lines) + 1)]
     text = _joined_cells(lines, magics, warnings, filename=filename, cells="the notebook's cells", run_all=run_all)
-    if len(text.splitlines()) != len(line_map):
+    if len(python_lines(text)) != len(line_map):
         line_map = []  # definitions_only had to unparse: line numbers no longer match the cells
     return Program(text, filename, tuple(warnings), tuple(line_map))
 
