@@ -47,6 +47,33 @@ def test_size_agnostic_helpers_are_also_checked_on_square_sizes(graded):
     assert profiles == {"course", "square"}
 
 
+def test_the_course_helper_refuses_another_networks_theta_instead_of_slicing_it():
+    from grader.course import gc_utils  # runs in the sandbox; imported here only to test it
+
+    theta = np.arange(47.0).reshape(47, 1)
+    assert gc_utils.vector_to_dictionary(theta)["b3"].tolist() == [[46.0]]
+    with pytest.raises(ValueError, match="only the course's 4-5-3-1 network .47 parameters.; this theta has 60"):
+        gc_utils.vector_to_dictionary(np.zeros((60, 1)))
+
+
+def test_a_course_helper_checker_stops_at_once_on_the_square_reference(monkeypatch):
+    runs = []
+    real_run = pipeline.sandbox.run
+
+    def recording_run(*args, **kwargs):
+        runs.append(real_run(*args, **kwargs))
+        return runs[-1]
+    monkeypatch.setattr(pipeline.sandbox, "run", recording_run)
+    check = pipeline.grade_file(CHECKERS / "correct_course.py", Settings()).check("gradient_check_n")
+    graders, calls_by_grader, _ = pipeline.plan(Settings())
+    offset = sum(len(calls) for calls in calls_by_grader[:graders.index(checker)])
+    square = next(index for index, probe in enumerate(checker.probes("three_layer")) if probe.name == "reference-square")
+    outcome = runs[0].outcomes[offset + square]
+    assert outcome.status is pipeline.sandbox.CallStatus.ERROR
+    assert "4-5-3-1" in outcome.message
+    assert check.status is Status.PASS and check.details["square_sizes"].startswith("skipped")
+
+
 @pytest.mark.parametrize("name, square_mutants_run", [
     pytest.param("correct_print_msg", True, id="accepts-the-square-reference"),
     pytest.param("correct_course", False, id="course-helpers-reject-it"),

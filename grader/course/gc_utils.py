@@ -23,8 +23,18 @@ def dictionary_to_vector(parameters):
     return np.concatenate(vectors, axis=0), keys
 
 
+_COURSE_PARAMETERS = 47  # the 4-5-3-1 network's W1, b1, W2, b2, W3, b3
+
+
 def vector_to_dictionary(theta):
-    """Unroll a column vector into the parameters; like the course's, it knows only the 4-5-3-1 sizes."""
+    """Unroll a column vector into the parameters; like the course's, it knows only the 4-5-3-1 sizes.
+
+    Given another network's theta, the course's slices it into nonsense and the checker calling it runs to
+    the end on that; this one says so at once (gradgrade's square-size probe is the only caller that can).
+    """
+    if np.size(theta) != _COURSE_PARAMETERS:
+        raise ValueError(f"vector_to_dictionary knows only the course's 4-5-3-1 network ({_COURSE_PARAMETERS} "
+                         f"parameters); this theta has {np.size(theta)}")
     return {
         "W1": theta[:20].reshape((5, 4)),
         "b1": theta[20:25].reshape((5, 1)),
