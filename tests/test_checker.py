@@ -56,7 +56,9 @@ def test_the_course_helper_refuses_another_networks_theta_instead_of_slicing_it(
         gc_utils.vector_to_dictionary(np.zeros((60, 1)))
 
 
-def test_a_course_helper_checker_stops_at_once_on_the_square_reference(monkeypatch):
+@pytest.fixture
+def checker_outcomes(monkeypatch):
+    """Grades a checker file; returns the outcomes of its checker's calls, in probes() order."""
     runs = []
     real_run = pipeline.sandbox.run
 
@@ -64,13 +66,25 @@ def test_a_course_helper_checker_stops_at_once_on_the_square_reference(monkeypat
         runs.append(real_run(*args, **kwargs))
         return runs[-1]
     monkeypatch.setattr(pipeline.sandbox, "run", recording_run)
-    check = pipeline.grade_file(CHECKERS / "correct_course.py", Settings()).check("gradient_check_n")
+
+    def grade(name: str):
+        result = pipeline.grade_file(CHECKERS / f"{name}.py", Settings())
+        graders, calls_by_grader, _ = pipeline.plan(Settings())
+        offset = sum(len(calls) for calls in calls_by_grader[:graders.index(checker)])
+        return result.check("gradient_check_n"), runs[-1].outcomes[offset:offset + len(checker.probes("three_layer"))]
+    return grade
+
+
+def checker_calls() -> list:
     graders, calls_by_grader, _ = pipeline.plan(Settings())
-    offset = sum(len(calls) for calls in calls_by_grader[:graders.index(checker)])
+    return calls_by_grader[graders.index(checker)]
+
+
+def test_a_course_helper_checker_stops_at_once_on_the_square_reference(checker_outcomes):
+    check, outcomes = checker_outcomes("correct_course")
     square = next(index for index, probe in enumerate(checker.probes("three_layer")) if probe.name == "reference-square")
-    outcome = runs[0].outcomes[offset + square]
-    assert outcome.status is pipeline.sandbox.CallStatus.ERROR
-    assert "4-5-3-1" in outcome.message
+    assert outcomes[square].status is pipeline.sandbox.CallStatus.ERROR
+    assert "4-5-3-1" in outcomes[square].message
     assert check.status is Status.PASS and check.details["square_sizes"].startswith("skipped")
 
 
@@ -78,26 +92,16 @@ def test_a_course_helper_checker_stops_at_once_on_the_square_reference(monkeypat
     pytest.param("correct_print_msg", True, id="accepts-the-square-reference"),
     pytest.param("correct_course", False, id="course-helpers-reject-it"),
 ])
-def test_three_layer_square_mutants_run_only_when_the_square_reference_is_accepted(monkeypatch, name,
+def test_three_layer_square_mutants_run_only_when_the_square_reference_is_accepted(checker_outcomes, name,
                                                                                    square_mutants_run):
-    runs = []
-    real_run = pipeline.sandbox.run
-
-    def recording_run(*args, **kwargs):
-        runs.append(real_run(*args, **kwargs))
-        return runs[-1]
-    monkeypatch.setattr(pipeline.sandbox, "run", recording_run)
-    pipeline.grade_file(CHECKERS / f"{name}.py", Settings())
-    graders, calls_by_grader, _ = pipeline.plan(Settings())
-    offset = sum(len(calls) for calls in calls_by_grader[:graders.index(checker)])
-    calls = calls_by_grader[graders.index(checker)]
-    probes = checker.probes("three_layer")
+    _, outcomes = checker_outcomes(name)
+    calls, probes = checker_calls(), checker.probes("three_layer")
     waiting = [index for index, call in enumerate(calls) if call.only_if_below]
     assert [probes[index].name for index in waiting] == [p.name for p in probes if p.profile == "square" and p.kind == "mutant"]
     for index in waiting:
         assert probes[index - calls[index].only_if_below[0]].name == "reference-square"
-        ran = runs[0].outcomes[offset + index].status is not pipeline.sandbox.CallStatus.NOT_RUN
-        assert ran is square_mutants_run, runs[0].outcomes[offset + index]
+        ran = outcomes[index].status is not pipeline.sandbox.CallStatus.NOT_RUN
+        assert ran is square_mutants_run, outcomes[index]
 
 
 @pytest.mark.parametrize("name, revealed", [
