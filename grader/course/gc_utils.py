@@ -32,9 +32,10 @@ def vector_to_dictionary(theta):
     Given another network's theta, the course's slices it into nonsense and the checker calling it runs to
     the end on that; this one says so at once (gradgrade's square-size probe is the only caller that can).
     """
-    if np.size(theta) != _COURSE_PARAMETERS:
+    size = getattr(theta, "size", _COURSE_PARAMETERS)  # an array's own attribute: this runs per perturbation
+    if size != _COURSE_PARAMETERS:
         raise ValueError(f"vector_to_dictionary knows only the course's 4-5-3-1 network ({_COURSE_PARAMETERS} "
-                         f"parameters); this theta has {np.size(theta)}")
+                         f"parameters); this theta has {size}")
     return {
         "W1": theta[:20].reshape((5, 4)),
         "b1": theta[20:25].reshape((5, 1)),
