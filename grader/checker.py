@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from grader import assignments, check, mutate, score
+from grader import assignments, check, mutate, score, wire
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, Status
 from grader.sandbox import Call, CallOutcome, CallStatus, SandboxRun
@@ -315,16 +315,12 @@ def number(value: Any) -> tuple[float | None, str]:
         return None, f"returned a {value.type_name}, expected a number"
     if isinstance(value, bool) or value is None:
         return None, f"returned {value!r}, expected a number"
-    if isinstance(value, (int, float)):
-        return float(value), ""
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf":
-        return float(value.reshape(-1)[0]), ""
+    found = wire.one_number(value)  # the child decides on only_if_below with the same reading
+    if found is not None:
+        return found, "returned a sequence; its first item is taken as the difference" if isinstance(
+            value, (tuple, list)) else ""
     if isinstance(value, np.ndarray):
         return None, f"returned an array of shape {value.shape}, expected a number"
-    if isinstance(value, (tuple, list)) and value:
-        first, _ = number(value[0])
-        if first is not None:
-            return first, "returned a sequence; its first item is taken as the difference"
     return None, f"returned a {type(value).__name__}, expected a number"
 
 

@@ -27,8 +27,6 @@ from grader import wire
 # Bound now, before student code can patch numpy, so the in-place check cannot be switched off.
 _array_equal = np.array_equal
 _ndarray = np.ndarray
-_BOOLS = (bool, np.bool_)
-_NUMBERS = (int, np.integer, float, np.floating)
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
@@ -103,27 +101,13 @@ def encode_safely(message: dict[str, Any]) -> bytes:
         return wire.encode({**message, "value": None, "status": "error", "message": reason})
 
 
-def returned_number(value: Any) -> float | None:
-    """What a call returned as one number, read as the grader reads it after the wire (a 1x1 array or a
-    sequence's first item counts; a bool does not), or None."""
-    if value is None or isinstance(value, _BOOLS):
-        return None
-    if isinstance(value, _NUMBERS):
-        return float(value)
-    if type(value) is _ndarray and value.dtype.kind in "biuf" and value.size == 1:
-        return float(value.reshape(-1)[0])
-    if type(value) in (list, tuple) and value:
-        return returned_number(value[0])
-    return None
-
-
 def waits_in_vain(condition: Any, index: int, returned: dict[int, Any]) -> str:
     """Why a call with only_if_below=condition is not run, or "" when it runs."""
     if not condition:
         return ""
     back, bound = condition
     try:
-        number = returned_number(returned[index - back]) if index - back in returned else None
+        number = wire.one_number(returned[index - back]) if index - back in returned else None
         met = number is not None and 0 <= number < bound
     except BaseException:  # whatever the submission returned, the run goes on
         met = False

@@ -40,6 +40,27 @@ class WireError(ValueError):
     """Bytes that do not decode as gradgrade's wire format."""
 
 
+_BOOLS = (bool, np.bool_)
+_NUMBERS = (int, np.integer, float, np.floating)
+
+
+def one_number(value: Any) -> float | None:
+    """value as one number, the same before encoding and after decoding: a number, a size-1 array of
+    numbers, or a list or tuple whose first item is one; a bool is not a number. None otherwise.
+
+    The grader reads a checker's difference with it, and the child its condition for running a call.
+    """
+    if value is None or isinstance(value, _BOOLS):
+        return None
+    if isinstance(value, _NUMBERS):
+        return float(value)
+    if type(value) is np.ndarray and value.dtype.kind in "biuf" and value.size == 1:
+        return float(value.reshape(-1)[0])
+    if type(value) in (list, tuple) and value:
+        return one_number(value[0])
+    return None
+
+
 def _outline(value: Any, arrays: list[np.ndarray], depth: int) -> Any:
     if depth > MAX_DEPTH:
         return {"t": "opaque", "type": type(value).__name__, "repr": "nested too deeply"}

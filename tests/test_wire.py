@@ -105,3 +105,22 @@ def test_a_header_claiming_a_huge_frame_is_not_waited_for():
     fake = wire.MAGIC + NONCE + struct.pack(">Q32s", 1 << 40, bytes(32))
     reader = wire.FrameReader(NONCE, max_frame=1 << 20)
     assert reader.feed(fake + wire.frame(payload, NONCE)) == [payload]
+
+
+@pytest.mark.parametrize("value, expected", [
+    pytest.param(3e-10, 3e-10, id="float"),
+    pytest.param(np.float32(0.5), 0.5, id="numpy-float32"),
+    pytest.param(np.int64(2), 2.0, id="numpy-int"),
+    pytest.param(np.array([[3e-10]]), 3e-10, id="one-by-one-array"),
+    pytest.param([np.array(4.0), "x"], 4.0, id="list-whose-first-is-one"),
+    pytest.param(((1e-3,),), 1e-3, id="nested-tuple"),
+    pytest.param(True, None, id="bool"),
+    pytest.param(np.bool_(True), None, id="numpy-bool"),
+    pytest.param(np.zeros(2), None, id="two-entries"),
+    pytest.param(np.array([1 + 2j]), None, id="complex"),
+    pytest.param("1e-10", None, id="text"),
+    pytest.param([], None, id="empty-list"),
+])
+def test_one_number_reads_a_value_the_same_before_and_after_the_wire(value, expected):
+    assert wire.one_number(value) == expected
+    assert wire.one_number(wire.decode(wire.encode(value))) == expected
