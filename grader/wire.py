@@ -9,6 +9,7 @@ gradgrade's: the child process uses it too.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -101,7 +102,7 @@ def encode(value: Any) -> bytes:
     return b"".join(chunks)
 
 
-def _rebuild(node: Any, arrays: list[np.ndarray]) -> Any:
+def _rebuild(node: Any, arrays: list[memoryview]) -> Any:
     kind = node["t"]
     if kind == "none":
         return None
@@ -123,21 +124,32 @@ def _rebuild(node: Any, arrays: list[np.ndarray]) -> Any:
     raise WireError(f"unknown value kind {kind!r}")
 
 
-def _array(raw: bytes, dtype_text: Any, shape: Any) -> np.ndarray:
-    """An array from its raw bytes, after checking that dtype and shape describe exactly those bytes."""
-    if not isinstance(dtype_text, str) or not _DTYPE.match(dtype_text):
-        raise WireError(f"array dtype {str(dtype_text)[:20]!r} is not a plain numeric dtype")
-    dtype = np.dtype(dtype_text)
+@functools.lru_cache(maxsize=64)
+def _numeric_dtype(text: str) -> np.dtype:
+    """The dtype a plain numeric dtype string names (checked once per string: decoding meets a few, often)."""
+    if not _DTYPE.match(text):
+        raise WireError(f"array dtype {text[:20]!r} is not a plain numeric dtype")
+    dtype = np.dtype(text)
     if dtype.kind not in NUMERIC_KINDS or dtype.hasobject:
         raise WireError(f"array of dtype {dtype} is not numeric")
-    if not isinstance(shape, list) or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+    return dtype
+
+
+def _array(raw: memoryview, dtype_text: Any, shape: Any) -> np.ndarray:
+    """An array from its raw bytes, after checking that dtype and shape describe exactly those bytes."""
+    if not isinstance(dtype_text, str):
+        raise WireError(f"array dtype {str(dtype_text)[:20]!r} is not a plain numeric dtype")
+    dtype = _numeric_dtype(dtype_text)
+    if type(shape) is not list or len(shape) > 32:
         raise WireError("array shape is not a list of non-negative integers")
     size = 1
     for n in shape:
+        if type(n) is not int or n < 0:
+            raise WireError("array shape is not a list of non-negative integers")
         size *= n
     if size * dtype.itemsize != len(raw):
         raise WireError(f"array of shape {tuple(shape)} and dtype {dtype} does not fit its {len(raw)} bytes")
-    return np.frombuffer(raw, dtype=dtype).reshape(tuple(shape)).copy()
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
 def decode(data: bytes) -> Any:
@@ -147,13 +159,14 @@ def decode(data: bytes) -> Any:
         offset = 8
         outline = json.loads(data[offset:offset + outline_size])
         offset += outline_size
-        arrays: list[bytes] = []
+        view = memoryview(data)
+        arrays: list[memoryview] = []
         for _ in range(count):
             (size,) = struct.unpack_from(">Q", data, offset)
             offset += 8
             if offset + size > len(data):
                 raise WireError("array bytes cut short")
-            arrays.append(bytes(data[offset:offset + size]))
+            arrays.append(view[offset:offset + size])
             offset += size
         return _rebuild(outline, arrays)
     except WireError:
