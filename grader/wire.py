@@ -62,9 +62,12 @@ def one_number(value: Any) -> float | None:
     return None
 
 
-def _outline(value: Any, arrays: list[np.ndarray], depth: int) -> Any:
+def _outline(value: Any, chunks: list[bytes], depth: int) -> Any:
     if depth > MAX_DEPTH:
         return {"t": "opaque", "type": type(value).__name__, "repr": "nested too deeply"}
+    if type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
+        chunks.append(value.tobytes())  # C order whatever the array's own layout, even 0-d
+        return {"t": "array", "i": len(chunks) - 1, "d": value.dtype.str, "s": list(value.shape)}
     if value is None:
         return {"t": "none"}
     if isinstance(value, (bool, np.bool_)):
@@ -75,14 +78,10 @@ def _outline(value: Any, arrays: list[np.ndarray], depth: int) -> Any:
         return {"t": "float", "v": repr(float(value))}
     if isinstance(value, str):
         return {"t": "str", "v": value[:10_000]}
-    if isinstance(value, np.ndarray) and type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
-        array = value.copy(order="C")  # not ascontiguousarray: that makes a 0-d array 1-d
-        arrays.append(array)
-        return {"t": "array", "i": len(arrays) - 1, "d": array.dtype.str, "s": list(array.shape)}
     if type(value) in (list, tuple):
-        return {"t": type(value).__name__, "v": [_outline(item, arrays, depth + 1) for item in value]}
+        return {"t": type(value).__name__, "v": [_outline(item, chunks, depth + 1) for item in value]}
     if type(value) is dict:
-        items = [[key, _outline(item, arrays, depth + 1)] for key, item in value.items() if type(key) is str]
+        items = [[key, _outline(item, chunks, depth + 1)] for key, item in value.items() if type(key) is str]
         return {"t": "dict", "v": items}
     try:
         text = repr(value)[:200]
@@ -93,11 +92,10 @@ def _outline(value: Any, arrays: list[np.ndarray], depth: int) -> Any:
 
 def encode(value: Any) -> bytes:
     """Serialise nested None/bool/int/float/str/numeric arrays/lists/tuples/str-keyed dicts."""
-    arrays: list[np.ndarray] = []
-    outline = json.dumps(_outline(value, arrays, 0)).encode()
-    chunks = [struct.pack(">II", len(outline), len(arrays)), outline]
-    for array in arrays:
-        raw = array.tobytes()
+    raws: list[bytes] = []
+    outline = json.dumps(_outline(value, raws, 0)).encode()
+    chunks = [struct.pack(">II", len(outline), len(raws)), outline]
+    for raw in raws:
         chunks += [struct.pack(">Q", len(raw)), raw]
     return b"".join(chunks)
 
