@@ -194,6 +194,15 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
         for entry in candidates:
             if entry[0].operator == operator and entry[2] == (parameter,) and take(entry):
                 break
+    # A checker that looks only at the first entries of theta catches every mutant that changes the first
+    # block, so one mutant leaves it alone when the catalogue has one (three_layer's planted bugs do;
+    # every l_layer mutant that changes the last blocks changes the first too).
+    if all(names[0] in entry[2] for entry in chosen):
+        spare_first = [entry for entry in candidates if names[0] not in entry[2]]
+        spare_first.sort(key=lambda entry: (len(entry[2]), -max(names.index(name) for name in entry[2])))
+        for entry in spare_first:
+            if take(entry):
+                break
     families = {entry[0].family for entry in chosen}
     for parameter in reversed(names):
         if any(parameter in entry[2] for entry in chosen):

@@ -224,6 +224,8 @@ def test_a_correct_l_layer_checker_passes_with_full_points(graded_l_layer):
     pytest.param("thetaplus_reused", "thetaminus starts from thetaplus", id="thetaplus-reused"),
     pytest.param("ignores_epsilon", "it ignores the epsilon it is given", id="ignores-epsilon"),
     pytest.param("three_layers_only", "the correct gradients of the square-3-3-3-3-1-m3 network", id="three-layers-only"),
+    pytest.param("squared_norms", "with squared norms", id="squared-norms"),
+    pytest.param("first_entries", "it checks only the first entries of theta", id="first-entries"),
 ])
 def test_a_wrong_l_layer_checker_fails_saying_what_its_numbers_reveal(graded_l_layer, name, revealed):
     check = graded_l_layer(name).check("gradient_checking")
@@ -233,7 +235,7 @@ def test_a_wrong_l_layer_checker_fails_saying_what_its_numbers_reveal(graded_l_l
 
 
 def test_l_layer_flaws_are_named_from_the_numbers(graded_l_layer):
-    for name in ("always_zero", "no_denominator", "thetaplus_reused", "ignores_epsilon"):
+    for name in ("always_zero", "no_denominator", "thetaplus_reused", "ignores_epsilon", "squared_norms", "first_entries"):
         assert graded_l_layer(name).check("gradient_checking").details["flaws"], name
     # Unrolling three layers of a four-layer network raises: no points for the reference nor for never crashing.
     check = graded_l_layer("three_layers_only").check("gradient_checking")
