@@ -249,6 +249,7 @@ def test_l_layer_probes_are_few_distinct_and_keep_the_loop_cheap():
     mutants = [probe for probe in probes if probe.kind == "mutant"]
     assert len({probe.family for probe in mutants}) >= 4
     assert any(len(probe.parameters) < 6 for probe in mutants)
+    assert any("dW1" not in probe.parameters for probe in mutants)  # else a first-entries checker catches all
     signatures = {np.concatenate([g.ravel() for g in probe.gradients.values()]).round(12).tobytes() for probe in mutants}
     assert len(signatures) == len(mutants)
     # The public case is the course's (seed 10, 5-6-3-1); the square probe is a deeper network.
