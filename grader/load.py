@@ -113,7 +113,7 @@ def _program(source: str, tree: ast.Module | None) -> str:
 def _kept(text: str, tree: ast.Module) -> tuple[str, ast.Module | None, int]:
     """definitions_only, and the tree of its source when it blanked lines: the kept statements, where they were.
 
-    None when it had to unparse.
+    None when a dropped statement shared a line with a kept one (syntax_tree then parses the source).
     """
     source, kept, dropped = _definitions(text, tree)
     if kept is None:
@@ -132,24 +132,45 @@ def definitions_only(text: str, tree: ast.Module) -> tuple[str, int]:
 
 
 def _definitions(text: str, tree: ast.Module) -> tuple[str, list[ast.stmt] | None, int]:
-    """definitions_only, with the statements kept in place when it blanked the others (None when it unparsed)."""
+    """definitions_only, with the statements kept in place when only whole lines were blanked (None when a
+    dropped statement shared a line with a kept one and became `pass`)."""
     lines = python_lines(text)
     spans = [(statement.lineno, statement.end_lineno or statement.lineno, keeps(statement))
              for statement in tree.body]
     kept_lines = {line for start, end, kept in spans if kept for line in range(start, end + 1)}
-    dropped = 0
-    for start, end, kept in spans:
+    sharing = []
+    for statement, (start, end, kept) in zip(tree.body, spans):
         if kept:
             continue
-        dropped += 1
         if any(line in kept_lines for line in range(start, end + 1)):
-            # A line shared with a kept statement (`x = 1; run()`): fall back to unparsing.
-            body = [statement for statement in tree.body if keeps(statement)]
-            return ast.unparse(ast.Module(body=body, type_ignores=[])), None, dropped
+            sharing.append(statement)  # `x = 1; run()`: the line stays, the call goes
+            continue
         for line in range(start, end + 1):
             lines[line - 1] = ""
+    dropped = sum(not kept for _, _, kept in spans)
     body = [statement for statement, (_, _, kept) in zip(tree.body, spans) if kept]
-    return "\n".join(lines) + "\n", body, dropped
+    if not sharing:
+        return "\n".join(lines) + "\n", body, dropped
+    for statement in reversed(sharing):  # right to left: the columns of the ones still to do stay true
+        _replace_with_pass(lines, statement)
+    source = "\n".join(lines) + "\n"
+    if _parse(source)[0] is None:  # a safety net: the cut should always leave code that parses
+        source = ast.unparse(ast.Module(body=body, type_ignores=[]))
+    return source, None, dropped
+
+
+def _replace_with_pass(lines: list[str], statement: ast.stmt) -> None:
+    """Put `pass` where a top-level statement was, leaving what shares its first and last lines in place."""
+    start, end = statement.lineno, statement.end_lineno or statement.lineno
+    head = lines[start - 1].encode()[:statement.col_offset].decode()  # AST columns count UTF-8 bytes
+    tail = lines[end - 1].encode()[statement.end_col_offset:].decode()
+    if start == end:
+        lines[start - 1] = head + "pass" + tail
+        return
+    lines[start - 1] = head + "pass"
+    for line in range(start, end - 1):
+        lines[line] = ""
+    lines[end - 1] = "pass" + tail if tail.strip() else ""
 
 
 def decode_text(data: bytes, *, filename: str) -> str:

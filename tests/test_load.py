@@ -219,11 +219,28 @@ def test_a_notebook_exported_as_py_that_does_not_parse_is_loaded_cell_by_cell():
     assert program.source.splitlines()[19:21] == ["def f():", "    return 1 / 0"]  # the file's own lines
 
 
+
+@pytest.mark.parametrize("text", [
+    pytest.param("x = 1; run()\ndef f():\n    return 1 / 0\n", id="after-a-kept-one"),
+    pytest.param("run(); import math\ndef f():\n    return 1 / 0\n", id="before-a-kept-one"),
+    pytest.param("import math; run(1,\n    2); x = 'é'\ndef f():\n    return 1 / 0\n", id="over-two-lines"),
+    pytest.param("x = 'é'; run(); go(); y = 2\ndef f():\n    return 1 / 0\n", id="two-on-one-line"),
+])
+def test_a_dropped_statement_that_shares_a_line_with_a_kept_one_moves_no_line(text):
+    program = load.load_bytes(text.encode(), filename="shared.py")
+    assert "run(" not in program.source and "go()" not in program.source
+    lines = program.source.split("\n")
+    assert lines.index("    return 1 / 0") == text.split("\n").index("    return 1 / 0")
+    namespace: dict = {}
+    exec(compile(program.source, "shared.py", "exec"), namespace)  # our own test source, not a submission
+    assert callable(namespace["f"])
+
 SOURCES = [pytest.param(path, id=str(path.relative_to(SUBMISSIONS))) for path in sorted(SUBMISSIONS.rglob("*"))
            if path.suffix in load.SUFFIXES]
 ODD = {
     "blanked": b"import numpy as np\nrun()\n\ndef f(x):\n    y = 2 * x\n    return y\nprint(f(1))\n",
-    "unparsed": b"x = 1; run()\ndef f():\n    return x\n",
+    "shared-line": b"x = 1; run()\ndef f():\n    return x\n",
+    "continued": b"x = 1; run() \\\n\ndef f():\n    return x\n",
     "form-feed": b"run()\ndef f():\n    s = 'a\x0cb'\n    t = 1\n    return s, t\n",
     "crlf": b"run()\r\ndef f():\r\n    t = 1\r\n    return t\r\n",
     "line-separator": "run()\ndef f():\n    s = 'a\u2028b\x85c\x1cd'\n    return s\n".encode(),
