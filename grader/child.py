@@ -492,6 +492,15 @@ def load(source: str, filename: str, namespace: dict[str, Any], *, memory_bytes:
     """
     try:
         code = compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        # Code that parses but does not compile as one module runs one statement at a time, as the
+        # notebook's cells did: a `from __future__` import that starts a later cell applies from there on,
+        # and a stray `return` fails alone.
+        try:
+            tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except BaseException:
+            return describe(error, filename, memory_bytes=memory_bytes)
+        return _summary(_run_statements(tree, filename, namespace, after=0, memory_bytes=memory_bytes))
     except BaseException as error:
         return describe(error, filename, memory_bytes=memory_bytes)
     try:
@@ -506,12 +515,21 @@ def load(source: str, filename: str, namespace: dict[str, Any], *, memory_bytes:
     if failed_at is None:
         return errors[0]
     tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    return _summary(errors + _run_statements(tree, filename, namespace, after=failed_at, memory_bytes=memory_bytes))
+
+
+def _run_statements(tree: ast.Module, filename: str, namespace: dict[str, Any], *, after: int,
+                    memory_bytes: int | None) -> list[str]:
+    """Run the top-level statements that start after line `after`, each with the `from __future__`
+    features imported above it; what went wrong in each that failed. exit() stops the run."""
+    errors = []
     flags = 0
     for statement in tree.body:
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
-            flags |= sum(getattr(__future__, alias.name, __future__.annotations).compiler_flag
-                         for alias in statement.names)
-        if statement.lineno <= failed_at:
+            for alias in statement.names:
+                if alias.name in __future__.all_feature_names:
+                    flags |= getattr(__future__, alias.name).compiler_flag
+        if statement.lineno <= after:
             continue  # ran before the failure, or is the statement that failed
         try:
             exec(compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec", flags, dont_inherit=True),
@@ -521,6 +539,13 @@ def load(source: str, filename: str, namespace: dict[str, Any], *, memory_bytes:
             break
         except BaseException as error:
             errors.append(describe(error, filename, memory_bytes=memory_bytes))
+    return errors
+
+
+def _summary(errors: list[str]) -> str | None:
+    """The first error, and how many more statements failed; None when none did."""
+    if not errors:
+        return None
     more = f" (and {len(errors) - 1} more statement(s) failed)" if len(errors) > 1 else ""
     return errors[0] + more
 

@@ -315,7 +315,8 @@ def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, f
                   run_all: bool) -> str:
     """The program made of the kept cells' lines, definitions only unless run_all; adds to warnings.
 
-    cells names them in the error raised when they parse alone but not together (a late `from __future__`).
+    cells names them in the error raised when they parse alone but not together. (A `from __future__` import
+    starting a later cell parses: the sandbox runs such a program statement by statement.)
     """
     if magics:
         warnings.append(f"IPython magics and shell commands were not run: {', '.join(dict.fromkeys(magics))[:200]}")

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from grader import load, pipeline
+from grader.results import Status
 from grader.settings import Settings
 
 SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
@@ -234,6 +235,14 @@ def test_a_dropped_statement_that_shares_a_line_with_a_kept_one_moves_no_line(te
     namespace: dict = {}
     exec(compile(program.source, "shared.py", "exec"), namespace)  # our own test source, not a submission
     assert callable(namespace["f"])
+
+
+def test_a_notebook_whose_later_cell_starts_with_a_future_import_is_graded(tmp_path):
+    source = (SUBMISSIONS / "correct_course_style.py").read_text()
+    path = tmp_path / "future.ipynb"
+    path.write_bytes(notebook("import numpy as np", "from __future__ import annotations\n" + source))
+    result = pipeline.grade_file(path, Settings())
+    assert result.status is Status.PASS and not any("__future__" in warning for warning in result.warnings), result
 
 SOURCES = [pytest.param(path, id=str(path.relative_to(SUBMISSIONS))) for path in sorted(SUBMISSIONS.rglob("*"))
            if path.suffix in load.SUFFIXES]

@@ -262,6 +262,15 @@ def test_a_failing_statement_at_load_does_not_stop_later_definitions():
     assert run.load_error == "ModuleNotFoundError: No module named 'package_gradgrade_does_not_have' (line 2)"
 
 
+
+def test_code_that_parses_but_does_not_compile_whole_runs_statement_by_statement():
+    # A notebook cell may start with a `from __future__` import; a stray `return` fails in its cell alone.
+    source = ("import numpy as np\nfrom __future__ import annotations\n"
+              "def f(x: NotDefinedAnywhere) -> int:\n    return 1\nreturn 5\ndef g():\n    return 2\n")
+    run = sandbox.run(source, [sandbox.Call("f", (0,)), sandbox.Call("g")])
+    assert [outcome.value for outcome in run.outcomes] == [1, 2]  # f's annotation is never evaluated
+    assert run.load_error == "SyntaxError: 'return' outside function (submission.py, line 5)"
+
 @pytest.mark.parametrize("returned, runs", [
     pytest.param("3e-10", True, id="float-below"),
     pytest.param("np.array([[3e-10]])", True, id="one-by-one-array-below"),
