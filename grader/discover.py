@@ -13,6 +13,9 @@ Only files gradgrade grades (.py, .ipynb) count. Hidden files and folders, `__MA
 `one_d/`, `three_layer/`): they hold that assignment's submissions, and `--assignment l_layer` grades
 the `l_layer/` folder when there is one (so `gradgrade grade submissions --assignment l_layer` grades
 submissions/l_layer/).
+
+A file gradgrade will not read still counts, so its student gets an error row saying why instead of no
+row at all: a symbolic link out of the class folder (or any link in a zip), a named pipe or a device.
 """
 from __future__ import annotations
 
@@ -50,6 +53,7 @@ class Submission:
     path: Path
     member: str | None = None
     note: str = ""
+    refused: str = ""  # why its bytes are never read (a symbolic link out of the class): an error row
 
     @property
     def origin(self) -> str:
@@ -57,6 +61,8 @@ class Submission:
 
     def read(self) -> bytes:
         """The submission's bytes; UnreadableSubmission with a one-line reason when they cannot be had."""
+        if self.refused:
+            raise UnreadableSubmission(self.refused)
         if self.member is None:
             return _read_file(self.path, self.filename)
         return _read_member(self.path, self.member, self.filename)
@@ -64,10 +70,17 @@ class Submission:
 
 def _read_file(path: Path, filename: str) -> bytes:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        # Non-blocking, so a named pipe does not wait for a writer: it is refused below like any non-file.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise UnreadableSubmission(f"cannot read {filename}: {error.strerror or error}") from None
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise UnreadableSubmission(f"{filename} is not a regular file (a pipe, a device or a socket)")
+        try:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise UnreadableSubmission(f"cannot read {filename}: {error.strerror or error}") from None
     return _capped(data, filename)
 
 
@@ -95,10 +108,14 @@ class _Entry:
     parts: tuple[str, ...]
     path: Path
     member: str | None = None
+    refused: str = ""
 
     def inside(self) -> "_Entry":
         """The same file, its path taken from one folder further in."""
-        return _Entry(self.parts[1:], self.path, self.member)
+        return _Entry(self.parts[1:], self.path, self.member, self.refused)
+
+    def submission(self, student: str, note: str = "") -> Submission:
+        return Submission(student, self.parts[-1], self.path, self.member, note, self.refused)
 
 
 def skipped(name: str) -> bool:
@@ -116,10 +133,11 @@ def folder_entries(root: Path) -> Iterator[_Entry]:
             path = base / name
             if skipped(name) or path.suffix not in SUFFIXES:
                 continue
-            # A symlink may point anywhere; only files inside the class folder are submissions.
-            if path.is_symlink() and not path.resolve().is_relative_to(root_real):
-                continue
-            yield _Entry(path.relative_to(root).parts, path)
+            # A symlink may point anywhere: one out of the class folder is listed (its student gets an error
+            # row) and never read.
+            refused = (f"{name} is a symbolic link to a file outside the class folder; gradgrade does not follow it"
+                       if path.is_symlink() and not path.resolve().is_relative_to(root_real) else "")
+            yield _Entry(path.relative_to(root).parts, path, refused=refused)
 
 
 def safe_member_parts(name: str) -> tuple[str, ...] | None:
@@ -147,9 +165,11 @@ def _zip_entries(archive: Path) -> list[_Entry]:
         parts = safe_member_parts(info.filename)
         if parts is None or info.is_dir() or any(skipped(part) for part in parts):
             continue
-        if stat.S_ISLNK(info.external_attr >> 16) or PurePosixPath(parts[-1]).suffix not in SUFFIXES:
+        if PurePosixPath(parts[-1]).suffix not in SUFFIXES:
             continue
-        entries.append(_Entry(parts, archive, info.filename))
+        refused = (f"{parts[-1]} is a symbolic link in the zip; gradgrade does not follow it"
+                   if stat.S_ISLNK(info.external_attr >> 16) else "")
+        entries.append(_Entry(parts, archive, info.filename, refused))
     entries.sort(key=lambda entry: entry.parts)
     return _unwrap(entries)
 
@@ -166,7 +186,7 @@ def _unwrap(entries: list[_Entry]) -> list[_Entry]:
 
 def _mentions(entry: _Entry, names: Iterable[str]) -> bool:
     try:
-        data = Submission("", entry.parts[-1], entry.path, entry.member).read()
+        data = entry.submission("").read()
     except UnreadableSubmission:
         return False
     return any(f"def {name}".encode() in data for name in names)
@@ -221,11 +241,11 @@ def submissions_from_entries(entries: list[_Entry], *, assignment: str | None = 
         name = entry.parts[0]
         stem = PurePosixPath(name).stem
         student = stem if stems[stem] == 1 and stem not in folders else name
-        found[student] = Submission(student, name, entry.path, entry.member)
+        found[student] = entry.submission(student)
     for student, files in folders.items():
         chosen, note = choose(files, names)
         key = student if student not in found else f"{student}/"
-        found[key] = Submission(key, chosen.parts[-1], chosen.path, chosen.member, note)
+        found[key] = chosen.submission(key, note)
     return [found[key] for key in sorted(found)]
 
 

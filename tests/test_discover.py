@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -95,14 +96,17 @@ def test_zip_member_that_could_escape_is_skipped(tmp_path, name):
     assert found(discover.discover(archive)) == {"alice": "alice.py"}
 
 
-def test_zip_symlink_member_is_skipped(tmp_path):
+def test_zip_symlink_member_is_listed_but_never_read(tmp_path):
     path = tmp_path / "class.zip"
     with zipfile.ZipFile(path, "w") as zipped:
         link = zipfile.ZipInfo("link.py")
         link.external_attr = (0o120777 << 16)
         zipped.writestr(link, "/etc/passwd")
         zipped.writestr("alice.py", BACKWARD)
-    assert found(discover.discover(path)) == {"alice": "alice.py"}
+    submissions = discover.discover(path)
+    assert found(submissions) == {"alice": "alice.py", "link": "link.py"}
+    with pytest.raises(discover.UnreadableSubmission, match="link.py is a symbolic link in the zip"):
+        submissions[1].read()
 
 
 def test_oversized_submission_is_unreadable_not_fatal(tmp_path, monkeypatch):
@@ -123,12 +127,30 @@ def test_zip_bomb_total_size_is_refused(tmp_path, monkeypatch):
         discover.discover(path)
 
 
-def test_symlink_out_of_the_class_folder_is_not_followed(tmp_path):
+def test_symlink_out_of_the_class_folder_is_listed_but_never_followed(tmp_path):
     outside = tmp_path / "secret.py"
     outside.write_bytes(BACKWARD)
-    root = write_tree(tmp_path / "class", {"alice.py": BACKWARD})
+    root = write_tree(tmp_path / "class", {"alice.py": BACKWARD, "bob/notes.py": b"x = 1\n"})
     (root / "mallory.py").symlink_to(outside)
-    assert found(discover.discover(root)) == {"alice": "alice.py"}
+    (root / "bob" / "solution.py").symlink_to(outside)  # bob's own file is chosen over the link
+    (root / "carol.py").symlink_to(root / "alice.py")  # inside the class folder: followed
+    submissions = {submission.student: submission for submission in discover.discover(root, assignment="three_layer")}
+    assert found(submissions.values()) == {"alice": "alice.py", "bob": "notes.py", "carol": "carol.py",
+                                           "mallory": "mallory.py"}
+    assert submissions["carol"].read() == BACKWARD
+    with pytest.raises(discover.UnreadableSubmission, match="symbolic link to a file outside the class folder"):
+        submissions["mallory"].read()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_named_pipe_is_unreadable_at_once_not_waited_on(tmp_path):
+    root = write_tree(tmp_path / "class", {"alice.py": BACKWARD, "dave/solution.py": BACKWARD})
+    os.mkfifo(root / "eve.py")
+    os.mkfifo(root / "dave" / "pipe.py")  # read while choosing dave's file: must not block either
+    submissions = {submission.student: submission for submission in discover.discover(root, assignment="three_layer")}
+    assert submissions["dave"].filename == "solution.py"
+    with pytest.raises(discover.UnreadableSubmission, match="eve.py is not a regular file"):
+        submissions["eve"].read()
 
 
 @pytest.mark.parametrize("make, message", [
