@@ -42,7 +42,7 @@ class LineProgress:
 
     def advance(self, result: dict[str, Any]) -> None:
         self.done += 1
-        print(f"[{self.done}/{self.total}] {result['submission']}: {result['status']} "
+        print(f"[{self.done}/{self.total}] {shown(result['submission'])}: {result['status']} "
               f"{result['score']:g}/{result['max_score']:g}", file=self.stream, flush=True)
 
     def close(self) -> None:
@@ -61,7 +61,7 @@ class BarProgress:
         self.bar = tqdm(total=total, file=self.stream, unit="submission", dynamic_ncols=True)
 
     def advance(self, result: dict[str, Any]) -> None:
-        self.bar.set_postfix_str(f"{result['submission'][:24]} {result['status']}", refresh=False)
+        self.bar.set_postfix_str(f"{shown(result['submission'])[:24]} {result['status']}", refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:
@@ -78,6 +78,11 @@ class NoProgress:
 
     def close(self) -> None:
         pass
+
+
+def shown(student: str) -> str:
+    """A student id for one line of a terminal or log: a newline or escape code in a file name shown escaped."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in student)
 
 
 def progress_for(stream: TextIO) -> Progress:

@@ -216,6 +216,13 @@ def test_hostile_class_finishes_every_one_non_pass_no_process_left(tmp_path):
     assert not [path for path in escapes if path.exists()]
 
 
+def test_a_progress_line_shows_control_characters_of_a_file_name_escaped():
+    stream = io.StringIO()
+    progress = batch.LineProgress(stream)
+    progress.start(1)
+    progress.advance({"submission": "new\nline\x1b[31m", "status": "fail", "score": 4.0, "max_score": 10.0})
+    assert stream.getvalue().splitlines()[1:] == ["[1/1] new\\nline\\x1b[31m: fail 4/10"]
+
 class FakeTerminal(io.StringIO):
     def isatty(self) -> bool:
         return True
