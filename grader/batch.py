@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,14 @@ from grader.results import SubmissionResult, submission_from_json
 from grader.settings import Settings
 
 RESULTS_JSON, GRADES_CSV, INDEX_HTML = "results.json", "grades.csv", "index.html"
+
+
+class OutputError(Exception):
+    """The output folder cannot take the gradebook or the reports (one line, for the instructor)."""
+
+
+def _reason(error: BaseException) -> str:
+    return (error.strerror if isinstance(error, OSError) and error.strerror else str(error)) or type(error).__name__
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -132,79 +141,100 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
 
     A submission whose (student, content hash) row exists under the same settings is not graded again
     unless force is set. Each result reaches the gradebook as soon as it is graded; the reports are
-    written from the gradebook at the end. Raises discover.DiscoverError when directory is unusable.
+    written from the gradebook at the end. Raises discover.DiscoverError when directory is unusable and
+    OutputError when out cannot take the gradebook or the reports.
     """
     started = time.monotonic()
     out = Path(out)
     submissions = discover.discover(Path(directory), assignment=settings.assignment)
-    settings_json = settings.to_json()
-    fingerprint = gradebook.settings_hash(settings_json)
+    fingerprint = gradebook.settings_hash(settings.to_json())
     progress = progress or NoProgress()
     results: dict[str, dict[str, Any]] = {}
+    try:
+        book = gradebook.open_gradebook(out)
+    except (OSError, sqlite3.Error) as error:
+        raise OutputError(f"cannot open the gradebook {out / gradebook.FILENAME}: {_reason(error)}") from None
+    try:
+        with book:
+            graded, reused = _grade_into(book, submissions, results, settings, fingerprint, jobs=jobs, force=force,
+                                         executor=executor, progress=progress)
+    except sqlite3.Error as error:
+        raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {_reason(error)}") from None
+    ordered = tuple(submission_from_json(results[s.student]) for s in submissions if s.student in results)
+    try:
+        pages = write_reports(ordered, out, title=title or f"{Path(directory).name} · {settings.assignment}")
+    except OSError as error:
+        raise OutputError(f"cannot write the reports in {out}: {_reason(error)}; every grade is in the gradebook, "
+                          "run again to write them") from None
+    return Summary(out, ordered, graded, reused, time.monotonic() - started, pages)
+
+
+def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submission],
+                results: dict[str, dict[str, Any]], settings: Settings, fingerprint: str, *, jobs: int | None,
+                force: bool, executor: Executor | None, progress: Progress) -> tuple[int, int]:
+    """Fill results (student -> result JSON) from the gradebook and by grading; returns (graded, reused)."""
+    settings_json = settings.to_json()
     hashes: dict[str, str] = {}
     pending: list[_Pending] = []
     graded = reused = 0
-    with gradebook.open_gradebook(out) as book:
-        for submission in submissions:
-            try:
-                data = submission.read()
-            except discover.UnreadableSubmission as error:
-                result = pipeline.error_result(submission.student, settings, str(error)).to_json()
-                key = gradebook.content_hash(b"unreadable\0" + str(error).encode())
-                book.record(submission.student, key, fingerprint, submission.filename, result)
-                results[submission.student] = result
-                graded += 1
-                continue
-            key = gradebook.content_hash(data)
-            row = None if force else book.lookup(submission.student, key)
-            if row is not None and row.settings_hash == fingerprint:
-                results[submission.student] = row.result
-                reused += 1
-            else:
-                pending.append(_Pending(submission, key))
-        progress.start(len(pending))
-        by_student = {item.submission.student: item for item in pending}
-
-        unreadable: list[tuple[_Pending, str]] = []
-
-        def jobs_() -> Iterator[Job]:
-            # Read again here rather than holding every file in memory; the hash follows the bytes sent.
-            for item in pending:
-                try:
-                    data = item.submission.read()
-                except discover.UnreadableSubmission as error:  # gone or changed since it was found
-                    unreadable.append((item, str(error)))
-                    continue
-                hashes[item.submission.student] = gradebook.content_hash(data)
-                yield Job(item.submission.student, item.submission.filename, data, settings_json)
-
-        own_executor = executor is None and bool(pending)
-        if own_executor:
-            executor = LocalExecutor(jobs, warm=settings_json)
+    for submission in submissions:
         try:
-            if pending:
-                for student, result in executor.run(jobs_()):
-                    item = by_student[student]
-                    result = _with_note(result, item.submission)
-                    book.record(student, hashes.get(student, item.content_hash), fingerprint,
-                                item.submission.filename, result)
-                    results[student] = result
-                    graded += 1
-                    progress.advance(result)
-            for item, reason in unreadable:
-                student = item.submission.student
-                result = pipeline.error_result(student, settings, reason).to_json()
-                book.record(student, item.content_hash, fingerprint, item.submission.filename, result)
+            data = submission.read()
+        except discover.UnreadableSubmission as error:
+            result = pipeline.error_result(submission.student, settings, str(error)).to_json()
+            key = gradebook.content_hash(b"unreadable\0" + str(error).encode())
+            book.record(submission.student, key, fingerprint, submission.filename, result)
+            results[submission.student] = result
+            graded += 1
+            continue
+        key = gradebook.content_hash(data)
+        row = None if force else book.lookup(submission.student, key)
+        if row is not None and row.settings_hash == fingerprint:
+            results[submission.student] = row.result
+            reused += 1
+        else:
+            pending.append(_Pending(submission, key))
+    progress.start(len(pending))
+    by_student = {item.submission.student: item for item in pending}
+
+    unreadable: list[tuple[_Pending, str]] = []
+
+    def jobs_() -> Iterator[Job]:
+        # Read again here rather than holding every file in memory; the hash follows the bytes sent.
+        for item in pending:
+            try:
+                data = item.submission.read()
+            except discover.UnreadableSubmission as error:  # gone or changed since it was found
+                unreadable.append((item, str(error)))
+                continue
+            hashes[item.submission.student] = gradebook.content_hash(data)
+            yield Job(item.submission.student, item.submission.filename, data, settings_json)
+
+    own_executor = executor is None and bool(pending)
+    if own_executor:
+        executor = LocalExecutor(jobs, warm=settings_json)
+    try:
+        if pending:
+            for student, result in executor.run(jobs_()):
+                item = by_student[student]
+                result = _with_note(result, item.submission)
+                book.record(student, hashes.get(student, item.content_hash), fingerprint,
+                            item.submission.filename, result)
                 results[student] = result
                 graded += 1
                 progress.advance(result)
-        finally:
-            progress.close()
-            if own_executor:
-                executor.close()
-    ordered = tuple(submission_from_json(results[s.student]) for s in submissions if s.student in results)
-    pages = write_reports(ordered, out, title=title or f"{Path(directory).name} · {settings.assignment}")
-    return Summary(out, ordered, graded, reused, time.monotonic() - started, pages)
+        for item, reason in unreadable:
+            student = item.submission.student
+            result = pipeline.error_result(student, settings, reason).to_json()
+            book.record(student, item.content_hash, fingerprint, item.submission.filename, result)
+            results[student] = result
+            graded += 1
+            progress.advance(result)
+    finally:
+        progress.close()
+        if own_executor:
+            executor.close()
+    return graded, reused
 
 
 def _csv_cell(text: str) -> str:

@@ -71,7 +71,7 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         summary = batch.grade(Path(args.directory), Path(args.out), _settings(args), jobs=args.jobs,
                               force=args.force, executor=executor, progress=batch.default_progress())
-    except (discover.DiscoverError, dask_executor.DaskUnavailable) as error:
+    except (discover.DiscoverError, dask_executor.DaskUnavailable, batch.OutputError) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

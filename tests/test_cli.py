@@ -71,6 +71,28 @@ def test_an_unwritable_html_page_is_one_line_and_exit_2(submissions_dir, tmp_pat
     assert "cannot write" in capsys.readouterr().err
 
 
+
+def _one_class(tmp_path, submissions_dir):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_bytes((submissions_dir / "wrong_mask.py").read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("spoil, words", [
+    pytest.param(lambda out: out.write_text("a file"), "cannot open the gradebook", id="out-is-a-file"),
+    pytest.param(lambda out: out.mkdir() or (out / "gradebook.sqlite").write_bytes(b"not sqlite" * 100),
+                 "cannot open the gradebook", id="gradebook-not-a-database"),
+    pytest.param(lambda out: out.mkdir() or (out / "index.html").mkdir(), "every grade is in the gradebook",
+                 id="a-report-cannot-be-written"),
+])
+def test_an_unusable_output_folder_is_one_line_and_exit_2(tmp_path, submissions_dir, capsys, spoil, words):
+    out = tmp_path / "out"
+    spoil(out)
+    assert cli.main(["grade", str(_one_class(tmp_path, submissions_dir)), "--out", str(out), "--jobs", "1"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("gradgrade: ") and error.count("\n") == 1 and words in error, error
+
 def test_console_script_is_installed():
     completed = subprocess.run(["gradgrade", "--help"], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0 and "check" in completed.stdout
