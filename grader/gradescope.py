@@ -61,7 +61,7 @@ def find_submission(folder: Path, settings: Settings) -> discover.Submission | N
     if not entries:
         return None
     chosen, note = discover.choose(entries, discover.function_names(settings.assignment))
-    return discover.Submission(folder.name, chosen.parts[-1], chosen.path, chosen.member, note)
+    return chosen.submission(folder.name, note)
 
 
 def grade(folder: Path, settings: Settings) -> SubmissionResult:
