@@ -15,6 +15,7 @@ _LINE_MAGIC = re.compile(r"^(\s*)(%|!)")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)([A-Za-z_][\w.,\s\[\]]*?)\s*=\s*(%|!)")
 _HELP = re.compile(r"^(\s*)(\?+[\w.]*|[\w.]+\?\??)\s*$")
 _LINE_REFERENCE = re.compile(r"\(line (\d+)\)")
+_NAME_ERROR = re.compile(r"NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 _CELL_MARKER = re.compile(r"^# (In\[[ \d]*\]:|%%)")
 
 
@@ -27,13 +28,15 @@ class Program:
     """The code gradgrade will run for a submission, and what loading it had to say.
 
     line_map holds, for each line of source, the (cell number, line in that cell) it came from;
-    empty for a .py file, whose lines are the student's own.
+    empty for a .py file, whose lines are the student's own. unrun holds (name, line) for each name that
+    only top-level code gradgrade left out sets, and the line of the first such statement.
     """
 
     source: str
     filename: str
     warnings: tuple[str, ...] = ()
     line_map: tuple[tuple[int, int], ...] = ()
+    unrun: tuple[tuple[str, int], ...] = ()
 
     def locate(self, line: int) -> str:
         """Where line `line` of source is in the student's file: "line 12" or "code cell 7, line 3".
@@ -46,10 +49,18 @@ class Program:
         return f"line {line}"
 
     def relabel(self, message: str) -> str:
-        """A sandbox message with every "(line N)" of the program turned into the student's own place."""
-        if not self.line_map:
+        """A sandbox message in the student's terms: every "(line N)" of the program turned into their own
+        place, and a NameError for a name only top-level code gradgrade did not run sets explained."""
+        if self.line_map:
+            message = _LINE_REFERENCE.sub(lambda match: f"({self.locate(int(match.group(1)))})", message)
+        missing = _NAME_ERROR.search(message) if self.unrun else None
+        line = dict(self.unrun).get(missing.group(1)) if missing else None
+        if line is None:
             return message
-        return _LINE_REFERENCE.sub(lambda match: f"({self.locate(int(match.group(1)))})", message)
+        name = missing.group(1)
+        return (f"{message}; {name} is set only by top-level code at {self.locate(line)}, which gradgrade does not "
+                f"run (it runs imports, definitions and constant assignments): set {name} inside the function, "
+                "or grade with --run-all")
 
 
 def _is_constant(node: ast.expr) -> bool:
@@ -110,10 +121,11 @@ def _program(source: str, tree: ast.Module | None) -> str:
     return source
 
 
-def _kept(text: str, tree: ast.Module) -> tuple[str, ast.Module | None, int]:
+def _kept(text: str, tree: ast.Module) -> tuple[str, ast.Module | None, list[ast.stmt]]:
     """definitions_only, and the tree of its source when it blanked lines: the kept statements, where they were.
 
     None when a dropped statement shared a line with a kept one (syntax_tree then parses the source).
+    Also the statements it dropped.
     """
     source, kept, dropped = _definitions(text, tree)
     if kept is None:
@@ -128,12 +140,12 @@ def definitions_only(text: str, tree: ast.Module) -> tuple[str, int]:
     name a line point into the student's own file.
     """
     source, _, dropped = _definitions(text, tree)
-    return source, dropped
+    return source, len(dropped)
 
 
-def _definitions(text: str, tree: ast.Module) -> tuple[str, list[ast.stmt] | None, int]:
+def _definitions(text: str, tree: ast.Module) -> tuple[str, list[ast.stmt] | None, list[ast.stmt]]:
     """definitions_only, with the statements kept in place when only whole lines were blanked (None when a
-    dropped statement shared a line with a kept one and became `pass`)."""
+    dropped statement shared a line with a kept one and became `pass`), and the dropped statements."""
     lines = python_lines(text)
     spans = [(statement.lineno, statement.end_lineno or statement.lineno, keeps(statement))
              for statement in tree.body]
@@ -147,7 +159,7 @@ def _definitions(text: str, tree: ast.Module) -> tuple[str, list[ast.stmt] | Non
             continue
         for line in range(start, end + 1):
             lines[line - 1] = ""
-    dropped = sum(not kept for _, _, kept in spans)
+    dropped = [statement for statement, (_, _, kept) in zip(tree.body, spans) if not kept]
     body = [statement for statement, (_, _, kept) in zip(tree.body, spans) if kept]
     if not sharing:
         return "\n".join(lines) + "\n", body, dropped
@@ -157,6 +169,37 @@ def _definitions(text: str, tree: ast.Module) -> tuple[str, list[ast.stmt] | Non
     if _parse(source)[0] is None:  # a safety net: the cut should always leave code that parses
         source = ast.unparse(ast.Module(body=body, type_ignores=[]))
     return source, None, dropped
+
+
+_OWN_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def names_set(statements: list[ast.stmt]) -> tuple[tuple[str, int], ...]:
+    """Each name the statements bind at module level, with the line of the first statement binding it.
+
+    Names bound inside a function, class or comprehension they define are not the module's.
+    """
+    found: dict[str, int] = {}
+    for statement in statements:
+        stack: list[ast.AST] = [statement]
+        while stack:
+            node = stack.pop()
+            names: list[str] = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.setdefault(node.name, statement.lineno)
+                continue
+            if isinstance(node, _OWN_SCOPES):
+                continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names = [node.id]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"]
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                names = [node.name]
+            for name in names:
+                found.setdefault(name, statement.lineno)
+            stack.extend(ast.iter_child_nodes(node))
+    return tuple(found.items())
 
 
 def _replace_with_pass(lines: list[str], statement: ast.stmt) -> None:
@@ -220,8 +263,8 @@ def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
     if run_all:
         return Program(_program(text, tree), filename)
     source, kept, dropped = _kept(text, tree)
-    warnings = (f"{dropped} top-level statement(s) that are not definitions were not run",) if dropped else ()
-    return Program(_program(source, kept), filename, warnings)
+    warnings = (f"{len(dropped)} top-level statement(s) that are not definitions were not run",) if dropped else ()
+    return Program(_program(source, kept), filename, warnings, unrun=names_set(dropped))
 
 
 # --- notebooks -------------------------------------------------------------------------------------------
@@ -312,8 +355,9 @@ def _parsed_cell(cell: str) -> tuple[str, list[str], str | None]:
 
 
 def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, filename: str, cells: str,
-                  run_all: bool) -> str:
-    """The program made of the kept cells' lines, definitions only unless run_all; adds to warnings.
+                  run_all: bool) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """The program made of the kept cells' lines, definitions only unless run_all, and the names only the
+    statements it left out set (Program.unrun); adds to warnings.
 
     cells names them in the error raised when they parse alone but not together. (A `from __future__` import
     starting a later cell parses: the sandbox runs such a program statement by statement.)
@@ -325,11 +369,11 @@ def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, f
     if tree is None:
         raise LoadError(f"{filename}: {cells} do not parse together: {problem}")
     if run_all:
-        return _program(text, tree)
+        return _program(text, tree), ()
     text, kept, dropped = _kept(text, tree)
     if dropped:
-        warnings.append(f"{dropped} top-level statement(s) that are not definitions were not run")
-    return _program(text, kept)
+        warnings.append(f"{len(dropped)} top-level statement(s) that are not definitions were not run")
+    return _program(text, kept), names_set(dropped)
 
 
 def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Program:
@@ -345,8 +389,8 @@ def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Prog
             fixed = "\n" * cell.count("\n")
         magics += notes if problem is None else []
         lines += fixed.split("\n")
-    text = _joined_cells(lines, magics, warnings, filename=filename, cells="its cells", run_all=run_all)
-    return Program(text, filename, tuple(warnings))
+    text, unrun = _joined_cells(lines, magics, warnings, filename=filename, cells="its cells", run_all=run_all)
+    return Program(text, filename, tuple(warnings), unrun=unrun)
 
 
 def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: list[str]) -> Program:
@@ -366,10 +410,11 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
         cell_lines = _LINE_BREAK.split(cell)  # as Python counts them: a lone CR ends a line too
         lines += cell_lines + [""]
         line_map += [(number, line) for line in range(1, len(cell_lines) + 1)] + [(number, len(cell_lines) + 1)]
-    text = _joined_cells(lines, magics, warnings, filename=filename, cells="the notebook's cells", run_all=run_all)
+    text, unrun = _joined_cells(lines, magics, warnings, filename=filename, cells="the notebook's cells",
+                                run_all=run_all)
     if len(python_lines(text)) != len(line_map):
         line_map = []  # definitions_only had to unparse: line numbers no longer match the cells
-    return Program(text, filename, tuple(warnings), tuple(line_map))
+    return Program(text, filename, tuple(warnings), tuple(line_map), unrun)
 
 
 def load_bytes(data: bytes, *, filename: str, run_all: bool = False) -> Program:

@@ -244,6 +244,27 @@ def test_a_notebook_whose_later_cell_starts_with_a_future_import_is_graded(tmp_p
     result = pipeline.grade_file(path, Settings())
     assert result.status is Status.PASS and not any("__future__" in warning for warning in result.warnings), result
 
+
+def test_a_name_only_unrun_top_level_code_sets_is_explained_where_it_was_set():
+    text = ("import numpy as np\nm = np.ones(3).size\nfor k in range(2):\n    step = k\n"
+            "def f():\n    return m + step + other\n")
+    program = load.load_bytes(text.encode(), filename="globals.py")
+    explained = program.relabel("NameError: name 'm' is not defined (line 6)")
+    assert explained.startswith("NameError: name 'm' is not defined (line 6); ")
+    assert "m is set only by top-level code at line 2, which gradgrade does not run" in explained
+    assert "line 3" in program.relabel("NameError: name 'step' is not defined (line 6)")
+    assert program.relabel("NameError: name 'other' is not defined (line 6)") == (
+        "NameError: name 'other' is not defined (line 6)")  # set nowhere: nothing to add
+    ran = load.load_bytes(text.encode(), filename="globals.py", run_all=True)
+    assert ran.relabel("NameError: name 'm' is not defined (line 6)") == "NameError: name 'm' is not defined (line 6)"
+
+
+def test_a_notebook_names_the_cell_of_the_unrun_code():
+    program = load.load_bytes(notebook("import numpy as np", "scale = np.float64(2)", "def f():\n    return scale"),
+                              filename="nb.ipynb")
+    explained = program.relabel("NameError: name 'scale' is not defined (line 6)")
+    assert "(code cell 3, line 2)" in explained and "scale is set only by top-level code at code cell 2, line 1" in explained
+
 SOURCES = [pytest.param(path, id=str(path.relative_to(SUBMISSIONS))) for path in sorted(SUBMISSIONS.rglob("*"))
            if path.suffix in load.SUFFIXES]
 ODD = {

@@ -123,3 +123,16 @@ def test_unreadable_submissions_are_errors_with_one_line(tmp_path, content, frag
     result = pipeline.grade_file(path, Settings())
     assert result.status is Status.ERROR
     assert fragment in result.message and "\n" not in result.message
+
+
+def test_a_global_set_by_unrun_code_is_explained_in_the_check(submissions_dir, tmp_path):
+    source = (submissions_dir / "correct_course_style.py").read_text()
+    source = source.replace("def backward_propagation_n(", "scale = float(np.ones(1)[0])\n\n\ndef backward_propagation_n(", 1)
+    path = tmp_path / "global_scale.py"
+    path.write_text(source.replace("dW3 = 1. / m", "dW3 = scale / m", 1))
+    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    assert backward.status is Status.ERROR
+    assert "NameError: name 'scale' is not defined" in backward.message
+    assert "scale is set only by top-level code at line" in backward.message and "--run-all" in backward.message
+    ran_all = pipeline.grade_file(path, Settings(run_all=True)).check("backward_propagation_n")
+    assert ran_all.status is Status.PASS
