@@ -114,7 +114,7 @@ class _Entry:
         """The same file, its path taken from one folder further in."""
         return _Entry(self.parts[1:], self.path, self.member, self.refused)
 
-    def submission(self, student: str, note: str = "") -> Submission:
+    def submission(self, student: str, *, note: str = "") -> Submission:
         return Submission(student, self.parts[-1], self.path, self.member, note, self.refused)
 
 
@@ -245,7 +245,7 @@ def submissions_from_entries(entries: list[_Entry], *, assignment: str | None = 
     for student, files in folders.items():
         chosen, note = choose(files, names)
         key = student if student not in found else f"{student}/"
-        found[key] = chosen.submission(key, note)
+        found[key] = chosen.submission(key, note=note)
     return [found[key] for key in sorted(found)]
 
 

@@ -61,7 +61,7 @@ def find_submission(folder: Path, settings: Settings) -> discover.Submission | N
     if not entries:
         return None
     chosen, note = discover.choose(entries, discover.function_names(settings.assignment))
-    return chosen.submission(folder.name, note)
+    return chosen.submission(folder.name, note=note)
 
 
 def grade(folder: Path, settings: Settings) -> SubmissionResult:
