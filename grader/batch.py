@@ -18,6 +18,7 @@ from grader.results import SubmissionResult, submission_from_json
 from grader.settings import Settings
 
 RESULTS_JSON, GRADES_CSV, INDEX_HTML = "results.json", "grades.csv", "index.html"
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class OutputError(Exception):
@@ -26,7 +27,6 @@ class OutputError(Exception):
 
 def _reason(error: BaseException) -> str:
     return (error.strerror if isinstance(error, OSError) and error.strerror else str(error)) or type(error).__name__
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Progress(Protocol):

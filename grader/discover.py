@@ -115,6 +115,7 @@ class _Entry:
         return _Entry(self.parts[1:], self.path, self.member, self.refused)
 
     def submission(self, student: str, *, note: str = "") -> Submission:
+        """This file as the submission of student (refused, and never read, when the entry is)."""
         return Submission(student, self.parts[-1], self.path, self.member, note, self.refused)
 
 
