@@ -45,8 +45,13 @@ def server_children() -> list[int]:
     if server is None or forkserver._server_pid != os.getpid():
         return []
     children = [pid for pid in children_of(server.process.pid) if alive(pid)]
-    spares = [pid for pid in children if len(children_of(pid)) == 1 and not children_of(children_of(pid)[0])]
+    spares = [pid for pid in children if _is_spare(pid)]
     return [pid for pid in children if pid not in spares[:1]]
+
+
+def _is_spare(pid: int) -> bool:
+    inner = children_of(pid)  # read once: the process may exit between two reads
+    return len(inner) == 1 and not children_of(inner[0])
 
 
 def alive(pid: int) -> bool:
