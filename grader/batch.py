@@ -176,7 +176,8 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
     settings_json = settings.to_json()
     hashes: dict[str, str] = {}
     pending: list[_Pending] = []
-    graded = reused = 0
+    reused = 0
+    refused: list[dict[str, Any]] = []  # unreadable from the start: graded at once, shown in the progress too
     for submission in submissions:
         try:
             data = submission.read()
@@ -185,7 +186,7 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
             key = gradebook.content_hash(b"unreadable\0" + str(error).encode())
             book.record(submission.student, key, fingerprint, submission.filename, result)
             results[submission.student] = result
-            graded += 1
+            refused.append(result)
             continue
         key = gradebook.content_hash(data)
         row = None if force else book.lookup(submission.student, key)
@@ -194,7 +195,10 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
             reused += 1
         else:
             pending.append(_Pending(submission, key))
-    progress.start(len(pending))
+    graded = len(refused)
+    progress.start(len(refused) + len(pending))
+    for result in refused:
+        progress.advance(result)
     by_student = {item.submission.student: item for item in pending}
 
     unreadable: list[tuple[_Pending, str]] = []

@@ -112,6 +112,32 @@ def test_a_file_that_becomes_unreadable_before_grading_gets_its_own_error(tmp_pa
     assert by_student["correct_matmul"].status.value == "pass"
 
 
+class CountingProgress:
+    def __init__(self) -> None:
+        self.total, self.shown = None, []
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def advance(self, result: dict) -> None:
+        self.shown.append(result["submission"])
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_the_progress_counts_submissions_unreadable_from_the_start(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "good.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
+    os.mkfifo(folder / "pipe.py")
+    progress = CountingProgress()
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1, progress=progress)
+    assert progress.total == 2 and sorted(progress.shown) == ["good", "pipe"]
+    assert summary.graded == 2 and {r.submission: r.status.value for r in summary.results} == {"good": "pass",
+                                                                                                "pipe": "error"}
+
 def test_zip_of_the_class_grades_like_the_folder(tmp_path):
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
