@@ -7,6 +7,7 @@ during grading, and a function graded here gets the grade the instructor's batch
 from __future__ import annotations
 
 import dataclasses
+import dis
 import html as html_escape
 import inspect
 import sys
@@ -57,6 +58,42 @@ def _is_simple_constant(value: Any) -> bool:
     if isinstance(value, (bool, int, float, str, type(None))):
         return True
     return isinstance(value, tuple) and all(_is_simple_constant(item) for item in value)
+
+
+def _globals_read(code: types.CodeType) -> set[str]:
+    """The names a function's code (nested code included) loads as globals: attribute names do not count."""
+    names = {instruction.argval for instruction in dis.get_instructions(code) if instruction.opname == "LOAD_GLOBAL"}
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _globals_read(constant)
+    return names
+
+
+def unsent_globals(functions: tuple[Callable, ...]) -> tuple[str, ...]:
+    """Warnings for the notebook globals the functions (and the helpers of theirs that are sent) read but
+    function_sources cannot send (an array, a dict...): in the sandbox those names are undefined, as they
+    are in the instructor's batch."""
+    found: list[str] = []
+    seen: set[int] = set()
+
+    def visit(function: Callable) -> None:
+        if id(function) in seen:
+            return
+        seen.add(id(function))
+        namespace = getattr(function, "__globals__", {})
+        for name in sorted(_globals_read(function.__code__)):
+            if name not in namespace:
+                continue
+            value = namespace[name]
+            if isinstance(value, types.FunctionType) and value.__module__ == function.__module__:
+                visit(value)
+            elif not (callable(value) or isinstance(value, types.ModuleType) or _is_simple_constant(value)):
+                found.append(f"{function.__name__} reads the notebook's global {name} (a {type(value).__name__}), "
+                             "which gradgrade does not get: pass it in or compute it inside the function")
+
+    for function in functions:
+        visit(function)
+    return tuple(found)
 
 
 def _definition(function: Callable) -> str:
@@ -147,6 +184,7 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
         if source is None:
             raise ValueError("cannot find the source of the function; define it in a notebook cell or a file") from None
     result = pipeline.grade_source(source.encode(), CELL_FILENAME, settings, submission=functions[0].__name__)
+    result = dataclasses.replace(result, warnings=result.warnings + unsent_globals(functions))
     return Report(only(result, {function.__name__ for function in functions}))
 
 

@@ -77,6 +77,27 @@ def test_helpers_constants_and_imports_travel_with_the_function(tmp_path):
     assert any("dW2" in diagnosis.hint for diagnosis in backward.diagnosis)
 
 
+def test_a_global_the_function_reads_but_cannot_be_sent_is_a_warning(tmp_path):
+    course = (SUBMISSIONS / "correct_course_style.py").read_text()
+    course = course.replace("def backward_propagation_n(", "def _course(", 1).replace("from gc_utils import", "# ")
+    source = course + textwrap.dedent("""
+        T = np.ones(3)  # an array: not sent; and A2.T in _course is an attribute, not this global
+
+        def backward_propagation_n(X, Y, cache):
+            gradients = _course(X, Y, cache)
+            gradients["dW3"] = gradients["dW3"] * WEIGHTS[0]
+            return gradients
+
+        WEIGHTS = np.ones(2)
+    """)
+    module = module_from(tmp_path, "student_globals", source)
+    report = grader.check(module.backward_propagation_n)
+    assert "NameError: name 'WEIGHTS' is not defined" in report.result.check("backward_propagation_n").message
+    assert report.result.warnings[-1] == ("backward_propagation_n reads the notebook's global WEIGHTS (a ndarray), "
+                                          "which gradgrade does not get: pass it in or compute it inside the function")
+    assert not any(" T " in warning for warning in report.result.warnings)
+
+
 def test_function_without_source_falls_back_to_the_notebook_history(monkeypatch):
     cells = ["import numpy as np", "%matplotlib inline", (SUBMISSIONS / "planted_bugs.py").read_text(),
              "backward_propagation_n(1, 2, 3)"]
