@@ -247,20 +247,19 @@ def read_only_filesystem(scratch: str) -> str:
         if (libc.unshare(CLONE_NEWNS) != 0 or libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0
                 or libc.mount(folder, folder, None, MS_BIND, None) != 0):
             return f"writable: no mount namespace ({os.strerror(ctypes.get_errno())})"
-        with open("/proc/self/mountinfo") as table:
-            mounts = [(fields[4], fields[5].split(",")) for fields in (line.split() for line in table)]
+        mounts = [(fields[4], fields[5].split(b",")) for fields in map(bytes.split, _read_all(b"/proc/self/mountinfo"))]
     except (OSError, AttributeError, IndexError) as error:
         return f"writable: no mount namespace ({error})"
     failed = []
     for point, options in mounts:
-        if point.encode() == folder:
+        if point == folder:
             continue
         # A remount must keep the flags the mount already has, or the kernel may refuse it.
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        flags |= sum(bit for name, bit in (("nosuid", MS_NOSUID), ("nodev", MS_NODEV), ("noexec", MS_NOEXEC))
+        flags |= sum(bit for name, bit in ((b"nosuid", MS_NOSUID), (b"nodev", MS_NODEV), (b"noexec", MS_NOEXEC))
                      if name in options)
-        if libc.mount(None, point.encode(), None, flags, None) != 0:
-            failed.append(point)
+        if libc.mount(None, point, None, flags, None) != 0:
+            failed.append(os.fsdecode(point))
     # The reference and the mutant catalogue disappear under an empty read-only tmpfs.
     hidden = [folder for folder in grader_folders() if folder != str(PACKAGE) and os.path.isdir(folder)
               and libc.mount(b"none", folder.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, None) == 0]
@@ -268,6 +267,18 @@ def read_only_filesystem(scratch: str) -> str:
     if failed:
         text += f", except {', '.join(sorted(set(failed)))[:200]}"
     return text + (f"; hidden: {', '.join(hidden)}" if hidden else "")
+
+
+def _read_all(path: bytes) -> list[bytes]:
+    """A small file's lines, read without Python's text layer (a forked child pays for each page it touches)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).splitlines()
 
 
 def _as_path(value: Any) -> str | None:
@@ -391,8 +402,18 @@ def _refuse_fork_exec(*args: Any, **kwargs: Any) -> None:
     raise Refused("gradgrade sandbox: starting a program is not allowed")
 
 
+_scrubbed_size: int | None = None  # how many modules sys.modules held right after the last scrub
+
+
 def scrub_modules() -> None:
-    """Forget the grader's own modules, so student code finds neither them nor the fork server's main."""
+    """Forget the grader's own modules, so student code finds neither them nor the fork server's main.
+
+    A fork server scrubs once for all its children, and a child scans again only if a module was imported
+    since: listing sys.modules costs a forked child a copied page for nearly every module name it touches.
+    """
+    global _scrubbed_size
+    if _scrubbed_size == len(sys.modules):
+        return
     for name in list(sys.modules):
         if name.split(".")[0] in FORBIDDEN_MODULES:
             del sys.modules[name]
@@ -404,6 +425,7 @@ def scrub_modules() -> None:
         _posixsubprocess.fork_exec = _refuse_fork_exec
     except ImportError:
         pass
+    _scrubbed_size = len(sys.modules)
 
 
 def contain(job: dict[str, Any]) -> dict[str, str]:

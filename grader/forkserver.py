@@ -328,7 +328,8 @@ def kill_group(pid: int) -> None:
 
 
 def _preload() -> str:
-    """Leave the network, then import numpy and the child runner once, so no child pays for them.
+    """Leave the network, then import numpy and the child runner once, so no child pays for them, and
+    forget the grader's modules once for all children.
 
     The namespace is made here, once, and every child inherits it: making one per child costs
     milliseconds each. A user namespace (the way in without root) needs a single-threaded process:
@@ -343,7 +344,9 @@ def _preload() -> str:
     import _posixsubprocess  # noqa: F401
     import resource  # noqa: F401
     _preload_helpers(child_module.HELPERS)
-    return child_module.leave_network()
+    network = child_module.leave_network()
+    child_module.scrub_modules()  # the server needs its modules no more: each child then skips the scan
+    return network
 
 
 def _preload_helpers(folder: str) -> None:

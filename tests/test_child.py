@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -92,3 +94,20 @@ def test_fresh_copy_hands_other_objects_to_their_own_deepcopy_with_the_same_memo
 ])
 def test_same_judges_by_value(before, after, expected):
     assert child.same(before, after) is expected
+
+
+def test_scrub_modules_scans_again_only_after_an_import():
+    # In a fresh interpreter: a scrub forgets gradgrade's modules and replaces __main__ for good.
+    script = ("import sys\n"
+              "from grader import child\n"
+              "child.scrub_modules()\n"
+              "main = sys.modules['__main__']\n"
+              "assert not [name for name in sys.modules if name.split('.')[0] == 'grader']\n"
+              "child.scrub_modules()\n"
+              "assert sys.modules['__main__'] is main, 'nothing was imported: no second scan'\n"
+              "sys.modules['grader.late'] = type(sys)('grader.late')\n"
+              "child.scrub_modules()\n"
+              "assert 'grader.late' not in sys.modules\n"
+              "assert sys.modules['__main__'] is not main\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
