@@ -5,9 +5,13 @@ import ast
 import json
 import os
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from grader import load, pipeline
 from grader.results import Status
@@ -235,6 +239,42 @@ def test_a_dropped_statement_that_shares_a_line_with_a_kept_one_moves_no_line(te
     namespace: dict = {}
     exec(compile(program.source, "shared.py", "exec"), namespace)  # our own test source, not a submission
     assert callable(namespace["f"])
+
+
+# Top-level statements, kept (imports, definitions, constants) and dropped (calls, prints), some over two lines.
+SIMPLE_STATEMENTS = ("import math", "x = 'é'", "y = (1,\n     2)", "run()", "run(1,\n    2)", "print('ü')",
+                     "z = compute()", "go(); ")
+COMPOUND_STATEMENTS = ("def f():\n    return 1 / 0", "for i in range(2):\n    run(i)", "class C:\n    k = 1")
+SEPARATORS = ("; ", "\n", "; \\\n", "\n\n")
+
+
+@st.composite
+def modules(draw):
+    """A module's text made of those statements with every way Python lets them share or continue lines."""
+    parts = []
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            parts += [draw(st.sampled_from(COMPOUND_STATEMENTS)), "\n"]
+        else:
+            parts += [draw(st.sampled_from(SIMPLE_STATEMENTS)), draw(st.sampled_from(SEPARATORS))]
+    return "".join(parts) + "\n"
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(modules())
+def test_cutting_statements_out_always_leaves_code_that_parses_on_the_same_lines(text):
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return  # the generator may put a compound statement after a backslash: not a program
+    # The unparse fallback would renumber every line: it must never be what a submission is graded on.
+    with mock.patch.object(load.ast, "unparse", side_effect=AssertionError("definitions_only fell back to unparse")):
+        source, dropped = load.definitions_only(text, tree)
+    cut = ast.parse(source)
+    assert len(load.python_lines(source)) == len(load.python_lines(text))
+    assert dropped == sum(not load.keeps(statement) for statement in tree.body)
+    kept = [(type(node).__name__, node.lineno) for node in tree.body if load.keeps(node)]
+    assert [(type(node).__name__, node.lineno) for node in cut.body if not isinstance(node, ast.Pass)] == kept
 
 
 def test_a_notebook_whose_later_cell_starts_with_a_future_import_is_graded(tmp_path):
