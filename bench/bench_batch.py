@@ -6,7 +6,9 @@ Counts every stage of a real `gradgrade grade`: discovery, hashing, the gradeboo
 (sandbox, numerical checks, diagnosis) and the reports (results.json, grades.csv, a page per student,
 the class page). --profile adds where a single worker's time goes, measured in this process. On Linux
 the line also has cpu_ms_per_submission: CPU per submission in this process, the pool's workers, the fork
-servers and the sandboxed children (50 submissions/s on 2 cores needs a total under 40 ms).
+servers and the sandboxed children (50 submissions/s on 2 cores needs a total under 40 ms), and
+student_code_ms_per_submission: the CPU of the students' own functions alone, run unsandboxed in this
+process (student_code_only_per_second: what the cores could grade if nothing else ran).
 """
 from __future__ import annotations
 
@@ -119,6 +121,54 @@ def sandbox_split(files: list[Path], settings: Settings) -> dict[str, float]:
     return split
 
 
+def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> float:
+    """CPU milliseconds per submission of the students' own functions alone: every call the pipeline makes,
+    run in this process with no sandbox, no loading and no judging (best of rounds, averaged over files).
+
+    The floor under any grader that runs the same calls: 2 cores grade at most 2000 / this submissions a
+    second. Runs the repository's own sample submissions only, which is why it may run them unsandboxed.
+    """
+    import builtins
+    import contextlib
+    import copy
+    import io
+
+    from grader import child, load
+
+    _, calls_by_grader, inject = pipeline.plan(settings)
+    calls = [call for calls in calls_by_grader for call in calls]
+    sys.path.insert(0, child.HELPERS)
+    try:
+        best = []
+        for path in files:
+            spent = []
+            for _ in range(rounds):
+                namespace = {"__name__": "submission", "__builtins__": builtins}
+                child.inject_helpers(namespace, inject)
+                seconds, returned = 0.0, {}
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    exec(compile(load.load(path).source, path.name, "exec"), namespace)
+                    for index, call in enumerate(calls):
+                        function = namespace.get(call.function)
+                        if not callable(function) or child.waits_in_vain(call.only_if_below, index, returned):
+                            continue
+                        saved = child.bind_sources(namespace, dict(call.bind))
+                        args = copy.deepcopy(child.resolve(call.args, returned))
+                        kwargs = copy.deepcopy(child.resolve(dict(call.kwargs), returned))
+                        started = time.process_time()
+                        try:
+                            returned[index] = function(*args, **kwargs)
+                        except Exception:
+                            pass
+                        seconds += time.process_time() - started
+                        child.unbind(namespace, saved)
+                spent.append(seconds)
+            best.append(min(spent))
+    finally:
+        sys.path.remove(child.HELPERS)
+    return 1000 * sum(best) / len(best)
+
+
 def _descendants(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -190,6 +240,10 @@ def main() -> None:
                 "statuses": summary.counts()}
         if cpu:
             line["cpu_ms_per_submission"] = cpu
+        samples = sorted(folder.iterdir())[:len(discover.discover(SUBMISSIONS, assignment="three_layer"))]
+        floor = student_code_ms(samples, settings)
+        line["student_code_ms_per_submission"] = round(floor, 1)
+        line["student_code_only_per_second"] = round((os.cpu_count() or 1) * 1000 / floor, 1)
         if args.profile:
             line["per_submission_in_one_process"] = stage_profile(folder, settings)
         print(json.dumps(line), flush=True)
