@@ -2,18 +2,38 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write text to path through a temporary file in the same folder, removed if anything fails."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False)
+    """Write text to path through a temporary file in the same folder, removed if anything fails.
+
+    The file gets the permissions a plain write would give it: an existing file keeps its own, a new one
+    gets rw-rw-rw- less the umask (so a report folder shared with a course's staff stays readable).
+    """
+    path = Path(path)
+    temporary, fd = _create_beside(path)
     try:
-        with handle:
+        with open(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(handle.name, path)
+        try:
+            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
+        except FileNotFoundError:
+            pass
+        os.replace(temporary, path)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def _create_beside(path: Path) -> tuple[Path, int]:
+    """A new empty hidden file in path's folder, open for writing; the kernel applies the umask to its mode."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return temporary, os.open(temporary, flags, 0o666)
+        except FileExistsError:
+            continue

@@ -1,0 +1,45 @@
+"""Whole-file writes: the reports' permissions are a plain write's, and a failed write leaves the old file."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from grader.atomic import write_atomic
+
+
+@pytest.fixture
+def umask_027():
+    old = os.umask(0o027)
+    yield
+    os.umask(old)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_new_file_gets_what_the_umask_leaves(tmp_path, umask_027):
+    write_atomic(tmp_path / "index.html", "<p>class</p>")
+    assert mode(tmp_path / "index.html") == 0o640
+    assert (tmp_path / "index.html").read_text(encoding="utf-8") == "<p>class</p>"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_rewritten_file_keeps_its_own_permissions(tmp_path, umask_027):
+    page = tmp_path / "alice.html"
+    page.write_text("old", encoding="utf-8")
+    os.chmod(page, 0o604)
+    write_atomic(page, "new é")
+    assert mode(page) == 0o604 and page.read_text(encoding="utf-8") == "new é"
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    page = tmp_path / "grades.csv"
+    page.write_text("student,score\n", encoding="utf-8")
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(page, "bad \udc80 surrogate")
+    assert page.read_text(encoding="utf-8") == "student,score\n"
+    assert [entry.name for entry in tmp_path.iterdir()] == ["grades.csv"]
