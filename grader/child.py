@@ -247,7 +247,8 @@ def read_only_filesystem(scratch: str) -> str:
         if (libc.unshare(CLONE_NEWNS) != 0 or libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0
                 or libc.mount(folder, folder, None, MS_BIND, None) != 0):
             return f"writable: no mount namespace ({os.strerror(ctypes.get_errno())})"
-        mounts = [(fields[4], fields[5].split(b",")) for fields in map(bytes.split, _read_all(b"/proc/self/mountinfo"))]
+        table = [line.split() for line in _read_all(b"/proc/self/mountinfo")]
+        mounts = [(fields[4], fields[5].split(b",")) for fields in table]
     except (OSError, AttributeError, IndexError) as error:
         return f"writable: no mount namespace ({error})"
     failed = []
