@@ -11,9 +11,15 @@ def write_atomic(path: Path, text: str) -> None:
     """Write text to path through a temporary file in the same folder, removed if anything fails.
 
     The file gets the permissions a plain write would give it: an existing file keeps its own, a new one
-    gets rw-rw-rw- less the umask (so a report folder shared with a course's staff stays readable).
+    gets rw-rw-rw- less the umask (so a report folder shared with a course's staff stays readable). A path
+    that is not a regular file (a pipe, /dev/stdout) is written to in place.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        # A pipe, a terminal or /dev/stdout named as the output: written to, never replaced by a file.
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
     temporary, fd = _create_beside(path)
     try:
         with open(fd, "w", encoding="utf-8") as handle:
@@ -37,3 +43,5 @@ def _create_beside(path: Path) -> tuple[Path, int]:
             return temporary, os.open(temporary, flags, 0o666)
         except FileExistsError:
             continue
+        except OSError as error:  # the message names the file asked for, not the temporary one
+            raise OSError(error.errno, error.strerror, str(path)) from None

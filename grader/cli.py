@@ -49,9 +49,10 @@ def _check(args: argparse.Namespace) -> int:
     print(render.json_text(result) if args.format == "json" else render.text(result))
     if args.html:
         from grader import html
+        from grader.atomic import write_atomic
 
         try:
-            Path(args.html).write_text(html.student_page(result), encoding="utf-8")
+            write_atomic(Path(args.html), html.student_page(result))
         except OSError as error:
             print(f"gradgrade: cannot write {args.html}: {error.strerror or error}", file=sys.stderr)
             return EXIT_USAGE

@@ -7,6 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from grader.atomic import write_atomic
 from grader.html import environment
 from grader.mutate import MutantStatus, MutationRun, reference_file
 from grader.render import format_difference
@@ -104,9 +105,9 @@ def write_reports(run: MutationRun, *, html_path: str | Path | None = None,
     """Write the HTML and Stryker reports that were asked for; returns the paths written."""
     written = []
     if html_path:
-        Path(html_path).write_text(html(run), encoding="utf-8")
+        write_atomic(Path(html_path), html(run))
         written.append(Path(html_path))
     if stryker_path:
-        Path(stryker_path).write_text(json.dumps(stryker(run), indent=1) + "\n", encoding="utf-8")
+        write_atomic(Path(stryker_path), json.dumps(stryker(run), indent=1) + "\n")
         written.append(Path(stryker_path))
     return written

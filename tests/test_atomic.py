@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 
 import pytest
 
@@ -43,3 +44,22 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_atomic(page, "bad \udc80 surrogate")
     assert page.read_text(encoding="utf-8") == "student,score\n"
     assert [entry.name for entry in tmp_path.iterdir()] == ["grades.csv"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_pipe_named_as_the_output_is_written_to_not_replaced(tmp_path):
+    pipe = tmp_path / "results.json"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    write_atomic(pipe, '{"score": 1}')
+    reader.join(timeout=10)
+    assert received == ['{"score": 1}']
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and [entry.name for entry in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_a_folder_that_is_not_there_is_named_in_the_error(tmp_path):
+    with pytest.raises(FileNotFoundError) as raised:
+        write_atomic(tmp_path / "missing" / "index.html", "x")
+    assert raised.value.filename == str(tmp_path / "missing" / "index.html")
