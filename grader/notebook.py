@@ -69,31 +69,46 @@ def _globals_read(code: types.CodeType) -> set[str]:
     return names
 
 
-def unsent_globals(functions: tuple[Callable, ...]) -> tuple[str, ...]:
-    """Warnings for the notebook globals the functions (and the helpers of theirs that are sent) read but
-    function_sources cannot send (an array, a dict...): in the sandbox those names are undefined, as they
-    are in the instructor's batch."""
-    found: list[str] = []
+def _globals_of(function: Callable, names_of: Callable[[types.CodeType], set[str]]) -> list[tuple[str, Any]]:
+    """(name, value) of each global of function's that names_of finds in its code, by name."""
+    namespace = getattr(function, "__globals__", {})
+    return [(name, namespace[name]) for name in sorted(names_of(function.__code__)) if name in namespace]
+
+
+def _is_helper(value: Any, function: Callable) -> bool:
+    """Whether a global is a function defined beside function (in the notebook), sent along with it."""
+    return isinstance(value, types.FunctionType) and value.__module__ == function.__module__
+
+
+def _reachable(functions: tuple[Callable, ...], names_of: Callable[[types.CodeType], set[str]]) -> list[Callable]:
+    """The functions and the helpers beside them they reach through their globals, each once, helpers first."""
+    order: list[Callable] = []
     seen: set[int] = set()
 
     def visit(function: Callable) -> None:
         if id(function) in seen:
             return
         seen.add(id(function))
-        namespace = getattr(function, "__globals__", {})
-        for name in sorted(_globals_read(function.__code__)):
-            if name not in namespace:
-                continue
-            value = namespace[name]
-            if isinstance(value, types.FunctionType) and value.__module__ == function.__module__:
+        for _, value in _globals_of(function, names_of):
+            if _is_helper(value, function):
                 visit(value)
-            elif not (callable(value) or isinstance(value, types.ModuleType) or _is_simple_constant(value)):
-                found.append(f"{function.__name__} reads the notebook's global {name} (a {type(value).__name__}), "
-                             "which gradgrade does not get: pass it in or compute it inside the function")
+        order.append(function)
 
     for function in functions:
         visit(function)
-    return tuple(found)
+    return order
+
+
+def unsent_globals(functions: tuple[Callable, ...]) -> tuple[str, ...]:
+    """Warnings for the notebook globals the functions (and the helpers of theirs that are sent) read but
+    function_sources cannot send (an array, a dict...): in the sandbox those names are undefined, as they
+    are in the instructor's batch."""
+    return tuple(f"{function.__name__} reads the notebook's global {name} (a {type(value).__name__}), "
+                 "which gradgrade does not get: pass it in or compute it inside the function"
+                 for function in _reachable(functions, _globals_read)
+                 for name, value in _globals_of(function, _globals_read)
+                 if not (_is_helper(value, function) or callable(value) or isinstance(value, types.ModuleType)
+                         or _is_simple_constant(value)))
 
 
 def _definition(function: Callable) -> str:
@@ -106,22 +121,13 @@ def function_sources(functions: tuple[Callable, ...]) -> str:
     imports: list[str] = []
     constants: list[str] = []
     definitions: list[str] = []
-    seen: set[int] = set()
-
-    def visit(function: Callable) -> None:
-        if id(function) in seen:
-            return
-        seen.add(id(function))
-        namespace = getattr(function, "__globals__", {})
-        for name in sorted(_names_used(function.__code__)):
-            if name not in namespace:
-                continue
-            value = namespace[name]
+    for function in _reachable(functions, _names_used):
+        for name, value in _globals_of(function, _names_used):
             if isinstance(value, types.ModuleType):
                 line = f"import {value.__name__}" + ("" if value.__name__ == name else f" as {name}")
                 imports.append(line) if line not in imports else None
-            elif isinstance(value, types.FunctionType) and value.__module__ == function.__module__:
-                visit(value)
+            elif _is_helper(value, function):
+                continue
             elif callable(value) and getattr(value, "__module__", None) and hasattr(value, "__name__"):
                 line = f"from {value.__module__} import {value.__name__}" + (
                     "" if value.__name__ == name else f" as {name}")
@@ -129,9 +135,6 @@ def function_sources(functions: tuple[Callable, ...]) -> str:
             elif _is_simple_constant(value):
                 constants.append(f"{name} = {value!r}")
         definitions.append(_definition(function))
-
-    for function in functions:
-        visit(function)
     return "\n".join(imports + constants) + "\n\n" + "\n\n".join(definitions)
 
 
