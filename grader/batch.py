@@ -109,6 +109,7 @@ class Summary:
     reused: int
     seconds: float
     pages: dict[str, str] = field(default_factory=dict)
+    not_graded: tuple[str, ...] = ()  # files in the class folder that are no submission (discover.Survey)
 
     def counts(self) -> dict[str, int]:
         counts = {"pass": 0, "fail": 0, "error": 0}
@@ -120,7 +121,15 @@ class Summary:
         counts = self.counts()
         return (f"{len(self.results)} submission(s): {counts['pass']} pass, {counts['fail']} fail, "
                 f"{counts['error']} error; graded {self.graded}, reused {self.reused} from the gradebook "
-                f"in {self.seconds:.1f} s; class page {self.out / INDEX_HTML}")
+                f"in {self.seconds:.1f} s; class page {self.out / INDEX_HTML}{not_graded_note(self.not_graded)}")
+
+
+def not_graded_note(paths: Sequence[str], *, shown: int = 5) -> str:
+    """"; not graded (...): a, b and 3 more" for the summary line, or "" when every file was a submission."""
+    if not paths:
+        return ""
+    listed = ", ".join(paths[:shown]) + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
+    return f"; {len(paths)} file(s) not graded (not .py or .ipynb): {listed}"
 
 
 @dataclass(frozen=True)
@@ -146,7 +155,8 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     """
     started = time.monotonic()
     out = Path(out)
-    submissions = discover.discover(Path(directory), assignment=settings.assignment)
+    survey = discover.survey(Path(directory), assignment=settings.assignment)
+    submissions = survey.submissions
     fingerprint = gradebook.settings_hash(settings.to_json())
     progress = progress or NoProgress()
     results: dict[str, dict[str, Any]] = {}
@@ -162,11 +172,12 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
         raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {_reason(error)}") from None
     ordered = tuple(submission_from_json(results[s.student]) for s in submissions if s.student in results)
     try:
-        pages = write_reports(ordered, out, title=title or f"{Path(directory).name} · {settings.assignment}")
+        pages = write_reports(ordered, out, title=title or f"{Path(directory).name} · {settings.assignment}",
+                              not_graded=survey.not_graded)
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {_reason(error)}; every grade is in the gradebook, "
                           "run again to write them") from None
-    return Summary(out, ordered, graded, reused, time.monotonic() - started, pages)
+    return Summary(out, ordered, graded, reused, time.monotonic() - started, pages, survey.not_graded)
 
 
 def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submission],
@@ -263,7 +274,8 @@ def grades_csv(results: Sequence[SubmissionResult]) -> str:
     return buffer.getvalue()
 
 
-def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "") -> dict[str, str]:
+def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "",
+                  not_graded: Sequence[str] = ()) -> dict[str, str]:
     """OUT/results.json, OUT/grades.csv, a page per student and OUT/index.html; returns student -> page."""
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / RESULTS_JSON, json.dumps([result.to_json() for result in results], indent=1,
@@ -273,7 +285,7 @@ def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str 
     for result in results:
         write_atomic(out / pages[result.submission], html.student_page(result, class_page=INDEX_HTML))
     files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
-    write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files))
+    write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files, not_graded=not_graded))
     return pages
 
 

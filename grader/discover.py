@@ -8,27 +8,32 @@ Layouts, found in a folder or in a .zip of one (a zip whose entries all sit in o
   file in it, searched recursively, that defines the assignment's function;
 - nbgrader: `submitted/<student>/<assignment>/*.ipynb`, a folder per student under `submitted/`.
 
-Only files gradgrade grades (.py, .ipynb) count. Hidden files and folders, `__MACOSX`, `__pycache__` and
-`.ipynb_checkpoints` are skipped, and so are subfolders named after a built-in assignment (`l_layer/`,
+Only files gradgrade grades count as submissions: .py and .ipynb in any case, and those a download renamed
+(`hw.ipynb.txt`, `hw.py.json`; see load.source_kind). Hidden files and folders, `__MACOSX`, `__pycache__`
+and `.ipynb_checkpoints` are skipped, and so are subfolders named after a built-in assignment (`l_layer/`,
 `one_d/`, `three_layer/`): they hold that assignment's submissions, and `--assignment l_layer` grades
 the `l_layer/` folder when there is one (so `gradgrade grade submissions --assignment l_layer` grades
 submissions/l_layer/).
 
-A file gradgrade will not read still counts, so its student gets an error row saying why instead of no
-row at all: a symbolic link out of the class folder (or any link in a zip), a named pipe or a device.
+No student goes missing without a word:
+- a file gradgrade will not read still counts, so its student gets an error row saying why: a symbolic link
+  out of the class folder (or any link in a zip), a named pipe or a device;
+- in a class of student folders, a folder with files but none gradgrade grades (a zip, a PDF) is an error
+  row that names them;
+- any other file that is not a submission (`README.md`, `alice.zip` beside the others) is listed in the
+  survey as not graded, for the instructor to see.
 """
 from __future__ import annotations
 
 import os
 import stat
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
-from grader import assignments
-
-SUFFIXES = (".py", ".ipynb")
+from grader import assignments, load
 SKIPPED_NAMES = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", "node_modules"})
 NBGRADER_ROOT = "submitted"
 MAX_FILE_BYTES = 32 * 1024 ** 2
@@ -110,6 +115,10 @@ class _Entry:
     member: str | None = None
     refused: str = ""
 
+    @property
+    def gradable(self) -> bool:
+        return load.source_kind(self.parts[-1]) is not None
+
     def inside(self) -> "_Entry":
         """The same file, its path taken from one folder further in."""
         return _Entry(self.parts[1:], self.path, self.member, self.refused)
@@ -125,14 +134,14 @@ def skipped(name: str) -> bool:
 
 
 def folder_entries(root: Path) -> Iterator[_Entry]:
-    """Every gradable file under root, not following symlinks out of it, skipping hidden and cache folders."""
+    """Every file under root, gradable or not, not following symlinks out of it, skipping hidden and cache folders."""
     root_real = root.resolve()
     for folder, subfolders, files in os.walk(root, followlinks=False):
         subfolders[:] = sorted(name for name in subfolders if not skipped(name))
         base = Path(folder)
         for name in sorted(files):
             path = base / name
-            if skipped(name) or path.suffix not in SUFFIXES:
+            if skipped(name):
                 continue
             # A symlink may point anywhere: one out of the class folder is listed (its student gets an error
             # row) and never read.
@@ -166,8 +175,6 @@ def _zip_entries(archive: Path) -> list[_Entry]:
         parts = safe_member_parts(info.filename)
         if parts is None or info.is_dir() or any(skipped(part) for part in parts):
             continue
-        if PurePosixPath(parts[-1]).suffix not in SUFFIXES:
-            continue
         refused = (f"{parts[-1]} is a symbolic link in the zip; gradgrade does not follow it"
                    if stat.S_ISLNK(info.external_attr >> 16) else "")
         entries.append(_Entry(parts, archive, info.filename, refused))
@@ -176,13 +183,20 @@ def _zip_entries(archive: Path) -> list[_Entry]:
 
 
 def _unwrap(entries: list[_Entry]) -> list[_Entry]:
-    """Drop a single top folder that wraps a whole zip (`class.zip` holding `class/...`), if it holds files."""
+    """Drop a single top folder that wraps a whole zip (`class.zip` holding `class/...`) when it holds the
+    submissions: files beside it are no submission's (a stray README), folders beside it are students'."""
     # A zip of one student's folder looks the same; a class zip is the common case, so it wins.
-    while entries and len({entry.parts[0] for entry in entries}) == 1 and all(len(e.parts) > 1 for e in entries):
-        if entries[0].parts[0] == NBGRADER_ROOT:
-            break
-        entries = [entry.inside() for entry in entries]
-    return entries
+    while True:
+        tops = {entry.parts[0] for entry in entries if len(entry.parts) > 1}
+        if (len(tops) != 1 or NBGRADER_ROOT in tops or not any(entry.gradable for entry in entries)
+                or any(entry.gradable for entry in entries if len(entry.parts) == 1)):
+            return entries
+        entries = _into(entries, tops.pop())
+
+
+def _into(entries: list[_Entry], folder: str) -> list[_Entry]:
+    """The entries under folder, their paths taken from inside it."""
+    return [entry.inside() for entry in entries if entry.parts[0] == folder and len(entry.parts) > 1]
 
 
 def _mentions(entry: _Entry, names: Iterable[str]) -> bool:
@@ -199,7 +213,7 @@ def choose(entries: list[_Entry], names: tuple[str, ...]) -> tuple[_Entry, str]:
     The first file that defines one of the assignment's functions wins, notebooks before .py files,
     then by path; with none, the first file in that order (it will be graded as missing the function).
     """
-    ordered = sorted(entries, key=lambda entry: (PurePosixPath(entry.parts[-1]).suffix != ".ipynb", entry.parts))
+    ordered = sorted(entries, key=lambda entry: (load.source_kind(entry.parts[-1]) != ".ipynb", entry.parts))
     if len(ordered) == 1:
         return ordered[0], ""
     chosen = next((entry for entry in ordered if _mentions(entry, names)), ordered[0])
@@ -218,40 +232,67 @@ def function_names(assignment: str | None) -> tuple[str, ...]:
     return found.student_functions
 
 
-def submissions_from_entries(entries: list[_Entry], *, assignment: str | None = None) -> list[Submission]:
-    """Group candidate files into submissions by the layout rules of this module's docstring."""
+@dataclass(frozen=True)
+class Survey:
+    """What a class folder holds: the submissions, and the paths of files that are neither one nor part of one."""
+
+    submissions: tuple[Submission, ...]
+    not_graded: tuple[str, ...] = ()
+
+
+def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> Survey:
+    """Group files into submissions by the layout rules of this module's docstring."""
     names = function_names(assignment)
     other_assignments = set(assignments.BUILT_IN)
-    if assignment and any(entry.parts[0] == assignment and len(entry.parts) > 1 for entry in entries):
-        entries = [entry.inside() for entry in entries
-                   if entry.parts[0] == assignment and len(entry.parts) > 1]
+    if assignment and any(entry.parts[0] == assignment and len(entry.parts) > 1 and entry.gradable
+                          for entry in entries):
+        entries = _into(entries, assignment)
     if any(entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2 for entry in entries):
-        entries = [entry.inside() for entry in entries
-                   if entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2]
+        # Every student folder under submitted/, gradable files or not; the rest of nbgrader's tree is its own.
+        entries = [entry for entry in _into(entries, NBGRADER_ROOT) if len(entry.parts) > 1]
     flat = [entry for entry in entries if len(entry.parts) == 1]
     folders: dict[str, list[_Entry]] = {}
     for entry in entries:
         if len(entry.parts) > 1 and entry.parts[0] not in other_assignments:
             folders.setdefault(entry.parts[0], []).append(entry)
-    stems: dict[str, int] = {}
-    for entry in flat:
-        stem = PurePosixPath(entry.parts[0]).stem
-        stems[stem] = stems.get(stem, 0) + 1
+    student_folders = any(entry.gradable for files in folders.values() for entry in files)
+    not_graded = ["/".join(entry.parts) for entry in flat if not entry.gradable]
+    flat = [entry for entry in flat if entry.gradable]
+    stems = Counter(load.source_stem(entry.parts[0]) for entry in flat)
     found: dict[str, Submission] = {}
     for entry in flat:
-        name = entry.parts[0]
-        stem = PurePosixPath(name).stem
-        student = stem if stems[stem] == 1 and stem not in folders else name
+        stem = load.source_stem(entry.parts[0])
+        student = stem if stems[stem] == 1 and stem not in folders else entry.parts[0]
         found[student] = entry.submission(student)
     for student, files in folders.items():
-        chosen, note = choose(files, names)
         key = student if student not in found else f"{student}/"
-        found[key] = chosen.submission(key, note=note)
-    return [found[key] for key in sorted(found)]
+        gradable = [entry for entry in files if entry.gradable]
+        if gradable:
+            chosen, note = choose(gradable, names)
+            found[key] = chosen.submission(key, note=note)
+        elif student_folders:
+            found[key] = _nothing_gradable(key, student, files)
+        else:
+            not_graded += ["/".join(entry.parts) for entry in files]
+    return Survey(tuple(found[key] for key in sorted(found)), tuple(sorted(not_graded)))
 
 
-def discover(path: Path, *, assignment: str | None = None) -> list[Submission]:
-    """Every submission in a class folder or .zip, sorted by student id; DiscoverError if path is unusable."""
+def _nothing_gradable(key: str, folder: str, files: list[_Entry]) -> Submission:
+    """The error row of a student folder that holds files, none of them gradable."""
+    reason = nothing_gradable(f"{folder}/", ["/".join(entry.parts[1:]) for entry in files])
+    return Submission(key, files[0].parts[-1], files[0].path, files[0].member, refused=reason)
+
+
+def nothing_gradable(where: str, held: list[str]) -> str:
+    """Why a folder that holds these files has no submission: none of them is .py or .ipynb."""
+    held = sorted(held)
+    shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
+    return f"no .py or .ipynb file in {where} (it holds {shown})"
+
+
+def survey(path: Path, *, assignment: str | None = None) -> Survey:
+    """A class folder's or .zip's submissions, sorted by student id, and its files that are not graded;
+    DiscoverError if path is unusable."""
     path = Path(path)
     if path.is_dir():
         entries = list(folder_entries(path))
@@ -261,4 +302,9 @@ def discover(path: Path, *, assignment: str | None = None) -> list[Submission]:
         raise DiscoverError(f"{path}: expected a folder of submissions or a .zip of one")
     else:
         raise DiscoverError(f"{path}: no such folder")
-    return submissions_from_entries(entries, assignment=assignment)
+    return survey_entries(entries, assignment=assignment)
+
+
+def discover(path: Path, *, assignment: str | None = None) -> list[Submission]:
+    """Every submission in a class folder or .zip, sorted by student id; DiscoverError if path is unusable."""
+    return list(survey(path, assignment=assignment).submissions)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,16 @@ def results_json(result: SubmissionResult, *, seconds: float | None = None) -> d
 
 
 def find_submission(folder: Path, settings: Settings) -> discover.Submission | None:
-    """The file to grade in Gradescope's submission folder (the one defining the assignment's function)."""
+    """The file to grade in Gradescope's submission folder (the one defining the assignment's function);
+    None when the folder holds no file at all, and an unreadable submission naming them when none is gradable."""
     entries = list(discover.folder_entries(folder)) if folder.is_dir() else []
     if not entries:
         return None
-    chosen, note = discover.choose(entries, discover.function_names(settings.assignment))
+    gradable = [entry for entry in entries if entry.gradable]
+    if not gradable:
+        reason = discover.nothing_gradable("the submission", ["/".join(entry.parts) for entry in entries])
+        return replace(entries[0].submission(folder.name), refused=reason)
+    chosen, note = discover.choose(gradable, discover.function_names(settings.assignment))
     return chosen.submission(folder.name, note=note)
 
 
@@ -76,8 +82,6 @@ def grade(folder: Path, settings: Settings) -> SubmissionResult:
         return pipeline.error_result(submission.filename, settings, str(error))
     result = pipeline.grade_source(data, submission.filename, settings, submission=submission.filename)
     if submission.note:
-        from dataclasses import replace
-
         result = replace(result, warnings=result.warnings + (submission.note,))
     return result
 

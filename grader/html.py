@@ -219,12 +219,14 @@ def missed_mutants(results: Sequence[SubmissionResult], *, top: int = TOP) -> tu
 
 
 def class_page(results: Sequence[SubmissionResult], pages: dict[str, str], *, title: str = "",
-               files: dict[str, str] | None = None) -> str:
-    """The class page: histogram, pass rates, misconceptions, missed mutants, and a table linking every page."""
+               files: dict[str, str] | None = None, not_graded: Sequence[str] = ()) -> str:
+    """The class page: histogram, pass rates, misconceptions, missed mutants, a table linking every page,
+    and the class folder's files that were no submission."""
     missed, checkers = missed_mutants(results)
     statuses = Counter(result.status.value for result in results)
     mean = sum(result.score for result in results) / len(results) if results else 0.0
     return environment().get_template("class.html.j2").render(
         results=results, pages=pages, title=title, bars=histogram(results), rates=parameter_pass_rates(results),
         misconceptions=misconceptions(results), missed=missed, checkers=checkers, statuses=statuses,
-        mean=mean, max_score=max((result.max_score for result in results), default=0.0), files=files or {})
+        mean=mean, max_score=max((result.max_score for result in results), default=0.0), files=files or {},
+        not_graded=tuple(not_graded))

@@ -5,10 +5,12 @@ import ast
 import json
 import re
 import warnings as _warnings
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 
 SUFFIXES = (".py", ".ipynb")
+# Suffixes a browser download or an upload form adds after the real one: `hw.ipynb.txt`, `hw.py.json`.
+ADDED_SUFFIXES = (".txt", ".json")
 # Cell magics whose body is Python: the body is kept, the magic line is not.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "pypy", "python", "python3"})
 _LINE_MAGIC = re.compile(r"^(\s*)(%|!)")
@@ -417,15 +419,44 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
     return Program(text, filename, tuple(warnings), tuple(line_map), unrun)
 
 
+def source_kind(filename: str) -> str | None:
+    """What a file name says the file holds: ".py" or ".ipynb" (in any case), or None for anything else.
+
+    A name a download added a suffix to (`hw.ipynb.txt`, `hw.py.json`) still says what it held.
+    """
+    suffixes = [suffix.lower() for suffix in PurePosixPath(filename).suffixes]
+    if suffixes and suffixes[-1] in SUFFIXES:
+        return suffixes[-1]
+    if len(suffixes) > 1 and suffixes[-1] in ADDED_SUFFIXES and suffixes[-2] in SUFFIXES:
+        return suffixes[-2]
+    return None
+
+
+def source_stem(filename: str) -> str:
+    """The file name without the suffixes source_kind read: `Alice.PY` -> `Alice`, `bob.ipynb.txt` -> `bob`."""
+    path = PurePosixPath(PurePosixPath(filename).name)
+    if source_kind(path.name) is not None and path.suffix.lower() in ADDED_SUFFIXES:
+        path = path.with_suffix("")
+    return path.stem
+
+
 def load_bytes(data: bytes, *, filename: str, run_all: bool = False) -> Program:
-    """Load a submission's bytes by its file name's suffix; raises LoadError with a one-line reason."""
-    suffix = Path(filename).suffix
-    if suffix not in SUFFIXES:
+    """Load a submission's bytes by what its file name says they are; raises LoadError with a one-line reason."""
+    kind = source_kind(filename)
+    if kind is None:
+        suffix = Path(filename).suffix
         raise LoadError(f"{filename}: gradgrade grades {', '.join(SUFFIXES)} files, not {suffix or 'files without a suffix'}")
     text = decode_text(data, filename=filename)
-    if suffix == ".ipynb":
-        return load_notebook(text, filename=filename, run_all=run_all)
-    return load_python(text, filename=filename, run_all=run_all)
+    if kind == ".ipynb":
+        program = load_notebook(text, filename=filename, run_all=run_all)
+    else:
+        program = load_python(text, filename=filename, run_all=run_all)
+    added = PurePosixPath(filename).suffix
+    if added.lower() in ADDED_SUFFIXES:
+        what = "a notebook" if kind == ".ipynb" else "Python source"
+        program = replace(program, warnings=(f"{filename} was read as {what}: its name ends in {added}, "
+                                             f"added after {kind} (by a download, perhaps)",) + program.warnings)
+    return program
 
 
 def load(path: Path, *, run_all: bool = False) -> Program:

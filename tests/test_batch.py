@@ -47,6 +47,7 @@ def test_sample_class_gets_a_page_per_submission_and_a_class_page(sample_report)
         page = out / summary.pages[student]
         assert page.is_file() and student in page.read_text()
         assert f'href="{summary.pages[student]}"' in index
+    assert summary.not_graded == ("README.md",) and "<code>README.md</code>" in index
 
 
 def test_backward_verdicts_match_the_sample_class_readme(sample_report):
@@ -88,6 +89,31 @@ def test_bad_submissions_get_error_rows_and_the_batch_goes_on(tmp_path):
         assert result.status.value != "pass" and result.score == 0
         assert "Traceback" not in result.message
     assert len(list((tmp_path / "out").glob("*.html"))) == len(BROKEN) + 2
+
+
+def test_no_student_goes_missing_without_a_word(tmp_path):
+    correct = (SUBMISSIONS / "correct_matmul.py").read_bytes()
+    folder = tmp_path / "class"
+    for name, data in {"alice/solution.py": correct, "bob/hw.zip": b"PK", "carol/Homework.PY": correct,
+                       "README.md": b"# ps1"}.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    by_student = {result.submission: result for result in summary.results}
+    assert by_student["alice"].check("backward_propagation_n").status.value == "pass"
+    assert by_student["carol"].check("backward_propagation_n").status.value == "pass"
+    assert by_student["bob"].status.value == "error"
+    assert by_student["bob"].message == "no .py or .ipynb file in bob/ (it holds hw.zip)"
+    assert summary.not_graded == ("README.md",)
+    assert summary.line().endswith("; 1 file(s) not graded (not .py or .ipynb): README.md")
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert 'href="#not-graded"' in index and "<code>README.md</code>" in index
+
+
+def test_the_summary_line_lists_a_few_files_not_graded_and_counts_the_rest():
+    assert batch.not_graded_note([]) == ""
+    assert batch.not_graded_note([f"f{i}.txt" for i in range(7)]) == (
+        "; 7 file(s) not graded (not .py or .ipynb): f0.txt, f1.txt, f2.txt, f3.txt, f4.txt and 2 more")
 
 
 def test_a_file_that_becomes_unreadable_before_grading_gets_its_own_error(tmp_path, monkeypatch):

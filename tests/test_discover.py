@@ -169,3 +169,63 @@ def test_sample_class_is_the_top_level_files(submissions_dir):
     assert students and students == sorted(students)
     top_level = {path.stem for path in submissions_dir.iterdir() if path.suffix in (".py", ".ipynb")}
     assert {student.split(".")[0] for student in students} == top_level
+
+
+def survey(tmp_path, files, *, zipped, assignment="three_layer"):
+    root = zip_tree(tmp_path / "class.zip", files) if zipped else write_tree(tmp_path / "class", files)
+    return discover.survey(root, assignment=assignment)
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_names_in_any_case_or_renamed_by_a_download_are_graded(tmp_path, zipped):
+    files = {"Alice.PY": BACKWARD, "bob.IPYNB": b"{}", "carol.ipynb.txt": b"{}", "dave.py.json": BACKWARD,
+             "erin/Homework.Ipynb": b"{}"}
+    found_ = survey(tmp_path, files, zipped=zipped)
+    assert found(found_.submissions) == {"Alice": "Alice.PY", "bob": "bob.IPYNB", "carol": "carol.ipynb.txt",
+                                         "dave": "dave.py.json", "erin": "Homework.Ipynb"}
+    assert found_.not_graded == ()
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_files_that_are_not_submissions_are_listed_as_not_graded(tmp_path, zipped):
+    files = {"alice.py": BACKWARD, "README.md": b"x", "frank.zip": b"PK", "gina.docx": b"x", "notes.txt": b"x",
+             ".hidden": b"x", "__MACOSX/._alice.py": b"x", "l_layer/readme.txt": b"x"}
+    found_ = survey(tmp_path, files, zipped=zipped)
+    assert found(found_.submissions) == {"alice": "alice.py"}
+    assert found_.not_graded == ("README.md", "frank.zip", "gina.docx", "notes.txt")
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_a_student_folder_with_nothing_gradable_is_an_error_row_naming_its_files(tmp_path, zipped):
+    files = {"alice/hw.py": BACKWARD, "alice/data.csv": b"1", "bob/hw.zip": b"PK", "bob/scan.pdf": b"%PDF",
+             "bob/.DS_Store": b"x"}
+    found_ = survey(tmp_path, files, zipped=zipped)
+    submissions = {submission.student: submission for submission in found_.submissions}
+    assert set(submissions) == {"alice", "bob"} and found_.not_graded == ()
+    assert submissions["alice"].read() == BACKWARD
+    with pytest.raises(discover.UnreadableSubmission, match=r"^no .py or .ipynb file in bob/ \(it holds hw.zip, scan.pdf\)$"):
+        submissions["bob"].read()
+
+
+def test_an_nbgrader_student_without_a_notebook_is_an_error_row(tmp_path):
+    files = {"submitted/alice/ps1/gc.ipynb": b"{}", "submitted/bob/ps1/gc.html": b"<p>",
+             "source/ps1/gc.ipynb": b"{}", "gradebook.db": b"x"}
+    found_ = survey(tmp_path, files, zipped=False)
+    submissions = {submission.student: submission for submission in found_.submissions}
+    assert set(submissions) == {"alice", "bob"} and found_.not_graded == ()
+    with pytest.raises(discover.UnreadableSubmission, match=r"in bob/ \(it holds ps1/gc.html\)"):
+        submissions["bob"].read()
+
+
+def test_a_folder_of_other_files_beside_flat_submissions_is_listed_not_a_student(tmp_path):
+    files = {"alice.py": BACKWARD, "data/x.csv": b"1", "data/more/y.csv": b"2"}
+    found_ = survey(tmp_path, files, zipped=False)
+    assert found(found_.submissions) == {"alice": "alice.py"}
+    assert found_.not_graded == ("data/more/y.csv", "data/x.csv")
+
+
+def test_a_zip_wrapped_in_one_folder_is_unwrapped_whatever_else_it_holds(tmp_path):
+    files = {"class/alice.py": BACKWARD, "class/bob.py": BACKWARD, "class/README.md": b"x"}
+    found_ = survey(tmp_path, files, zipped=True)
+    assert found(found_.submissions) == {"alice": "alice.py", "bob": "bob.py"}
+    assert found_.not_graded == ("README.md",)

@@ -55,6 +55,8 @@ def test_the_file_that_defines_the_function_is_graded(tmp_path):
 @pytest.mark.parametrize("files, message", [
     pytest.param({}, "no .py or .ipynb file", id="empty-submission"),
     pytest.param({"hw.py": b"\x00\x01binary"}, "binary", id="binary"),
+    pytest.param({"hw.zip": b"PK", "scan.pdf": b"%PDF"},
+                 "no .py or .ipynb file in the submission (it holds hw.zip, scan.pdf)", id="nothing-gradable"),
 ])
 def test_ungradable_submission_still_writes_results(tmp_path, files, message):
     code, document = run(tmp_path, files)

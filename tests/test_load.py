@@ -201,6 +201,24 @@ def test_files_that_cannot_be_graded_get_a_one_line_reason(data, filename, words
     assert words in str(raised.value) and "\n" not in str(raised.value)
 
 
+@pytest.mark.parametrize("filename, kind, stem", [
+    ("alice.py", ".py", "alice"), ("Alice.PY", ".py", "Alice"), ("bob.IPYNB", ".ipynb", "bob"),
+    ("carol.ipynb.txt", ".ipynb", "carol"), ("dave.py.JSON", ".py", "dave"), ("hw.v2.py", ".py", "hw.v2"),
+    ("notes.txt", None, "notes"), ("hw.json", None, "hw"), ("archive.py.zip", None, "archive.py"),
+    ("Makefile", None, "Makefile"),
+])
+def test_a_file_name_says_what_it_holds_in_any_case_and_after_a_download_suffix(filename, kind, stem):
+    assert load.source_kind(filename) == kind
+    assert load.source_stem(filename) == stem
+
+
+def test_a_renamed_notebook_is_graded_as_one_and_the_student_is_told():
+    program = load.load_bytes(notebook("def f():\n    return 1"), filename="hw.ipynb.txt")
+    assert "def f()" in program.source
+    assert program.warnings[0].startswith("hw.ipynb.txt was read as a notebook: its name ends in .txt")
+    assert load.load_bytes(b"def f():\n    return 1\n", filename="HW.PY").warnings == ()
+
+
 def test_a_bad_notebook_is_an_error_result_not_a_traceback(tmp_path):
     path = tmp_path / "student.ipynb"
     path.write_bytes(b"\xff\xfe\x00garbage")
