@@ -155,7 +155,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     """
     started = time.monotonic()
     out = Path(out)
-    survey = discover.survey(Path(directory), assignment=settings.assignment)
+    survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out)
     submissions = survey.submissions
     fingerprint = gradebook.settings_hash(settings.to_json())
     progress = progress or NoProgress()

@@ -133,12 +133,15 @@ def skipped(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_NAMES
 
 
-def folder_entries(root: Path) -> Iterator[_Entry]:
-    """Every file under root, gradable or not, not following symlinks out of it, skipping hidden and cache folders."""
+def folder_entries(root: Path, *, leave_out: Path | None = None) -> Iterator[_Entry]:
+    """Every file under root, gradable or not, not following symlinks out of it, skipping hidden and cache
+    folders and the folder leave_out (the reports, when they are written inside the class folder)."""
     root_real = root.resolve()
+    left_out = leave_out.resolve() if leave_out is not None else None
     for folder, subfolders, files in os.walk(root, followlinks=False):
-        subfolders[:] = sorted(name for name in subfolders if not skipped(name))
         base = Path(folder)
+        subfolders[:] = sorted(name for name in subfolders
+                               if not skipped(name) and (left_out is None or (base / name).resolve() != left_out))
         for name in sorted(files):
             path = base / name
             if skipped(name):
@@ -290,12 +293,12 @@ def nothing_gradable(where: str, held: list[str]) -> str:
     return f"no .py or .ipynb file in {where} (it holds {shown})"
 
 
-def survey(path: Path, *, assignment: str | None = None) -> Survey:
+def survey(path: Path, *, assignment: str | None = None, leave_out: Path | None = None) -> Survey:
     """A class folder's or .zip's submissions, sorted by student id, and its files that are not graded;
-    DiscoverError if path is unusable."""
+    DiscoverError if path is unusable. A folder leave_out inside the class folder is not looked into."""
     path = Path(path)
     if path.is_dir():
-        entries = list(folder_entries(path))
+        entries = list(folder_entries(path, leave_out=leave_out))
     elif path.is_file() and path.suffix.lower() == ".zip":
         entries = _zip_entries(path)
     elif path.is_file():

@@ -229,3 +229,11 @@ def test_a_zip_wrapped_in_one_folder_is_unwrapped_whatever_else_it_holds(tmp_pat
     found_ = survey(tmp_path, files, zipped=True)
     assert found(found_.submissions) == {"alice": "alice.py", "bob": "bob.py"}
     assert found_.not_graded == ("README.md",)
+
+
+def test_the_reports_folder_inside_the_class_folder_is_not_looked_into(tmp_path):
+    root = write_tree(tmp_path / "class", {"alice/hw.py": BACKWARD, "reports/alice.html": b"<p>",
+                                          "reports/results.json": b"[]", "bob/hw.py": BACKWARD})
+    found_ = discover.survey(root, assignment="three_layer", leave_out=root / "reports")
+    assert found(found_.submissions) == {"alice": "hw.py", "bob": "hw.py"} and found_.not_graded == ()
+    assert "reports" in found(discover.survey(root, assignment="three_layer").submissions)

@@ -45,6 +45,14 @@ def test_class_page_escapes_student_ids_and_links_to_safe_pages():
         assert re.fullmatch(r"[A-Za-z0-9_.-]+\.html", name)
 
 
+def test_class_page_lists_files_not_graded_escaped_and_capped():
+    page = html.class_page([result("bob")], html.page_names(["bob"]), not_graded=[HOSTILE + ".zip"])
+    assert 'href="#not-graded"' in page and "<script>" not in page and "&lt;script&gt;" in page
+    many = html.class_page([result("bob")], html.page_names(["bob"]), not_graded=[f"f{i:03d}.txt" for i in range(250)])
+    assert "<code>f199.txt</code>" in many and "f200.txt" not in many and "and 50 more" in many
+    assert 'id="not-graded"' not in html.class_page([result("bob")], html.page_names(["bob"]))
+
+
 @pytest.mark.parametrize("student", [
     pytest.param("alice", id="plain"),
     pytest.param("../../etc/passwd", id="traversal"),
