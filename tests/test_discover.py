@@ -7,8 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from grader import discover
+from grader import discover, load
 
 BACKWARD = b"def backward_propagation_n(X, Y, cache):\n    return {}\n"
 OTHER = b"def helper():\n    return 1\n"
@@ -237,3 +240,30 @@ def test_the_reports_folder_inside_the_class_folder_is_not_looked_into(tmp_path)
     found_ = discover.survey(root, assignment="three_layer", leave_out=root / "reports")
     assert found(found_.submissions) == {"alice": "hw.py", "bob": "hw.py"} and found_.not_graded == ()
     assert "reports" in found(discover.survey(root, assignment="three_layer").submissions)
+
+
+NAMES = st.builds(lambda stem, suffix: stem + suffix, st.sampled_from(["alice", "Bob", "hw", "data"]),
+                  st.sampled_from([".py", ".PY", ".ipynb", ".ipynb.txt", ".py.json", ".txt", ".zip", ".md", ""]))
+TREES = st.dictionaries(
+    st.one_of(NAMES, st.builds(lambda folder, name: f"{folder}/{name}", st.sampled_from(["erin", "Frank", "misc"]),
+                               NAMES)), st.just(BACKWARD), min_size=1, max_size=8)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(files=TREES)
+def test_every_file_is_a_submission_part_of_one_or_listed_as_not_graded(files):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = write_tree(Path(folder) / "class", files)
+        found_ = discover.survey(root, assignment="three_layer")
+    by_student = {submission.student: submission for submission in found_.submissions}
+    assert len(by_student) == len(found_.submissions)
+    graded = {submission.path.relative_to(root).as_posix() for submission in found_.submissions}
+    for path in files:
+        top, _, rest = path.partition("/")
+        if not rest:  # a file directly in the class folder
+            assert (path in graded) == (load.source_kind(path) is not None), path
+            assert (path in found_.not_graded) == (load.source_kind(path) is None), path
+        else:  # a file in a folder: its folder is a student, or the file is listed
+            assert top in by_student or f"{top}/" in by_student or path in found_.not_graded, path
