@@ -140,8 +140,8 @@ def folder_entries(root: Path, *, leave_out: Path | None = None) -> Iterator[_En
     left_out = leave_out.resolve() if leave_out is not None else None
     for folder, subfolders, files in os.walk(root, followlinks=False):
         base = Path(folder)
-        subfolders[:] = sorted(name for name in subfolders
-                               if not skipped(name) and (left_out is None or (base / name).resolve() != left_out))
+        subfolders[:] = sorted(name for name in subfolders if not skipped(name) and (
+            left_out is None or name != left_out.name or (base / name).resolve() != left_out))
         for name in sorted(files):
             path = base / name
             if skipped(name):
