@@ -18,8 +18,9 @@ submissions/l_layer/).
 No student goes missing without a word:
 - a file gradgrade will not read still counts, so its student gets an error row saying why: a symbolic link
   out of the class folder (or any link in a zip), a named pipe or a device;
-- in a class of student folders, a folder with files but none gradgrade grades (a zip, a PDF) is an error
-  row that names them;
+- in a class of student folders, a folder with no gradable file but a zip is graded from inside the zip
+  (a zip on disk: one inside the class zip stays shut), and one with nothing gradable at all (a PDF, a
+  broken zip) is an error row that names its files;
 - any other file that is not a submission (`README.md`, `alice.zip` beside the others) is listed in the
   survey as not graded, for the instructor to see.
 """
@@ -164,6 +165,11 @@ def safe_member_parts(name: str) -> tuple[str, ...] | None:
 
 
 def _zip_entries(archive: Path) -> list[_Entry]:
+    return _unwrap(_zip_members(archive))
+
+
+def _zip_members(archive: Path) -> list[_Entry]:
+    """Every file in a zip, by path, without reading any; DiscoverError for a zip gradgrade will not open."""
     try:
         with zipfile.ZipFile(archive) as zipped:
             infos = zipped.infolist()
@@ -182,7 +188,31 @@ def _zip_entries(archive: Path) -> list[_Entry]:
                    if stat.S_ISLNK(info.external_attr >> 16) else "")
         entries.append(_Entry(parts, archive, info.filename, refused))
     entries.sort(key=lambda entry: entry.parts)
-    return _unwrap(entries)
+    return entries
+
+
+def gradable_files(files: list[_Entry]) -> tuple[list[_Entry], bool]:
+    """A student's gradable files, and whether they come from inside a zip: when none of the files is
+    gradable, the gradable files in the zips among them (zips on disk only: one inside a zip stays shut)."""
+    gradable = [entry for entry in files if entry.gradable]
+    if gradable:
+        return gradable, False
+    inside = [member for entry in files if _own_zip(entry) for member in _opened(entry)]
+    return inside, bool(inside)
+
+
+def _own_zip(entry: _Entry) -> bool:
+    return entry.member is None and not entry.refused and entry.parts[-1].lower().endswith(".zip")
+
+
+def _opened(entry: _Entry) -> list[_Entry]:
+    """The gradable files in a student's zip, as if the zip were a folder beside its other files."""
+    try:
+        members = _zip_members(entry.path)
+    except DiscoverError:
+        return []
+    return [_Entry(entry.parts + member.parts, entry.path, member.member, member.refused)
+            for member in members if member.gradable]
 
 
 def _unwrap(entries: list[_Entry]) -> list[_Entry]:
@@ -258,7 +288,8 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> S
     for entry in entries:
         if len(entry.parts) > 1 and entry.parts[0] not in other_assignments:
             folders.setdefault(entry.parts[0], []).append(entry)
-    student_folders = any(entry.gradable for files in folders.values() for entry in files)
+    candidates = {student: gradable_files(files) for student, files in folders.items()}
+    student_folders = any(gradable for gradable, _ in candidates.values())
     not_graded = ["/".join(entry.parts) for entry in flat if not entry.gradable]
     flat = [entry for entry in flat if entry.gradable]
     stems = Counter(load.source_stem(entry.parts[0]) for entry in flat)
@@ -269,9 +300,11 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> S
         found[student] = entry.submission(student)
     for student, files in folders.items():
         key = student if student not in found else f"{student}/"
-        gradable = [entry for entry in files if entry.gradable]
+        gradable, zipped = candidates[student]
         if gradable:
             chosen, note = choose(gradable, names)
+            if zipped and not note:
+                note = f"graded {'/'.join(chosen.parts)}, from inside the zip"
             found[key] = chosen.submission(key, note=note)
         elif student_folders:
             found[key] = _nothing_gradable(key, student, files)
@@ -287,7 +320,7 @@ def _nothing_gradable(key: str, folder: str, files: list[_Entry]) -> Submission:
 
 
 def nothing_gradable(where: str, held: list[str]) -> str:
-    """Why a folder that holds these files has no submission: none of them is .py or .ipynb."""
+    """Why a folder that holds these files has no submission: none of them is .py or .ipynb, nor holds one."""
     held = sorted(held)
     shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
     return f"no .py or .ipynb file in {where} (it holds {shown})"

@@ -94,14 +94,19 @@ def test_bad_submissions_get_error_rows_and_the_batch_goes_on(tmp_path):
 def test_no_student_goes_missing_without_a_word(tmp_path):
     correct = (SUBMISSIONS / "correct_matmul.py").read_bytes()
     folder = tmp_path / "class"
+    handed_in = io.BytesIO()
+    with zipfile.ZipFile(handed_in, "w") as zipped:
+        zipped.writestr("ps1/solution.py", correct)
     for name, data in {"alice/solution.py": correct, "bob/hw.zip": b"PK", "carol/Homework.PY": correct,
-                       "README.md": b"# ps1"}.items():
+                       "dave/ps1.zip": handed_in.getvalue(), "README.md": b"# ps1"}.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
     by_student = {result.submission: result for result in summary.results}
     assert by_student["alice"].check("backward_propagation_n").status.value == "pass"
     assert by_student["carol"].check("backward_propagation_n").status.value == "pass"
+    assert by_student["dave"].check("backward_propagation_n").status.value == "pass"
+    assert "graded dave/ps1.zip/ps1/solution.py, from inside the zip" in by_student["dave"].warnings
     assert by_student["bob"].status.value == "error"
     assert by_student["bob"].message == "no .py or .ipynb file in bob/ (it holds hw.zip)"
     assert summary.not_graded == ("README.md",)

@@ -210,6 +210,43 @@ def test_a_student_folder_with_nothing_gradable_is_an_error_row_naming_its_files
         submissions["bob"].read()
 
 
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        for name, data in files.items():
+            zipped.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_a_student_handed_in_is_opened_when_nothing_beside_it_is_gradable(tmp_path):
+    files = {"alice/hw.py": BACKWARD, "bob/hw.zip": zip_bytes({"hw/gc.ipynb": b"{}", "hw/notes.txt": b"x"}),
+             "carol/mine.zip": zip_bytes({"a.py": OTHER, "b.py": BACKWARD}), "dave/hw.py": BACKWARD,
+             "dave/old.zip": zip_bytes({"old.py": BACKWARD}), "erin/broken.zip": b"PK not a zip"}
+    submissions = {s.student: s for s in discover.survey(write_tree(tmp_path / "class", files),
+                                                        assignment="three_layer").submissions}
+    assert submissions["bob"].filename == "gc.ipynb" and submissions["bob"].read() == b"{}"
+    assert submissions["bob"].note == "graded bob/hw.zip/hw/gc.ipynb, from inside the zip"
+    assert submissions["carol"].read() == BACKWARD and "graded carol/mine.zip/b.py; also found carol/mine.zip/a.py" == submissions["carol"].note
+    assert submissions["dave"].filename == "hw.py" and submissions["dave"].member is None
+    with pytest.raises(discover.UnreadableSubmission, match=r"no .py or .ipynb file in erin/ \(it holds broken.zip\)"):
+        submissions["erin"].read()
+
+
+def test_in_a_class_of_zipped_folders_a_broken_zip_is_still_an_error_row(tmp_path):
+    files = {"alice/hw.zip": zip_bytes({"hw.py": BACKWARD}), "bob/hw.zip": b"PK not a zip"}
+    found_ = discover.survey(write_tree(tmp_path / "class", files), assignment="three_layer")
+    assert [s.student for s in found_.submissions] == ["alice", "bob"] and found_.not_graded == ()
+    assert found_.submissions[1].refused == "no .py or .ipynb file in bob/ (it holds hw.zip)"
+
+
+def test_a_zip_inside_the_class_zip_stays_shut(tmp_path):
+    files = {"alice/hw.py": BACKWARD, "bob/hw.zip": zip_bytes({"gc.py": BACKWARD})}
+    submissions = {s.student: s for s in discover.survey(zip_tree(tmp_path / "class.zip", files),
+                                                        assignment="three_layer").submissions}
+    with pytest.raises(discover.UnreadableSubmission, match=r"in bob/ \(it holds hw.zip\)"):
+        submissions["bob"].read()
+
+
 def test_an_nbgrader_student_without_a_notebook_is_an_error_row(tmp_path):
     files = {"submitted/alice/ps1/gc.ipynb": b"{}", "submitted/bob/ps1/gc.html": b"<p>",
              "source/ps1/gc.ipynb": b"{}", "gradebook.db": b"x"}

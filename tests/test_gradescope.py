@@ -1,7 +1,9 @@
 """The Gradescope entry: results.json with score, output and tests in Gradescope's format."""
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -52,10 +54,19 @@ def test_the_file_that_defines_the_function_is_graded(tmp_path):
     assert "graded solution.py" in document["output"]
 
 
+def test_a_submission_handed_in_as_a_zip_is_graded_from_inside_it(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        zipped.writestr("work/solution.py", (SUBMISSIONS / "correct_matmul.py").read_bytes())
+    _, document = run(tmp_path, {"submission.zip": buffer.getvalue()})
+    assert document["tests"][0]["status"] == "passed"
+    assert "graded submission.zip/work/solution.py, from inside the zip" in document["output"]
+
+
 @pytest.mark.parametrize("files, message", [
     pytest.param({}, "no .py or .ipynb file", id="empty-submission"),
     pytest.param({"hw.py": b"\x00\x01binary"}, "binary", id="binary"),
-    pytest.param({"hw.zip": b"PK", "scan.pdf": b"%PDF"},
+    pytest.param({"hw.zip": b"PK not a zip", "scan.pdf": b"%PDF"},
                  "no .py or .ipynb file in the submission (it holds hw.zip, scan.pdf)", id="nothing-gradable"),
 ])
 def test_ungradable_submission_still_writes_results(tmp_path, files, message):
