@@ -32,7 +32,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from grader import assignments, load
 SKIPPED_NAMES = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", "node_modules"})
@@ -74,25 +74,35 @@ class Submission:
         return _read_member(self.path, self.member, self.filename)
 
 
+class _NotRegular(OSError):
+    """A path that is a named pipe, a device or a socket: never read, never waited on."""
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """path opened for reading; _NotRegular, at once, when it is not a regular file."""
+    # Non-blocking, so a named pipe does not wait for a writer: it is refused below like any non-file.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    handle = open(descriptor, "rb")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        handle.close()
+        raise _NotRegular(f"{path.name} is not a regular file (a pipe, a device or a socket)")
+    return handle
+
+
 def _read_file(path: Path, filename: str) -> bytes:
     try:
-        # Non-blocking, so a named pipe does not wait for a writer: it is refused below like any non-file.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with _open_regular(path) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except _NotRegular:
+        raise UnreadableSubmission(f"{filename} is not a regular file (a pipe, a device or a socket)") from None
     except OSError as error:
         raise UnreadableSubmission(f"cannot read {filename}: {error.strerror or error}") from None
-    with open(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise UnreadableSubmission(f"{filename} is not a regular file (a pipe, a device or a socket)")
-        try:
-            data = handle.read(MAX_FILE_BYTES + 1)
-        except OSError as error:
-            raise UnreadableSubmission(f"cannot read {filename}: {error.strerror or error}") from None
     return _capped(data, filename)
 
 
 def _read_member(archive: Path, member: str, filename: str) -> bytes:
     try:
-        with zipfile.ZipFile(archive) as zipped, zipped.open(member) as handle:
+        with _open_regular(archive) as raw, zipfile.ZipFile(raw) as zipped, zipped.open(member) as handle:
             # Read at most the cap: the size in the zip's header is whatever the zip's author wrote.
             data = handle.read(MAX_FILE_BYTES + 1)
     except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError, EOFError) as error:
@@ -171,7 +181,7 @@ def _zip_entries(archive: Path) -> list[_Entry]:
 def _zip_members(archive: Path) -> list[_Entry]:
     """Every file in a zip, by path, without reading any; DiscoverError for a zip gradgrade will not open."""
     try:
-        with zipfile.ZipFile(archive) as zipped:
+        with _open_regular(archive) as raw, zipfile.ZipFile(raw) as zipped:
             infos = zipped.infolist()
     except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as error:
         raise DiscoverError(f"{archive.name} is not a readable zip file: {error}") from None
@@ -334,7 +344,7 @@ def survey(path: Path, *, assignment: str | None = None, leave_out: Path | None 
         entries = list(folder_entries(path, leave_out=leave_out))
     elif path.is_file() and path.suffix.lower() == ".zip":
         entries = _zip_entries(path)
-    elif path.is_file():
+    elif path.exists():  # a plain file, or a named pipe or device, whatever its name
         raise DiscoverError(f"{path}: expected a folder of submissions or a .zip of one")
     else:
         raise DiscoverError(f"{path}: no such folder")

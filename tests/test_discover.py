@@ -161,6 +161,8 @@ def test_a_named_pipe_is_unreadable_at_once_not_waited_on(tmp_path):
     pytest.param(lambda p: (p / "x.txt").write_text("x") and p / "x.txt", "expected a folder", id="plain-file"),
     pytest.param(lambda p: (p / "bad.zip").write_bytes(b"PK not a zip") and p / "bad.zip", "not a readable zip",
                  id="corrupt-zip"),
+    pytest.param(lambda p: os.mkfifo(p / "class.zip") or p / "class.zip", "expected a folder", id="named-pipe",
+                 marks=pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")),
 ])
 def test_unusable_class_path_raises_one_line(tmp_path, make, message):
     with pytest.raises(discover.DiscoverError, match=message):
@@ -237,6 +239,28 @@ def test_in_a_class_of_zipped_folders_a_broken_zip_is_still_an_error_row(tmp_pat
     found_ = discover.survey(write_tree(tmp_path / "class", files), assignment="three_layer")
     assert [s.student for s in found_.submissions] == ["alice", "bob"] and found_.not_graded == ()
     assert found_.submissions[1].refused == "no .py or .ipynb file in bob/ (it holds hw.zip)"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_named_pipe_called_zip_in_a_student_folder_is_not_waited_on(tmp_path):
+    import signal
+
+    class Hung(Exception):
+        """Not an OSError, which discovery would take for an unreadable zip."""
+
+    def hung(*_):
+        raise Hung("discovery waited on the named pipe")
+
+    root = write_tree(tmp_path / "class", {"alice/hw.py": BACKWARD, "bob/notes.txt": b"x"})
+    os.mkfifo(root / "bob" / "hw.zip")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)  # a hang fails this test instead of stopping the suite
+    try:
+        found_ = discover.survey(root, assignment="three_layer")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert found_.submissions[1].refused == "no .py or .ipynb file in bob/ (it holds hw.zip, notes.txt)"
 
 
 def test_a_zip_inside_the_class_zip_stays_shut(tmp_path):
