@@ -125,7 +125,7 @@ class Summary:
 
 
 def not_graded_note(paths: Sequence[str], *, shown: int = 5) -> str:
-    """"; not graded (...): a, b and 3 more" for the summary line, or "" when every file was a submission."""
+    """The summary line's tail naming the files not graded, the first few by name, or "" when there are none."""
     if not paths:
         return ""
     listed = ", ".join(paths[:shown]) + (f" and {len(paths) - shown} more" if len(paths) > shown else "")

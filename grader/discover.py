@@ -201,7 +201,7 @@ def _zip_members(archive: Path) -> list[_Entry]:
     return entries
 
 
-def gradable_files(files: list[_Entry]) -> tuple[list[_Entry], bool]:
+def _gradable_files(files: list[_Entry]) -> tuple[list[_Entry], bool]:
     """A student's gradable files, and whether they come from inside a zip: when none of the files is
     gradable, the gradable files in the zips among them (zips on disk only: one inside a zip stays shut)."""
     gradable = [entry for entry in files if entry.gradable]
@@ -264,6 +264,18 @@ def choose(entries: list[_Entry], names: tuple[str, ...]) -> tuple[_Entry, str]:
     return chosen, f"graded {'/'.join(chosen.parts)}; also found {others}"
 
 
+def pick(files: list[_Entry], names: tuple[str, ...]) -> tuple[_Entry, str] | None:
+    """The file to grade among one student's files (see choose; from inside their zip when nothing beside
+    it is gradable) and a note for the student; None when nothing is gradable."""
+    gradable, zipped = _gradable_files(files)
+    if not gradable:
+        return None
+    chosen, note = choose(gradable, names)
+    if zipped and not note:
+        note = f"graded {'/'.join(chosen.parts)}, from inside the zip"
+    return chosen, note
+
+
 def function_names(assignment: str | None) -> tuple[str, ...]:
     """The student functions of an assignment (backward, checker, forward), by which a student's file is chosen."""
     if assignment is None:
@@ -298,8 +310,8 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> S
     for entry in entries:
         if len(entry.parts) > 1 and entry.parts[0] not in other_assignments:
             folders.setdefault(entry.parts[0], []).append(entry)
-    candidates = {student: gradable_files(files) for student, files in folders.items()}
-    student_folders = any(gradable for gradable, _ in candidates.values())
+    picks = {student: pick(files, names) for student, files in folders.items()}
+    student_folders = any(picks.values())
     not_graded = ["/".join(entry.parts) for entry in flat if not entry.gradable]
     flat = [entry for entry in flat if entry.gradable]
     stems = Counter(load.source_stem(entry.parts[0]) for entry in flat)
@@ -310,11 +322,8 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> S
         found[student] = entry.submission(student)
     for student, files in folders.items():
         key = student if student not in found else f"{student}/"
-        gradable, zipped = candidates[student]
-        if gradable:
-            chosen, note = choose(gradable, names)
-            if zipped and not note:
-                note = f"graded {'/'.join(chosen.parts)}, from inside the zip"
+        if picks[student]:
+            chosen, note = picks[student]
             found[key] = chosen.submission(key, note=note)
         elif student_folders:
             found[key] = _nothing_gradable(key, student, files)

@@ -62,13 +62,11 @@ def find_submission(folder: Path, settings: Settings) -> discover.Submission | N
     entries = list(discover.folder_entries(folder)) if folder.is_dir() else []
     if not entries:
         return None
-    gradable, zipped = discover.gradable_files(entries)
-    if not gradable:
+    picked = discover.pick(entries, discover.function_names(settings.assignment))
+    if picked is None:
         reason = discover.nothing_gradable("the submission", ["/".join(entry.parts) for entry in entries])
         return replace(entries[0].submission(folder.name), refused=reason)
-    chosen, note = discover.choose(gradable, discover.function_names(settings.assignment))
-    if zipped and not note:
-        note = f"graded {'/'.join(chosen.parts)}, from inside the zip"
+    chosen, note = picked
     return chosen.submission(folder.name, note=note)
 
 
