@@ -4,10 +4,11 @@ child per submission; and the grader's side of it (ForkServer, fork_server()).
 Started once per grader process (lazily, by fork_server()) as `python -I -m grader.forkserver FD`, where FD
 is one end of a SOCK_SEQPACKET socket pair. Each request on it carries, as passed descriptors, the run's own
 socket and the child's stdin, stdout, stderr and result pipes. The child (forked ahead of time as a spare,
-or on demand) moves to a new session, runs as process 1 of its own PID namespace behind a stand-in that
-keeps the pid the grader knows, contains itself and runs the job it reads on stdin; the server answers the
-run's socket with the pid and, when the stand-in exits, its return code (negative for a signal), after
-killing whatever is left of its process group. The grader going away (EOF on FD) kills every child. The
+or on demand) moves to a new session, runs as process 1 of its own PID namespace (forked straight into it
+where the server may make one per child, else behind a stand-in that keeps the pid the grader knows),
+contains itself and runs the job it reads on stdin; the server answers the run's socket with the pid and,
+when that process exits, its return code (negative for a signal), after killing whatever is left of its
+process group. The grader going away (EOF on FD) kills every child. The
 server imports nothing of the reference, so a forked child inherits no grading secret.
 """
 from __future__ import annotations
@@ -102,8 +103,61 @@ def _spare_main(channel: int) -> None:
     _run(request, namespace)
 
 
+def own_pid_namespace() -> int | None:
+    """This process's PID namespace, open, when it may make a new one for each child it forks and come back
+    after (setns needs CAP_SYS_ADMIN over the namespace it returns to: root has it, a user namespace of our
+    own does not); None when it may not.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        handle = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        # Joining the namespace it is already in changes nothing, and asks the kernel the same question.
+        if ctypes.CDLL(None).setns(handle, CLONE_NEWPID) == 0:
+            return handle
+    except (OSError, AttributeError):
+        pass
+    os.close(handle)
+    return None
+
+
+def fork_into_pid_namespace(home: int | None) -> int:
+    """os.fork(), the child made process 1 of a new PID namespace when home (own_pid_namespace()) is set.
+
+    unshare(CLONE_NEWPID) places this process's next child in a new namespace; joining home again right
+    after the fork places the one after it in a namespace of its own too: one fork per child instead of a
+    stand-in's two. Without home, or if the kernel refuses a namespace, a plain fork (the child then makes
+    its namespace behind a stand-in).
+    """
+    if home is None:
+        return os.fork()
+    libc = ctypes.CDLL(None)
+    if libc.unshare(CLONE_NEWPID) != 0:
+        return os.fork()
+    try:
+        pid = os.fork()
+    except BaseException:
+        _return_home(libc, home)
+        raise
+    if pid != 0:
+        _return_home(libc, home)
+    return pid
+
+
+def _return_home(libc: ctypes.CDLL, home: int) -> None:
+    # Were this to fail, the next child would join this one's namespace: better no server at all (the
+    # grader then starts each child with a fresh interpreter).
+    if libc.setns(home, CLONE_NEWPID) != 0:
+        os.write(2, b"gradgrade fork server: cannot return to its own PID namespace\n")
+        os._exit(70)
+
+
 def _enter_pid_namespace() -> str:
-    """Run the rest as process 1 of a new PID namespace; this process stays outside as its stand-in.
+    """Run the rest as process 1 of a new PID namespace: already, when the server forked this process into
+    one (fork_into_pid_namespace); else this process stays outside as the stand-in of process 1.
 
     When process 1 of a namespace dies the kernel kills every process in it, so nothing a submission
     starts can outlive it, even in a session of its own. The stand-in keeps the pid the grader knows:
@@ -111,6 +165,8 @@ def _enter_pid_namespace() -> str:
     """
     if not sys.platform.startswith("linux"):
         return "no PID namespace on this platform"
+    if os.getpid() == 1:
+        return "own PID namespace"
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.unshare(CLONE_NEWPID) != 0:
@@ -146,6 +202,7 @@ class Server:
     def __init__(self, control: socket.socket, *, network: str) -> None:
         self.control = control
         self.network = network
+        self.home = own_pid_namespace()
         self.selector = selectors.DefaultSelector()
         self.runs: dict[int, socket.socket] = {}
         self.spare: tuple[int, socket.socket] | None = None
@@ -228,7 +285,7 @@ class Server:
                 kill_group(pid)
             finally:
                 channel.close()
-        pid = os.fork()
+        pid = fork_into_pid_namespace(self.home)
         if pid == 0:
             try:
                 _child_main(request, list(pipes))
@@ -239,7 +296,7 @@ class Server:
     def make_spare(self) -> None:
         """Fork the next child ahead of its request (see _spare_main)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
+        pid = fork_into_pid_namespace(self.home)
         if pid == 0:
             try:
                 _spare_main(theirs.fileno())

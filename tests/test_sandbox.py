@@ -40,7 +40,7 @@ def children_of(pid: int) -> list[int]:
 
 def server_children() -> list[int]:
     """Living processes the fork server has as children (it is their subreaper: every descendant), but for
-    its one spare: a stand-in whose only child, process 1 of a PID namespace, has no children of its own."""
+    its one spare: process 1 of a PID namespace with no children, or its stand-in (see _is_spare)."""
     server = forkserver._server
     if server is None or forkserver._server_pid != os.getpid():
         return []
@@ -50,8 +50,20 @@ def server_children() -> list[int]:
 
 
 def _is_spare(pid: int) -> bool:
+    """A spare: forked into a PID namespace as its process 1 (root), or a stand-in whose only child is."""
     inner = children_of(pid)  # read once: the process may exit between two reads
+    if not inner:
+        return namespace_pids(pid)[-1:] == [1]
     return len(inner) == 1 and not children_of(inner[0])
+
+
+def namespace_pids(pid: int) -> list[int]:
+    """pid as each PID namespace it is in sees it, outermost first (the NSpid line of its status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return []
+    return [int(item) for line in status.splitlines() if line.startswith("NSpid:") for item in line.split()[1:]]
 
 
 def alive(pid: int) -> bool:
@@ -312,7 +324,10 @@ def test_exit_at_load_stops_loading():
 @linux_only
 def test_the_child_reports_every_layer_on_linux():
     layers = dict(sandbox.run("x = 1\n", []).isolation)
-    assert layers["process group"] == "in its stand-in's session"
+    # As root the server forks each child straight into a new PID namespace, so process 1 leads its own
+    # session; otherwise process 1 runs in the session of the stand-in the server forked.
+    straight = forkserver.own_pid_namespace() is not None
+    assert layers["process group"] == ("own session" if straight else "in its stand-in's session")
     assert layers["processes"] == "own PID namespace"
     assert layers["audit hook"] == "installed"
     assert "address space" in layers["rlimits"] and "file size" in layers["rlimits"]
@@ -383,3 +398,61 @@ def test_a_grader_killed_mid_run_leaves_no_process_and_no_scratch_folder(tmp_pat
     grader.wait()
     assert settle(lambda: not alive(server) and not any(alive(pid) for pid in descendants), seconds=10)
     assert settle(lambda: not any(tmp_path.iterdir()), seconds=10), list(tmp_path.iterdir())
+
+
+def _exit_code_of_forked(body) -> int:
+    """Run body() in a forked copy of this process; the code it exits with (70 if it returned or raised)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(body())
+        finally:
+            os._exit(70)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+@linux_only
+def test_each_child_forked_into_a_pid_namespace_gets_a_new_one_and_the_server_stays_in_its_own():
+    home = forkserver.own_pid_namespace()
+    if home is None:
+        pytest.skip("making a PID namespace per child and coming back to its own needs root")
+
+    def server():
+        # In a copy of this process (the test's own namespace is not changed): two children in a row are
+        # each process 1 of a namespace, different ones, and a plain fork after them is not.
+        namespaces = []
+        for _ in range(2):
+            wait_here, go = os.pipe()
+            pid = forkserver.fork_into_pid_namespace(home)
+            if pid == 0:
+                os.read(wait_here, 1)  # alive until its namespace is read
+                os._exit(3 if os.getpid() == 1 else 4)
+            namespaces.append(os.readlink(f"/proc/{pid}/ns/pid"))
+            os.write(go, b"x")
+            os.close(wait_here), os.close(go)
+            if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 3:
+                return 5
+        if namespaces[0] == namespaces[1] or os.readlink("/proc/self/ns/pid") in namespaces:
+            return 6
+        plain = os.fork()
+        if plain == 0:
+            os._exit(0 if os.getpid() != 1 else 4)
+        return os.waitstatus_to_exitcode(os.waitpid(plain, 0)[1])
+
+    try:
+        assert _exit_code_of_forked(server) == 0
+    finally:
+        os.close(home)
+
+
+@linux_only
+def test_without_a_namespace_from_the_server_the_child_makes_one_behind_a_stand_in():
+    # What a server without root does: a plain fork, then the child's own unshare; the stand-in leaves
+    # with process 1's exit code.
+    def spare():
+        if forkserver._enter_pid_namespace() == "own PID namespace" and os.getpid() == 1:
+            return 9
+        return 1
+
+    assert _exit_code_of_forked(spare) == 9
