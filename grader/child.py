@@ -597,7 +597,8 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
                   "mutated": []})
             continue
         try:
-            arguments = wire.decode(call["payload"].tobytes())
+            # Decoded already when a fork server holds the calls; in the job's wire format otherwise.
+            arguments = call.get("arguments") or wire.decode(call["payload"].tobytes())
             args, kwargs = resolve(arguments["args"], returned), resolve(arguments["kwargs"], returned)
             given_args, given_kwargs = fresh_copy(args, {}), fresh_copy(kwargs, {})
         except BaseException as error:

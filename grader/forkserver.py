@@ -26,6 +26,10 @@ import threading
 from typing import Sequence
 
 child = None  # grader.child, imported by _preload once the server has left the network
+# The calls of each plan the grader sent, their arguments decoded: every child forked after a plan came
+# inherits it, and finds its calls here by the key its request names.
+PLANS: dict[str, list[dict]] = {}
+MAX_PLANS = 32
 
 MAX_REQUEST = 64 * 1024
 OPEN_MAX = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024
@@ -72,10 +76,30 @@ def _take_pipes(fds: Sequence[int]) -> None:
 
 
 def _run(request: dict, namespace: str) -> None:
-    """Read the job on stdin and serve it: contain, load, call. Never returns."""
+    """Read the job on stdin, add the calls of its plan, and serve it: contain, load, call. Never returns."""
     job = child.read_job(0)
+    plan = request.pop("plan", None)
     job.update(request, pid_namespace=namespace)
+    if plan is not None:
+        job["calls"] = PLANS[plan]  # the server forks a child only for a plan it holds
     child.serve(job, child.RESULT_FD)
+
+
+def decode_plan(data: bytes) -> list[dict]:
+    """A plan's calls as the grader sent them (sandbox.plan_of), each call's arguments decoded."""
+    calls = child.wire.decode(data)
+    if not isinstance(calls, list) or not all(isinstance(call, dict) and "payload" in call for call in calls):
+        raise ValueError("not a list of calls")
+    for call in calls:
+        call["arguments"] = child.wire.decode(call.pop("payload").tobytes())
+    return calls
+
+
+def _read_to_end(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _child_main(request: dict, fds: list[int]) -> None:
@@ -245,16 +269,19 @@ class Server:
             for fd in fds:
                 os.close(fd)
             return False
-        if len(fds) != 5:
-            for fd in fds:
-                os.close(fd)
-            return True
-        run_socket = socket.socket(fileno=fds[0])
         try:
             request = json.loads(data)
         except ValueError:
             request = None
         request = request if isinstance(request, dict) else None
+        if request is not None and len(fds) == 1 and isinstance(request.get("plan"), str):
+            self.add_plan(request["plan"], fds[0])
+            return True
+        if len(fds) != 5:
+            for fd in fds:
+                os.close(fd)
+            return True
+        run_socket = socket.socket(fileno=fds[0])
         pid = self.start(request, fds[1:]) if request is not None else -1
         for fd in fds[1:]:
             os.close(fd)
@@ -272,8 +299,28 @@ class Server:
             self.make_spare()  # after the answer, so the grader does not wait for it
         return True
 
+    def add_plan(self, key: str, fd: int) -> None:
+        """Keep the plan the descriptor holds (decoded) for the children forked from now on; a spare forked
+        before it is replaced. A plan that does not decode is not kept: runs naming it are refused."""
+        try:
+            data = _read_to_end(fd)
+            if key not in PLANS and len(PLANS) < MAX_PLANS:
+                PLANS[key] = decode_plan(data)
+        except (OSError, ValueError):
+            return
+        finally:
+            os.close(fd)
+        if self.spare is not None:
+            pid, channel = self.spare
+            self.spare = None
+            channel.close()  # the spare reads EOF and leaves; reap() collects it
+            self.make_spare()
+
     def start(self, request: dict, pipes: Sequence[int]) -> int:
-        """The pid of a child running request with these pipes: the spare if there is one, else a fresh fork."""
+        """The pid of a child running request with these pipes: the spare if there is one, else a fresh fork;
+        -1 when the request names a plan this server does not hold."""
+        if "plan" in request and request["plan"] not in PLANS:
+            return -1
         request = {**request, "network": self.network}
         if self.spare is not None:
             pid, channel = self.spare
@@ -489,6 +536,7 @@ class ForkServer:
             theirs.close()
         self.control = ours
         self.lock = threading.Lock()
+        self.plans: set[str] = set()  # the keys of the plans sent to this server
         ours.settimeout(SERVER_START_TIMEOUT)
         try:
             ready = ours.recv(16)
@@ -499,16 +547,22 @@ class ForkServer:
             self.close()
             raise OSError("the fork server did not start")
 
-    def start(self, fds: Sequence[int], *, scratch: str | None = None) -> ForkedChild:
-        """Fork a child with these stdin, stdout, stderr and result descriptors.
+    def start(self, fds: Sequence[int], *, scratch: str | None = None,
+              plan: tuple[str, bytes] | None = None) -> ForkedChild:
+        """Fork a child with these stdin, stdout, stderr and result descriptors, and the calls of plan
+        ((key, calls in wire format), sent to the server the first time only).
 
         The server removes scratch if the grader goes away before the run ends.
         """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        request = json.dumps({"scratch": scratch} if scratch else {}).encode()
+        request = {"scratch": scratch} if scratch else {}
         try:
             with self.lock:
-                socket.send_fds(self.control, [request], [theirs.fileno(), *fds])
+                if plan is not None:
+                    request["plan"] = plan[0]
+                    if plan[0] not in self.plans:
+                        self._send_plan(*plan)
+                socket.send_fds(self.control, [json.dumps(request).encode()], [theirs.fileno(), *fds])
         finally:
             theirs.close()
         ours.settimeout(SERVER_START_TIMEOUT)
@@ -517,6 +571,19 @@ class ForkServer:
             ours.close()
             raise OSError("the fork server did not start a child")
         return ForkedChild(ours, int(message["pid"]))
+
+    def _send_plan(self, key: str, data: bytes) -> None:
+        # In a memory file: a plan can be larger than one message on the control socket.
+        fd = os.memfd_create("gradgrade-plan", os.MFD_CLOEXEC)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.lseek(fd, 0, os.SEEK_SET)
+            socket.send_fds(self.control, [json.dumps({"plan": key}).encode()], [fd])
+        finally:
+            os.close(fd)
+        self.plans.add(key)
 
     def alive(self) -> bool:
         return self.process.poll() is None

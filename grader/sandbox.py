@@ -9,6 +9,7 @@ overruns its time. Everything the grader concludes, it concludes from decoded ar
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import selectors
@@ -197,14 +198,16 @@ def _spawn(stdin: int, stdout: int, stderr: int, result: int) -> _SpawnedChild:
     return _SpawnedChild(process)
 
 
-def _start(fds: tuple[int, int, int, int], job: dict[str, Any]) -> tuple[_Child, dict[str, Any]]:
+def _start(fds: tuple[int, int, int, int], job: dict[str, Any], calls: Sequence[Call]) -> tuple[_Child, dict[str, Any]]:
+    """Start a child and complete its job: a forked child finds the calls in its fork server (sent there
+    once, see plan_of), a spawned one gets them in the job."""
     server = fork_server()
     if server is not None:
         try:
-            return server.start(fds, scratch=job["scratch"]), {**job, "result_fd": 3}
+            return server.start(fds, scratch=job["scratch"], plan=plan_of(calls)), {**job, "result_fd": 3}
         except OSError:
             pass
-    return _spawn(*fds), {**job, "result_fd": fds[3]}
+    return _spawn(*fds), {**job, "result_fd": fds[3], "calls": _wire_calls(calls)}
 
 
 # --- one run -------------------------------------------------------------------------------------------
@@ -229,6 +232,35 @@ def payload(call: Call) -> np.ndarray:
     return encoded
 
 
+def _wire_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
+    return [{"function": call.function, "payload": payload(call), "bind": dict(call.bind),
+             "only_if_below": call.only_if_below} for call in calls]
+
+
+# Each list of calls in wire format with its key, for as long as its Calls live (a batch makes the same
+# calls, the same Call objects, for every submission).
+_PLANS: dict[tuple[int, ...], tuple[tuple[Call, ...], tuple[str, bytes]]] = {}
+_PLAN_CACHE_SIZE = 16
+
+
+def plan_of(calls: Sequence[Call]) -> tuple[str, bytes]:
+    """The calls in wire format, and a key naming them (their SHA-256).
+
+    A fork server is sent each plan once: it decodes the arguments once, and every child it forks after
+    inherits them decoded, where each child would otherwise read and decode the same arguments again.
+    """
+    ids = tuple(id(call) for call in calls)
+    cached = _PLANS.get(ids)
+    if cached is not None and all(a is b for a, b in zip(cached[0], calls)):
+        return cached[1]
+    data = wire.encode(_wire_calls(calls))
+    plan = (hashlib.sha256(data).hexdigest(), data)
+    if len(_PLANS) >= _PLAN_CACHE_SIZE:
+        _PLANS.clear()
+    _PLANS[ids] = (tuple(calls), plan)
+    return plan
+
+
 def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
         limits: Limits = Limits(), inject: Mapping[str, str] | None = None) -> SandboxRun:
     """Load source in a fresh contained child and make every call in order; never raises for student behaviour.
@@ -245,14 +277,12 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
     job = {
         "source": source, "filename": filename, "nonce": nonce.hex(), "scratch": scratch,
         "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
-        "calls": [{"function": call.function, "payload": payload(call), "bind": dict(call.bind),
-                   "only_if_below": call.only_if_below} for call in calls],
     }
     child = None
     ours = {pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]}  # closed exactly once, even across threads
     try:
         try:
-            child, job = _start(child_ends, job)
+            child, job = _start(child_ends, job, calls)
         except OSError as error:
             return SandboxRun(RunStatus.ERROR, f"gradgrade could not start the sandbox: {error}", (),
                               tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))

@@ -456,3 +456,32 @@ def test_without_a_namespace_from_the_server_the_child_makes_one_behind_a_stand_
         return 1
 
     assert _exit_code_of_forked(spare) == 9
+
+
+@linux_only
+def test_each_new_list_of_calls_reaches_the_children_forked_after_it():
+    # The fork server holds each plan decoded, and its spare was forked before the second plan came: the
+    # spare must give way, or the second run would find no calls.
+    source = "def f(x):\n    return x * 10\n"
+    first, second = [sandbox.Call("f", (1,))], [sandbox.Call("f", (2,)), sandbox.Call("f", (3,))]
+    runs = [sandbox.run(source, calls) for calls in (first, second, first)]
+    assert [[outcome.value for outcome in run.outcomes] for run in runs] == [[10], [20, 30], [10]]
+    assert sandbox.fork_server().plans >= {sandbox.plan_of(first)[0], sandbox.plan_of(second)[0]}
+
+
+@linux_only
+@pytest.mark.parametrize("data", [None, b"not a plan"], ids=["never-sent", "garbled"])
+def test_the_fork_server_starts_no_child_for_a_plan_it_does_not_hold(data):
+    server = sandbox.fork_server()
+    key = os.urandom(32).hex()
+    if data is None:
+        server.plans.add(key)  # as if sent, so start() does not send it
+    pipes = [os.pipe() for _ in range(4)]
+    try:
+        with pytest.raises(OSError, match="did not start a child"):
+            server.start([pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]], plan=(key, data or b""))
+    finally:
+        for fd in (fd for pair in pipes for fd in pair):
+            os.close(fd)
+    assert server.alive()
+    assert sandbox.run("def f():\n    return 7\n", [sandbox.Call("f")]).outcomes[0].value == 7
