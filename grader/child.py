@@ -31,6 +31,7 @@ _ndarray = np.ndarray
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 RESULT_FD = 3
+PRIVATE_SCRATCH_FILES = 4  # a private scratch folder holds as much as this many files of the size limit
 PACKAGE = Path(__file__).resolve().parent
 HELPERS = str(PACKAGE / "course")  # the course's helper modules: importable and readable by a submission
 FORBIDDEN_MODULES = ("grader", "reference", "mutants", "_posixsubprocess")
@@ -232,24 +233,38 @@ MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 CLONE_NEWNS = 0x00020000
 
 
-def read_only_filesystem(scratch: str) -> str:
+class NoPrivateScratch(Exception):
+    """The child could not mount the private scratch folder it was promised: it must not run."""
+
+
+def read_only_filesystem(scratch: str, *, private_bytes: int | None = None) -> str:
     """In a mount namespace of its own, make every mount read-only except the scratch folder.
 
     The kernel then refuses writes outside scratch even to code that gets past the audit hook. Needs
     the right to make a mount namespace (root, or the user namespace leave_network made); returns how
-    far it got.
+    far it got. With private_bytes, scratch is a folder every child of a fork server shares, and gets
+    a tmpfs of that size of its own, seen by no other process, gone with the child; without one it
+    does not run (NoPrivateScratch).
     """
     if not sys.platform.startswith("linux"):
         return "no mount namespace on this platform"
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         folder = os.path.realpath(scratch).encode()
-        if (libc.unshare(CLONE_NEWNS) != 0 or libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0
+        if private_bytes is not None:
+            made = (libc.unshare(CLONE_NEWNS) == 0 and libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0
+                    and libc.mount(b"gradgrade-scratch", folder, b"tmpfs", MS_NOSUID | MS_NODEV,
+                                   f"size={private_bytes},nr_inodes=16384,mode=0700".encode()) == 0)
+            if not made:
+                raise NoPrivateScratch(f"no private scratch folder: {os.strerror(ctypes.get_errno())}")
+        elif (libc.unshare(CLONE_NEWNS) != 0 or libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0
                 or libc.mount(folder, folder, None, MS_BIND, None) != 0):
             return f"writable: no mount namespace ({os.strerror(ctypes.get_errno())})"
         table = [line.split() for line in _read_all(b"/proc/self/mountinfo")]
         mounts = [(fields[4], fields[5].split(b",")) for fields in table]
     except (OSError, AttributeError, IndexError) as error:
+        if private_bytes is not None:
+            raise NoPrivateScratch(f"no private scratch folder: {error}") from None
         return f"writable: no mount namespace ({error})"
     failed = []
     for point, options in mounts:
@@ -265,6 +280,8 @@ def read_only_filesystem(scratch: str) -> str:
     hidden = [folder for folder in grader_folders() if folder != str(PACKAGE) and os.path.isdir(folder)
               and libc.mount(b"none", folder.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, None) == 0]
     text = "read-only outside the scratch folder"
+    if private_bytes is not None:
+        text += f" (a tmpfs of its own, {private_bytes // 1024 ** 2} MiB)"
     if failed:
         text += f", except {', '.join(sorted(set(failed)))[:200]}"
     return text + (f"; hidden: {', '.join(hidden)}" if hidden else "")
@@ -446,7 +463,8 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
         layers["rlimits"] = ", ".join(set_limits(limits, processes=processes)) or "none"
         # A fork server has already left the network for all its children; a spawned child leaves alone.
         layers["network"] = job.get("network") or leave_network()
-        layers["file system"] = read_only_filesystem(scratch)
+        private = limits["file_bytes"] * PRIVATE_SCRATCH_FILES if job.get("private_scratch") else None
+        layers["file system"] = read_only_filesystem(scratch, private_bytes=private)
         os.chdir(scratch)  # again: the old working directory is the folder under the new mount
     sys.dont_write_bytecode = True
     sys.path[:] = [HELPERS] + [path for path in python_path() if path != os.path.realpath(scratch)]
@@ -658,7 +676,11 @@ def serve(job: dict[str, Any], channel_fd: int) -> None:
     os.dup2(fd, 0)
     os.close(fd)
     sys.stdin = open(0, closefd=False)
-    job["isolation"] = contain(job)
+    try:
+        job["isolation"] = contain(job)
+    except NoPrivateScratch as error:  # student code must not run in a folder other children share
+        os.write(2, f"gradgrade sandbox: {error}\n".encode())
+        os._exit(71)
     try:
         run_job(job, send)
     finally:

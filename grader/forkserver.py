@@ -227,6 +227,7 @@ class Server:
         self.control = control
         self.network = network
         self.home = own_pid_namespace()
+        self.private_scratch = private_scratch_point()
         self.selector = selectors.DefaultSelector()
         self.runs: dict[int, socket.socket] = {}
         self.spare: tuple[int, socket.socket] | None = None
@@ -243,7 +244,7 @@ class Server:
 
     def serve_forever(self) -> None:
         self.make_spare()
-        self.control.send(b"ready")
+        self.control.send(json.dumps({"ready": True, "private_scratch": self.private_scratch}).encode())
         while True:
             for key, _ in self.selector.select():
                 if key.data == "control":
@@ -412,6 +413,33 @@ class Server:
                 break
         for folder in {*self.scratch.values(), *self.leftover}:
             _remove(folder)
+        if self.private_scratch:
+            _remove(self.private_scratch)
+
+
+def private_scratch_point() -> str | None:
+    """An empty folder every child of this server mounts a tmpfs of its own on, as its scratch folder; None
+    where a child cannot (no mount namespace), and the grader makes a folder per run instead.
+
+    A tmpfs per child is seen by no other process and goes away with the child: the grader makes and
+    removes no folder per run, nothing a submission writes reaches the disk, and it is bounded in size.
+    """
+    import tempfile
+
+    if not sys.platform.startswith("linux"):
+        return None
+    folder = tempfile.mkdtemp(prefix=f"gradgrade-scratch-{os.getpid()}-")
+    pid = os.fork()
+    if pid == 0:  # try it once, in a process of its own
+        try:
+            child.read_only_filesystem(folder, private_bytes=1 << 20)
+            os._exit(0)
+        finally:
+            os._exit(1)
+    if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0:
+        return folder
+    _remove(folder)
+    return None
 
 
 def _remove(folder: str | None) -> bool:
@@ -491,7 +519,7 @@ def child_environment() -> dict[str, str]:
 
 
 def _receive(run_socket: socket.socket) -> dict:
-    """The server's next message on a run's socket; {} if none came in time, or it closed, or it was garbled."""
+    """The server's next message on a socket; {} if none came in time, or it closed, or it was garbled."""
     try:
         return json.loads(run_socket.recv(4096) or b"{}")
     except (OSError, ValueError):
@@ -538,14 +566,13 @@ class ForkServer:
         self.lock = threading.Lock()
         self.plans: set[str] = set()  # the keys of the plans sent to this server
         ours.settimeout(SERVER_START_TIMEOUT)
-        try:
-            ready = ours.recv(16)
-        except OSError:
-            ready = b""
+        ready = _receive(ours)
         ours.settimeout(None)
-        if ready != b"ready":
+        if not isinstance(ready, dict) or ready.get("ready") is not True:
             self.close()
             raise OSError("the fork server did not start")
+        # The folder each child mounts a private tmpfs on as its scratch folder, or None: a folder per run.
+        self.private_scratch: str | None = ready.get("private_scratch") or None
 
     def start(self, fds: Sequence[int], *, scratch: str | None = None,
               plan: tuple[str, bytes] | None = None) -> ForkedChild:

@@ -198,16 +198,31 @@ def _spawn(stdin: int, stdout: int, stderr: int, result: int) -> _SpawnedChild:
     return _SpawnedChild(process)
 
 
-def _start(fds: tuple[int, int, int, int], job: dict[str, Any], calls: Sequence[Call]) -> tuple[_Child, dict[str, Any]]:
-    """Start a child and complete its job: a forked child finds the calls in its fork server (sent there
-    once, see plan_of), a spawned one gets them in the job."""
+def _start(fds: tuple[int, int, int, int], job: dict[str, Any],
+           calls: Sequence[Call]) -> tuple[_Child, dict[str, Any], str | None]:
+    """Start a child and complete its job; also the scratch folder made for the run, which the caller removes.
+
+    A forked child finds the calls in its fork server (sent there once, see plan_of), and mounts a
+    private scratch folder of its own where the server can; a spawned one gets the calls in the job
+    and a folder made here.
+    """
     server = fork_server()
     if server is not None:
+        made = None if server.private_scratch else tempfile.mkdtemp(prefix="gradgrade-")
         try:
-            return server.start(fds, scratch=job["scratch"], plan=plan_of(calls)), {**job, "result_fd": 3}
+            started = server.start(fds, scratch=made, plan=plan_of(calls))
+            return started, {**job, "result_fd": 3, "scratch": made or server.private_scratch,
+                             "private_scratch": made is None}, made
         except OSError:
-            pass
-    return _spawn(*fds), {**job, "result_fd": fds[3], "calls": _wire_calls(calls)}
+            if made:
+                shutil.rmtree(made, ignore_errors=True)
+    made = tempfile.mkdtemp(prefix="gradgrade-")
+    try:
+        started = _spawn(*fds)
+    except BaseException:
+        shutil.rmtree(made, ignore_errors=True)
+        raise
+    return started, {**job, "result_fd": fds[3], "scratch": made, "calls": _wire_calls(calls)}, made
 
 
 # --- one run -------------------------------------------------------------------------------------------
@@ -270,19 +285,18 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
     if os.name != "posix":
         return SandboxRun(RunStatus.ERROR, "gradgrade's sandbox needs Linux or macOS (on Windows, run it under WSL)",
                           (), tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
-    scratch = tempfile.mkdtemp(prefix="gradgrade-")
     nonce = os.urandom(wire.NONCE_BYTES)
     pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, result
     child_ends = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
     job = {
-        "source": source, "filename": filename, "nonce": nonce.hex(), "scratch": scratch,
+        "source": source, "filename": filename, "nonce": nonce.hex(),
         "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
     }
-    child = None
+    child, scratch = None, None
     ours = {pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]}  # closed exactly once, even across threads
     try:
         try:
-            child, job = _start(child_ends, job, calls)
+            child, job, scratch = _start(child_ends, job, calls)
         except OSError as error:
             return SandboxRun(RunStatus.ERROR, f"gradgrade could not start the sandbox: {error}", (),
                               tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
@@ -296,9 +310,10 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
             child.kill()
         for fd in (*child_ends, *ours):
             os.close(fd)
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         if child is not None:
-            if os.path.exists(scratch):  # something of the child was still writing as it died
+            if scratch is not None and os.path.exists(scratch):  # something of the child was still writing as it died
                 child.wait(timeout=1.0)
                 shutil.rmtree(scratch, ignore_errors=True)
             child.close()

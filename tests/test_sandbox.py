@@ -391,13 +391,19 @@ def test_a_grader_killed_mid_run_leaves_no_process_and_no_scratch_folder(tmp_pat
     assert grader.stdout.readline().strip() == "started"
     assert settle(lambda: any(alive(pid) for pid in children_of(grader.pid)), seconds=30)
     server = next(pid for pid in children_of(grader.pid) if alive(pid))
+
+    def scratch_folders() -> list[Path]:
+        # The run's own folder, or the one the server's children mount their private scratch on (the
+        # server's environment has no TMPDIR: it is in /tmp).
+        return [*tmp_path.iterdir(), *Path("/tmp").glob(f"gradgrade-scratch-{server}-*")]
+
     # The run's child and the next spare: the request has reached the server.
-    assert settle(lambda: len(children_of(server)) >= 2, seconds=30) and any(tmp_path.iterdir())
+    assert settle(lambda: len(children_of(server)) >= 2, seconds=30) and scratch_folders()
     descendants = children_of(server)
     grader.send_signal(signal.SIGKILL)
     grader.wait()
     assert settle(lambda: not alive(server) and not any(alive(pid) for pid in descendants), seconds=10)
-    assert settle(lambda: not any(tmp_path.iterdir()), seconds=10), list(tmp_path.iterdir())
+    assert settle(lambda: not scratch_folders(), seconds=10), scratch_folders()
 
 
 def _exit_code_of_forked(body) -> int:
@@ -485,3 +491,58 @@ def test_the_fork_server_starts_no_child_for_a_plan_it_does_not_hold(data):
             os.close(fd)
     assert server.alive()
     assert sandbox.run("def f():\n    return 7\n", [sandbox.Call("f")]).outcomes[0].value == 7
+
+
+@linux_only
+def test_each_child_writes_in_a_scratch_folder_of_its_own_that_goes_away_with_it():
+    server = sandbox.fork_server()
+    if server.private_scratch is None:
+        pytest.skip("no mount namespace for the children here: each run gets a folder of its own instead")
+    source = ("import os\n"
+              "def look():\n"
+              "    return os.getcwd(), sorted(os.listdir('.'))\n"
+              "def write(name):\n"
+              "    with open(name, 'w') as file:\n"
+              "        file.write('x')\n"
+              "    return sorted(os.listdir('.'))\n")
+    calls = [sandbox.Call("look"), sandbox.Call("write", ("mine.txt",))]
+    first, second = sandbox.run(source, calls), sandbox.run(source, calls)
+    for run in (first, second):  # the same folder, empty for each, and the file only in the child's own
+        assert run.outcomes[0].value == (server.private_scratch, [])
+        assert run.outcomes[1].value == ["mine.txt"]
+        assert "a tmpfs of its own" in dict(run.isolation)["file system"]
+    assert os.listdir(server.private_scratch) == []
+
+
+@linux_only
+def test_a_private_scratch_folder_is_bounded():
+    if sandbox.fork_server().private_scratch is None:
+        pytest.skip("no mount namespace for the children here")
+    limit = 1024 ** 2
+    source = ("def fill(count, size):\n"
+              "    try:\n"
+              "        for index in range(count):\n"
+              "            with open(f'f{index}', 'wb') as file:\n"
+              "                file.write(bytes(size))\n"
+              "    except OSError as error:\n"
+              "        return index, error.strerror\n"
+              "    return count, None\n")
+    # Files under the size limit each, more of them than the folder holds (4 files of the limit).
+    run = sandbox.run(source, [sandbox.Call("fill", (10, limit - 1))], limits=sandbox.Limits(file_bytes=limit))
+    assert run.outcomes[0].value == (4, "No space left on device"), run.outcomes[0]
+
+
+@linux_only
+def test_a_child_without_the_private_scratch_folder_it_was_promised_does_not_go_on():
+    # The folder is shared by every child of the server: writing in it unmounted would let one
+    # submission see another's files. (In a forked copy: the mount namespace is the copy's own.)
+    def promised(folder: str):
+        def body():
+            try:
+                child.read_only_filesystem(folder, private_bytes=1 << 20)
+            except child.NoPrivateScratch:
+                return 9
+            return 1
+        return body
+
+    assert _exit_code_of_forked(promised("/nonexistent-gradgrade-folder")) == 9
