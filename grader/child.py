@@ -228,6 +228,7 @@ def leave_network() -> str:
         return f"no network namespace: {error}"
 
 
+READ_ONLY = "read-only outside the scratch folder"
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 CLONE_NEWNS = 0x00020000
@@ -237,14 +238,15 @@ class NoPrivateScratch(Exception):
     """The child could not mount the private scratch folder it was promised: it must not run."""
 
 
-def read_only_filesystem(scratch: str, *, private_bytes: int | None = None) -> str:
+def read_only_filesystem(scratch: str, *, private_bytes: int | None = None, prepared: str | None = None) -> str:
     """In a mount namespace of its own, make every mount read-only except the scratch folder.
 
     The kernel then refuses writes outside scratch even to code that gets past the audit hook. Needs
     the right to make a mount namespace (root, or the user namespace leave_network made); returns how
     far it got. With private_bytes, scratch is a folder every child of a fork server shares, and gets
     a tmpfs of that size of its own, seen by no other process, gone with the child; without one it
-    does not run (NoPrivateScratch).
+    does not run (NoPrivateScratch). prepared: what read_only_view said when the fork server made its
+    own namespace read-only already, which this process inherited: then only the tmpfs is left to do.
     """
     if not sys.platform.startswith("linux"):
         return "no mount namespace on this platform"
@@ -252,7 +254,8 @@ def read_only_filesystem(scratch: str, *, private_bytes: int | None = None) -> s
         libc = ctypes.CDLL(None, use_errno=True)
         folder = os.path.realpath(scratch).encode()
         if private_bytes is not None:
-            made = (libc.unshare(CLONE_NEWNS) == 0 and libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0
+            made = (libc.unshare(CLONE_NEWNS) == 0
+                    and (prepared is not None or libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0)
                     and libc.mount(b"gradgrade-scratch", folder, b"tmpfs", MS_NOSUID | MS_NODEV,
                                    f"size={private_bytes},nr_inodes=16384,mode=0700".encode()) == 0)
             if not made:
@@ -260,15 +263,33 @@ def read_only_filesystem(scratch: str, *, private_bytes: int | None = None) -> s
         elif (libc.unshare(CLONE_NEWNS) != 0 or libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0
                 or libc.mount(folder, folder, None, MS_BIND, None) != 0):
             return f"writable: no mount namespace ({os.strerror(ctypes.get_errno())})"
-        table = [line.split() for line in _read_all(b"/proc/self/mountinfo")]
-        mounts = [(fields[4], fields[5].split(b",")) for fields in table]
+        text = prepared if prepared is not None and private_bytes is not None else _make_read_only(libc, keep=folder)
     except (OSError, AttributeError, IndexError) as error:
         if private_bytes is not None:
             raise NoPrivateScratch(f"no private scratch folder: {error}") from None
         return f"writable: no mount namespace ({error})"
+    if private_bytes is None:
+        return text
+    return text.replace(READ_ONLY, f"{READ_ONLY} (a tmpfs of its own, {private_bytes // 1024 ** 2} MiB)", 1)
+
+
+def read_only_view() -> str:
+    """Make this process's own mount namespace read-only, the grader's folders hidden: a fork server does it
+    once, and each child it forks inherits the view and adds only its private scratch tmpfs. Returns what
+    it achieved, as read_only_filesystem says it; raises OSError when there is no namespace to make."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return _make_read_only(libc, keep=None)
+
+
+def _make_read_only(libc: ctypes.CDLL, *, keep: bytes | None) -> str:
+    """Remount every mount of this (new) namespace read-only but keep; cover the reference and the mutants."""
+    table = [line.split() for line in _read_all(b"/proc/self/mountinfo")]
+    mounts = [(fields[4], fields[5].split(b",")) for fields in table]
     failed = []
     for point, options in mounts:
-        if point == folder:
+        if point == keep:
             continue
         # A remount must keep the flags the mount already has, or the kernel may refuse it.
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY
@@ -279,9 +300,7 @@ def read_only_filesystem(scratch: str, *, private_bytes: int | None = None) -> s
     # The reference and the mutant catalogue disappear under an empty read-only tmpfs.
     hidden = [folder for folder in grader_folders() if folder != str(PACKAGE) and os.path.isdir(folder)
               and libc.mount(b"none", folder.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, None) == 0]
-    text = "read-only outside the scratch folder"
-    if private_bytes is not None:
-        text += f" (a tmpfs of its own, {private_bytes // 1024 ** 2} MiB)"
+    text = READ_ONLY
     if failed:
         text += f", except {', '.join(sorted(set(failed)))[:200]}"
     return text + (f"; hidden: {', '.join(hidden)}" if hidden else "")
@@ -464,7 +483,7 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
         # A fork server has already left the network for all its children; a spawned child leaves alone.
         layers["network"] = job.get("network") or leave_network()
         private = limits["file_bytes"] * PRIVATE_SCRATCH_FILES if job.get("private_scratch") else None
-        layers["file system"] = read_only_filesystem(scratch, private_bytes=private)
+        layers["file system"] = read_only_filesystem(scratch, private_bytes=private, prepared=job.get("file_system"))
         os.chdir(scratch)  # again: the old working directory is the folder under the new mount
     sys.dont_write_bytecode = True
     sys.path[:] = [HELPERS] + [path for path in python_path() if path != os.path.realpath(scratch)]

@@ -36,6 +36,7 @@ OPEN_MAX = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 CLONE_NEWPID = 0x20000000
+CLONE_NEWNS = 0x00020000
 
 
 def _become_subreaper() -> None:
@@ -227,7 +228,7 @@ class Server:
         self.control = control
         self.network = network
         self.home = own_pid_namespace()
-        self.private_scratch = private_scratch_point()
+        self.private_scratch, self.file_system, self.scratch_parent = prepare_file_system()
         self.selector = selectors.DefaultSelector()
         self.runs: dict[int, socket.socket] = {}
         self.spare: tuple[int, socket.socket] | None = None
@@ -323,6 +324,8 @@ class Server:
         if "plan" in request and request["plan"] not in PLANS:
             return -1
         request = {**request, "network": self.network}
+        if self.file_system is not None:
+            request["file_system"] = self.file_system
         if self.spare is not None:
             pid, channel = self.spare
             self.spare = None
@@ -413,21 +416,29 @@ class Server:
                 break
         for folder in {*self.scratch.values(), *self.leftover}:
             _remove(folder)
-        if self.private_scratch:
+        if self.private_scratch and self.scratch_parent is not None:
+            try:  # through the folder opened before this server's file system became read-only
+                os.rmdir(os.path.basename(self.private_scratch), dir_fd=self.scratch_parent)
+            except OSError:
+                pass
+        elif self.private_scratch:
             _remove(self.private_scratch)
 
 
-def private_scratch_point() -> str | None:
-    """An empty folder every child of this server mounts a tmpfs of its own on, as its scratch folder; None
-    where a child cannot (no mount namespace), and the grader makes a folder per run instead.
+def prepare_file_system() -> tuple[str | None, str | None, int | None]:
+    """The folder every child of this server mounts a tmpfs of its own on, as its scratch folder (None where
+    a child cannot: the grader then makes a folder per run); what this server's own read-only view of the
+    file system achieved, which its children inherit (None when it has none: each child makes its own);
+    and the folder above the scratch folder, open, to remove it from once the view is read-only.
 
     A tmpfs per child is seen by no other process and goes away with the child: the grader makes and
     removes no folder per run, nothing a submission writes reaches the disk, and it is bounded in size.
+    Making the view read-only once here leaves each child only its tmpfs to mount.
     """
     import tempfile
 
     if not sys.platform.startswith("linux"):
-        return None
+        return None, None, None
     folder = tempfile.mkdtemp(prefix=f"gradgrade-scratch-{os.getpid()}-")
     pid = os.fork()
     if pid == 0:  # try it once, in a process of its own
@@ -436,10 +447,22 @@ def private_scratch_point() -> str | None:
             os._exit(0)
         finally:
             os._exit(1)
-    if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0:
-        return folder
-    _remove(folder)
-    return None
+    if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
+        _remove(folder)
+        return None, None, None
+    parent = os.open(os.path.dirname(folder), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    before = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return folder, child.read_only_view(), parent
+    except OSError:
+        # Back to the namespace it started in (a half-made view must not reach the children), which
+        # must work, or no server at all.
+        if ctypes.CDLL(None).setns(before, CLONE_NEWNS) != 0:
+            os._exit(70)
+        os.close(parent)
+        return folder, None, None
+    finally:
+        os.close(before)
 
 
 def _remove(folder: str | None) -> bool:
