@@ -49,12 +49,18 @@ def _become_subreaper() -> None:
 
 
 def _detach(keep: Sequence[int]) -> None:
-    """In a child just forked from the server: its own session, default signals, none of the server's
-    descriptors but keep."""
+    """In a child just forked from the server: its own session, killed with the server, default signals,
+    none of the server's descriptors but keep."""
     try:
         os.setsid()
     except OSError:
         pass
+    # A server killed outright (SIGKILL, the OOM killer) cannot kill its children: the kernel does.
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
     signal.set_wakeup_fd(-1)
     for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
         signal.signal(number, signal.SIG_DFL)

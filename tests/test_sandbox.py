@@ -571,3 +571,32 @@ def test_a_submission_that_closes_its_output_still_sends_every_result():
     run = sandbox.run(source, [sandbox.Call("slow", (1,)), sandbox.Call("slow", (2,))])
     assert run.status is sandbox.RunStatus.OK, run.message
     assert [outcome.value for outcome in run.outcomes] == [2, 3]
+
+
+@linux_only
+def test_a_fork_server_killed_outright_takes_its_children_with_it():
+    import signal
+    import subprocess
+
+    script = ("from grader import sandbox\n"
+              "print('started', flush=True)\n"
+              "sandbox.run('import time\\ndef f():\\n    time.sleep(3600)\\n',"
+              " [sandbox.Call('f')], limits=sandbox.Limits(timeout=3600))\n")
+    grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    descendants: list[int] = []
+    server = None
+    try:
+        assert grader.stdout.readline().strip() == "started"
+        assert settle(lambda: any(alive(pid) for pid in children_of(grader.pid)), seconds=30)
+        server = next(pid for pid in children_of(grader.pid) if alive(pid))
+        assert settle(lambda: len(children_of(server)) >= 2, seconds=30)  # the run's child and the spare
+        descendants = children_of(server)
+        os.kill(server, signal.SIGKILL)  # no shutdown: the server cannot kill anything itself
+        assert settle(lambda: not any(alive(pid) for pid in descendants), seconds=10)
+    finally:
+        grader.kill()
+        grader.wait()
+        for pid in descendants:
+            forkserver.kill_group(pid)
+        for folder in Path("/tmp").glob(f"gradgrade-scratch-{server}-*"):  # a server killed outright leaves it
+            folder.rmdir()
