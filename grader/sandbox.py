@@ -421,10 +421,11 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
                     overflow=received >= RESULT_LIMIT)
 
 
-def _read_available(fd: int) -> tuple[list[bytes], bool]:
-    """What a non-blocking pipe holds now, and whether it is still open (no end of file seen)."""
-    chunks = []
-    while True:
+def _read_available(fd: int, most: int = RESULT_PIPE_BYTES) -> tuple[list[bytes], bool]:
+    """What a non-blocking pipe holds now, up to about most bytes (a child writing as fast as this reads
+    must not keep it here), and whether it is still open (no end of file seen)."""
+    chunks, size = [], 0
+    while size < most:
         try:
             chunk = os.read(fd, 1 << 16)
         except BlockingIOError:
@@ -432,6 +433,8 @@ def _read_available(fd: int) -> tuple[list[bytes], bool]:
         if not chunk:
             return chunks, False
         chunks.append(chunk)
+        size += len(chunk)
+    return chunks, True
 
 
 def _drain(fd: int, buffer: bytearray, cap: int) -> None:

@@ -600,3 +600,13 @@ def test_a_fork_server_killed_outright_takes_its_children_with_it():
             forkserver.kill_group(pid)
         for folder in Path("/tmp").glob(f"gradgrade-scratch-{server}-*"):  # a server killed outright leaves it
             folder.rmdir()
+
+
+def test_a_child_sending_more_results_than_the_grader_reads_is_stopped(monkeypatch):
+    monkeypatch.setattr(sandbox, "RESULT_LIMIT", 4 * 1024 ** 2)
+    source = ("import numpy as np\n"
+              "def flood():\n"
+              "    return np.zeros(1024 ** 2)\n")  # 8 MiB per result
+    run = sandbox.run(source, [sandbox.Call("flood"), sandbox.Call("flood")])
+    assert run.status is sandbox.RunStatus.ERROR
+    assert "more than the 4 MiB of results" in run.message
