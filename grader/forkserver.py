@@ -447,10 +447,12 @@ def prepare_file_system() -> tuple[str | None, str | None, int | None]:
         return None, None, None
     folder = tempfile.mkdtemp(prefix=f"gradgrade-scratch-{os.getpid()}-")
     pid = os.fork()
-    if pid == 0:  # try it once, in a process of its own
+    if pid == 0:  # try it once, in a process of its own, down to writing a file there
         try:
             child.read_only_filesystem(folder, private_bytes=1 << 20)
-            os._exit(0)
+            # A user namespace without id maps mounts the tmpfs, but files cannot be made in it (EOVERFLOW).
+            written = os.open(os.path.join(folder, "probe"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os._exit(0 if os.write(written, b"x") == 1 else 1)
         finally:
             os._exit(1)
     if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
