@@ -8,8 +8,10 @@ or on demand) moves to a new session, runs as process 1 of its own PID namespace
 where the server may make one per child, else behind a stand-in that keeps the pid the grader knows),
 contains itself and runs the job it reads on stdin; the server answers the run's socket with the pid and,
 when that process exits, its return code (negative for a signal), after killing whatever is left of its
-process group. The grader going away (EOF on FD) kills every child. The
-server imports nothing of the reference, so a forked child inherits no grading secret.
+process group. A request with one descriptor, a memory file, brings a plan instead: a batch's calls,
+decoded once here and inherited by every child forked after. The grader going away (EOF on FD) kills
+every child, and so does the kernel if the server itself is killed. The server imports nothing of the
+reference, so a forked child inherits no grading secret.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import socket
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Sequence
 
 child = None  # grader.child, imported by _preload once the server has left the network
@@ -234,7 +237,7 @@ class Server:
         self.control = control
         self.network = network
         self.home = own_pid_namespace()
-        self.private_scratch, self.file_system, self.scratch_parent = prepare_file_system()
+        self.prepared = prepare_file_system()
         self.selector = selectors.DefaultSelector()
         self.runs: dict[int, socket.socket] = {}
         self.spare: tuple[int, socket.socket] | None = None
@@ -251,7 +254,7 @@ class Server:
 
     def serve_forever(self) -> None:
         self.make_spare()
-        self.control.send(json.dumps({"ready": True, "private_scratch": self.private_scratch}).encode())
+        self.control.send(json.dumps({"ready": True, "private_scratch": self.prepared.scratch}).encode())
         while True:
             for key, _ in self.selector.select():
                 if key.data == "control":
@@ -330,8 +333,8 @@ class Server:
         if "plan" in request and request["plan"] not in PLANS:
             return -1
         request = {**request, "network": self.network}
-        if self.file_system is not None:
-            request["file_system"] = self.file_system
+        if self.prepared.view is not None:
+            request["file_system"] = self.prepared.view
         if self.spare is not None:
             pid, channel = self.spare
             self.spare = None
@@ -422,20 +425,37 @@ class Server:
                 break
         for folder in {*self.scratch.values(), *self.leftover}:
             _remove(folder)
-        if self.private_scratch and self.scratch_parent is not None:
-            try:  # through the folder opened before this server's file system became read-only
-                os.rmdir(os.path.basename(self.private_scratch), dir_fd=self.scratch_parent)
+        self.prepared.remove_scratch()
+
+
+@dataclass(frozen=True)
+class PreparedFileSystem:
+    """What a server set up for its children's file systems.
+
+    scratch: the folder every child mounts a tmpfs of its own on, as its scratch folder (None where a
+    child cannot: the grader then makes a folder per run). view: what the server's own read-only view
+    of the file system achieved, which its children inherit (None when it has none: each child makes
+    its own). parent: the folder above scratch, opened before the view was made read-only, to remove
+    scratch from.
+    """
+
+    scratch: str | None = None
+    view: str | None = None
+    parent: int | None = None
+
+    def remove_scratch(self) -> None:
+        if self.scratch and self.parent is not None:
+            try:
+                os.rmdir(os.path.basename(self.scratch), dir_fd=self.parent)
             except OSError:
                 pass
-        elif self.private_scratch:
-            _remove(self.private_scratch)
+        elif self.scratch:
+            _remove(self.scratch)
 
 
-def prepare_file_system() -> tuple[str | None, str | None, int | None]:
-    """The folder every child of this server mounts a tmpfs of its own on, as its scratch folder (None where
-    a child cannot: the grader then makes a folder per run); what this server's own read-only view of the
-    file system achieved, which its children inherit (None when it has none: each child makes its own);
-    and the folder above the scratch folder, open, to remove it from once the view is read-only.
+def prepare_file_system() -> PreparedFileSystem:
+    """A scratch folder for private tmpfs mounts, if this server's children can make them, and then this
+    server's own file system made read-only (the reference hidden), for its children to inherit.
 
     A tmpfs per child is seen by no other process and goes away with the child: the grader makes and
     removes no folder per run, nothing a submission writes reaches the disk, and it is bounded in size.
@@ -444,7 +464,7 @@ def prepare_file_system() -> tuple[str | None, str | None, int | None]:
     import tempfile
 
     if not sys.platform.startswith("linux"):
-        return None, None, None
+        return PreparedFileSystem()
     folder = tempfile.mkdtemp(prefix=f"gradgrade-scratch-{os.getpid()}-")
     pid = os.fork()
     if pid == 0:  # try it once, in a process of its own, down to writing a file there
@@ -457,18 +477,18 @@ def prepare_file_system() -> tuple[str | None, str | None, int | None]:
             os._exit(1)
     if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
         _remove(folder)
-        return None, None, None
+        return PreparedFileSystem()
     parent = os.open(os.path.dirname(folder), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     before = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        return folder, child.read_only_view(), parent
+        return PreparedFileSystem(folder, child.read_only_view(), parent)
     except OSError:
         # Back to the namespace it started in (a half-made view must not reach the children), which
         # must work, or no server at all.
         if ctypes.CDLL(None).setns(before, CLONE_NEWNS) != 0:
             os._exit(70)
         os.close(parent)
-        return folder, None, None
+        return PreparedFileSystem(folder)
     finally:
         os.close(before)
 

@@ -364,7 +364,11 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
             child.kill()
             break
         wait = min(remaining, RESULT_POLL)
-        events = selector.select(timeout=wait) if selector.get_map() else time.sleep(wait) or []
+        if selector.get_map():
+            events = selector.select(timeout=wait)
+        else:  # the child has closed its output and stdin, and may still send results
+            time.sleep(wait)
+            events = []
         if result_open:
             chunks, result_open = _read_available(result)
             for chunk in chunks:
