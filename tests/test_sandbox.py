@@ -388,22 +388,30 @@ def test_a_grader_killed_mid_run_leaves_no_process_and_no_scratch_folder(tmp_pat
               "sandbox.run('import time\\ndef f():\\n    time.sleep(3600)\\n',"
               " [sandbox.Call('f')], limits=sandbox.Limits(timeout=3600))\n")
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert grader.stdout.readline().strip() == "started"
-    assert settle(lambda: any(alive(pid) for pid in children_of(grader.pid)), seconds=30)
-    server = next(pid for pid in children_of(grader.pid) if alive(pid))
+    server, descendants = None, []
 
     def scratch_folders() -> list[Path]:
         # The run's own folder, or the one the server's children mount their private scratch on (the
         # server's environment has no TMPDIR: it is in /tmp).
         return [*tmp_path.iterdir(), *Path("/tmp").glob(f"gradgrade-scratch-{server}-*")]
 
-    # The run's child and the next spare: the request has reached the server.
-    assert settle(lambda: len(children_of(server)) >= 2, seconds=30) and scratch_folders()
-    descendants = children_of(server)
-    grader.send_signal(signal.SIGKILL)
-    grader.wait()
-    assert settle(lambda: not alive(server) and not any(alive(pid) for pid in descendants), seconds=10)
-    assert settle(lambda: not scratch_folders(), seconds=10), scratch_folders()
+    try:
+        assert grader.stdout.readline().strip() == "started"
+        assert settle(lambda: any(alive(pid) for pid in children_of(grader.pid)), seconds=30)
+        server = next(pid for pid in children_of(grader.pid) if alive(pid))
+        # The run's child and the next spare: the request has reached the server.
+        assert settle(lambda: len(children_of(server)) >= 2, seconds=30) and scratch_folders()
+        descendants = children_of(server)
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+        assert settle(lambda: not alive(server) and not any(alive(pid) for pid in descendants), seconds=10)
+        assert settle(lambda: not scratch_folders(), seconds=10), scratch_folders()
+    except BaseException:  # a failed assertion must not leave a sleeping submission behind
+        grader.kill()
+        grader.wait()
+        for pid in [*descendants, *([server] if server else [])]:
+            forkserver.kill_group(pid)
+        raise
 
 
 def _exit_code_of_forked(body) -> int:
@@ -594,11 +602,13 @@ def test_a_fork_server_killed_outright_takes_its_children_with_it():
         descendants = children_of(server)
         os.kill(server, signal.SIGKILL)  # no shutdown: the server cannot kill anything itself
         assert settle(lambda: not any(alive(pid) for pid in descendants), seconds=10)
+    except BaseException:  # a failed assertion must not leave a sleeping submission behind
+        for pid in descendants:
+            forkserver.kill_group(pid)
+        raise
     finally:
         grader.kill()
         grader.wait()
-        for pid in descendants:
-            forkserver.kill_group(pid)
         for folder in Path("/tmp").glob(f"gradgrade-scratch-{server}-*"):  # a server killed outright leaves it
             folder.rmdir()
 
