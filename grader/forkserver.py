@@ -311,12 +311,16 @@ class Server:
         return True
 
     def add_plan(self, key: str, fd: int) -> None:
-        """Keep the plan the descriptor holds (decoded) for the children forked from now on; a spare forked
-        before it is replaced. A plan that does not decode is not kept: runs naming it are refused."""
+        """Keep the plan the descriptor holds (decoded) for the children forked from now on, the oldest of
+        MAX_PLANS let go; a spare forked before it is replaced. A plan that does not decode is not kept:
+        runs naming it are refused."""
         try:
             data = _read_to_end(fd)
-            if key not in PLANS and len(PLANS) < MAX_PLANS:
-                PLANS[key] = decode_plan(data)
+            if key not in PLANS:
+                decoded = decode_plan(data)
+                while len(PLANS) >= MAX_PLANS:  # the oldest goes; a grader that needs it again sends it again
+                    del PLANS[next(iter(PLANS))]
+                PLANS[key] = decoded
         except (OSError, ValueError):
             return
         finally:
@@ -632,14 +636,25 @@ class ForkServer:
 
         The server removes scratch if the grader goes away before the run ends.
         """
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         request = {"scratch": scratch} if scratch else {}
+        if plan is not None:
+            request["plan"] = plan[0]
+        started = self._start(fds, request, plan)
+        if started is None and plan is not None:
+            # The server keeps MAX_PLANS plans and lets the oldest go: send this one again, once.
+            with self.lock:
+                self.plans.discard(plan[0])
+            started = self._start(fds, request, plan)
+        if started is None:
+            raise OSError("the fork server did not start a child")
+        return started
+
+    def _start(self, fds: Sequence[int], request: dict, plan: tuple[str, bytes] | None) -> ForkedChild | None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             with self.lock:
-                if plan is not None:
-                    request["plan"] = plan[0]
-                    if plan[0] not in self.plans:
-                        self._send_plan(*plan)
+                if plan is not None and plan[0] not in self.plans:
+                    self._send_plan(*plan)
                 socket.send_fds(self.control, [json.dumps(request).encode()], [theirs.fileno(), *fds])
         finally:
             theirs.close()
@@ -647,7 +662,7 @@ class ForkServer:
         message = _receive(ours)
         if "pid" not in message:
             ours.close()
-            raise OSError("the fork server did not start a child")
+            return None
         return ForkedChild(ours, int(message["pid"]))
 
     def _send_plan(self, key: str, data: bytes) -> None:

@@ -621,3 +621,15 @@ def test_a_child_sending_more_results_than_the_grader_reads_is_stopped(monkeypat
     run = sandbox.run(source, [sandbox.Call("flood"), sandbox.Call("flood")])
     assert run.status is sandbox.RunStatus.ERROR
     assert "more than the 4 MiB of results" in run.message
+
+
+@linux_only
+def test_more_lists_of_calls_than_the_fork_server_keeps_are_all_made():
+    # The server lets its oldest plans go; a run naming one it let go sends it again.
+    source = "def f(x):\n    return x + 1\n"
+    lists = [[sandbox.Call("f", (index,))] for index in range(forkserver.MAX_PLANS + 3)]
+    values = [sandbox.run(source, calls).outcomes[0].value for calls in lists]
+    assert values == [index + 1 for index in range(len(lists))]
+    again = sandbox.run(source, lists[0])  # the first plan, let go long ago
+    assert again.outcomes[0].value == 1
+    assert "processes" in dict(again.isolation), "run by a spawned child, not the fork server"
