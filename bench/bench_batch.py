@@ -8,7 +8,8 @@ the class page). --profile adds where a single worker's time goes, measured in t
 the line also has cpu_ms_per_submission: CPU per submission in this process, the pool's workers, the fork
 servers and the sandboxed children (50 submissions/s on 2 cores needs a total under 40 ms), and
 student_code_ms_per_submission: the CPU of the students' own functions alone, run unsandboxed in this
-process (student_code_only_per_second: what the cores could grade if nothing else ran).
+process (student_code_only_per_second: what the cores could grade if nothing else ran), and
+cpu_ms_beyond_student_code: the difference, what gradgrade itself costs per submission.
 """
 from __future__ import annotations
 
@@ -244,6 +245,10 @@ def main() -> None:
         floor = student_code_ms(samples, settings)
         line["student_code_ms_per_submission"] = round(floor, 1)
         line["student_code_only_per_second"] = round((os.cpu_count() or 1) * 1000 / floor, 1)
+        if cpu:
+            # What gradgrade itself costs per submission, to compare commits on a host whose speed swings
+            # (it moves both terms, so the difference moves less than submissions per second do).
+            line["cpu_ms_beyond_student_code"] = round(cpu["total"] - floor, 1)
         if args.profile:
             line["per_submission_in_one_process"] = stage_profile(folder, settings)
         print(json.dumps(line), flush=True)
