@@ -671,7 +671,8 @@ def _flush() -> None:
             pass
 
 
-def read_job(fd: int = 0) -> dict[str, Any]:
+def read_job(fd: int = 0) -> Any:
+    """The wire value a descriptor holds, read to its end: a job on stdin, a fork server's plan."""
     chunks = []
     while True:
         chunk = os.read(fd, 1 << 20)

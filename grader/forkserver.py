@@ -95,21 +95,15 @@ def _run(request: dict, namespace: str) -> None:
     child.serve(job, child.RESULT_FD)
 
 
-def decode_plan(data: bytes) -> list[dict]:
-    """A plan's calls as the grader sent them (sandbox.plan_of), each call's arguments decoded."""
-    calls = child.wire.decode(data)
+def decode_plan(fd: int) -> list[dict]:
+    """The plan a descriptor holds: its calls as the grader sent them (sandbox.plan_of), each call's
+    arguments decoded."""
+    calls = child.read_job(fd)
     if not isinstance(calls, list) or not all(isinstance(call, dict) and "payload" in call for call in calls):
         raise ValueError("not a list of calls")
     for call in calls:
         call["arguments"] = child.wire.decode(call.pop("payload").tobytes())
     return calls
-
-
-def _read_to_end(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _child_main(request: dict, fds: list[int]) -> None:
@@ -315,9 +309,8 @@ class Server:
         MAX_PLANS let go; a spare forked before it is replaced. A plan that does not decode is not kept:
         runs naming it are refused."""
         try:
-            data = _read_to_end(fd)
             if key not in PLANS:
-                decoded = decode_plan(data)
+                decoded = decode_plan(fd)
                 while len(PLANS) >= MAX_PLANS:  # the oldest goes; a grader that needs it again sends it again
                     del PLANS[next(iter(PLANS))]
                 PLANS[key] = decoded
