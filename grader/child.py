@@ -1,7 +1,7 @@
 """What runs inside the sandbox's child process: contain it, load a submission, call its functions, send arrays back.
 
-A child is forked by grader.forkserver (or started as `python -I -m grader.child` where there is no fork
-server), gets the job on standard input, locks itself in (`contain`), and only then runs student code.
+A child is forked by grader.forkserver (or started as `python -I -m grader.child` would be where there is no
+fork server), gets the job on standard input, locks itself in (`contain`), and only then runs student code.
 Answers travel as wire frames on a private descriptor; everything the submission prints goes to stdout
 and stderr, which the grader only captures. Nothing here decides a grade.
 """

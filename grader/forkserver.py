@@ -1,9 +1,10 @@
 """The fork server: a long-lived trusted process with numpy and the child runner imported, forking one
 child per submission; and the grader's side of it (ForkServer, fork_server()).
 
-Started once per grader process (lazily, by fork_server()) as `python -I -m grader.forkserver FD`, where FD
-is one end of a SOCK_SEQPACKET socket pair. Each request on it carries, as passed descriptors, the run's own
-socket and the child's stdin, stdout, stderr and result pipes. The child (forked ahead of time as a spare,
+Started once per grader process (lazily, by fork_server()) as `python -I -m grader.forkserver FD` would be,
+but from this gradgrade's own folder (python_command), where FD is one end of a SOCK_SEQPACKET socket
+pair. Each request on it carries, as passed descriptors, the run's own socket and the child's stdin,
+stdout, stderr and result pipes. The child (forked ahead of time as a spare,
 or on demand) moves to a new session, runs as process 1 of its own PID namespace (forked straight into it
 where the server may make one per child, else behind a stand-in that keeps the pid the grader knows),
 contains itself and runs the job it reads on stdin; the server answers the run's socket with the pid and,
@@ -561,6 +562,19 @@ CHILD_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_N
 PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 
 
+# The sandbox's processes run the very copy of gradgrade that started them (a checkout, installed or not, or
+# one of several), in isolated mode all the same: no PYTHON* variables, no user site, no current folder.
+_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); module = sys.argv[2]; del sys.argv[1:3]; "
+         "import runpy; runpy.run_module(module, run_name='__main__', alter_sys=True)")
+
+
+def python_command(module: str, *arguments: str) -> list[str]:
+    """The command that runs one of gradgrade's modules as `python -I -m module arguments` would, from the
+    folder this gradgrade was imported from (child.python_path keeps that folder from the submission)."""
+    return [sys.executable, "-I", "-c", _BOOT, os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            module, *arguments]
+
+
 def child_environment() -> dict[str, str]:
     """The environment of the fork server and of every child: a few harmless variables, no secrets."""
     return {**{name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}, **CHILD_ENVIRONMENT}
@@ -605,7 +619,7 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "grader.forkserver", str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                python_command("grader.forkserver", str(theirs.fileno())), pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, env=child_environment())
         finally:

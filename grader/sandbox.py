@@ -26,7 +26,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from grader import wire
-from grader.forkserver import child_environment, fork_server, kill_group, shutdown_fork_server  # noqa: F401
+from grader.forkserver import (child_environment, fork_server, kill_group, python_command,  # noqa: F401
+                               shutdown_fork_server)
 
 OUTPUT_LIMIT = 64 * 1024
 RESULT_LIMIT = 64 * 1024 * 1024
@@ -199,7 +200,7 @@ class _SpawnedChild(_Child):
 
 def _spawn(stdin: int, stdout: int, stderr: int, result: int) -> _SpawnedChild:
     process = subprocess.Popen(
-        [sys.executable, "-I", "-m", "grader.child"], stdin=stdin, stdout=stdout, stderr=stderr,
+        python_command("grader.child"), stdin=stdin, stdout=stdout, stderr=stderr,
         pass_fds=(result,), start_new_session=True, env=child_environment())
     return _SpawnedChild(process)
 

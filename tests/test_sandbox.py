@@ -633,3 +633,28 @@ def test_more_lists_of_calls_than_the_fork_server_keeps_are_all_made():
     again = sandbox.run(source, lists[0])  # the first plan, let go long ago
     assert again.outcomes[0].value == 1
     assert "processes" in dict(again.isolation), "run by a spawned child, not the fork server"
+
+
+def test_the_sandbox_runs_the_copy_of_gradgrade_that_started_it(tmp_path):
+    """A second checkout (here a copy, not installed) forks its submissions from its own fork server and
+    spawns its own child, not from whichever gradgrade the interpreter has installed."""
+    import shutil
+    import subprocess
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(Path(sandbox.__file__).parent, checkout / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from grader import forkserver, sandbox\n"
+        "assert sandbox.__file__.startswith(sys.argv[1]), sandbox.__file__\n"
+        "call = [sandbox.Call('f', (2,))]\n"
+        "forked = sandbox.run('def f(x):\\n    return x * 21', call)\n"
+        "server = forkserver.fork_server()\n"
+        "command = open(f'/proc/{server.process.pid}/cmdline', 'rb').read().split(b'\\0')\n"
+        "forkserver.shutdown_fork_server()\n"
+        "import os; os.environ['GRADGRADE_SANDBOX'] = 'spawn'\n"
+        "spawned = sandbox.run('def f(x):\\n    return x * 21', call)\n"
+        "print(forked.outcomes[0].value, spawned.outcomes[0].value, sys.argv[1].encode() in command)\n")
+    done = subprocess.run([sys.executable, "-I", "-c", script, str(checkout)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.stdout.split() == ["42", "42", "True"], done.stderr[-2000:]
