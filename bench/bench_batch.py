@@ -145,13 +145,14 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
             spent = []
             for _ in range(rounds):
                 namespace = {"__name__": "submission", "__builtins__": builtins}
-                child.inject_helpers(namespace, inject)
+                injected = child.inject_helpers(namespace, inject)
                 seconds, returned = 0.0, {}
                 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                     exec(compile(load.load(path).source, path.name, "exec"), namespace)
                     for index, call in enumerate(calls):
                         function = namespace.get(call.function)
-                        if not callable(function) or child.waits_in_vain(call.only_if_below, index, returned):
+                        if not callable(function) or child.waits_in_vain(call.only_if_below, index, returned) \
+                                or (call.own_only and injected.get(call.function) is function):
                             continue
                         saved = child.bind_sources(namespace, dict(call.bind))
                         args = copy.deepcopy(child.resolve(call.args, returned))

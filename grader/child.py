@@ -624,7 +624,7 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
     returned: dict[int, Any] = {}
     for index, call in enumerate(job["calls"]):
         function = namespace.get(call["function"])
-        if not callable(function):
+        if not callable(function) or (call.get("own_only") and injected.get(call["function"]) is function):
             send({"kind": "result", "index": index, "status": "missing", "message": "", "value": None,
                   "mutated": []})
             continue

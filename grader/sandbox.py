@@ -105,6 +105,9 @@ class Call:
     # read as the grader reads a checker's difference; otherwise the outcome is NOT_RUN. A probe whose
     # reading could not count then costs nothing.
     only_if_below: tuple[int, float] | None = None
+    # Call the submission's own definition only: where the name is still gradgrade's injected course
+    # helper, the outcome is MISSING without a call (grading our own helper would tell nothing).
+    own_only: bool = False
 
 
 class CallStatus(str, Enum):
@@ -256,7 +259,7 @@ def payload(call: Call) -> np.ndarray:
 
 def _wire_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
     return [{"function": call.function, "payload": payload(call), "bind": dict(call.bind),
-             "only_if_below": call.only_if_below} for call in calls]
+             "only_if_below": call.only_if_below, "own_only": call.own_only} for call in calls]
 
 
 # Each list of calls in wire format with its key, for as long as its Calls live (a batch makes the same

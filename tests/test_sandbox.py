@@ -658,3 +658,16 @@ def test_the_sandbox_runs_the_copy_of_gradgrade_that_started_it(tmp_path):
     done = subprocess.run([sys.executable, "-I", "-c", script, str(checkout)], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert done.stdout.split() == ["42", "42", "True"], done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("own_relu, called", [("", False), ("def relu(x):\n    return x * (x > 0)\n", True)])
+def test_a_call_of_the_submissions_own_function_only_skips_the_course_helper(own_relu, called):
+    source = own_relu + "def uses_it(x):\n    return relu(x)\n"
+    x = np.array([-1.0, 2.0])
+    calls = [sandbox.Call("relu", (x,), own_only=True), sandbox.Call("relu", (x,)), sandbox.Call("uses_it", (x,))]
+    run = sandbox.run(source, calls, inject={"relu": "gc_utils:relu"})
+    assert run.outcomes[0].status is (sandbox.CallStatus.OK if called else sandbox.CallStatus.MISSING)
+    assert ("relu" in run.defined) is called
+    # A grader may still call the helper itself (l_layer's backward pass takes its cache from it), and
+    # it is there for the student's code either way.
+    assert [outcome.value.tolist() for outcome in run.outcomes[1:]] == [[0.0, 2.0], [0.0, 2.0]]
