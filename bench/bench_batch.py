@@ -144,6 +144,9 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
         for path in files:
             spent = []
             for _ in range(rounds):
+                for name, module in list(sys.modules.items()):  # each round's helpers fresh, as in a child
+                    if os.path.dirname(getattr(module, "__file__", None) or "") == child.HELPERS:
+                        del sys.modules[name]
                 namespace = {"__name__": "submission", "__builtins__": builtins}
                 injected = child.inject_helpers(namespace, inject)
                 seconds, returned = 0.0, {}
