@@ -356,10 +356,30 @@ def _parsed_cell(cell: str) -> tuple[str, list[str], str | None]:
     return fixed, notes, _parse_problem(fixed)
 
 
+def _placed_cell(cell: str, *, line: int) -> tuple[str, list[str], str | None, ast.Module | None]:
+    """_parsed_cell, with the cell's tree as parsing it alone at line `line` of the program gives (None if it
+    does not parse).
+
+    Blank lines ahead of the cell make its tree number lines as the program does, so the program's tree is
+    its cells' trees end to end: the program is not parsed a second time. (Blank lines cost the tokenizer
+    about 1% of a line of code.)
+    """
+    padding = "\n" * (line - 1)
+    tree = _parse(padding + cell)[0]
+    if tree is not None:
+        return cell, [], None, tree  # only a cell that does not parse is rewritten: a '%' in a string stays
+    fixed, notes = neutralise(cell)
+    tree = _parse(padding + fixed)[0]
+    if tree is not None:
+        return fixed, notes, None, tree
+    return fixed, notes, _parse_problem(fixed), None  # parsed at line 1: the message names the cell's own lines
+
+
 def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, filename: str, cells: str,
-                  run_all: bool) -> tuple[str, tuple[tuple[str, int], ...]]:
+                  run_all: bool, tree: ast.Module | None = None) -> tuple[str, tuple[tuple[str, int], ...]]:
     """The program made of the kept cells' lines, definitions only unless run_all, and the names only the
-    statements it left out set (Program.unrun); adds to warnings.
+    statements it left out set (Program.unrun); adds to warnings. tree is the program's, when the caller
+    has it; else the program is parsed here.
 
     cells names them in the error raised when they parse alone but not together. (A `from __future__` import
     starting a later cell parses: the sandbox runs such a program statement by statement.)
@@ -367,7 +387,8 @@ def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, f
     if magics:
         warnings.append(f"IPython magics and shell commands were not run: {', '.join(dict.fromkeys(magics))[:200]}")
     text = "\n".join(lines) + "\n"
-    tree, problem = _parse(text)  # parsed once: the same tree tells what to keep
+    if tree is None:
+        tree, problem = _parse(text)  # parsed once: the same tree tells what to keep
     if tree is None:
         raise LoadError(f"{filename}: {cells} do not parse together: {problem}")
     if run_all:
@@ -401,19 +422,26 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
     lines: list[str] = []
     line_map: list[tuple[int, int]] = []
     magics: list[str] = []
+    body: list[ast.stmt] = []
+    # The one future import that changes how later code parses (on some Pythons): such a program is parsed whole.
+    together = any("barry_as_FLUFL" in source for source in sources)
     for number, source in enumerate(sources, start=1):
         if not source.strip():
             continue
-        cell, notes, problem = _parsed_cell(source)
+        cell, notes, problem, tree = _placed_cell(source, line=len(lines) + 1)
         if problem is not None:
             warnings.append(f"code cell {number} ({_first_line(source)}) does not parse and was skipped: {problem}")
             continue
         magics += notes
+        body += tree.body
         cell_lines = _LINE_BREAK.split(cell)  # as Python counts them: a lone CR ends a line too
         lines += cell_lines + [""]
         line_map += [(number, line) for line in range(1, len(cell_lines) + 1)] + [(number, len(cell_lines) + 1)]
+    # Cells that each parse alone parse together, into the same statements: each ends where a statement
+    # may (no bracket, string or backslash left open) and the next starts at column 0.
+    program = None if together else ast.Module(body=body, type_ignores=[])
     text, unrun = _joined_cells(lines, magics, warnings, filename=filename, cells="the notebook's cells",
-                                run_all=run_all)
+                                run_all=run_all, tree=program)
     if len(python_lines(text)) != len(line_map):
         line_map = []  # definitions_only had to unparse: line numbers no longer match the cells
     return Program(text, filename, tuple(warnings), tuple(line_map), unrun)
