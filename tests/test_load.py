@@ -375,3 +375,64 @@ def test_a_loaded_programs_tree_is_not_parsed_again():
     program = load.load_bytes(ODD["blanked"], filename="odd.py")
     assert load.syntax_tree(program.source) is load.syntax_tree(program.source)
     assert load.syntax_tree("x = 1\n") is not load.syntax_tree("x = 1\n")
+
+
+# Pieces of notebook cells: code that parses, code that does not, magics, and what may join cells when they
+# are parsed together (a backslash, an open bracket or string, a decorator or an indented line left alone).
+CELL_PIECES = ("import numpy as np", "def f(x):\n    return 2 * x", "x = 1", "f(1)", "y = (1,\n     2)", "print('ü')",
+               "s = 'a\x0cb'", "class C:\n    k = 1", "dZ3 = # YOUR CODE", 'print "done"', "x = (1,", "2)",
+               "%matplotlib inline", "!pip install numpy", "files = !ls", "np.dot?", "%%time", "%%bash",
+               "    %time f(1)", "x = 1 + \\", "z = 3 \\", "@decorator", "'''", 's = """', "    return 1", "\tx = 2",
+               "from __future__ import annotations", "from __future__ import barry_as_FLUFL", "1 <> 2", "")
+CELL_SEPARATORS = ("\n", "\r\n", "\r", "; ", "\n\n")
+
+
+@st.composite
+def cell_sources(draw):
+    """The code cells of a notebook, made of those pieces joined every way a line may end."""
+    cells = []
+    for _ in range(draw(st.integers(1, 6))):
+        pieces = draw(st.lists(st.sampled_from(CELL_PIECES), min_size=1, max_size=4))
+        separators = [draw(st.sampled_from(CELL_SEPARATORS)) for _ in pieces]
+        cells.append("".join(piece + separator for piece, separator in zip(pieces, separators))[:draw(st.sampled_from((None, -1)))])
+    return cells
+
+
+def cells_parsed_one_by_one_then_together(sources: list[str], *, run_all: bool) -> load.Program:
+    """load_cells the plain way, the reference for its speed-ups: each cell parsed alone, then the program again."""
+    lines: list[str] = []
+    line_map: list[tuple[int, int]] = []
+    warnings: list[str] = []
+    magics: list[str] = []
+    for number, source in enumerate(sources, start=1):
+        if not source.strip():
+            continue
+        cell, notes, problem = load._parsed_cell(source)
+        if problem is not None:
+            warnings.append(f"code cell {number} ({load._first_line(source)}) does not parse and was skipped: {problem}")
+            continue
+        magics += notes
+        cell_lines = load._LINE_BREAK.split(cell)
+        lines += cell_lines + [""]
+        line_map += [(number, line) for line in range(1, len(cell_lines) + 1)] + [(number, len(cell_lines) + 1)]
+    text, unrun = load._joined_cells(lines, magics, warnings, filename="nb.ipynb", cells="the notebook's cells",
+                                     run_all=run_all)
+    if len(load.python_lines(text)) != len(line_map):
+        line_map = []
+    return load.Program(text, "nb.ipynb", tuple(warnings), tuple(line_map), unrun)
+
+
+def loaded(load_program) -> tuple:
+    """What loading gave: the program and the tree remembered for it, or the LoadError's message."""
+    try:
+        program = load_program()
+    except load.LoadError as error:
+        return ("LoadError", str(error))
+    return program, ast.dump(load.syntax_tree(program.source), include_attributes=True)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(cell_sources(), st.booleans())
+def test_cells_parsed_in_place_give_the_program_and_tree_of_cells_parsed_then_joined(sources, run_all):
+    expected = loaded(lambda: cells_parsed_one_by_one_then_together(sources, run_all=run_all))
+    assert loaded(lambda: load.load_cells(sources, filename="nb.ipynb", run_all=run_all, warnings=[])) == expected
