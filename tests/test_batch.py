@@ -65,6 +65,21 @@ def test_results_json_is_the_list_of_result_objects(sample_report):
     assert [submission_from_json(d) for d in documents] == list(summary.results)
 
 
+def test_results_json_holds_one_result_object_a_line(sample_report):
+    summary, out = sample_report
+    lines = (out / "results.json").read_text().splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == len(summary.results) + 2
+    assert [json.loads(line.rstrip(",")) for line in lines[1:-1]] == [result.to_json() for result in summary.results]
+    assert json.loads(batch.results_json(())) == []
+
+
+def test_the_pages_made_while_grading_are_the_pages_the_reports_alone_make(sample_report, tmp_path):
+    summary, out = sample_report
+    batch.write_reports(summary.results, tmp_path, title="")
+    for student, page in summary.pages.items():
+        assert (out / page).read_bytes() == (tmp_path / page).read_bytes(), student
+
+
 def test_grades_csv_has_scores_and_points_per_check(sample_report):
     summary, out = sample_report
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
