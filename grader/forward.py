@@ -31,9 +31,10 @@ def function_name(assignment: Assignment) -> str | None:
 
 
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
-    """One call of the student's forward pass per case (none where the name is the injected course helper)."""
+    """One call of the student's forward pass per case (none where the name is the injected course helper);
+    of a (cost, cache) it returns, only the cost comes back."""
     return [Call(assignment.forward, forward_args(assignment, case), arg_names=forward_arg_names(assignment),
-                 own_only=True) for case in assignment.cases()]
+                 own_only=True, first_only=True) for case in assignment.cases()]
 
 
 def forward_args(assignment: Assignment, case: Any) -> tuple:

@@ -108,6 +108,9 @@ class Call:
     # Call the submission's own definition only: where the name is still gradgrade's injected course
     # helper, the outcome is MISSING without a call (grading our own helper would tell nothing).
     own_only: bool = False
+    # Send back only the first item of a tuple or list the call returns (a forward pass's cost, without
+    # the dozen arrays of its cache that the grader would decode only to drop).
+    first_only: bool = False
 
 
 class CallStatus(str, Enum):
@@ -259,7 +262,8 @@ def payload(call: Call) -> np.ndarray:
 
 def _wire_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
     return [{"function": call.function, "payload": payload(call), "bind": dict(call.bind),
-             "only_if_below": call.only_if_below, "own_only": call.own_only} for call in calls]
+             "only_if_below": call.only_if_below, "own_only": call.own_only, "first_only": call.first_only}
+            for call in calls]
 
 
 # Each list of calls in wire format with its key, for as long as its Calls live (a batch makes the same

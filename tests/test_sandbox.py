@@ -671,3 +671,16 @@ def test_a_call_of_the_submissions_own_function_only_skips_the_course_helper(own
     # A grader may still call the helper itself (l_layer's backward pass takes its cache from it), and
     # it is there for the student's code either way.
     assert [outcome.value.tolist() for outcome in run.outcomes[1:]] == [[0.0, 2.0], [0.0, 2.0]]
+
+
+def test_a_first_only_call_sends_back_the_first_item_and_later_calls_still_get_all_of_it():
+    from grader.wire import REF_MARKER
+
+    source = ("def forward():\n    return 2.5, (list(range(1000)), 'cache')\n"
+              "def as_list():\n    return [7, 8]\n"
+              "def plain():\n    return {'cost': 1.0}\n"
+              "def cache_size(cache):\n    return len(cache[0])\n")
+    calls = [sandbox.Call("forward", first_only=True), sandbox.Call("as_list", first_only=True),
+             sandbox.Call("plain", first_only=True), sandbox.Call("cache_size", ({REF_MARKER: [0, 1]},))]
+    run = sandbox.run(source, calls)
+    assert [outcome.value for outcome in run.outcomes] == [(2.5,), [7], {"cost": 1.0}, 1000]
