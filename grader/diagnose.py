@@ -194,19 +194,28 @@ def _targets(node: ast.AST) -> list[str]:
 _HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)
 
 
+@functools.cache
+def _statement_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a kind of node that can list statements, except handlers or match cases, in _fields order."""
+    return tuple(field for field in kind._fields if field in ("body", "handlers", "orelse", "finalbody", "cases"))
+
+
 def statements(node: ast.AST) -> Iterator[ast.stmt]:
     """The statements in node (itself included), in ast.walk's order, without walking their expressions.
 
     Dropping the expressions keeps every statement at its depth, so the breadth-first order is ast.walk's.
+    Only the fields that can list statements are read: ast.iter_child_nodes reads every field, the
+    expressions too, and took most of the time of gradient_lines.
     """
     todo = deque([node])
     while todo:
         node = todo.popleft()
         if isinstance(node, ast.stmt):
             yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _HOLDS_STATEMENTS):
-                todo.append(child)
+        for field in _statement_fields(type(node)):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                todo.extend(child for child in children if isinstance(child, _HOLDS_STATEMENTS))
 
 
 def gradient_lines(source: str, function: str) -> dict[str, GradientLine]:

@@ -97,11 +97,51 @@ def outer():
 """
 
 
-def test_statements_come_in_ast_walks_order():
+# Every kind of statement that holds statements, nested in one another.
+EVERY_BLOCK = """
+async def f(x):
+    async for a in x:
+        b = 1
+    else:
+        c = 2
+    async with x as y:
+        d = lambda: (e if e else f)
+    try:
+        g = 3
+    except ValueError as error:
+        h = 4
+    else:
+        i = 5
+    finally:
+        j = 6
+for k in x:
+    match k:
+        case [1, *rest] if rest:
+            l = 7
+        case _:
+            try:
+                m = 8
+            except* KeyError:
+                n = 9
+else:
+    o = [p for p in x]
+class Q(object, metaclass=type):
+    @staticmethod
+    def r() -> None:
+        while s:
+            break
+"""
+
+
+@pytest.mark.parametrize("source", [pytest.param(NESTED, id="nested"), pytest.param(EVERY_BLOCK, id="every-block"),
+                                    pytest.param("x = 1", id="one-line"), pytest.param("", id="empty")])
+def test_statements_come_in_ast_walks_order(source):
     import ast
 
-    tree = ast.parse(NESTED)
+    tree = ast.parse(source)
     assert list(diagnose.statements(tree)) == [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+    for node in ast.walk(tree):
+        assert list(diagnose.statements(node)) == [inner for inner in ast.walk(node) if isinstance(inner, ast.stmt)]
 
 
 def test_gradient_lines_take_the_last_definition_in_walk_order_and_the_last_assignment_on_a_line():
