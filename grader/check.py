@@ -52,10 +52,10 @@ def relative_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
     grad = np.asarray(grad, dtype=np.float64).ravel()
     gradapprox = np.asarray(gradapprox, dtype=np.float64).ravel()
     with np.errstate(all="ignore"):
-        return _difference(grad, gradapprox)
+        return flat_difference(grad, gradapprox)
 
 
-def _difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
+def flat_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
     """relative_difference of two flat float64 vectors; call inside np.errstate(all="ignore").
 
     The caller's errstate lets a whole check pay for one (a few microseconds each) instead of one per block.
@@ -214,10 +214,10 @@ def check_gradients(gradients: Mapping[str, Any], expected: Mapping[str, np.ndar
     flat_want = {name: np.asarray(expected[name], dtype=np.float64).ravel() for name in got}
     difference = None
     with np.errstate(all="ignore"):
-        differences = {name: _difference(flat_got[name], flat_want[name]) for name in got}
+        differences = {name: flat_difference(flat_got[name], flat_want[name]) for name in got}
         # A block that is NaN somewhere has no difference of its own, so there is none overall either.
         if len(got) == len(unusable) and not any(math.isnan(value) for value in differences.values()):
-            difference = _difference(np.concatenate([flat_got[name] for name in names]),
+            difference = flat_difference(np.concatenate([flat_got[name] for name in names]),
                                      np.concatenate([flat_want[name] for name in names]))
     blocks = tuple(unusable[name] or _verdict(name, got[name], expected[name], differences[name], threshold)
                    for name in names)

@@ -80,58 +80,72 @@ def _entries(wrong: np.ndarray) -> str:
 
 def describe_case(got: Any, true: np.ndarray, *, threshold: float = check.THRESHOLD) -> Description | None:
     """How got differs from the true gradient on one case; None when it is right."""
+    return _described(got, true, threshold)[0]
+
+
+def _described(got: Any, true: np.ndarray, threshold: float, difference: float | None = None
+               ) -> tuple[Description | None, float | None]:
+    """describe_case, and the factor it found got to be of true (None when it looked for none or found none).
+
+    difference, when given, is check.relative_difference(got, true), which the caller computed.
+    """
     true = np.asarray(true, dtype=np.float64)
     if got is None:
-        return _phrase("missing", "is missing from the returned gradients")
+        return _phrase("missing", "is missing from the returned gradients"), None
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
         kind = f"an {check.kind_of(got)}" if isinstance(got, np.ndarray) else check.kind_of(got)
-        return _phrase("type", f"is {kind}, not a float array of shape {true.shape}")
+        return _phrase("type", f"is {kind}, not a float array of shape {true.shape}"), None
     got = got.astype(np.float64, copy=False)  # read only from here on
     if got.shape != true.shape:
         if got.shape == true.T.shape and got.ndim == 2 and np.all(np.isfinite(got)) and _same(got, true.T, FACTOR_RTOL):
             return _phrase("transposed", f"is transposed: shape {got.shape}, expected {true.shape}",
-                           "swap the operands of np.dot (or transpose the other one)")
+                           "swap the operands of np.dot (or transpose the other one)"), None
         if got.size == true.size and np.all(np.isfinite(got)) and _same(got.ravel(), true.ravel(), FACTOR_RTOL):
             advice = "keep the column with keepdims=True" if got.ndim < true.ndim else "reshape it"
-            return _phrase("shape", f"has the right values in the wrong shape {got.shape}, expected {true.shape}", advice)
-        return _phrase("shape", f"has shape {got.shape}, expected {true.shape}")
+            return _phrase("shape", f"has the right values in the wrong shape {got.shape}, expected {true.shape}",
+                           advice), None
+        return _phrase("shape", f"has shape {got.shape}, expected {true.shape}"), None
     # A NaN or infinite entry makes the difference NaN, so only a NaN difference needs the entries looked at.
-    difference = check.relative_difference(got, true)
+    if difference is None:
+        difference = check.relative_difference(got, true)
     if math.isnan(difference) and not np.isfinite(got).all():
         bad = int(np.count_nonzero(~np.isfinite(got)))
         return _phrase("nan", f"has {bad} of {got.size} entries that are NaN or infinite",
-                       "look for a division by zero or the log of 0")
+                       "look for a division by zero or the log of 0"), None
     if check.passes(difference, threshold):
-        return None
+        return None, None
     if not got.any() and true.any():
-        return _phrase("zeros", "is all zeros", "is it computed from the right dZ, and returned under the right key?")
+        return _phrase("zeros", "is all zeros", "is it computed from the right dZ, and returned under the right key?"), None
     factor = best_factor(got, true)
     if factor is not None and abs(factor + 1) < 1e-6:
-        return _phrase("sign", "has the wrong sign")
+        return _phrase("sign", "has the wrong sign"), factor
     if factor is not None:
-        return _phrase("factor", f"is {_times(factor)} the true gradient")
+        return _phrase("factor", f"is {_times(factor)} the true gradient"), factor
     if got.ndim == 2 and got.shape[0] == got.shape[1] and _same(got, true.T, FACTOR_RTOL):
         return _phrase("transposed", "is the transpose of the true gradient",
-                       "swap the operands of np.dot (or transpose the other one)")
+                       "swap the operands of np.dot (or transpose the other one)"), None
     scale = max(float(np.abs(true).max()), 1e-300)
     wrong = ~np.isclose(got, true, rtol=FACTOR_RTOL, atol=FACTOR_RTOL * scale)
     if 0 < wrong.sum() < wrong.size:
-        return _phrase("entries", f"is wrong only in {int(wrong.sum())} of {wrong.size} entries ({_entries(wrong)})")
-    return _phrase("other", "is wrong in every entry, and not by a constant factor, sign, transpose or shape")
+        return _phrase("entries", f"is wrong only in {int(wrong.sum())} of {wrong.size} entries ({_entries(wrong)})"), None
+    return _phrase("other", "is wrong in every entry, and not by a constant factor, sign, transpose or shape"), None
 
 
 def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequence[int], *,
              threshold: float = check.THRESHOLD) -> Description | None:
     """How one gradient is wrong over every case: a factor that is m (or 1/m) on each case is named so."""
-    per_case = [describe_case(got, true, threshold=threshold) for got, true in zip(gots, trues)]
+    trues = [np.asarray(true, dtype=np.float64) for true in trues]
+    described = [_described(got, true, threshold, difference)
+                 for got, true, difference in zip(gots, trues, _differences(gots, trues))]
+    per_case = [found for found, _ in described]
     failing = [(index, found) for index, found in enumerate(per_case) if found is not None]
     if not failing:
         return None
     first = failing[0][1]
     if any(found.kind not in ("factor", "sign") for _, found in failing):
         return first
-    factors = [best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
-               if found is not None else 1.0 for got, true, found in zip(gots, trues, per_case)]
+    # Each of these cases is a factor or sign, whose factor _described found: got = factor * true.
+    factors = [factor if found is not None else 1.0 for found, factor in described]
     if all(factor is not None and abs(factor - m) <= 1e-6 * m for factor, m in zip(factors, batch_sizes)):
         return _phrase("factor-m", "is m times the true gradient (m = number of examples)", "the 1/m factor is missing")
     if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
@@ -142,6 +156,14 @@ def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequ
         return _phrase("varies", f"is a different multiple of the true gradient on each case ({shown} times it)",
                        "it does not follow the formula of the true gradient")
     return first
+
+
+def _differences(gots: Sequence[Any], trues: Sequence[np.ndarray]) -> list[float | None]:
+    """check.relative_difference of each got that is a number array of its true's shape (else None), under one errstate."""
+    with np.errstate(all="ignore"):
+        return [check.flat_difference(np.asarray(got, dtype=np.float64).ravel(), true.ravel())
+                if isinstance(got, np.ndarray) and got.dtype.kind in "biuf" and got.shape == true.shape else None
+                for got, true in zip(gots, trues)]
 
 
 def routed(name: str, gots: Sequence[Any], trues: Sequence[Mapping[str, np.ndarray]]) -> Description | None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from grader import diagnose, pipeline
 from grader.results import Status
@@ -58,6 +59,64 @@ def test_a_factor_equal_to_m_on_every_case_is_the_missing_1_over_m():
     trues = [true_gradient((2, 2)) for _ in range(3)]
     found = diagnose.describe([m * t for m, t in zip((1, 3, 5), trues)], trues, (1, 3, 5))
     assert found.kind == "factor-m" and "the 1/m factor is missing" in diagnose.sentence(["dW3"], found)
+
+
+def plain_describe(gots, trues, batch_sizes):
+    """describe by its definition: describe_case on every case, then best_factor again on each factor or sign."""
+    per_case = [diagnose.describe_case(got, true) for got, true in zip(gots, trues)]
+    failing = [found for found in per_case if found is not None]
+    if not failing or any(found.kind not in ("factor", "sign") for found in failing):
+        return failing[0] if failing else None
+    factors = [diagnose.best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
+               if found is not None else 1.0 for got, true, found in zip(gots, trues, per_case)]
+    if all(factor is not None and abs(factor - m) <= 1e-6 * m for factor, m in zip(factors, batch_sizes)):
+        return "factor-m", "missing"
+    if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
+        return "factor-m", "once more"
+    wrong_factors = [factor for factor, found in zip(factors, per_case) if found is not None]
+    if any(abs(factor - wrong_factors[0]) > 1e-6 * abs(wrong_factors[0]) for factor in wrong_factors):
+        return "varies", ", ".join(f"{factor:.3g}" for factor in wrong_factors[:3])
+    return failing[0]
+
+
+def in_short(found):
+    """A Description as plain_describe gives it: the whole one, or its kind and the words that tell it apart."""
+    if found is None or found.kind not in ("factor-m", "varies"):
+        return found
+    return found.kind, ("missing" if "missing" in found.advice else "once more") if found.kind == "factor-m" \
+        else found.singular.split("(")[1].split(" times")[0]
+
+
+# What a student's gradient may be on one case, made from the true one and the case's m.
+CASE_KINDS = ["right", "m-times", "over-m", "twice", "sign", "nan", "missing", "transposed", "zeros", "one-entry",
+              "integers", "huge", "scalar"]
+
+
+def student_gradient(kind, true, m, rng):
+    off = true.copy()
+    off.flat[rng.integers(true.size)] += 1.0
+    if kind in ("missing", "scalar"):
+        return None if kind == "missing" else float(true.flat[0])
+    return np.asarray({"right": true * (1 + 1e-12), "m-times": m * true, "over-m": true / m, "twice": 2 * true,
+                       "sign": -true, "nan": np.where(rng.random(true.shape) < 0.5, np.nan, true),
+                       "transposed": true.T.copy(), "zeros": np.zeros_like(true), "one-entry": off,
+                       "integers": np.rint(true * 10).astype(int), "huge": true * 1e300}[kind])
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1),
+       kinds=st.lists(st.sampled_from(CASE_KINDS), min_size=1, max_size=5),
+       common=st.sampled_from(["m-times", "over-m", "twice", "sign", None]))
+def test_describe_equals_describe_case_on_every_case(seed, kinds, common):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(1, 4, size=rng.integers(0, 3)))
+    trues = [np.asarray(rng.standard_normal(shape)) for _ in kinds]
+    batch_sizes = [int(m) for m in rng.integers(1, 5, size=len(kinds))]
+    # Often the same kind on every case, as a real bug is: the factor-m and varies paths need that.
+    kinds = [common or kind for kind in kinds]
+    gots = [student_gradient(kind, true, m, rng) for kind, true, m in zip(kinds, trues, batch_sizes)]
+    with np.errstate(all="ignore"):
+        assert in_short(diagnose.describe(gots, trues, batch_sizes)) == plain_describe(gots, trues, batch_sizes)
 
 
 @pytest.mark.parametrize("names, expected", [
