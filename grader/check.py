@@ -168,7 +168,7 @@ def kind_of(got: Any) -> str:
 
 
 def _unusable(name: str, got: Any, expected: np.ndarray) -> BlockCheck | None:
-    """The verdict on a gradient that cannot be compared with expected (missing, not numbers, wrong shape), else None."""
+    """The verdict on a gradient that cannot be compared with expected (missing, not numbers, wrong shape), or None."""
     if got is None:
         return BlockCheck(name, False, None, f"{name} is missing from the gradients")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":

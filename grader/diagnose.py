@@ -115,7 +115,8 @@ def _described(got: Any, true: np.ndarray, threshold: float, difference: float |
     if check.passes(difference, threshold):
         return None, None
     if not got.any() and true.any():
-        return _phrase("zeros", "is all zeros", "is it computed from the right dZ, and returned under the right key?"), None
+        return _phrase("zeros", "is all zeros",
+                       "is it computed from the right dZ, and returned under the right key?"), None
     factor = best_factor(got, true)
     if factor is not None and abs(factor + 1) < 1e-6:
         return _phrase("sign", "has the wrong sign"), factor
@@ -127,8 +128,10 @@ def _described(got: Any, true: np.ndarray, threshold: float, difference: float |
     scale = max(float(np.abs(true).max()), 1e-300)
     wrong = ~np.isclose(got, true, rtol=FACTOR_RTOL, atol=FACTOR_RTOL * scale)
     if 0 < wrong.sum() < wrong.size:
-        return _phrase("entries", f"is wrong only in {int(wrong.sum())} of {wrong.size} entries ({_entries(wrong)})"), None
-    return _phrase("other", "is wrong in every entry, and not by a constant factor, sign, transpose or shape"), None
+        return _phrase("entries",
+                       f"is wrong only in {int(wrong.sum())} of {wrong.size} entries ({_entries(wrong)})"), None
+    return _phrase("other",
+                   "is wrong in every entry, and not by a constant factor, sign, transpose or shape"), None
 
 
 def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequence[int], *,
@@ -159,7 +162,7 @@ def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequ
 
 
 def _differences(gots: Sequence[Any], trues: Sequence[np.ndarray]) -> list[float | None]:
-    """check.relative_difference of each got that is a number array of its true's shape (else None), under one errstate."""
+    """check.relative_difference of each got that is a number array of its true's shape, else None (one errstate)."""
     with np.errstate(all="ignore"):
         return [check.flat_difference(np.asarray(got, dtype=np.float64).ravel(), true.ravel())
                 if isinstance(got, np.ndarray) and got.dtype.kind in "biuf" and got.shape == true.shape else None
@@ -171,10 +174,14 @@ def routed(name: str, gots: Sequence[Any], trues: Sequence[Mapping[str, np.ndarr
     present = [(got, true) for got, true in zip(gots, trues) if got is not None]
     if not present:
         return None
-    for other in dict.fromkeys(key for _, true in present for key in true):
-        if other != name and all(_equal(got, true.get(other)) and not _equal(got, true.get(name))
-                                 for got, true in present):
-            return _phrase("routing", f"holds the true {other}", "look at the key or layer index it is stored under")
+    with np.errstate(all="ignore"):
+        # _equal(got, want) is _matches(flat(got), flat(want)): each got made flat once, not once per other key.
+        present = [(flat(got), true) for got, true in present]
+        for other in dict.fromkeys(key for _, true in present for key in true):
+            if other != name and all(_matches(got, flat(true.get(other)))
+                                     and not _matches(got, flat(true.get(name))) for got, true in present):
+                return _phrase("routing", f"holds the true {other}",
+                               "look at the key or layer index it is stored under")
     return None
 
 
@@ -375,9 +382,15 @@ def cover(candidates: Iterable[Candidate], student: Sequence[Mapping[str, Any] |
     Most specific: fewest parameters changed, then the catalogue's order (planted operators first).
     """
     remaining = set(wrong)
-    flat_student = flat_gradients(student)
+    # explains looks at the student's gradients only when the candidate changes wrong parameters alone, and
+    # then only at those: most candidates are told apart here, and only wrong gradients need making flat.
+    possible = [candidate for candidate in candidates if candidate.changed and candidate.changed <= remaining]
+    if not possible:
+        return []
+    flat_student = flat_gradients([None if found is None else {name: found[name] for name in found if name in remaining}
+                                   for found in student])
     with np.errstate(all="ignore"):
-        matching = [candidate for candidate in candidates if explains(candidate, flat_student, set(wrong))]
+        matching = [candidate for candidate in possible if explains(candidate, flat_student, set(remaining))]
     chosen = []
     while remaining:
         useful = [c for c in matching if c.changed & remaining]

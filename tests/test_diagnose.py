@@ -316,3 +316,61 @@ def test_every_catalogued_gradient_is_a_float_array_so_flat_keeps_it():
             for name, value in (gradients or {}).items():
                 assert value.dtype.kind == "f"
                 assert (flat[name] is not None) == bool(np.all(np.isfinite(value)))
+
+
+def plain_cover(candidates, student, wrong):
+    """cover by its definition: every candidate asked whether it explains the wrong parameters."""
+    remaining, flat_student = set(wrong), diagnose.flat_gradients(student)
+    with np.errstate(all="ignore"):
+        matching = [candidate for candidate in candidates if diagnose.explains(candidate, flat_student, set(wrong))]
+    chosen = []
+    while remaining:
+        useful = [c for c in matching if c.changed & remaining]
+        if not useful:
+            break
+        best = min(useful, key=lambda c: (-len(c.changed & remaining), len(c.changed)))
+        chosen.append(best)
+        remaining -= best.changed
+    return chosen
+
+
+def plain_routed(name, gots, trues):
+    """routed by its definition: _equal on every other key of every case."""
+    present = [(got, true) for got, true in zip(gots, trues) if got is not None]
+    for other in dict.fromkeys(key for _, true in present for key in true):
+        if other != name and all(diagnose._equal(got, true.get(other)) and not diagnose._equal(got, true.get(name))
+                                 for got, true in present):
+            return other
+    return None
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), mutants=st.integers(0, 3), extra_wrong=st.integers(0, 3),
+       gaps=st.booleans())
+def test_cover_and_routed_equal_their_definitions(seed, mutants, extra_wrong, gaps):
+    rng = np.random.default_rng(seed)
+    candidates = diagnose.catalogue_candidates("three_layer")
+    trues, _ = diagnose._true_gradients("three_layer")
+    student = [dict(true) for true in trues]
+    wrong = set()
+    # Some parameters as catalogued mutants compute them, some moved to another key, some scaled.
+    for candidate in rng.choice(np.array(candidates, dtype=object), size=mutants):
+        for found, gradients in zip(student, candidate.gradients):
+            if gradients is not None:
+                found.update({name: gradients[name] for name in candidate.changed})
+        wrong |= candidate.changed
+    names = list(trues[0])
+    for name in rng.choice(names, size=extra_wrong):
+        other = str(rng.choice(names))
+        for found, true in zip(student, trues):
+            found[name] = true[other] if rng.random() < 0.7 else 3.0 * true[name]
+        wrong.add(str(name))
+    if gaps:
+        student[int(rng.integers(len(student)))] = None
+    wrong = [name for name in names if name in wrong]
+    assert [c.mutant for c in diagnose.cover(candidates, student, wrong)] == \
+        [c.mutant for c in plain_cover(candidates, student, wrong)]
+    for name in names:
+        gots = [None if found is None else found.get(name) for found in student]
+        found = diagnose.routed(name, gots, trues)
+        assert (found and found.singular.removeprefix("holds the true ")) == plain_routed(name, gots, trues)
