@@ -18,6 +18,32 @@ BatchedCost = Callable[[Mapping[str, np.ndarray]], np.ndarray]
 
 
 @dataclass(frozen=True)
+class Expected:
+    """The numerical gradients of one case made ready for checking: flat, with their norms, and concatenated.
+
+    They are the same for every submission, so a grader prepares them once (see prepare).
+    """
+
+    gradients: Mapping[str, np.ndarray]
+    names: tuple[str, ...]
+    flat: Mapping[str, np.ndarray]
+    norms: Mapping[str, float]
+    whole: np.ndarray
+    whole_norm: float
+
+
+def prepare(expected: Mapping[str, np.ndarray], names: Sequence[str] | None = None) -> Expected:
+    """expected (gradient names to numerical gradients) ready for check_gradients, in the order of names."""
+    names = tuple(names or expected)
+    flat = {name: np.asarray(expected[name], dtype=np.float64).ravel() for name in names}
+    whole = np.concatenate([flat[name] for name in names])
+    with np.errstate(all="ignore"):
+        norms = {name: vector_norm(vector) for name, vector in flat.items()}
+        whole_norm = vector_norm(whole)
+    return Expected(expected, names, flat, norms, whole, whole_norm)
+
+
+@dataclass(frozen=True)
 class BlockCheck:
     """The verdict on one parameter's gradient in one case."""
 
@@ -55,12 +81,13 @@ def relative_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
         return flat_difference(grad, gradapprox)
 
 
-def flat_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
+def flat_difference(grad: np.ndarray, gradapprox: np.ndarray, gradapprox_norm: float | None = None) -> float:
     """relative_difference of two flat float64 vectors; call inside np.errstate(all="ignore").
 
     The caller's errstate lets a whole check pay for one (a few microseconds each) instead of one per block.
+    gradapprox_norm, when given, is vector_norm(gradapprox), computed once for every submission.
     """
-    denominator = vector_norm(grad) + vector_norm(gradapprox)
+    denominator = vector_norm(grad) + (vector_norm(gradapprox) if gradapprox_norm is None else gradapprox_norm)
     if not math.isfinite(denominator):
         return float("nan")
     if denominator == 0.0:
@@ -198,28 +225,33 @@ def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float =
     return _verdict(name, got, expected, relative_difference(got, expected), threshold)
 
 
-def check_gradients(gradients: Mapping[str, Any], expected: Mapping[str, np.ndarray], *,
+def check_gradients(gradients: Mapping[str, Any], expected: Mapping[str, np.ndarray] | Expected, *,
                     threshold: float = THRESHOLD, names: Sequence[str] | None = None) -> GradientCheck:
     """Check a student's gradients against numerical ones, block by block and overall.
 
     gradients maps gradient names (dW1, ...) to whatever the student returned; expected maps the same
-    names to the numerical gradients. The overall difference needs every block in the right shape.
-    It gives what check_block gives for each block, with one errstate for the whole check.
+    names to the numerical gradients, or is them as prepare made them. The overall difference needs
+    every block in the right shape. It gives what check_block gives for each block, with one errstate
+    for the whole check.
     """
-    names = list(names or expected)
-    unusable = {name: _unusable(name, gradients.get(name), expected[name]) for name in names}
+    if not isinstance(expected, Expected):
+        expected = prepare(expected, names)
+    elif names and tuple(names) != expected.names:
+        expected = prepare(expected.gradients, names)
+    names, wanted = expected.names, expected.gradients
+    unusable = {name: _unusable(name, gradients.get(name), wanted[name]) for name in names}
     got = {name: gradients[name].astype(np.float64, copy=False)  # read only from here on
            for name in names if unusable[name] is None}
     flat_got = {name: value.ravel() for name, value in got.items()}
-    flat_want = {name: np.asarray(expected[name], dtype=np.float64).ravel() for name in got}
     difference = None
     with np.errstate(all="ignore"):
-        differences = {name: flat_difference(flat_got[name], flat_want[name]) for name in got}
+        differences = {name: flat_difference(flat_got[name], expected.flat[name], expected.norms[name])
+                       for name in got}
         # A block that is NaN somewhere has no difference of its own, so there is none overall either.
         if len(got) == len(unusable) and not any(math.isnan(value) for value in differences.values()):
-            difference = flat_difference(np.concatenate([flat_got[name] for name in names]),
-                                     np.concatenate([flat_want[name] for name in names]))
-    blocks = tuple(unusable[name] or _verdict(name, got[name], expected[name], differences[name], threshold)
+            difference = flat_difference(np.concatenate([flat_got[name] for name in names]), expected.whole,
+                                         expected.whole_norm)
+    blocks = tuple(unusable[name] or _verdict(name, got[name], wanted[name], differences[name], threshold)
                    for name in names)
     passed = all(block.passed for block in blocks) and passes(difference, threshold)
     return GradientCheck(passed=passed, difference=difference, blocks=blocks)

@@ -145,7 +145,11 @@ def test_check_gradients_equals_check_block_on_every_block(seed, kinds):
     names = [f"d{index}" for index in range(len(kinds))]
     expected = {name: rng.standard_normal(tuple(rng.integers(1, 5, size=rng.integers(0, 3)))) for name in names}
     gradients = {name: student_block(kind, expected[name], rng) for name, kind in zip(names, kinds)}
-    assert check.check_gradients(gradients, expected) == plain_check_gradients(gradients, expected, names)
+    plain = plain_check_gradients(gradients, expected, names)
+    assert check.check_gradients(gradients, expected) == plain
+    # Prepared once, as a grader does for every submission, and prepared for other names than asked for.
+    assert check.check_gradients(gradients, check.prepare(expected), threshold=check.THRESHOLD) == plain
+    assert check.check_gradients(gradients, check.prepare(expected, names[::-1]), names=names) == plain
 
 
 def plain_describe_mismatch(name, got, expected, *, threshold):
