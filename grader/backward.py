@@ -94,7 +94,7 @@ def _failed_case(case: str, status: Status, message: str, names: Sequence[str]) 
     return CaseResult(case, status, None, message), blocks
 
 
-def judge_case(case_name: str, outcome: CallOutcome, expected: Mapping[str, np.ndarray], *,
+def judge_case(case_name: str, outcome: CallOutcome, expected: Mapping[str, np.ndarray] | check.Expected, *,
                names: Sequence[str], threshold: float,
                verify: Callable[[Mapping[str, Any]], check.GradientCheck] | None = None
                ) -> tuple[CaseResult, dict[str, check.BlockCheck]]:
@@ -161,7 +161,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         own, details["own_forward"]["defined"] = [None] * len(own), False
     cases, blocks_by_case = [], []
     for index, (case_name, outcome) in enumerate(zip(case_names, outcomes)):
-        expected = assignment.expected_gradients(index, epsilon=epsilon)
+        expected = _expected(assignment, index, epsilon)
         note = ""
         if outcome.status is CallStatus.ERROR and own[index] is not None:
             outcome, note = own[index], " (graded on the caches of its own forward pass, which it was written for)"
@@ -175,6 +175,13 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     status, message = _overall(cases, run)
     return CheckResult(name, status, _worst([case.difference for case in cases]), threshold, message,
                        parameters=parameters, cases=tuple(cases), details=details)
+
+
+@functools.lru_cache(maxsize=64)
+def _expected(assignment: Assignment, case_index: int, epsilon: float) -> check.Expected:
+    """A case's numerical gradients ready for check_gradients: the same for every submission, so prepared once."""
+    return check.prepare(assignment.expected_gradients(case_index, epsilon=epsilon),
+                         assignment.case_gradient_names(case_index))
 
 
 def _fast_verify(assignment: Assignment, case_index: int, settings: Settings, details: dict[str, Any]

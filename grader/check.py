@@ -18,6 +18,32 @@ BatchedCost = Callable[[Mapping[str, np.ndarray]], np.ndarray]
 
 
 @dataclass(frozen=True)
+class Expected:
+    """The numerical gradients of one case made ready for checking: flat, with their norms, and concatenated.
+
+    They are the same for every submission, so a grader prepares them once (see prepare).
+    """
+
+    gradients: Mapping[str, np.ndarray]
+    names: tuple[str, ...]
+    flat: Mapping[str, np.ndarray]
+    norms: Mapping[str, float]
+    whole: np.ndarray
+    whole_norm: float
+
+
+def prepare(expected: Mapping[str, np.ndarray], names: Sequence[str] | None = None) -> Expected:
+    """expected (gradient names to numerical gradients) ready for check_gradients, in the order of names."""
+    names = tuple(names or expected)
+    flat = {name: np.asarray(expected[name], dtype=np.float64).ravel() for name in names}
+    whole = np.concatenate([flat[name] for name in names])
+    with np.errstate(all="ignore"):
+        norms = {name: vector_norm(vector) for name, vector in flat.items()}
+        whole_norm = vector_norm(whole)
+    return Expected(expected, names, flat, norms, whole, whole_norm)
+
+
+@dataclass(frozen=True)
 class BlockCheck:
     """The verdict on one parameter's gradient in one case."""
 
@@ -44,7 +70,7 @@ def vector_norm(vector: np.ndarray) -> float:
 
     np.linalg.norm costs a few microseconds of dispatch; the vector's own dot product does not.
     """
-    return math.sqrt(float(vector.dot(vector)))
+    return math.sqrt(vector.dot(vector))
 
 
 def relative_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
@@ -52,12 +78,21 @@ def relative_difference(grad: np.ndarray, gradapprox: np.ndarray) -> float:
     grad = np.asarray(grad, dtype=np.float64).ravel()
     gradapprox = np.asarray(gradapprox, dtype=np.float64).ravel()
     with np.errstate(all="ignore"):
-        denominator = vector_norm(grad) + vector_norm(gradapprox)
-        if not math.isfinite(denominator):
-            return float("nan")
-        if denominator == 0.0:
-            return 0.0
-        return vector_norm(grad - gradapprox) / denominator
+        return flat_difference(grad, gradapprox)
+
+
+def flat_difference(grad: np.ndarray, gradapprox: np.ndarray, gradapprox_norm: float | None = None) -> float:
+    """relative_difference of two flat float64 vectors; call inside np.errstate(all="ignore").
+
+    The caller's errstate lets a whole check pay for one (a few microseconds each) instead of one per block.
+    gradapprox_norm, when given, is vector_norm(gradapprox), computed once for every submission.
+    """
+    denominator = vector_norm(grad) + (vector_norm(gradapprox) if gradapprox_norm is None else gradapprox_norm)
+    if not math.isfinite(denominator):
+        return float("nan")
+    if denominator == 0.0:
+        return 0.0
+    return vector_norm(grad - gradapprox) / denominator
 
 
 def passes(difference: float | None, threshold: float) -> bool:
@@ -125,13 +160,30 @@ def describe_mismatch(name: str, got: np.ndarray, expected: np.ndarray, *, thres
     abs_error = np.abs(got - expected)
     scale = np.maximum(np.abs(expected), _TINY)
     rel_error = abs_error / scale
-    tolerance = threshold * (np.linalg.norm(got) + np.linalg.norm(expected))
+    tolerance = threshold * (_norm(got) + _norm(expected))
     wrong = int(np.count_nonzero(abs_error > max(tolerance, 1e-12)))
-    worst = np.unravel_index(int(abs_error.argmax()), abs_error.shape)
-    where = "[" + ", ".join(str(int(i)) for i in worst) + "]"
+    worst = _unravel(int(abs_error.argmax()), abs_error.shape)
+    where = "[" + ", ".join(str(i) for i in worst) + "]"
+    # argmax finds the first maximum (or NaN), so the worst entry's error is abs_error.max() without a second pass.
     return (f"{name}: mismatched entries {wrong} / {got.size}; worst at {where}: got {got[worst]:.6g}, "
-            f"expected {expected[worst]:.6g} (max abs error {abs_error.max():.3g}, "
+            f"expected {expected[worst]:.6g} (max abs error {abs_error[worst]:.3g}, "
             f"max rel error {rel_error.max():.3g})")
+
+
+def _norm(array: Any) -> float:
+    """np.linalg.norm(array), for a float64 array without its dispatch: the same dot of its entries in memory order."""
+    if type(array) is np.ndarray and array.dtype == np.float64:
+        return vector_norm(array.ravel(order="K"))
+    return float(np.linalg.norm(array))
+
+
+def _unravel(index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """np.unravel_index(index, shape) for a C-order index, as Python ints (numpy's call costs microseconds)."""
+    where = []
+    for size in reversed(shape):
+        index, entry = divmod(index, size)
+        where.append(entry)
+    return tuple(reversed(where))
 
 
 def kind_of(got: Any) -> str:
@@ -142,8 +194,8 @@ def kind_of(got: Any) -> str:
     return getattr(got, "type_name", type(got).__name__)
 
 
-def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float = THRESHOLD) -> BlockCheck:
-    """Compare one student gradient with the numerical one: shape, finiteness, then the difference."""
+def _unusable(name: str, got: Any, expected: np.ndarray) -> BlockCheck | None:
+    """The verdict on a gradient that cannot be compared with expected (missing, not numbers, wrong shape), or None."""
     if got is None:
         return BlockCheck(name, False, None, f"{name} is missing from the gradients")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
@@ -151,8 +203,11 @@ def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float =
                           f"{name} should be a float array of shape {expected.shape}, got {kind_of(got)}")
     if got.shape != expected.shape:
         return BlockCheck(name, False, None, f"{name} has shape {got.shape}, expected {expected.shape}")
-    got = got.astype(np.float64, copy=False)  # read only from here on
-    difference = relative_difference(got, expected)
+    return None
+
+
+def _verdict(name: str, got: np.ndarray, expected: np.ndarray, difference: float, threshold: float) -> BlockCheck:
+    """The verdict on a float64 gradient of the right shape whose relative difference from expected is known."""
     if math.isnan(difference):
         bad = int(np.count_nonzero(~np.isfinite(got)))
         return BlockCheck(name, False, None, f"{name} has {bad} / {got.size} entries that are NaN or infinite")
@@ -161,20 +216,42 @@ def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float =
     return BlockCheck(name, False, difference, describe_mismatch(name, got, expected, threshold=threshold))
 
 
-def check_gradients(gradients: Mapping[str, Any], expected: Mapping[str, np.ndarray], *,
+def check_block(name: str, got: Any, expected: np.ndarray, *, threshold: float = THRESHOLD) -> BlockCheck:
+    """Compare one student gradient with the numerical one: shape, finiteness, then the difference."""
+    unusable = _unusable(name, got, expected)
+    if unusable is not None:
+        return unusable
+    got = got.astype(np.float64, copy=False)  # read only from here on
+    return _verdict(name, got, expected, relative_difference(got, expected), threshold)
+
+
+def check_gradients(gradients: Mapping[str, Any], expected: Mapping[str, np.ndarray] | Expected, *,
                     threshold: float = THRESHOLD, names: Sequence[str] | None = None) -> GradientCheck:
     """Check a student's gradients against numerical ones, block by block and overall.
 
     gradients maps gradient names (dW1, ...) to whatever the student returned; expected maps the same
-    names to the numerical gradients. The overall difference needs every block in the right shape.
+    names to the numerical gradients, or is them as prepare made them. The overall difference needs
+    every block in the right shape. It gives what check_block gives for each block, with one errstate
+    for the whole check.
     """
-    names = list(names or expected)
-    blocks = tuple(check_block(name, gradients.get(name), expected[name], threshold=threshold) for name in names)
-    usable = all(block.difference is not None for block in blocks)
+    if not isinstance(expected, Expected):
+        expected = prepare(expected, names)
+    elif names and tuple(names) != expected.names:
+        expected = prepare(expected.gradients, names)
+    names, wanted = expected.names, expected.gradients
+    unusable = {name: _unusable(name, gradients.get(name), wanted[name]) for name in names}
+    got = {name: gradients[name].astype(np.float64, copy=False)  # read only from here on
+           for name in names if unusable[name] is None}
+    flat_got = {name: value.ravel() for name, value in got.items()}
     difference = None
-    if usable:
-        got = np.concatenate([np.asarray(gradients[name], dtype=np.float64).ravel() for name in names])
-        want = np.concatenate([expected[name].ravel() for name in names])
-        difference = relative_difference(got, want)
+    with np.errstate(all="ignore"):
+        differences = {name: flat_difference(flat_got[name], expected.flat[name], expected.norms[name])
+                       for name in got}
+        # A block that is NaN somewhere has no difference of its own, so there is none overall either.
+        if len(got) == len(unusable) and not any(math.isnan(value) for value in differences.values()):
+            difference = flat_difference(np.concatenate([flat_got[name] for name in names]), expected.whole,
+                                         expected.whole_norm)
+    blocks = tuple(unusable[name] or _verdict(name, got[name], wanted[name], differences[name], threshold)
+                   for name in names)
     passed = all(block.passed for block in blocks) and passes(difference, threshold)
     return GradientCheck(passed=passed, difference=difference, blocks=blocks)

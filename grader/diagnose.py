@@ -80,58 +80,77 @@ def _entries(wrong: np.ndarray) -> str:
 
 def describe_case(got: Any, true: np.ndarray, *, threshold: float = check.THRESHOLD) -> Description | None:
     """How got differs from the true gradient on one case; None when it is right."""
+    return _described(got, true, threshold)[0]
+
+
+def _described(got: Any, true: np.ndarray, threshold: float, difference: float | None = None
+               ) -> tuple[Description | None, float | None]:
+    """describe_case, and the factor it found got to be of true (None when it looked for none or found none).
+
+    difference, when given, is check.relative_difference(got, true), which the caller computed.
+    """
     true = np.asarray(true, dtype=np.float64)
     if got is None:
-        return _phrase("missing", "is missing from the returned gradients")
+        return _phrase("missing", "is missing from the returned gradients"), None
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
         kind = f"an {check.kind_of(got)}" if isinstance(got, np.ndarray) else check.kind_of(got)
-        return _phrase("type", f"is {kind}, not a float array of shape {true.shape}")
+        return _phrase("type", f"is {kind}, not a float array of shape {true.shape}"), None
     got = got.astype(np.float64, copy=False)  # read only from here on
     if got.shape != true.shape:
         if got.shape == true.T.shape and got.ndim == 2 and np.all(np.isfinite(got)) and _same(got, true.T, FACTOR_RTOL):
             return _phrase("transposed", f"is transposed: shape {got.shape}, expected {true.shape}",
-                           "swap the operands of np.dot (or transpose the other one)")
+                           "swap the operands of np.dot (or transpose the other one)"), None
         if got.size == true.size and np.all(np.isfinite(got)) and _same(got.ravel(), true.ravel(), FACTOR_RTOL):
             advice = "keep the column with keepdims=True" if got.ndim < true.ndim else "reshape it"
-            return _phrase("shape", f"has the right values in the wrong shape {got.shape}, expected {true.shape}", advice)
-        return _phrase("shape", f"has shape {got.shape}, expected {true.shape}")
+            return _phrase("shape", f"has the right values in the wrong shape {got.shape}, expected {true.shape}",
+                           advice), None
+        return _phrase("shape", f"has shape {got.shape}, expected {true.shape}"), None
     # A NaN or infinite entry makes the difference NaN, so only a NaN difference needs the entries looked at.
-    difference = check.relative_difference(got, true)
+    if difference is None:
+        difference = check.relative_difference(got, true)
     if math.isnan(difference) and not np.isfinite(got).all():
         bad = int(np.count_nonzero(~np.isfinite(got)))
         return _phrase("nan", f"has {bad} of {got.size} entries that are NaN or infinite",
-                       "look for a division by zero or the log of 0")
+                       "look for a division by zero or the log of 0"), None
     if check.passes(difference, threshold):
-        return None
+        return None, None
     if not got.any() and true.any():
-        return _phrase("zeros", "is all zeros", "is it computed from the right dZ, and returned under the right key?")
+        return _phrase("zeros", "is all zeros",
+                       "is it computed from the right dZ, and returned under the right key?"), None
     factor = best_factor(got, true)
     if factor is not None and abs(factor + 1) < 1e-6:
-        return _phrase("sign", "has the wrong sign")
+        return _phrase("sign", "has the wrong sign"), factor
     if factor is not None:
-        return _phrase("factor", f"is {_times(factor)} the true gradient")
+        return _phrase("factor", f"is {_times(factor)} the true gradient"), factor
     if got.ndim == 2 and got.shape[0] == got.shape[1] and _same(got, true.T, FACTOR_RTOL):
         return _phrase("transposed", "is the transpose of the true gradient",
-                       "swap the operands of np.dot (or transpose the other one)")
+                       "swap the operands of np.dot (or transpose the other one)"), None
     scale = max(float(np.abs(true).max()), 1e-300)
     wrong = ~np.isclose(got, true, rtol=FACTOR_RTOL, atol=FACTOR_RTOL * scale)
     if 0 < wrong.sum() < wrong.size:
-        return _phrase("entries", f"is wrong only in {int(wrong.sum())} of {wrong.size} entries ({_entries(wrong)})")
-    return _phrase("other", "is wrong in every entry, and not by a constant factor, sign, transpose or shape")
+        return _phrase("entries",
+                       f"is wrong only in {int(wrong.sum())} of {wrong.size} entries ({_entries(wrong)})"), None
+    return _phrase("other",
+                   "is wrong in every entry, and not by a constant factor, sign, transpose or shape"), None
 
 
 def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequence[int], *,
              threshold: float = check.THRESHOLD) -> Description | None:
     """How one gradient is wrong over every case: a factor that is m (or 1/m) on each case is named so."""
-    per_case = [describe_case(got, true, threshold=threshold) for got, true in zip(gots, trues)]
+    trues = [np.asarray(true, dtype=np.float64) for true in trues]
+    # A difference that passes is right whatever else _described would look at (most cases of most gradients).
+    described = [(None, None) if difference is not None and check.passes(difference, threshold)
+                 else _described(got, true, threshold, difference)
+                 for got, true, difference in zip(gots, trues, _differences(gots, trues))]
+    per_case = [found for found, _ in described]
     failing = [(index, found) for index, found in enumerate(per_case) if found is not None]
     if not failing:
         return None
     first = failing[0][1]
     if any(found.kind not in ("factor", "sign") for _, found in failing):
         return first
-    factors = [best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
-               if found is not None else 1.0 for got, true, found in zip(gots, trues, per_case)]
+    # Each of these cases is a factor or sign, whose factor _described found: got = factor * true.
+    factors = [factor if found is not None else 1.0 for found, factor in described]
     if all(factor is not None and abs(factor - m) <= 1e-6 * m for factor, m in zip(factors, batch_sizes)):
         return _phrase("factor-m", "is m times the true gradient (m = number of examples)", "the 1/m factor is missing")
     if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
@@ -144,15 +163,27 @@ def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequ
     return first
 
 
+def _differences(gots: Sequence[Any], trues: Sequence[np.ndarray]) -> list[float | None]:
+    """check.relative_difference of each got that is a number array of its true's shape, else None (one errstate)."""
+    with np.errstate(all="ignore"):
+        return [check.flat_difference(np.asarray(got, dtype=np.float64).ravel(), true.ravel())
+                if isinstance(got, np.ndarray) and got.dtype.kind in "biuf" and got.shape == true.shape else None
+                for got, true in zip(gots, trues)]
+
+
 def routed(name: str, gots: Sequence[Any], trues: Sequence[Mapping[str, np.ndarray]]) -> Description | None:
     """When a gradient holds another parameter's true gradient wherever it is there: stored under the wrong key."""
     present = [(got, true) for got, true in zip(gots, trues) if got is not None]
     if not present:
         return None
-    for other in dict.fromkeys(key for _, true in present for key in true):
-        if other != name and all(_equal(got, true.get(other)) and not _equal(got, true.get(name))
-                                 for got, true in present):
-            return _phrase("routing", f"holds the true {other}", "look at the key or layer index it is stored under")
+    with np.errstate(all="ignore"):
+        # _equal(got, want) is _matches(flat(got), flat(want)): each got made flat once, not once per other key.
+        present = [(flat(got), true) for got, true in present]
+        for other in dict.fromkeys(key for _, true in present for key in true):
+            if other != name and all(_matches(got, flat(true.get(other)))
+                                     and not _matches(got, flat(true.get(name))) for got, true in present):
+                return _phrase("routing", f"holds the true {other}",
+                               "look at the key or layer index it is stored under")
     return None
 
 
@@ -194,19 +225,28 @@ def _targets(node: ast.AST) -> list[str]:
 _HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)
 
 
+@functools.cache
+def _statement_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a kind of node that can list statements, except handlers or match cases, in _fields order."""
+    return tuple(field for field in kind._fields if field in ("body", "handlers", "orelse", "finalbody", "cases"))
+
+
 def statements(node: ast.AST) -> Iterator[ast.stmt]:
     """The statements in node (itself included), in ast.walk's order, without walking their expressions.
 
     Dropping the expressions keeps every statement at its depth, so the breadth-first order is ast.walk's.
+    Only the fields that can list statements are read: ast.iter_child_nodes reads every field, the
+    expressions too, and took most of the time of gradient_lines.
     """
     todo = deque([node])
     while todo:
         node = todo.popleft()
         if isinstance(node, ast.stmt):
             yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _HOLDS_STATEMENTS):
-                todo.append(child)
+        for field in _statement_fields(type(node)):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                todo.extend(child for child in children if isinstance(child, _HOLDS_STATEMENTS))
 
 
 def gradient_lines(source: str, function: str) -> dict[str, GradientLine]:
@@ -344,9 +384,15 @@ def cover(candidates: Iterable[Candidate], student: Sequence[Mapping[str, Any] |
     Most specific: fewest parameters changed, then the catalogue's order (planted operators first).
     """
     remaining = set(wrong)
-    flat_student = flat_gradients(student)
+    # explains looks at the student's gradients only when the candidate changes wrong parameters alone, and
+    # then only at those: most candidates are told apart here, and only wrong gradients need making flat.
+    possible = [candidate for candidate in candidates if candidate.changed and candidate.changed <= remaining]
+    if not possible:
+        return []
+    flat_student = flat_gradients([None if found is None else {name: found[name] for name in found if name in remaining}
+                                   for found in student])
     with np.errstate(all="ignore"):
-        matching = [candidate for candidate in candidates if explains(candidate, flat_student, set(wrong))]
+        matching = [candidate for candidate in possible if explains(candidate, flat_student, set(remaining))]
     chosen = []
     while remaining:
         useful = [c for c in matching if c.changed & remaining]

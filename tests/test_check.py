@@ -110,3 +110,74 @@ def test_reference_backward_passes_every_case_well_below_threshold(case):
     verdict = check.check_gradients(three_layer.reference_gradients(case), expected)
     assert verdict.passed
     assert max(block.difference for block in verdict.blocks) <= 1e-8
+
+
+def plain_check_gradients(gradients, expected, names):
+    """check_gradients by its definition: check_block on each block, then the difference of the concatenations."""
+    blocks = tuple(check.check_block(name, gradients.get(name), expected[name]) for name in names)
+    difference = None
+    if all(block.difference is not None for block in blocks):
+        difference = check.relative_difference(
+            np.concatenate([np.asarray(gradients[name], dtype=np.float64).ravel() for name in names]),
+            np.concatenate([expected[name].ravel() for name in names]))
+    passed = all(block.passed for block in blocks) and check.passes(difference, check.THRESHOLD)
+    return check.GradientCheck(passed, difference, blocks)
+
+
+# What a student's block may be, made from the expected one: right, slightly off, wrong, unusable.
+BLOCK_KINDS = ["same", "close", "doubled", "one-entry", "nan", "inf", "huge", "zeros", "integers", "missing",
+               "transposed", "list"]
+
+
+def student_block(kind, want, rng):
+    off = want.copy()
+    off.flat[rng.integers(want.size)] += 1.0
+    return {"same": want.copy(), "close": want * (1 + 1e-9), "doubled": 2 * want, "one-entry": off,
+            "nan": np.where(rng.random(want.shape) < 0.5, np.nan, want), "inf": np.full(want.shape, np.inf),
+            "huge": want * 1e200, "zeros": np.zeros_like(want), "integers": np.rint(want).astype(int),
+            "missing": None, "transposed": want.T.copy(), "list": want.tolist()}[kind]
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), kinds=st.lists(st.sampled_from(BLOCK_KINDS), min_size=1, max_size=5))
+def test_check_gradients_equals_check_block_on_every_block(seed, kinds):
+    rng = np.random.default_rng(seed)
+    names = [f"d{index}" for index in range(len(kinds))]
+    expected = {name: rng.standard_normal(tuple(rng.integers(1, 5, size=rng.integers(0, 3)))) for name in names}
+    gradients = {name: student_block(kind, expected[name], rng) for name, kind in zip(names, kinds)}
+    plain = plain_check_gradients(gradients, expected, names)
+    assert check.check_gradients(gradients, expected) == plain
+    # Prepared once, as a grader does for every submission, and prepared for other names than asked for.
+    assert check.check_gradients(gradients, check.prepare(expected), threshold=check.THRESHOLD) == plain
+    assert check.check_gradients(gradients, check.prepare(expected, names[::-1]), names=names) == plain
+
+
+def plain_describe_mismatch(name, got, expected, *, threshold):
+    """describe_mismatch with numpy's own norm, unravel_index and max."""
+    abs_error = np.abs(got - expected)
+    rel_error = abs_error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    tolerance = threshold * (np.linalg.norm(got) + np.linalg.norm(expected))
+    wrong = int(np.count_nonzero(abs_error > max(tolerance, 1e-12)))
+    worst = np.unravel_index(int(abs_error.argmax()), abs_error.shape)
+    where = "[" + ", ".join(str(int(i)) for i in worst) + "]"
+    return (f"{name}: mismatched entries {wrong} / {got.size}; worst at {where}: got {got[worst]:.6g}, "
+            f"expected {expected[worst]:.6g} (max abs error {abs_error.max():.3g}, "
+            f"max rel error {rel_error.max():.3g})")
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), ndim=st.integers(0, 3), kind=st.sampled_from(BLOCK_KINDS[:9]),
+       layout=st.sampled_from(["C", "F", "strided", "float32"]))
+def test_describe_mismatch_equals_numpy_formulation(seed, ndim, kind, layout):
+    rng = np.random.default_rng(seed)
+    want = rng.standard_normal(tuple(rng.integers(1, 6, size=ndim))) * 10.0 ** rng.integers(-8, 8)
+    got = student_block(kind, want, rng)
+    if layout == "F":
+        got, want = np.asfortranarray(got), np.asfortranarray(want)
+    elif layout == "strided" and ndim:
+        got, want = np.repeat(got, 2, axis=-1)[..., ::2], np.repeat(want, 2, axis=-1)[..., ::2]
+    with np.errstate(all="ignore"):
+        if layout == "float32":
+            got = got.astype(np.float32)
+        assert (check.describe_mismatch("dW", got, want, threshold=1e-7)
+                == plain_describe_mismatch("dW", got, want, threshold=1e-7))

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from grader import diagnose, pipeline
 from grader.results import Status
@@ -60,6 +61,64 @@ def test_a_factor_equal_to_m_on_every_case_is_the_missing_1_over_m():
     assert found.kind == "factor-m" and "the 1/m factor is missing" in diagnose.sentence(["dW3"], found)
 
 
+def plain_describe(gots, trues, batch_sizes):
+    """describe by its definition: describe_case on every case, then best_factor again on each factor or sign."""
+    per_case = [diagnose.describe_case(got, true) for got, true in zip(gots, trues)]
+    failing = [found for found in per_case if found is not None]
+    if not failing or any(found.kind not in ("factor", "sign") for found in failing):
+        return failing[0] if failing else None
+    factors = [diagnose.best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
+               if found is not None else 1.0 for got, true, found in zip(gots, trues, per_case)]
+    if all(factor is not None and abs(factor - m) <= 1e-6 * m for factor, m in zip(factors, batch_sizes)):
+        return "factor-m", "missing"
+    if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
+        return "factor-m", "once more"
+    wrong_factors = [factor for factor, found in zip(factors, per_case) if found is not None]
+    if any(abs(factor - wrong_factors[0]) > 1e-6 * abs(wrong_factors[0]) for factor in wrong_factors):
+        return "varies", ", ".join(f"{factor:.3g}" for factor in wrong_factors[:3])
+    return failing[0]
+
+
+def in_short(found):
+    """A Description as plain_describe gives it: the whole one, or its kind and the words that tell it apart."""
+    if found is None or found.kind not in ("factor-m", "varies"):
+        return found
+    return found.kind, ("missing" if "missing" in found.advice else "once more") if found.kind == "factor-m" \
+        else found.singular.split("(")[1].split(" times")[0]
+
+
+# What a student's gradient may be on one case, made from the true one and the case's m.
+CASE_KINDS = ["right", "m-times", "over-m", "twice", "sign", "nan", "missing", "transposed", "zeros", "one-entry",
+              "integers", "huge", "scalar"]
+
+
+def student_gradient(kind, true, m, rng):
+    off = true.copy()
+    off.flat[rng.integers(true.size)] += 1.0
+    if kind in ("missing", "scalar"):
+        return None if kind == "missing" else float(true.flat[0])
+    return np.asarray({"right": true * (1 + 1e-12), "m-times": m * true, "over-m": true / m, "twice": 2 * true,
+                       "sign": -true, "nan": np.where(rng.random(true.shape) < 0.5, np.nan, true),
+                       "transposed": true.T.copy(), "zeros": np.zeros_like(true), "one-entry": off,
+                       "integers": np.rint(true * 10).astype(int), "huge": true * 1e300}[kind])
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1),
+       kinds=st.lists(st.sampled_from(CASE_KINDS), min_size=1, max_size=5),
+       common=st.sampled_from(["m-times", "over-m", "twice", "sign", None]))
+def test_describe_equals_describe_case_on_every_case(seed, kinds, common):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(1, 4, size=rng.integers(0, 3)))
+    trues = [np.asarray(rng.standard_normal(shape)) for _ in kinds]
+    batch_sizes = [int(m) for m in rng.integers(1, 5, size=len(kinds))]
+    # Often the same kind on every case, as a real bug is: the factor-m and varies paths need that.
+    kinds = [common or kind for kind in kinds]
+    gots = [student_gradient(kind, true, m, rng) for kind, true, m in zip(kinds, trues, batch_sizes)]
+    with np.errstate(all="ignore"):
+        assert in_short(diagnose.describe(gots, trues, batch_sizes)) == plain_describe(gots, trues, batch_sizes)
+
+
 @pytest.mark.parametrize("names, expected", [
     pytest.param(["dW1"], "dW1 has the wrong sign", id="one"),
     pytest.param(["dW1", "db1"], "dW1 and db1 have the wrong sign", id="two"),
@@ -97,11 +156,51 @@ def outer():
 """
 
 
-def test_statements_come_in_ast_walks_order():
+# Every kind of statement that holds statements, nested in one another.
+EVERY_BLOCK = """
+async def f(x):
+    async for a in x:
+        b = 1
+    else:
+        c = 2
+    async with x as y:
+        d = lambda: (e if e else f)
+    try:
+        g = 3
+    except ValueError as error:
+        h = 4
+    else:
+        i = 5
+    finally:
+        j = 6
+for k in x:
+    match k:
+        case [1, *rest] if rest:
+            l = 7
+        case _:
+            try:
+                m = 8
+            except* KeyError:
+                n = 9
+else:
+    o = [p for p in x]
+class Q(object, metaclass=type):
+    @staticmethod
+    def r() -> None:
+        while s:
+            break
+"""
+
+
+@pytest.mark.parametrize("source", [pytest.param(NESTED, id="nested"), pytest.param(EVERY_BLOCK, id="every-block"),
+                                    pytest.param("x = 1", id="one-line"), pytest.param("", id="empty")])
+def test_statements_come_in_ast_walks_order(source):
     import ast
 
-    tree = ast.parse(NESTED)
+    tree = ast.parse(source)
     assert list(diagnose.statements(tree)) == [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+    for node in ast.walk(tree):
+        assert list(diagnose.statements(node)) == [inner for inner in ast.walk(node) if isinstance(inner, ast.stmt)]
 
 
 def test_gradient_lines_take_the_last_definition_in_walk_order_and_the_last_assignment_on_a_line():
@@ -217,3 +316,61 @@ def test_every_catalogued_gradient_is_a_float_array_so_flat_keeps_it():
             for name, value in (gradients or {}).items():
                 assert value.dtype.kind == "f"
                 assert (flat[name] is not None) == bool(np.all(np.isfinite(value)))
+
+
+def plain_cover(candidates, student, wrong):
+    """cover by its definition: every candidate asked whether it explains the wrong parameters."""
+    remaining, flat_student = set(wrong), diagnose.flat_gradients(student)
+    with np.errstate(all="ignore"):
+        matching = [candidate for candidate in candidates if diagnose.explains(candidate, flat_student, set(wrong))]
+    chosen = []
+    while remaining:
+        useful = [c for c in matching if c.changed & remaining]
+        if not useful:
+            break
+        best = min(useful, key=lambda c: (-len(c.changed & remaining), len(c.changed)))
+        chosen.append(best)
+        remaining -= best.changed
+    return chosen
+
+
+def plain_routed(name, gots, trues):
+    """routed by its definition: _equal on every other key of every case."""
+    present = [(got, true) for got, true in zip(gots, trues) if got is not None]
+    for other in dict.fromkeys(key for _, true in present for key in true):
+        if other != name and all(diagnose._equal(got, true.get(other)) and not diagnose._equal(got, true.get(name))
+                                 for got, true in present):
+            return other
+    return None
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), mutants=st.integers(0, 3), extra_wrong=st.integers(0, 3),
+       gaps=st.booleans())
+def test_cover_and_routed_equal_their_definitions(seed, mutants, extra_wrong, gaps):
+    rng = np.random.default_rng(seed)
+    candidates = diagnose.catalogue_candidates("three_layer")
+    trues, _ = diagnose._true_gradients("three_layer")
+    student = [dict(true) for true in trues]
+    wrong = set()
+    # Some parameters as catalogued mutants compute them, some moved to another key, some scaled.
+    for candidate in rng.choice(np.array(candidates, dtype=object), size=mutants):
+        for found, gradients in zip(student, candidate.gradients):
+            if gradients is not None:
+                found.update({name: gradients[name] for name in candidate.changed})
+        wrong |= candidate.changed
+    names = list(trues[0])
+    for name in rng.choice(names, size=extra_wrong):
+        other = str(rng.choice(names))
+        for found, true in zip(student, trues):
+            found[name] = true[other] if rng.random() < 0.7 else 3.0 * true[name]
+        wrong.add(str(name))
+    if gaps:
+        student[int(rng.integers(len(student)))] = None
+    wrong = [name for name in names if name in wrong]
+    assert [c.mutant for c in diagnose.cover(candidates, student, wrong)] == \
+        [c.mutant for c in plain_cover(candidates, student, wrong)]
+    for name in names:
+        gots = [None if found is None else found.get(name) for found in student]
+        found = diagnose.routed(name, gots, trues)
+        assert (found and found.singular.removeprefix("holds the true ")) == plain_routed(name, gots, trues)
