@@ -96,3 +96,25 @@ def test_an_unusable_output_folder_is_one_line_and_exit_2(tmp_path, submissions_
 def test_console_script_is_installed():
     completed = subprocess.run(["gradgrade", "--help"], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0 and "check" in completed.stdout
+
+
+def test_an_installed_gradgrade_ships_every_file_it_reads():
+    """A wheel holds each listed package's own modules and the package-data globs, nothing else: every file
+    of grader/, reference/ and mutants/ (the catalogue the checker's probes come from) must be one of them."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages, data = setuptools["packages"], setuptools.get("package-data", {})
+    missing = []
+    for folder in ("grader", "reference", "mutants"):
+        for path in sorted((root / folder).rglob("*")):
+            relative = path.relative_to(root / folder).as_posix()
+            if not path.is_file() or "__pycache__" in relative:
+                continue
+            own_module = folder in packages and path.suffix == ".py" and "/" not in relative
+            if not own_module and not any(fnmatch.fnmatch(relative, glob) for glob in data.get(folder, [])):
+                missing.append(f"{folder}/{relative}")
+    assert missing == []
