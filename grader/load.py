@@ -381,11 +381,7 @@ def _parsed_cell(cell: str) -> tuple[str, list[str], str | None]:
 
     Each text is parsed once: the cell as written, and only when that fails, its neutralised copy.
     """
-    problem = _parse_problem(cell)
-    if problem is None:
-        return cell, [], None  # only a cell that does not parse is rewritten: a '%' in a string stays
-    fixed, notes = neutralise(cell)
-    return fixed, notes, _parse_problem(fixed)
+    return _placed_cell(cell, line=1)[:3]
 
 
 def _placed_cell(cell: str, *, line: int) -> tuple[str, list[str], str | None, ast.Module | None]:
@@ -401,10 +397,11 @@ def _placed_cell(cell: str, *, line: int) -> tuple[str, list[str], str | None, a
     if tree is not None:
         return cell, [], None, tree  # only a cell that does not parse is rewritten: a '%' in a string stays
     fixed, notes = neutralise(cell)
-    tree = _parse(padding + fixed)[0]
+    tree, problem = _parse(padding + fixed)
     if tree is not None:
         return fixed, notes, None, tree
-    return fixed, notes, _parse_problem(fixed), None  # parsed at line 1: the message names the cell's own lines
+    # The message names lines: those of the cell's own, parsed at line 1.
+    return fixed, notes, problem if line == 1 else _parse_problem(fixed), None
 
 
 def _joined_cells(lines: list[str], magics: list[str], warnings: list[str], *, filename: str, cells: str,
