@@ -232,6 +232,9 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
     the square mutants run only then: the sandbox skips them otherwise.
     """
     threshold = score.rubric_of(settings).checker_threshold
+    # Every probe on a case perturbs the same parameters: the checker's forward passes repeat from one
+    # probe to the next, and the child computes each once (grader.reuse).
+    reuse = (assignment.forward,) if assignment.forward else ()
     found: list[Call] = []
     square_reference = None
     for probe in probes(assignment.name):
@@ -243,12 +246,12 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
         case = _public(assignment, probe.profile, probe.case_index)
         if assignment.name == "one_d":
             found.append(Call(assignment.checker, (float(case.X), float(case.parameters["theta"]), probe.epsilon),
-                              arg_names=("x", "theta", "epsilon"), bind=dict(probe.bind)))
+                              arg_names=("x", "theta", "epsilon"), bind=dict(probe.bind), reuse=reuse))
             continue
         arg_names = ("params", "grads") if assignment.name == "l_layer" else ("parameters", "gradients")
         found.append(Call(assignment.checker, (dict(case.parameters), dict(probe.gradients), case.X, case.Y,
                                                probe.epsilon),
-                          arg_names=arg_names + ("X", "Y", "epsilon"), only_if_below=waits))
+                          arg_names=arg_names + ("X", "Y", "epsilon"), only_if_below=waits, reuse=reuse))
     return found
 
 

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader import wire
+from grader import reuse, wire
 
 # Bound now, before student code can patch numpy, so the in-place check cannot be switched off.
 _array_equal = np.array_equal
@@ -622,6 +622,7 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
                      and injected.get(name) is not value)
     send({"kind": "loaded", "defined": defined, "error": load_error, "isolation": job["isolation"]})
     returned: dict[int, Any] = {}
+    reused: dict[str, reuse.Reused] = {}
     for index, call in enumerate(job["calls"]):
         function = namespace.get(call["function"])
         if not callable(function) or (call.get("own_only") and injected.get(call["function"]) is function):
@@ -643,12 +644,14 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
                   "message": str(error) if isinstance(error, UnresolvedRef) else describe(error, filename)})
             continue
         saved = bind_sources(namespace, call["bind"])
+        reusing = reuse.reuse(namespace, call.get("reuse"), reused, same)
         try:
             value = function(*given_args, **given_kwargs)
             status, message = "ok", ""
             returned[index] = value
         except BaseException as error:
             value, status, message = None, "error", describe(error, filename, memory_bytes=memory)
+        unbind(namespace, reusing)
         unbind(namespace, saved)
         try:
             mutated = [position for position, (before, after) in enumerate(zip(args, given_args))

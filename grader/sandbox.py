@@ -111,6 +111,9 @@ class Call:
     # Send back only the first item of a tuple or list the call returns (a forward pass's cost, without
     # the dozen arrays of its cache that the grader would decode only to drop).
     first_only: bool = False
+    # Functions of the submission (the forward pass a checker calls over and over) whose results the
+    # child may reuse for byte-identical arguments, from this call to the next (see grader.reuse).
+    reuse: tuple[str, ...] = ()
 
 
 class CallStatus(str, Enum):
@@ -262,7 +265,8 @@ def payload(call: Call) -> np.ndarray:
 
 def _wire_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
     return [{"function": call.function, "payload": payload(call), "bind": dict(call.bind),
-             "only_if_below": call.only_if_below, "own_only": call.own_only, "first_only": call.first_only}
+             "only_if_below": call.only_if_below, "own_only": call.own_only, "first_only": call.first_only,
+             "reuse": list(call.reuse)}
             for call in calls]
 
 

@@ -56,45 +56,6 @@ def test_the_course_helper_refuses_another_networks_theta_instead_of_slicing_it(
         gc_utils.vector_to_dictionary(np.zeros((60, 1)))
 
 
-def _course_network(rng, dtype=np.float64):
-    shapes = {"W1": (5, 4), "b1": (5, 1), "W2": (3, 5), "b2": (3, 1), "W3": (1, 3), "b3": (1, 1)}
-    parameters = {name: rng.standard_normal(shape).astype(dtype) for name, shape in shapes.items()}
-    return rng.standard_normal((4, 3)).astype(dtype), np.array([[1.0, 0.0, 1.0]], dtype=dtype), parameters
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_the_course_forward_gives_a_repeated_input_the_same_cost_and_a_cache_of_its_own(dtype, monkeypatch):
-    from grader.course import course_forward  # runs in the sandbox; imported here only to test it
-
-    computed, real = [], course_forward._computed
-    monkeypatch.setattr(course_forward, "_computed", lambda *args: computed.append(1) or real(*args))
-    monkeypatch.setattr(course_forward, "_SEEN", {})
-    X, Y, parameters = _course_network(np.random.default_rng(3), dtype)
-    cost, cache = course_forward.forward_propagation_n(X, Y, parameters)
-    cache[0][...] = 99.0  # a checker scribbling on the cache it was given
-    perturbed = {**parameters, "b3": parameters["b3"] + 1e-3}
-    assert course_forward.forward_propagation_n(X, Y, perturbed)[0] != cost
-    copies = {name: value.copy() for name, value in parameters.items()}
-    again, fresh = course_forward.forward_propagation_n(X, Y, copies)
-    assert again == cost and type(again) is type(cost)
-    assert np.array_equal(fresh[0], np.dot(parameters["W1"], X) + parameters["b1"])
-    assert fresh[2] is copies["W1"] and fresh[11] is copies["b3"]  # the caller's own arrays, as in class
-    assert len(computed) == 2  # each distinct input computed once
-
-
-def test_the_course_forward_keeps_no_cost_that_is_not_finite(monkeypatch):
-    from grader.course import course_forward
-
-    X, Y, parameters = _course_network(np.random.default_rng(4))
-    parameters["b3"] = np.array([[np.inf]])
-    monkeypatch.setattr(course_forward, "_SEEN", {})
-    with np.errstate(all="ignore"):
-        cost, _ = course_forward.forward_propagation_n(X, Y, parameters)
-    assert not np.isfinite(cost) and not course_forward._SEEN
-    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
-        course_forward.forward_propagation_n(X, Y, parameters)  # computed again, so it warns (raises) again
-
-
 @pytest.fixture
 def checker_outcomes(monkeypatch):
     """Grades a checker file; returns the outcomes of its checker's calls, in probes() order."""
