@@ -124,7 +124,8 @@ def sandbox_split(files: list[Path], settings: Settings) -> dict[str, float]:
 
 def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> float:
     """CPU milliseconds per submission of the students' own functions alone: every call the pipeline makes,
-    run in this process with no sandbox, no loading and no judging (best of rounds, averaged over files).
+    run in this process with no sandbox, no loading and no judging (best of rounds, averaged over files);
+    a checker's forward passes reused from probe to probe as the child reuses them (grader.reuse).
 
     The floor under any grader that runs the same calls: 2 cores grade at most 2000 / this submissions a
     second. Runs the repository's own sample submissions only, which is why it may run them unsandboxed.
@@ -134,7 +135,7 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
     import copy
     import io
 
-    from grader import child, load
+    from grader import child, load, reuse
 
     _, calls_by_grader, inject = pipeline.plan(settings)
     calls = [call for calls in calls_by_grader for call in calls]
@@ -149,7 +150,7 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
                         del sys.modules[name]
                 namespace = {"__name__": "submission", "__builtins__": builtins}
                 injected = child.inject_helpers(namespace, inject)
-                seconds, returned = 0.0, {}
+                seconds, returned, reused = 0.0, {}, {}
                 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                     exec(compile(load.load(path).source, path.name, "exec"), namespace)
                     for index, call in enumerate(calls):
@@ -158,6 +159,7 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
                                 or (call.own_only and injected.get(call.function) is function):
                             continue
                         saved = child.bind_sources(namespace, dict(call.bind))
+                        reusing = reuse.reuse(namespace, call.reuse, reused, child.same)
                         args = copy.deepcopy(child.resolve(call.args, returned))
                         kwargs = copy.deepcopy(child.resolve(dict(call.kwargs), returned))
                         started = time.process_time()
@@ -166,6 +168,7 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
                         except Exception:
                             pass
                         seconds += time.process_time() - started
+                        child.unbind(namespace, reusing)
                         child.unbind(namespace, saved)
                 spent.append(seconds)
             best.append(min(spent))
