@@ -168,7 +168,7 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
                         except Exception:
                             pass
                         seconds += time.process_time() - started
-                        child.unbind(namespace, reusing)
+                        reuse.restore(namespace, reusing, reused)
                         child.unbind(namespace, saved)
                 spent.append(seconds)
             best.append(min(spent))

@@ -651,7 +651,7 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
             returned[index] = value
         except BaseException as error:
             value, status, message = None, "error", describe(error, filename, memory_bytes=memory)
-        unbind(namespace, reusing)
+        reuse.restore(namespace, reusing, reused)
         unbind(namespace, saved)
         try:
             mutated = [position for position, (before, after) in enumerate(zip(args, given_args))

@@ -6,7 +6,8 @@ forward pass repeats one already made. The child keeps each distinct input's res
 has shown on a few repeats that it returns what it returned before, hands the kept result back instead of
 computing it again. A function whose result changes from one call to the next (it draws random numbers or
 counts its calls), or whose result its caller changes in place, fails that test and is never reused: its
-every call runs, as it would without this module.
+every call runs, as it would without this module. What a reused call would have printed or warned again
+is not printed again: the function's output appears once per distinct input.
 """
 from __future__ import annotations
 
@@ -147,8 +148,8 @@ class Reused:
 def reuse(namespace: dict[str, Any], names: Any, reused: dict[str, Reused],
           same: Callable[[Any, Any], bool]) -> dict[str, Any]:
     """Put in namespace, for one call, a reusing wrapper over each function names name; returns the
-    functions to put back afterwards. reused holds each name's kept results from one call to the next, and
-    starts afresh for a name whose function is no longer the one it kept results of."""
+    functions to put back afterwards with restore. reused holds each name's kept results from one call to
+    the next, and starts afresh for a name whose function is no longer the one it kept results of."""
     saved = {}
     for name in names or ():
         function = namespace.get(name)
@@ -163,3 +164,11 @@ def reuse(namespace: dict[str, Any], names: Any, reused: dict[str, Reused],
         saved[name] = function
         namespace[name] = entry.wrapper
     return saved
+
+
+def restore(namespace: dict[str, Any], saved: dict[str, Any], reused: dict[str, Reused]) -> None:
+    """Put back the functions reuse replaced, where the wrapper is still there: a name the call itself
+    defined again keeps the new definition, as it would have without the wrapper."""
+    for name, function in saved.items():
+        if namespace.get(name) is reused[name].wrapper:
+            namespace[name] = function

@@ -185,7 +185,7 @@ def test_the_wrapper_looks_like_the_function_and_goes_back_after_the_call():
     wrapper = namespace["forward_propagation_n"]
     assert wrapper is not forward_propagation_n and wrapper.__name__ == "forward_propagation_n"
     assert wrapper.__doc__ == "The student's forward pass." and namespace["threshold"] == 1e-7
-    child.unbind(namespace, saved)
+    reuse.restore(namespace, saved, reused)
     assert namespace == {"forward_propagation_n": forward_propagation_n, "threshold": 1e-7}
     reuse.reuse(namespace, ["forward_propagation_n"], reused, child.same)
     assert namespace["forward_propagation_n"] is wrapper  # the same kept results from call to call
@@ -222,3 +222,18 @@ def test_a_checker_reads_the_same_differences_with_reuse_as_without(path):
     assert [o.value for o in with_reuse] == [o.value for o in without]
     assert [o.message for o in with_reuse] == [o.message for o in without]
     assert any(o.status is sandbox.CallStatus.OK for o in with_reuse)
+
+
+def test_a_function_the_call_defines_again_keeps_its_new_definition():
+    def forward_propagation_n(X, Y, parameters):
+        return 0.0
+
+    def defined_by_the_call(X, Y, parameters):
+        return 1.0
+
+    namespace = {"forward_propagation_n": forward_propagation_n}
+    reused: dict = {}
+    saved = reuse.reuse(namespace, ["forward_propagation_n"], reused, child.same)
+    namespace["forward_propagation_n"] = defined_by_the_call  # `global forward_propagation_n` in a checker
+    reuse.restore(namespace, saved, reused)
+    assert namespace["forward_propagation_n"] is defined_by_the_call
