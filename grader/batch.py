@@ -160,9 +160,9 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     fingerprint = gradebook.settings_hash(settings.to_json())
     progress = progress or NoProgress()
     results: dict[str, dict[str, Any]] = {}
-    # Each graded submission's result and page, made as it arrives while the workers grade the next ones,
-    # rather than all at the end, when only this process works.
-    prepared: dict[str, tuple[SubmissionResult, str]] = {}
+    # Each graded submission's result, its line of results.json and its page (written as it arrives, while
+    # the workers grade the next ones, rather than all at the end, when only this process works).
+    prepared = _Prepared(out, html.page_names(s.student for s in submissions))
     try:
         book = gradebook.open_gradebook(out)
     except (OSError, sqlite3.Error) as error:
@@ -173,12 +173,11 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
                                          executor=executor, progress=progress, prepared=prepared)
     except sqlite3.Error as error:
         raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {_reason(error)}") from None
-    ordered = tuple(prepared[s.student][0] if s.student in prepared else submission_from_json(results[s.student])
-                    for s in submissions if s.student in results)
+    ordered = tuple(prepared.results[s.student] if s.student in prepared.results
+                    else submission_from_json(results[s.student]) for s in submissions if s.student in results)
     try:
         pages = write_reports(ordered, out, title=title or f"{Path(directory).name} · {settings.assignment}",
-                              not_graded=survey.not_graded,
-                              rendered={student: page for student, (_, page) in prepared.items()})
+                              not_graded=survey.not_graded, written=prepared.written, lines=prepared.lines)
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {_reason(error)}; every grade is in the gradebook, "
                           "run again to write them") from None
@@ -187,10 +186,9 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
 
 def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submission],
                 results: dict[str, dict[str, Any]], settings: Settings, fingerprint: str, *, jobs: int | None,
-                force: bool, executor: Executor | None, progress: Progress,
-                prepared: dict[str, tuple[SubmissionResult, str]]) -> tuple[int, int]:
+                force: bool, executor: Executor | None, progress: Progress, prepared: "_Prepared") -> tuple[int, int]:
     """Fill results (student -> result JSON) from the gradebook and by grading, and prepared with each
-    graded result and its page; returns (graded, reused)."""
+    graded result; returns (graded, reused)."""
     settings_json = settings.to_json()
     hashes: dict[str, str] = {}
     pending: list[_Pending] = []
@@ -245,7 +243,7 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
                 results[student] = result
                 graded += 1
                 progress.advance(result)
-                prepared[student] = _prepare(result)
+                prepared.add(student, result)
         for item, reason in unreadable:
             student = item.submission.student
             result = pipeline.error_result(student, settings, reason).to_json()
@@ -260,21 +258,49 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
     return graded, reused
 
 
-def _prepare(result: dict[str, Any]) -> tuple[SubmissionResult, str]:
-    """A graded result as the reports take it, and its student page."""
-    submission = submission_from_json(result)
-    return submission, html.student_page(submission, class_page=INDEX_HTML)
+class _Prepared:
+    """The reports' share of each result graded in this run, done as it arrives: the result as the reports
+    take it, its line of results.json, and its page, written at once under the name the class gives it.
+
+    A page that cannot be written now is left to write_reports, which says why if it fails again: a full
+    disk must not stop the grading, whose grades reach the gradebook first.
+    """
+
+    def __init__(self, out: Path, pages: Mapping[str, str]) -> None:
+        self.out = out
+        self.pages = pages
+        self.results: dict[str, SubmissionResult] = {}
+        self.lines: dict[str, str] = {}
+        self.written: dict[str, str] = {}  # student -> the page file holding this run's page
+
+    def add(self, student: str, result: dict[str, Any]) -> None:
+        submission = self.results[student] = submission_from_json(result)
+        self.lines[student] = _json_line(submission)
+        name = self.pages.get(student)
+        if name is None:
+            return
+        try:
+            write_atomic(self.out / name, html.student_page(submission, class_page=INDEX_HTML))
+        except OSError:
+            return
+        self.written[student] = name
 
 
-def results_json(results: Sequence[SubmissionResult]) -> str:
-    """OUT/results.json: the list of result objects, one to a line.
+def _json_line(result: SubmissionResult) -> str:
+    return json.dumps(result.to_json(), allow_nan=False)
+
+
+def results_json(results: Sequence[SubmissionResult], lines: Mapping[str, str] | None = None) -> str:
+    """OUT/results.json: the list of result objects, one to a line; lines holds lines made already
+    (student -> the line of that very result).
 
     One line each rather than json's indent, which takes its pure-Python encoder: ten times slower, over
     half a second for 600 submissions.
     """
     if not results:
         return "[]\n"
-    return "[\n" + ",\n".join(json.dumps(result.to_json(), allow_nan=False) for result in results) + "\n]\n"
+    lines = lines or {}
+    return "[\n" + ",\n".join(lines.get(result.submission) or _json_line(result) for result in results) + "\n]\n"
 
 
 def _csv_cell(text: str) -> str:
@@ -300,19 +326,21 @@ def grades_csv(results: Sequence[SubmissionResult]) -> str:
 
 
 def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "",
-                  not_graded: Sequence[str] = (), rendered: Mapping[str, str] | None = None) -> dict[str, str]:
+                  not_graded: Sequence[str] = (), written: Mapping[str, str] | None = None,
+                  lines: Mapping[str, str] | None = None) -> dict[str, str]:
     """OUT/results.json, OUT/grades.csv, a page per student and OUT/index.html; returns student -> page.
 
-    rendered holds student pages made already (student -> html.student_page of that very result).
+    written: the pages on disk already (student -> the file holding the page of that very result), left
+    as they are where the name is still the student's; lines: lines of results.json made already.
     """
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / RESULTS_JSON, results_json(results))
+    write_atomic(out / RESULTS_JSON, results_json(results, lines))
     write_atomic(out / GRADES_CSV, grades_csv(results))
     pages = html.page_names(result.submission for result in results)
-    rendered = rendered or {}
+    written = written or {}
     for result in results:
-        page = rendered.get(result.submission) or html.student_page(result, class_page=INDEX_HTML)
-        write_atomic(out / pages[result.submission], page)
+        if written.get(result.submission) != pages[result.submission]:
+            write_atomic(out / pages[result.submission], html.student_page(result, class_page=INDEX_HTML))
     files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
     write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files, not_graded=not_graded))
     return pages

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, cli, discover
+from grader import batch, cli, discover, pipeline
 from grader.executors import Job, LocalExecutor, grade_job
 from grader.results import submission_from_json
 from grader.settings import Settings
@@ -78,6 +78,62 @@ def test_the_pages_made_while_grading_are_the_pages_the_reports_alone_make(sampl
     batch.write_reports(summary.results, tmp_path, title="")
     for student, page in summary.pages.items():
         assert (out / page).read_bytes() == (tmp_path / page).read_bytes(), student
+
+
+def test_the_results_json_made_while_grading_is_the_one_the_reports_alone_make(sample_report):
+    summary, out = sample_report
+    assert (out / "results.json").read_text() == batch.results_json(summary.results)
+
+
+class _ErrorRows:
+    """An executor that grades nothing: each job gets an error row at once, in the order given."""
+
+    def run(self, jobs):
+        for job in jobs:
+            yield job.key, pipeline.error_result(job.key, Settings(), "not graded in this test").to_json()
+
+    def close(self):
+        pass
+
+
+def _small_class(tmp_path, count=4):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for index in range(count):
+        (folder / f"student{index}.py").write_text(f"x = {index}\n")
+    return folder
+
+
+def test_each_page_is_on_disk_as_soon_as_its_result_is_in(tmp_path):
+    out = tmp_path / "out"
+    pages_seen = []
+
+    class Watching(batch.NoProgress):
+        def advance(self, result):
+            pages_seen.append(sorted(path.name for path in out.glob("*.html")))
+
+    summary = batch.grade(_small_class(tmp_path), out, Settings(), executor=_ErrorRows(), progress=Watching())
+    names = [summary.pages[result.submission] for result in summary.results]
+    assert pages_seen == [sorted(names[:index]) for index in range(len(names))]
+
+
+def test_a_page_that_cannot_be_written_while_grading_is_written_with_the_reports(tmp_path, monkeypatch):
+    real_write = batch.write_atomic
+    grading = {"now": True}
+
+    def full_disk_while_grading(path, text):
+        if grading["now"] and path.suffix == ".html":
+            raise OSError(28, "No space left on device")
+        real_write(path, text)
+
+    class Finished(batch.NoProgress):
+        def close(self):
+            grading["now"] = False
+
+    monkeypatch.setattr(batch, "write_atomic", full_disk_while_grading)
+    out = tmp_path / "out"
+    summary = batch.grade(_small_class(tmp_path), out, Settings(), executor=_ErrorRows(), progress=Finished())
+    assert len(summary.results) == 4 and all((out / page).is_file() for page in summary.pages.values())
 
 
 def test_grades_csv_has_scores_and_points_per_check(sample_report):
