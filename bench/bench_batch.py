@@ -216,8 +216,9 @@ def cpu_split(main_seconds: float, count: int) -> dict[str, float]:
 def byte_compile() -> None:
     """Compile gradgrade's own modules as installing it does, so that every process of the batch loads them
     rather than compiling them: where PYTHONDONTWRITEBYTECODE is set (it is on the machine gradgrade was
-    built on) a checkout never gets its .pyc files, and each run would compile them again."""
-    for package in ("grader", "reference", "mutants"):
+    built on) a checkout never gets its .pyc files, and each run would compile them again. (The mutant
+    catalogue is read as text, never imported.)"""
+    for package in ("grader", "reference"):
         compileall.compile_dir(ROOT / package, quiet=1)
 
 
