@@ -10,6 +10,8 @@ servers and the sandboxed children (50 submissions/s on 2 cores needs a total un
 student_code_ms_per_submission: the CPU of the students' own functions alone, run unsandboxed in this
 process (student_code_only_per_second: what the cores could grade if nothing else ran), and
 cpu_ms_beyond_student_code: the difference, what gradgrade itself costs per submission.
+host_cpu_stolen_percent is the share of the cores' time, while grading, that a virtual machine's
+hypervisor gave to other machines (steal): the rate is only a measure of gradgrade when it is near 0.
 """
 from __future__ import annotations
 
@@ -213,6 +215,25 @@ def cpu_split(main_seconds: float, count: int) -> dict[str, float]:
     return {name: round(1000 * seconds / count, 1) for name, seconds in split.items()}
 
 
+def host_ticks() -> tuple[int, int] | None:
+    """All CPU time the kernel has counted on every core, and the part of it the hypervisor gave to other
+    machines (steal), in ticks since boot; None off Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return None
+    ticks = [int(field) for field in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return sum(ticks), ticks[7]
+
+
+def stolen_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The share of the cores' time between two host_ticks readings that the hypervisor ran other machines
+    in: a virtual machine's cores are slower by about that much, and so is every rate measured meanwhile."""
+    if before is None or after is None or after[0] <= before[0]:
+        return None
+    return round(100 * (after[1] - before[1]) / (after[0] - before[0]), 1)
+
+
 def byte_compile() -> None:
     """Compile gradgrade's own modules as installing it does, so that every process of the batch loads them
     rather than compiling them: where PYTHONDONTWRITEBYTECODE is set (it is on the machine gradgrade was
@@ -236,11 +257,11 @@ def main() -> None:
         folder = replicate(workdir / "class", args.count)
         workers = args.jobs or executors.default_workers()
         executor = executors.LocalExecutor(workers, warm=settings.to_json())
-        started, before = time.perf_counter(), os.times()
+        started, before, host_before = time.perf_counter(), os.times(), host_ticks()
         try:
             summary = batch.grade(folder, workdir / "out", settings, jobs=workers, executor=executor)
             seconds = time.perf_counter() - started
-            after = os.times()
+            after, host_after = os.times(), host_ticks()
             cpu = (cpu_split(after.user + after.system - before.user - before.system, args.count)
                    if Path("/proc/self/task").is_dir() else None)
         finally:
@@ -256,7 +277,7 @@ def main() -> None:
                 "submissions_per_second": round(len(summary.results) / seconds, 1),
                 "reports_seconds": round(report_seconds, 2),
                 "rerun_unchanged_seconds": round(rerun_seconds, 2), "rerun_reused": rerun.reused,
-                "statuses": summary.counts()}
+                "statuses": summary.counts(), "host_cpu_stolen_percent": stolen_percent(host_before, host_after)}
         if cpu:
             line["cpu_ms_per_submission"] = cpu
         samples = sorted(folder.iterdir())[:len(discover.discover(SUBMISSIONS, assignment="three_layer"))]
