@@ -29,6 +29,8 @@ import threading
 from dataclasses import dataclass
 from typing import Sequence
 
+from grader import scratch
+
 child = None  # grader.child, imported by _preload once the server has left the network
 # The calls of each plan the grader sent, their arguments decoded: every child forked after a plan came
 # inherits it, and finds its calls here by the key its request names.
@@ -434,12 +436,14 @@ class PreparedFileSystem:
     child cannot: the grader then makes a folder per run). view: what the server's own read-only view
     of the file system achieved, which its children inherit (None when it has none: each child makes
     its own). parent: the folder above scratch, opened before the view was made read-only, to remove
-    scratch from.
+    scratch from. held: scratch as the server holds it while it lives (see grader.scratch), so that a
+    server killed outright leaves it to the next sweep.
     """
 
     scratch: str | None = None
     view: str | None = None
     parent: int | None = None
+    held: scratch.Held | None = None
 
     def remove_scratch(self) -> None:
         if self.scratch and self.parent is not None:
@@ -449,6 +453,8 @@ class PreparedFileSystem:
                 pass
         elif self.scratch:
             _remove(self.scratch)
+        if self.held is not None:
+            self.held.release()
 
 
 def prepare_file_system() -> PreparedFileSystem:
@@ -459,11 +465,10 @@ def prepare_file_system() -> PreparedFileSystem:
     removes no folder per run, nothing a submission writes reaches the disk, and it is bounded in size.
     Making the view read-only once here leaves each child only its tmpfs to mount.
     """
-    import tempfile
-
     if not sys.platform.startswith("linux"):
         return PreparedFileSystem()
-    folder = tempfile.mkdtemp(prefix=f"gradgrade-scratch-{os.getpid()}-")
+    held = scratch.make(f"{scratch.SERVER_PREFIX}{os.getpid()}-")
+    folder = held.path
     pid = os.fork()
     if pid == 0:  # try it once, in a process of its own, down to writing a file there
         try:
@@ -475,18 +480,19 @@ def prepare_file_system() -> PreparedFileSystem:
             os._exit(1)
     if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
         _remove(folder)
+        held.release()
         return PreparedFileSystem()
     parent = os.open(os.path.dirname(folder), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     before = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        return PreparedFileSystem(folder, child.read_only_view(), parent)
+        return PreparedFileSystem(folder, child.read_only_view(), parent, held)
     except OSError:
         # Back to the namespace it started in (a half-made view must not reach the children), which
         # must work, or no server at all.
         if ctypes.CDLL(None).setns(before, CLONE_NEWNS) != 0:
             os._exit(70)
         os.close(parent)
-        return PreparedFileSystem(folder)
+        return PreparedFileSystem(folder, held=held)
     finally:
         os.close(before)
 
@@ -734,7 +740,9 @@ def fork_server() -> ForkServer | None:
     with _server_lock:
         if _server is not None and _server_pid == os.getpid() and _server.alive():
             return _server
-        # A forked worker inherits its parent's client: it starts a server of its own.
+        # A forked worker inherits its parent's client: it starts a server of its own. What servers and
+        # runs killed outright left in the temporary folder goes first.
+        scratch.sweep()
         try:
             _server, _server_pid = ForkServer(), os.getpid()
         except OSError:

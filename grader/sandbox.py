@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -25,7 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from grader import wire
+from grader import scratch, wire
 from grader.forkserver import (child_environment, fork_server, kill_group, python_command,  # noqa: F401
                                shutdown_fork_server)
 
@@ -215,8 +214,9 @@ def _spawn(stdin: int, stdout: int, stderr: int, result: int) -> _SpawnedChild:
 
 
 def _start(fds: tuple[int, int, int, int], job: dict[str, Any],
-           calls: Sequence[Call]) -> tuple[_Child, dict[str, Any], str | None]:
-    """Start a child and complete its job; also the scratch folder made for the run, which the caller removes.
+           calls: Sequence[Call]) -> tuple[_Child, dict[str, Any], scratch.Held | None]:
+    """Start a child and complete its job; also the scratch folder made for the run, which the caller
+    removes and releases.
 
     A forked child finds the calls in its fork server (sent there once, see plan_of), and mounts a
     private scratch folder of its own where the server can; a spawned one gets the calls in the job
@@ -224,21 +224,26 @@ def _start(fds: tuple[int, int, int, int], job: dict[str, Any],
     """
     server = fork_server()
     if server is not None:
-        made = None if server.private_scratch else tempfile.mkdtemp(prefix="gradgrade-")
+        made = None if server.private_scratch else scratch.make(scratch.RUN_PREFIX)
         try:
-            started = server.start(fds, scratch=made, plan=plan_of(calls))
-            return started, {**job, "result_fd": 3, "scratch": made or server.private_scratch,
+            started = server.start(fds, scratch=made and made.path, plan=plan_of(calls))
+            return started, {**job, "result_fd": 3, "scratch": made.path if made else server.private_scratch,
                              "private_scratch": made is None}, made
         except OSError:
             if made:
-                shutil.rmtree(made, ignore_errors=True)
-    made = tempfile.mkdtemp(prefix="gradgrade-")
+                _remove_scratch(made)
+    made = scratch.make(scratch.RUN_PREFIX)
     try:
         started = _spawn(*fds)
     except BaseException:
-        shutil.rmtree(made, ignore_errors=True)
+        _remove_scratch(made)
         raise
-    return started, {**job, "result_fd": fds[3], "scratch": made, "calls": _wire_calls(calls)}, made
+    return started, {**job, "result_fd": fds[3], "scratch": made.path, "calls": _wire_calls(calls)}, made
+
+
+def _remove_scratch(made: scratch.Held) -> None:
+    shutil.rmtree(made.path, ignore_errors=True)
+    made.release()
 
 
 # --- one run -------------------------------------------------------------------------------------------
@@ -321,11 +326,11 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
         "source": source, "filename": filename, "nonce": nonce.hex(),
         "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
     }
-    child, scratch = None, None
+    child, made = None, None
     ours = {pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]}  # closed exactly once, even across threads
     try:
         try:
-            child, job, scratch = _start(child_ends, job, calls)
+            child, job, made = _start(child_ends, job, calls)
         except OSError as error:
             return SandboxRun(RunStatus.ERROR, f"gradgrade could not start the sandbox: {error}", (),
                               tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
@@ -339,13 +344,15 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
             child.kill()
         for fd in (*child_ends, *ours):
             os.close(fd)
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+        if made is not None:
+            shutil.rmtree(made.path, ignore_errors=True)
         if child is not None:
-            if scratch is not None and os.path.exists(scratch):  # something of the child was still writing as it died
+            if made is not None and os.path.exists(made.path):  # something of the child was still writing as it died
                 child.wait(timeout=1.0)
-                shutil.rmtree(scratch, ignore_errors=True)
+                shutil.rmtree(made.path, ignore_errors=True)
             child.close()
+        if made is not None:
+            made.release()  # whatever is left of it, a later sweep removes
 
 
 def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int, job: bytes, nonce: bytes,

@@ -583,17 +583,28 @@ def test_a_submission_that_closes_its_output_still_sends_every_result():
 
 
 @linux_only
-def test_a_fork_server_killed_outright_takes_its_children_with_it():
+def test_a_fork_server_killed_outright_takes_its_children_with_it_and_the_next_sweeps_its_folders(
+        tmp_path, monkeypatch):
+    import shutil
     import signal
     import subprocess
 
-    script = ("from grader import sandbox\n"
+    from grader import scratch
+
+    script = (f"import tempfile; tempfile.tempdir = {str(tmp_path)!r}\n"
+              "from grader import sandbox\n"
               "print('started', flush=True)\n"
               "sandbox.run('import time\\ndef f():\\n    time.sleep(3600)\\n',"
               " [sandbox.Call('f')], limits=sandbox.Limits(timeout=3600))\n")
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     descendants: list[int] = []
     server = None
+
+    def left() -> list[Path]:
+        # The run's own folder (made by the grader where children cannot mount one), or the one the
+        # server's children mount their private scratch on (the server has no TMPDIR: it is in /tmp).
+        return [*tmp_path.glob(f"{scratch.RUN_PREFIX}*"), *Path("/tmp").glob(f"{scratch.SERVER_PREFIX}{server}-*")]
+
     try:
         assert grader.stdout.readline().strip() == "started"
         assert settle(lambda: any(alive(pid) for pid in children_of(grader.pid)), seconds=30)
@@ -602,6 +613,17 @@ def test_a_fork_server_killed_outright_takes_its_children_with_it():
         descendants = children_of(server)
         os.kill(server, signal.SIGKILL)  # no shutdown: the server cannot kill anything itself
         assert settle(lambda: not any(alive(pid) for pid in descendants), seconds=10)
+        grader.kill()  # nor can the grader remove its run's folder
+        grader.wait()
+        leftovers = left()
+        assert leftovers
+        for folder in leftovers:  # as if a while had passed: a folder just made is not swept
+            past = time.time() - 2 * scratch.STALE_AFTER
+            os.utime(folder, (past, past))
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        sandbox.shutdown_fork_server()
+        assert sandbox.fork_server() is not None  # the next server's start sweeps them
+        assert left() == []
     except BaseException:  # a failed assertion must not leave a sleeping submission behind
         for pid in descendants:
             forkserver.kill_group(pid)
@@ -609,8 +631,32 @@ def test_a_fork_server_killed_outright_takes_its_children_with_it():
     finally:
         grader.kill()
         grader.wait()
-        for folder in Path("/tmp").glob(f"gradgrade-scratch-{server}-*"):  # a server killed outright leaves it
-            folder.rmdir()
+        sandbox.shutdown_fork_server()  # the next test's server makes its run folders where it did before
+        for folder in left():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@linux_only
+def test_a_run_holds_its_own_scratch_folder_until_it_removes_it(tmp_path, monkeypatch):
+    import threading
+
+    from grader import scratch
+
+    monkeypatch.setenv("GRADGRADE_SANDBOX", "spawn")  # a folder per run, wherever the server could mount one
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    runs = []
+    thread = threading.Thread(target=lambda: runs.append(sandbox.run(
+        "import time\ndef f():\n    time.sleep(2)\n    return 1\n", [sandbox.Call("f")])))
+    thread.start()
+    try:
+        assert settle(lambda: list(tmp_path.glob(f"{scratch.RUN_PREFIX}*")), seconds=30)
+        (folder,) = tmp_path.glob(f"{scratch.RUN_PREFIX}*")
+        past = time.time() - 2 * scratch.STALE_AFTER
+        os.utime(folder, (past, past))
+        assert scratch.sweep([str(tmp_path)]) == [] and folder.is_dir()
+    finally:
+        thread.join()
+    assert runs[0].outcomes[0].value == 1 and not folder.exists()
 
 
 def test_a_child_sending_more_results_than_the_grader_reads_is_stopped(monkeypatch):
