@@ -611,9 +611,10 @@ def test_a_fork_server_killed_outright_takes_its_children_with_it_and_the_next_s
         server = next(pid for pid in children_of(grader.pid) if alive(pid))
         assert settle(lambda: len(children_of(server)) >= 2, seconds=30)  # the run's child and the spare
         descendants = children_of(server)
+        grader.send_signal(signal.SIGSTOP)  # the grader must not remove its run's folder when the server dies
         os.kill(server, signal.SIGKILL)  # no shutdown: the server cannot kill anything itself
         assert settle(lambda: not any(alive(pid) for pid in descendants), seconds=10)
-        grader.kill()  # nor can the grader remove its run's folder
+        grader.kill()
         grader.wait()
         leftovers = left()
         assert leftovers
