@@ -1,6 +1,8 @@
-"""Scratch folders that outlive no process: the process that makes one holds it (an flock on the folder)
-until it removes it, and a folder whose holder died without removing it (killed outright, with no chance
-to clean up) is removed by the next gradgrade that sweeps the temporary folder.
+"""Scratch folders that outlive no process: held (an flock) while their maker lives, swept once it is gone.
+
+The process that makes a folder holds it until it removes it. A folder whose holder died without removing
+it (killed outright, with no chance to clean up) is removed by the next gradgrade that sweeps the
+temporary folder.
 
 Only folders made here are ever swept (their names start with a prefix of HELD_PREFIXES), only those of
 this user, and only once they are older than STALE_AFTER seconds: a folder just made is not yet held.
@@ -45,7 +47,7 @@ class Held:
                 pass
 
 
-def make(prefix: str, folder: str | None = None) -> Held:
+def make(prefix: str, *, folder: str | None = None) -> Held:
     """A new empty folder in folder (the temporary folder by default), held by this process until released."""
     path = tempfile.mkdtemp(prefix=prefix, dir=folder)
     if fcntl is None:
@@ -65,7 +67,7 @@ def folders_to_sweep() -> tuple[str, ...]:
     return tuple(dict.fromkeys([tempfile.gettempdir(), "/tmp"]))
 
 
-def sweep(folders: Iterable[str] | None = None, *, older_than: float = STALE_AFTER) -> list[str]:
+def sweep(*, folders: Iterable[str] | None = None, older_than: float = STALE_AFTER) -> list[str]:
     """Remove the held folders in folders whose holder is gone; the paths removed.
 
     Never raises: a folder that cannot be looked at or removed is left for the next sweep.

@@ -654,7 +654,7 @@ def test_a_run_holds_its_own_scratch_folder_until_it_removes_it(tmp_path, monkey
         (folder,) = tmp_path.glob(f"{scratch.RUN_PREFIX}*")
         past = time.time() - 2 * scratch.STALE_AFTER
         os.utime(folder, (past, past))
-        assert scratch.sweep([str(tmp_path)]) == [] and folder.is_dir()
+        assert scratch.sweep(folders=[str(tmp_path)]) == [] and folder.is_dir()
     finally:
         thread.join()
     assert runs[0].outcomes[0].value == 1 and not folder.exists()
