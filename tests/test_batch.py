@@ -265,6 +265,23 @@ def test_local_executor_survives_a_dying_worker():
     assert results["a"]["checks"] and results["b"]["checks"]
 
 
+def _worker_state(job: Job) -> dict:
+    import gc
+
+    from grader import diagnose
+    return {"frozen": gc.get_freeze_count(), "catalogue": diagnose.catalogue_candidates.cache_info().currsize}
+
+
+def test_a_warmed_worker_holds_the_catalogue_out_of_the_garbage_collectors_sight():
+    job = Job("a", "x.py", b"", Settings().to_json())
+    with LocalExecutor(1, warm=Settings().to_json(), grade=_worker_state) as executor:
+        (_, state), = executor.run([job])
+    with LocalExecutor(1, grade=_worker_state) as executor:
+        (_, cold), = executor.run([job])
+    assert state["catalogue"] == 1 and state["frozen"] > 10_000
+    assert cold == {"frozen": 0, "catalogue": 0}
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=300)
 
