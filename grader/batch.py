@@ -155,6 +155,8 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     """
     started = time.monotonic()
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file, not a folder for the gradebook and the reports")
     survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out)
     submissions = survey.submissions
     fingerprint = gradebook.settings_hash(settings.to_json())

@@ -303,6 +303,20 @@ def test_cli_grade_exits_2_when_the_class_path_is_unusable(tmp_path, target):
     assert completed.returncode == 2 and completed.stderr.count("\n") == 1 and "Traceback" not in completed.stderr
 
 
+@pytest.mark.parametrize("make_out, words", [
+    pytest.param(lambda p: (p / "out.txt").write_text("x") and p / "out.txt", "is a file, not a folder", id="a-file"),
+    pytest.param(lambda p: (p / "a.txt").write_text("x") and p / "a.txt" / "out", "cannot open the gradebook",
+                 id="under-a-file"),
+])
+def test_cli_grade_exits_2_with_one_line_when_the_output_folder_is_unusable(tmp_path, make_out, words):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.py").write_bytes((SUBMISSIONS / "missing_m.py").read_bytes())
+    completed = run_cli("grade", str(folder), "--out", str(make_out(tmp_path)))
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
+    assert completed.stderr.count("\n") == 1 and words in completed.stderr, completed.stderr
+
+
 def test_check_html_writes_the_student_page(tmp_path):
     page = tmp_path / "page.html"
     code = cli.main(["check", str(SUBMISSIONS / "planted_bugs.py"), "--html", str(page)])
