@@ -157,6 +157,10 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file, not a folder for the gradebook and the reports")
+    if out.resolve() == Path(directory).resolve():
+        # A page or grades.csv would overwrite a file of the same name that sits among the submissions.
+        raise OutputError(f"{out} is the class folder itself: the reports would be written among the submissions "
+                          f"(a folder inside it, {out / 'reports'}, is fine)")
     survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out)
     submissions = survey.submissions
     fingerprint = gradebook.settings_hash(settings.to_json())

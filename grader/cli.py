@@ -19,6 +19,16 @@ def _positive(value: str) -> float:
     return number
 
 
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assignment", default="three_layer", help="assignment to grade (default: three_layer)")
     parser.add_argument("--threshold", type=_positive, default=check.THRESHOLD,
@@ -130,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser = commands.add_parser("grade", help="grade a class: a folder or .zip of submissions")
     grade_parser.add_argument("directory", help="the submissions: flat folder, folder per student, nbgrader, or .zip")
     grade_parser.add_argument("--out", default="reports", help="output folder (default: reports)")
-    grade_parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    grade_parser.add_argument("--jobs", type=_count, default=None, help="parallel workers (default: all cores)")
     grade_parser.add_argument("--force", action="store_true", help="regrade everything, not only what changed")
     grade_parser.add_argument("--scheduler", default=None,
                               help="grade on Dask: 'local' or a scheduler address tcp://HOST:PORT")

@@ -79,19 +79,29 @@ def _one_class(tmp_path, submissions_dir):
     return folder
 
 
-@pytest.mark.parametrize("spoil, words", [
-    pytest.param(lambda out: out.write_text("a file"), "cannot open the gradebook", id="out-is-a-file"),
-    pytest.param(lambda out: out.mkdir() or (out / "gradebook.sqlite").write_bytes(b"not sqlite" * 100),
+@pytest.mark.parametrize("spoil, words", [  # each spoils tmp_path/out and gives the --out to use
+    pytest.param(lambda out: out.write_text("a file") and out, "is a file, not a folder", id="out-is-a-file"),
+    pytest.param(lambda out: (out.parent / "a.txt").write_text("x") and out.parent / "a.txt" / "out",
+                 "cannot open the gradebook", id="out-under-a-file"),
+    pytest.param(lambda out: out.mkdir() or (out / "gradebook.sqlite").write_bytes(b"not sqlite" * 100) and out,
                  "cannot open the gradebook", id="gradebook-not-a-database"),
-    pytest.param(lambda out: out.mkdir() or (out / "index.html").mkdir(), "every grade is in the gradebook",
+    pytest.param(lambda out: out.mkdir() or (out / "index.html").mkdir() or out, "every grade is in the gradebook",
                  id="a-report-cannot-be-written"),
 ])
 def test_an_unusable_output_folder_is_one_line_and_exit_2(tmp_path, submissions_dir, capsys, spoil, words):
-    out = tmp_path / "out"
-    spoil(out)
-    assert cli.main(["grade", str(_one_class(tmp_path, submissions_dir)), "--out", str(out), "--jobs", "1"]) == 2
+    folder = _one_class(tmp_path, submissions_dir)
+    out = spoil(tmp_path / "out")
+    assert cli.main(["grade", str(folder), "--out", str(out), "--jobs", "1"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("gradgrade: ") and error.count("\n") == 1 and words in error, error
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3", "two"])
+def test_grade_refuses_a_count_of_workers_that_is_not_positive(tmp_path, capsys, jobs):
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--jobs", jobs]) == 2
+    assert "argument --jobs" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
 
 def test_console_script_is_installed():
     completed = subprocess.run(["gradgrade", "--help"], capture_output=True, text=True, timeout=60)
