@@ -162,8 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _printable_output() -> None:
+    """Let a path that is not UTF-8 (a folder an old tool named) be printed as escapes rather than stop the
+    run where output is strict about its encoding (PYTHONIOENCODING=utf-8, say)."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run gradgrade; returns the exit code (0 passed, 1 failed or errored, 2 could not run)."""
+    _printable_output()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

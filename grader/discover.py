@@ -144,6 +144,13 @@ def skipped(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_NAMES
 
 
+def printable(name: str) -> str:
+    """A file or folder name as gradgrade shows and stores it: bytes that are not UTF-8 (an old zip tool's
+    Latin-1, say) written as \\xNN escapes, so the name can be printed, kept in the gradebook and used for a
+    page; the file itself is still read by its real name."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def folder_entries(root: Path, *, leave_out: Path | None = None) -> Iterator[_Entry]:
     """Every file under root, gradable or not, not following symlinks out of it, skipping hidden and cache
     folders and the folder leave_out (the reports, when they are written inside the class folder)."""
@@ -159,9 +166,9 @@ def folder_entries(root: Path, *, leave_out: Path | None = None) -> Iterator[_En
                 continue
             # A symlink may point anywhere: one out of the class folder is listed (its student gets an error
             # row) and never read.
-            refused = (f"{name} is a symbolic link to a file outside the class folder; gradgrade does not follow it"
-                       if path.is_symlink() and not path.resolve().is_relative_to(root_real) else "")
-            yield _Entry(path.relative_to(root).parts, path, refused=refused)
+            refused = (f"{printable(name)} is a symbolic link to a file outside the class folder; gradgrade does "
+                       "not follow it" if path.is_symlink() and not path.resolve().is_relative_to(root_real) else "")
+            yield _Entry(tuple(printable(part) for part in path.relative_to(root).parts), path, refused=refused)
 
 
 def safe_member_parts(name: str) -> tuple[str, ...] | None:

@@ -315,6 +315,20 @@ def test_cli_grade_will_not_write_the_reports_among_the_submissions(tmp_path):
     assert sorted(path.name for path in folder.iterdir()) == ["a.py", "grades.csv"]
 
 
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names are always UTF-8")
+def test_a_file_name_that_is_not_utf8_costs_no_one_a_grade(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
+    with open(os.path.join(os.fsencode(folder), b"\xff\xfebob.py"), "wb") as handle:
+        handle.write((SUBMISSIONS / "wrong_mask.py").read_bytes())
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    assert sorted(result.submission for result in summary.results) == ["\\xff\\xfebob", "alice"]
+    assert all(result.status.value == "fail" and result.checks for result in summary.results)
+    assert all((tmp_path / "out" / page).is_file() for page in summary.pages.values())
+    assert len((tmp_path / "out" / "grades.csv").read_text(encoding="utf-8").splitlines()) == 3
+
+
 def test_check_html_writes_the_student_page(tmp_path):
     page = tmp_path / "page.html"
     code = cli.main(["check", str(SUBMISSIONS / "planted_bugs.py"), "--html", str(page)])

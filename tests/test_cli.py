@@ -103,6 +103,24 @@ def test_grade_refuses_a_count_of_workers_that_is_not_positive(tmp_path, capsys,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names are always UTF-8")
+def test_a_class_folder_whose_name_is_not_utf8_is_graded_and_reported(tmp_path, submissions_dir):
+    import os
+    import shutil
+
+    folder = os.path.join(os.fsencode(tmp_path), b"cl\xe9ss")
+    os.mkdir(folder)
+    shutil.copy(submissions_dir / "wrong_mask.py", os.path.join(folder, b"alice.py"))
+    out = os.path.join(os.fsencode(tmp_path), b"out\xe9")
+    # Output that is strict about its encoding must not stop the run when it prints such a path.
+    completed = subprocess.run([sys.executable, "-m", "grader", "grade", folder, "--out", out], capture_output=True,
+                               timeout=300, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert completed.returncode == 0, completed.stderr
+    assert b"class page" in completed.stdout and b"\\udce9" in completed.stdout
+    page = open(os.path.join(out, b"index.html"), encoding="utf-8").read()
+    assert "cl\\xe9ss · three_layer" in page
+
+
 def test_console_script_is_installed():
     completed = subprocess.run(["gradgrade", "--help"], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0 and "check" in completed.stdout

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import zipfile
 from pathlib import Path
 
@@ -146,6 +147,24 @@ def test_symlink_out_of_the_class_folder_is_listed_but_never_followed(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names are always UTF-8")
+def test_a_file_name_that_is_not_utf8_gives_a_printable_student_id_and_is_still_read(tmp_path):
+    root = tmp_path / "class"
+    root.mkdir()
+    os.mkdir(os.path.join(os.fsencode(root), b"d\xe9j\xe0"))  # Latin-1 bytes, as an old zip tool writes them
+    for name in (b"\xff\xfebob.py", b"d\xe9j\xe0/hw.py"):
+        with open(os.path.join(os.fsencode(root), name), "wb") as handle:
+            handle.write(BACKWARD)
+    (root / "alice.py").write_bytes(BACKWARD)
+    found_ = discover.survey(root, assignment="three_layer")
+    students = [submission.student for submission in found_.submissions]
+    assert sorted(students) == sorted(["alice", "d\\xe9j\\xe0", "\\xff\\xfebob"])
+    for submission in found_.submissions:
+        submission.student.encode("utf-8")  # printable, storable, writable as a page name
+        submission.filename.encode("utf-8")
+        assert submission.read() == BACKWARD
+
+
 def test_a_named_pipe_is_unreadable_at_once_not_waited_on(tmp_path):
     root = write_tree(tmp_path / "class", {"alice.py": BACKWARD, "dave/solution.py": BACKWARD})
     os.mkfifo(root / "eve.py")
