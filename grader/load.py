@@ -311,6 +311,8 @@ def notebook_cells(text: str, *, filename: str) -> tuple[list[str], list[str]]:
         document = json.loads(text)
     except ValueError as error:
         raise LoadError(f"{filename} is not a notebook: not JSON ({error.msg} at line {error.lineno})") from None
+    except RecursionError:
+        raise LoadError(f"{filename} is not a notebook: its JSON is nested too deeply to read") from None
     sources, warnings = _valid_v4_sources(document), []
     if sources is None:
         sources, warnings = _read_with_nbformat(text, filename=filename)
