@@ -20,7 +20,8 @@ No student goes missing without a word:
   out of the class folder (or any link in a zip), a named pipe or a device;
 - in a class of student folders, a folder with no gradable file but a zip is graded from inside the zip
   (a zip on disk: one inside the class zip stays shut), and one with nothing gradable at all (a PDF, a
-  broken zip) is an error row that names its files;
+  broken zip) is an error row that names its files, and one with nothing in it (an nbgrader folder with no
+  notebook) an error row saying it is empty;
 - any other file that is not a submission (`README.md`, `alice.zip` beside the others) is listed in the
   survey as not graded, for the instructor to see.
 """
@@ -160,6 +161,8 @@ def folder_entries(root: Path, *, leave_out: Path | None = None) -> Iterator[_En
         base = Path(folder)
         subfolders[:] = sorted(name for name in subfolders if not skipped(name) and (
             left_out is None or name != left_out.name or (base / name).resolve() != left_out))
+        if base != root and not subfolders and all(skipped(name) for name in files):
+            yield _empty_folder(tuple(printable(part) for part in base.relative_to(root).parts), base)
         for name in sorted(files):
             path = base / name
             if skipped(name):
@@ -196,16 +199,33 @@ def _zip_members(archive: Path) -> list[_Entry]:
         raise DiscoverError(f"{archive.name} has {len(infos)} entries; gradgrade reads at most {MAX_ZIP_ENTRIES}")
     if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
         raise DiscoverError(f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 1024 ** 3} GiB")
-    entries = []
+    entries, folders = [], []
     for info in infos:
         parts = safe_member_parts(info.filename)
-        if parts is None or info.is_dir() or any(skipped(part) for part in parts):
+        if parts is None:
+            continue
+        kept = next((parts[:depth] for depth, part in enumerate(parts) if skipped(part)), None)
+        if kept is not None or info.is_dir():  # a folder, or a hidden file whose folder is one
+            if kept != ():
+                folders.append(parts if kept is None else kept)
             continue
         refused = (f"{parts[-1]} is a symbolic link in the zip; gradgrade does not follow it"
                    if stat.S_ISLNK(info.external_attr >> 16) else "")
         entries.append(_Entry(parts, archive, info.filename, refused))
+    # A folder with nothing under it: in a class of student folders, a student who submitted nothing.
+    holding = {entry.parts[:depth] for entry in entries for depth in range(1, len(entry.parts))}
+    holding |= {parts[:depth] for parts in folders for depth in range(1, len(parts))}
+    entries += [_empty_folder(parts, archive) for parts in dict.fromkeys(folders) if parts not in holding]
     entries.sort(key=lambda entry: entry.parts)
     return entries
+
+
+EMPTY = "is empty: nothing was submitted"
+
+
+def _empty_folder(parts: tuple[str, ...], path: Path) -> _Entry:
+    """An empty folder as an entry: its path with an empty name last, never read."""
+    return _Entry(parts + ("",), path, refused=f"{'/'.join(parts)}/ {EMPTY}")
 
 
 def _gradable_files(files: list[_Entry]) -> tuple[list[_Entry], bool]:
@@ -340,9 +360,11 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> S
 
 
 def _nothing_gradable(key: str, folder: str, files: list[_Entry]) -> Submission:
-    """The error row of a student folder that holds files, none of them gradable."""
-    reason = nothing_gradable(f"{folder}/", ["/".join(entry.parts[1:]) for entry in files])
-    return Submission(key, files[0].parts[-1], files[0].path, files[0].member, refused=reason)
+    """The error row of a student folder that holds no gradable file: files of other kinds, or nothing at all."""
+    held = ["/".join(entry.parts[1:]) for entry in files if entry.parts[-1]]
+    reason = nothing_gradable(f"{folder}/", held) if held else f"{folder}/ {EMPTY}"
+    named = next((entry for entry in files if entry.parts[-1]), files[0])
+    return Submission(key, named.parts[-1] or f"{folder}/", named.path, named.member, refused=reason)
 
 
 def nothing_gradable(where: str, held: list[str]) -> str:

@@ -19,8 +19,13 @@ OTHER = b"def helper():\n    return 1\n"
 
 
 def write_tree(root: Path, files: dict[str, bytes]) -> Path:
+    """The files under root; a name ending in / is an empty folder."""
+    root.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         path = root / name
+        if name.endswith("/"):
+            path.mkdir(parents=True, exist_ok=True)
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return root
@@ -198,6 +203,28 @@ def test_sample_class_is_the_top_level_files(submissions_dir):
 def survey(tmp_path, files, *, zipped, assignment="three_layer"):
     root = zip_tree(tmp_path / "class.zip", files) if zipped else write_tree(tmp_path / "class", files)
     return discover.survey(root, assignment=assignment)
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+@pytest.mark.parametrize("files, graded, empty", [
+    pytest.param({"submitted/alice/three_layer/": b"", "submitted/bob/three_layer/hw.ipynb": b"{}",
+                  "submitted/carol/": b""}, {"bob": "hw.ipynb"}, ["alice", "carol"], id="nbgrader"),
+    pytest.param({"alice/hw.py": BACKWARD, "bob/": b"", "carol/.DS_Store": b"x", "dave/old/": b""},
+                 {"alice": "hw.py"}, ["bob", "carol", "dave"], id="student-folders"),
+])
+def test_a_student_whose_folder_is_empty_gets_an_error_row_saying_so(tmp_path, zipped, files, graded, empty):
+    submissions = {s.student: s for s in survey(tmp_path, files, zipped=zipped).submissions}
+    assert {student: s.filename for student, s in submissions.items() if not s.refused} == graded
+    assert sorted(student for student, s in submissions.items() if s.refused) == empty
+    for student in empty:
+        with pytest.raises(discover.UnreadableSubmission, match=rf"^{student}/ is empty: nothing was submitted$"):
+            submissions[student].read()
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_an_empty_folder_beside_a_flat_class_is_listed_not_graded(tmp_path, zipped):
+    found_ = survey(tmp_path, {"alice.py": BACKWARD, "misc/": b""}, zipped=zipped)
+    assert found(found_.submissions) == {"alice": "alice.py"} and found_.not_graded == ("misc/",)
 
 
 @pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
