@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -18,6 +19,7 @@ from grader.results import SubmissionResult, submission_from_json
 from grader.settings import Settings
 
 RESULTS_JSON, GRADES_CSV, INDEX_HTML = "results.json", "grades.csv", "index.html"
+STALE_PAGE_HEAD = 4096  # a student page says what it is in its head, well within its first bytes
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -349,7 +351,24 @@ def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str 
             write_atomic(out / pages[result.submission], html.student_page(result, class_page=INDEX_HTML))
     files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
     write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files, not_graded=not_graded))
+    _remove_stale_pages(out, keep={INDEX_HTML, *pages.values()})
     return pages
+
+
+def _remove_stale_pages(out: Path, *, keep: set[str]) -> None:
+    """Remove the student pages an earlier run wrote in out for students no longer in the class (a file
+    renamed or withdrawn), so a published folder never shows a page the class page does not link. Only
+    files that say they are a gradgrade student page go: whatever else is in out stays."""
+    for entry in os.scandir(out):
+        if not entry.name.endswith(".html") or entry.name in keep or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            with open(entry.path, "rb") as handle:
+                head = handle.read(STALE_PAGE_HEAD)
+            if html.STUDENT_PAGE_MARK in head:
+                os.unlink(entry.path)
+        except OSError:  # a page that cannot be read or removed stays; the reports are complete without it
+            continue
 
 
 def default_progress() -> Progress:

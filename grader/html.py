@@ -16,6 +16,8 @@ from grader.results import CheckResult, Status, SubmissionResult
 HISTOGRAM_BINS = 10
 TOP = 10
 RESERVED_PAGES = frozenset({"index", "grades", "results", "gradebook"})
+# What every student page carries in its head (student.html.j2), by which a rerun knows its own stale pages.
+STUDENT_PAGE_MARK = b'<meta name="gradgrade-page" content="student">'
 # Terminal colour codes (the course's checker prints in colour) and other control characters but tab/newline.
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
 

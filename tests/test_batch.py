@@ -104,6 +104,21 @@ def _small_class(tmp_path, count=4):
     return folder
 
 
+def test_a_rerun_removes_the_pages_of_students_no_longer_in_the_class_and_nothing_else(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("alice.py", "bob.py"):
+        (folder / name).write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
+    out = tmp_path / "out"
+    batch.grade(folder, out, Settings(), jobs=1)
+    (out / "notes.html").write_text("<p>the instructor's own notes</p>")
+    (folder / "bob.py").rename(folder / "robert.py")  # a file renamed: bob's page would describe no one now
+    summary = batch.grade(folder, out, Settings(), jobs=1)
+    assert sorted(summary.pages.values()) == ["alice.html", "robert.html"]
+    assert sorted(path.name for path in out.glob("*.html")) == ["alice.html", "index.html", "notes.html",
+                                                                "robert.html"]
+
+
 def test_each_page_is_on_disk_as_soon_as_its_result_is_in(tmp_path):
     out = tmp_path / "out"
     pages_seen = []
