@@ -184,8 +184,9 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     ordered = tuple(prepared.results[s.student] if s.student in prepared.results
                     else submission_from_json(results[s.student]) for s in submissions if s.student in results)
     try:
-        pages = write_reports(ordered, out, title=title or f"{discover.printable(Path(directory).name)} · {settings.assignment}",
-                              not_graded=survey.not_graded, written=prepared.written, lines=prepared.lines)
+        title = title or f"{discover.printable(Path(directory).name)} · {settings.assignment}"
+        pages = write_reports(ordered, out, title=title, not_graded=survey.not_graded, written=prepared.written,
+                              lines=prepared.lines)
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {_reason(error)}; every grade is in the gradebook, "
                           "run again to write them") from None

@@ -41,6 +41,7 @@ NBGRADER_ROOT = "submitted"
 MAX_FILE_BYTES = 32 * 1024 ** 2
 MAX_ZIP_BYTES = 2 * 1024 ** 3
 MAX_ZIP_ENTRIES = 200_000
+EMPTY = "is empty: nothing was submitted"  # a student folder with nothing in it
 
 
 class DiscoverError(Exception):
@@ -219,8 +220,6 @@ def _zip_members(archive: Path) -> list[_Entry]:
     entries.sort(key=lambda entry: entry.parts)
     return entries
 
-
-EMPTY = "is empty: nothing was submitted"
 
 
 def _empty_folder(parts: tuple[str, ...], path: Path) -> _Entry:
