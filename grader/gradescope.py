@@ -64,7 +64,9 @@ def find_submission(folder: Path, settings: Settings) -> discover.Submission | N
         return None
     picked = discover.pick(entries, discover.function_names(settings.assignment))
     if picked is None:
-        reason = discover.nothing_gradable("the submission", ["/".join(entry.parts) for entry in entries])
+        held = ["/".join(entry.parts) for entry in entries if entry.parts[-1]]  # not the empty folders
+        reason = (discover.nothing_gradable("the submission", held) if held
+                  else f"the submission {discover.EMPTY}")
         return replace(entries[0].submission(folder.name), refused=reason)
     chosen, note = picked
     return chosen.submission(folder.name, note=note)
@@ -74,8 +76,9 @@ def grade(folder: Path, settings: Settings) -> SubmissionResult:
     """Grade the submission in folder; a missing or unreadable one is an error result, never an exception."""
     submission = find_submission(Path(folder), settings)
     if submission is None:
-        return pipeline.error_result("submission", settings,
-                                     f"no .py or .ipynb file found in the submission ({folder})")
+        message = (f"no .py or .ipynb file found in the submission ({folder})" if Path(folder).is_dir()
+                   else f"there is no submission folder at {folder}")
+        return pipeline.error_result("submission", settings, message)
     try:
         data = submission.read()
     except discover.UnreadableSubmission as error:

@@ -76,6 +76,19 @@ def test_ungradable_submission_still_writes_results(tmp_path, files, message):
     assert document["tests"][0]["status"] == "failed"
 
 
+def test_a_submission_folder_that_is_not_there_says_so(tmp_path):
+    results = tmp_path / "results.json"
+    assert cli.main(["gradescope", "--submission", str(tmp_path / "nowhere"), "--results", str(results)]) == 0
+    document = json.loads(results.read_text())
+    assert document["score"] == 0 and "there is no submission folder" in document["output"]
+
+
+def test_a_submission_of_only_empty_folders_is_empty(tmp_path):
+    (tmp_path / "submission" / "work" / "old").mkdir(parents=True)
+    code, document = run(tmp_path, {})
+    assert code == 0 and document["score"] == 0 and "the submission is empty" in document["output"]
+
+
 def test_defaults_are_gradescopes_paths():
     args = cli.build_parser().parse_args(["gradescope"])
     assert (args.submission, args.results) == ("/autograder/submission", "/autograder/results/results.json")
