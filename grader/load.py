@@ -499,20 +499,40 @@ def source_stem(filename: str) -> str:
     return path.stem
 
 
+def _held_kind(text: str, kind: str) -> str:
+    """What text is, where its name says otherwise: a notebook's JSON saved as .py, or Python source saved as
+    .ipynb (a rename, an upload form's conversion); kind, what the name says, in every other case."""
+    if kind == ".py" and text.lstrip().startswith("{") and '"cells"' in text:
+        try:
+            document = json.loads(text)
+        except (ValueError, RecursionError):
+            return kind
+        return ".ipynb" if isinstance(document, dict) and "cells" in document and "nbformat" in document else kind
+    if kind == ".ipynb" and not text.lstrip().startswith(("{", "[")):
+        return ".py" if _parse(text)[0] is not None else kind
+    return kind
+
+
 def load_bytes(data: bytes, *, filename: str, run_all: bool = False) -> Program:
-    """Load a submission's bytes by what its file name says they are; raises LoadError with a one-line reason."""
+    """Load a submission's bytes by what its file name says they are, or by what they plainly hold where that
+    differs (with a warning); raises LoadError with a one-line reason."""
     kind = source_kind(filename)
     if kind is None:
         suffix = Path(filename).suffix
         raise LoadError(f"{filename}: gradgrade grades {', '.join(SUFFIXES)} files, not {suffix or 'files without a suffix'}")
     text = decode_text(data, filename=filename)
-    if kind == ".ipynb":
+    held = _held_kind(text, kind)
+    if held == ".ipynb":
         program = load_notebook(text, filename=filename, run_all=run_all)
     else:
         program = load_python(text, filename=filename, run_all=run_all)
+    if held != kind:
+        what = "a notebook" if held == ".ipynb" else "Python source"
+        program = replace(program, warnings=(f"{filename} holds {what} under a {kind} name: graded as "
+                                             f"{what}",) + program.warnings)
     added = PurePosixPath(filename).suffix
     if added.lower() in ADDED_SUFFIXES:
-        what = "a notebook" if kind == ".ipynb" else "Python source"
+        what = "a notebook" if held == ".ipynb" else "Python source"
         program = replace(program, warnings=(f"{filename} was read as {what}: its name ends in {added}, "
                                              f"added after {kind} (by a download, perhaps)",) + program.warnings)
     return program

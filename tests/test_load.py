@@ -183,6 +183,27 @@ def test_a_notebook_that_bends_the_schema_is_graded_anyway():
     assert any("schema" in warning for warning in program.warnings)
 
 
+def test_a_notebook_saved_under_a_py_name_is_graded_as_the_notebook_it_is():
+    program = load.load_bytes(notebook("import numpy as np", "def f(x):\n    return x + 1"), filename="hw.py")
+    assert "def f(x):" in program.source and program.line_map  # cell by cell, as a notebook
+    assert any("hw.py holds a notebook" in warning for warning in program.warnings)
+
+
+def test_python_saved_under_an_ipynb_name_is_graded_as_the_python_it_is():
+    program = load.load_bytes(b"import numpy as np\n\ndef f(x):\n    return x + 1\n", filename="hw.ipynb")
+    assert "def f(x):" in program.source and not program.line_map
+    assert any("hw.ipynb holds Python source" in warning for warning in program.warnings)
+
+
+@pytest.mark.parametrize("data, filename", [
+    pytest.param(b'{"a": 1}\ndef f():\n    pass\n', "dict.py", id="py-opening-with-a-dict"),
+    pytest.param(b'x = {"cells": []}\n', "cells.py", id="py-naming-cells"),
+])
+def test_python_that_only_looks_like_json_stays_python(data, filename):
+    program = load.load_bytes(data, filename=filename)
+    assert not any("holds a notebook" in warning for warning in program.warnings)
+
+
 @pytest.mark.parametrize("data, filename, words", [
     pytest.param(b"", "empty.ipynb", "is empty", id="empty"),
     pytest.param(b"   \n", "blank.py", "is empty", id="blank"),
