@@ -360,15 +360,17 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> S
 
 def _nothing_gradable(key: str, folder: str, files: list[_Entry]) -> Submission:
     """The error row of a student folder that holds no gradable file: files of other kinds, or nothing at all."""
-    held = ["/".join(entry.parts[1:]) for entry in files if entry.parts[-1]]
-    reason = nothing_gradable(f"{folder}/", held) if held else f"{folder}/ {EMPTY}"
+    reason = nothing_gradable(f"{folder}/", ["/".join(entry.parts[1:]) for entry in files])
     named = next((entry for entry in files if entry.parts[-1]), files[0])
     return Submission(key, named.parts[-1] or f"{folder}/", named.path, named.member, refused=reason)
 
 
 def nothing_gradable(where: str, held: list[str]) -> str:
-    """Why a folder that holds these files has no submission: none of them is .py or .ipynb, nor holds one."""
-    held = sorted(held)
+    """Why a folder that holds these paths has no submission: none of them is .py or .ipynb, nor holds one,
+    or it holds nothing but empty folders (paths ending in /, as entries name them)."""
+    held = sorted(path for path in held if path and not path.endswith("/"))
+    if not held:
+        return f"{where} {EMPTY}"
     shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
     return f"no .py or .ipynb file in {where} (it holds {shown})"
 

@@ -64,9 +64,7 @@ def find_submission(folder: Path, settings: Settings) -> discover.Submission | N
         return None
     picked = discover.pick(entries, discover.function_names(settings.assignment))
     if picked is None:
-        held = ["/".join(entry.parts) for entry in entries if entry.parts[-1]]  # not the empty folders
-        reason = (discover.nothing_gradable("the submission", held) if held
-                  else f"the submission {discover.EMPTY}")
+        reason = discover.nothing_gradable("the submission", ["/".join(entry.parts) for entry in entries])
         return replace(entries[0].submission(folder.name), refused=reason)
     chosen, note = picked
     return chosen.submission(folder.name, note=note)
