@@ -479,8 +479,7 @@ def prepare_file_system() -> PreparedFileSystem:
         finally:
             os._exit(1)
     if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
-        _remove(folder)
-        held.release()
+        held.remove()
         return PreparedFileSystem()
     parent = os.open(os.path.dirname(folder), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     before = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)

@@ -231,19 +231,14 @@ def _start(fds: tuple[int, int, int, int], job: dict[str, Any],
                              "private_scratch": made is None}, made
         except OSError:
             if made:
-                _remove_scratch(made)
+                made.remove()
     made = scratch.make(scratch.RUN_PREFIX)
     try:
         started = _spawn(*fds)
     except BaseException:
-        _remove_scratch(made)
+        made.remove()
         raise
     return started, {**job, "result_fd": fds[3], "scratch": made.path, "calls": _wire_calls(calls)}, made
-
-
-def _remove_scratch(made: scratch.Held) -> None:
-    shutil.rmtree(made.path, ignore_errors=True)
-    made.release()
 
 
 # --- one run -------------------------------------------------------------------------------------------

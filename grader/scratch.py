@@ -38,6 +38,11 @@ class Held:
     path: str
     fd: int | None
 
+    def remove(self) -> None:
+        """Remove the folder and everything in it, then let it go (a sweep takes whatever could not be removed)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.release()
+
     def release(self) -> None:
         """Let the folder go: from now on a sweep may remove whatever of it is left."""
         if self.fd is not None:
