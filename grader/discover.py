@@ -23,7 +23,9 @@ No student goes missing without a word:
   broken zip) is an error row that names its files, and one with nothing in it (an nbgrader folder with no
   notebook) an error row saying it is empty;
 - any other file that is not a submission (`README.md`, `alice.zip` beside the others) is listed in the
-  survey as not graded, for the instructor to see.
+  survey as not graded, for the instructor to see;
+- a zip that holds one name twice (appended to by `zip -g` or an LMS) grades the last, and its student's
+  page says so.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import os
 import stat
 import zipfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterable, Iterator
 
@@ -127,6 +129,7 @@ class _Entry:
     path: Path
     member: str | None = None
     refused: str = ""
+    note: str = ""  # what the student's page says about the file itself (a zip holding its name twice)
 
     @property
     def gradable(self) -> bool:
@@ -134,11 +137,12 @@ class _Entry:
 
     def inside(self) -> "_Entry":
         """The same file, its path taken from one folder further in."""
-        return _Entry(self.parts[1:], self.path, self.member, self.refused)
+        return replace(self, parts=self.parts[1:])
 
     def submission(self, student: str, *, note: str = "") -> Submission:
         """This file as the submission of student (refused, and never read, when the entry is)."""
-        return Submission(student, self.parts[-1], self.path, self.member, note, self.refused)
+        notes = "; ".join(filter(None, (self.note, note)))
+        return Submission(student, self.parts[-1], self.path, self.member, notes, self.refused)
 
 
 def skipped(name: str) -> bool:
@@ -201,6 +205,10 @@ def _zip_members(archive: Path) -> list[_Entry]:
     if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
         raise DiscoverError(f"{archive.name} unpacks to more than {MAX_ZIP_BYTES // 1024 ** 3} GiB")
     entries, folders = [], []
+    # An archive appended to (zip -g, an LMS adding a resubmission) may hold a name twice; reading by name
+    # gives the last, so that one is the file, and the student is told.
+    copies = Counter(info.filename for info in infos)
+    infos = list({info.filename: info for info in infos}.values())
     for info in infos:
         parts = safe_member_parts(info.filename)
         if parts is None:
@@ -212,7 +220,9 @@ def _zip_members(archive: Path) -> list[_Entry]:
             continue
         refused = (f"{parts[-1]} is a symbolic link in the zip; gradgrade does not follow it"
                    if stat.S_ISLNK(info.external_attr >> 16) else "")
-        entries.append(_Entry(parts, archive, info.filename, refused))
+        note = (f"the zip holds {copies[info.filename]} files named {'/'.join(parts)}; graded the last of them"
+                if copies[info.filename] > 1 else "")
+        entries.append(_Entry(parts, archive, info.filename, refused, note))
     # A folder with nothing under it: in a class of student folders, a student who submitted nothing.
     holding = {entry.parts[:depth] for entry in entries for depth in range(1, len(entry.parts))}
     holding |= {parts[:depth] for parts in folders for depth in range(1, len(parts))}

@@ -374,3 +374,18 @@ def test_every_file_is_a_submission_part_of_one_or_listed_as_not_graded(files):
             assert (path in found_.not_graded) == (load.source_kind(path) is None), path
         else:  # a file in a folder: its folder is a student, or the file is listed
             assert top in by_student or f"{top}/" in by_student or path in found_.not_graded, path
+
+
+@pytest.mark.parametrize("name,student", [("alice.py", "alice"), ("alice/hw.py", "alice")])
+def test_a_zip_with_two_entries_of_one_name_grades_the_last_and_says_so(tmp_path, name, student):
+    # An archive appended to (zip -g, an LMS adding a resubmission) can hold one name twice.
+    path = tmp_path / "class.zip"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "w") as zipped:
+        zipped.writestr(name, b"first = 1\n")
+        zipped.writestr("bob.py", BACKWARD)
+        zipped.writestr(name, b"second = 2\n")
+    by_student = {submission.student: submission for submission in discover.discover(path)}
+    assert sorted(by_student) == sorted(["bob", student])
+    assert by_student[student].read() == b"second = 2\n"
+    assert by_student[student].note == f"the zip holds 2 files named {name}; graded the last of them"
+    assert by_student["bob"].note == ""
