@@ -632,14 +632,22 @@ class ForkServer:
         self.control = ours
         self.lock = threading.Lock()
         self.plans: set[str] = set()  # the keys of the plans sent to this server
-        ours.settimeout(SERVER_START_TIMEOUT)
-        ready = _receive(ours)
-        ours.settimeout(None)
+        self.ready = False
+        # The folder each child mounts a private tmpfs on as its scratch folder, or None: a folder per run.
+        self.private_scratch: str | None = None
+
+    def wait_ready(self) -> None:
+        """Wait for the server's word that it is ready (once); OSError, the server closed, if it never comes."""
+        if self.ready:
+            return
+        self.control.settimeout(SERVER_START_TIMEOUT)
+        ready = _receive(self.control)
+        self.control.settimeout(None)
         if not isinstance(ready, dict) or ready.get("ready") is not True:
             self.close()
             raise OSError("the fork server did not start")
-        # The folder each child mounts a private tmpfs on as its scratch folder, or None: a folder per run.
-        self.private_scratch: str | None = ready.get("private_scratch") or None
+        self.private_scratch = ready.get("private_scratch") or None
+        self.ready = True
 
     def start(self, fds: Sequence[int], *, scratch: str | None = None,
               plan: tuple[str, bytes] | None = None) -> ForkedChild:
@@ -732,21 +740,43 @@ def shutdown_fork_server() -> None:
 
 
 def fork_server() -> ForkServer | None:
-    """This process's fork server, started on first use; None where there is none (not Linux, or it failed)."""
+    """This process's fork server, started on first use, ready; None where there is none (not Linux, or it
+    failed)."""
+    global _server, _server_pid
+    with _server_lock:
+        server = _launched()
+        if server is not None and not server.ready:
+            try:
+                server.wait_ready()
+            except OSError:
+                _server, _server_pid = None, None
+                return None
+        return server
+
+
+def start_fork_server() -> None:
+    """Start this process's fork server now, without waiting for it: a grader with work to do before its
+    first run (the assignment's probes and expected gradients) has the server's start behind it by then,
+    where there is a core to spare. fork_server() waits for it when it is needed."""
+    with _server_lock:
+        _launched()
+
+
+def _launched() -> ForkServer | None:
+    """This process's fork server, launched if it is not running, perhaps not ready yet; call with _server_lock."""
     global _server, _server_pid
     if not sys.platform.startswith("linux") or os.environ.get("GRADGRADE_SANDBOX") == "spawn":
         return None
-    with _server_lock:
-        if _server is not None and _server_pid == os.getpid() and _server.alive():
-            return _server
-        # A forked worker inherits its parent's client: it starts a server of its own. What servers and
-        # runs killed outright left in the temporary folder goes first.
-        scratch.sweep()
-        try:
-            _server, _server_pid = ForkServer(), os.getpid()
-        except OSError:
-            _server, _server_pid = None, None
+    if _server is not None and _server_pid == os.getpid() and _server.alive():
         return _server
+    # A forked worker inherits its parent's client: it starts a server of its own. What servers and runs
+    # killed outright left in the temporary folder goes first.
+    scratch.sweep()
+    try:
+        _server, _server_pid = ForkServer(), os.getpid()
+    except OSError:
+        _server, _server_pid = None, None
+    return _server
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ def _plan(settings_json: str) -> Plan:
 def grade_program(program: load.Program, submission: str, settings: Settings) -> SubmissionResult:
     """Run a loaded program's functions in the sandbox (one run for every grader) and judge the results."""
     assignment = assignments.get(settings.assignment)
+    sandbox.start_fork_server()  # it boots while the first submission's plan is made
     settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
     graders, calls_by_grader, inject = plan(settings)
     run = sandbox.run(program.source, [call for calls in calls_by_grader for call in calls], filename=program.filename,

@@ -248,6 +248,31 @@ def test_a_forked_worker_starts_its_own_fork_server():
     assert sandbox.fork_server() is first
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server runs on Linux")
+def test_a_server_started_early_is_waited_for_at_the_first_run_and_then_kept():
+    sandbox.shutdown_fork_server()
+    sandbox.start_fork_server()  # returns at once: nothing has read the server's word yet
+    early = forkserver._server
+    assert early is not None and not early.ready
+    sandbox.start_fork_server()
+    assert forkserver._server is early
+    run = sandbox.run("def f():\n    return 7\n", [sandbox.Call("f")])
+    assert run.outcomes[0].value == 7
+    assert early.ready and sandbox.fork_server() is early
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server runs on Linux")
+def test_a_server_started_early_that_dies_before_it_is_ready_is_replaced():
+    sandbox.shutdown_fork_server()
+    sandbox.start_fork_server()
+    early = forkserver._server
+    early.process.kill()
+    early.process.wait()
+    run = sandbox.run("def f():\n    return 7\n", [sandbox.Call("f")])
+    assert run.outcomes[0].value == 7
+    assert sandbox.fork_server() is not early and sandbox.fork_server().ready
+
+
 def test_runs_from_several_threads_share_one_server():
     from concurrent.futures import ThreadPoolExecutor
 
