@@ -12,6 +12,8 @@ process (student_code_only_per_second: what the cores could grade if nothing els
 cpu_ms_beyond_student_code: the difference, what gradgrade itself costs per submission.
 host_cpu_stolen_percent is the share of the cores' time, while grading, that a virtual machine's
 hypervisor gave to other machines (steal): the rate is only a measure of gradgrade when it is near 0.
+first_result_seconds is how long the pool took to start and grade its first submission, and
+steady_submissions_per_second the pace between the 10th and the 90th percentile of results.
 """
 from __future__ import annotations
 
@@ -53,6 +55,33 @@ def replicate(folder: Path, count: int) -> Path:
         data = unique_copy(sample.read(), suffix, index)
         (folder / f"s{index:05d}_{Path(sample.filename).stem}{suffix}").write_bytes(data)
     return folder
+
+
+class Clock:
+    """A batch progress that keeps when each result came, to tell the pool's start from its steady pace."""
+
+    def __init__(self, started: float) -> None:
+        self.started, self.times = started, []
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, result: dict) -> None:
+        self.times.append(time.perf_counter())
+
+    def close(self) -> None:
+        pass
+
+    def first_result_seconds(self) -> float | None:
+        return round(self.times[0] - self.started, 2) if self.times else None
+
+    def steady_per_second(self) -> float | None:
+        """Results per second between the 10th and the 90th percentile of results: the pace once the pool
+        runs, without its start (workers, fork servers, the catalogue) or the last results' tail."""
+        low, high = len(self.times) // 10, len(self.times) * 9 // 10
+        if high - low < 10 or self.times[high] <= self.times[low]:
+            return None
+        return round((high - low) / (self.times[high] - self.times[low]), 1)
 
 
 def stage_profile(folder: Path, settings: Settings, samples: int = 20) -> dict[str, float]:
@@ -258,8 +287,10 @@ def main() -> None:
         workers = args.jobs or executors.default_workers()
         executor = executors.LocalExecutor(workers, warm=settings.to_json())
         started, before, host_before = time.perf_counter(), os.times(), host_ticks()
+        clock = Clock(started)
         try:
-            summary = batch.grade(folder, workdir / "out", settings, jobs=workers, executor=executor)
+            summary = batch.grade(folder, workdir / "out", settings, jobs=workers, executor=executor,
+                                  progress=clock)
             seconds = time.perf_counter() - started
             after, host_after = os.times(), host_ticks()
             cpu = (cpu_split(after.user + after.system - before.user - before.system, args.count)
@@ -275,6 +306,8 @@ def main() -> None:
         line = {"bench": "batch", "executor": "local", "submissions": len(summary.results), "workers": workers,
                 "cores": os.cpu_count(), "seconds": round(seconds, 2),
                 "submissions_per_second": round(len(summary.results) / seconds, 1),
+                "first_result_seconds": clock.first_result_seconds(),
+                "steady_submissions_per_second": clock.steady_per_second(),
                 "reports_seconds": round(report_seconds, 2),
                 "rerun_unchanged_seconds": round(rerun_seconds, 2), "rerun_reused": rerun.reused,
                 "statuses": summary.counts(), "host_cpu_stolen_percent": stolen_percent(host_before, host_after)}
