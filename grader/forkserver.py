@@ -2,17 +2,17 @@
 child per submission; and the grader's side of it (ForkServer, fork_server()).
 
 Started once per grader process (lazily, by fork_server(), or ahead of need by start_fork_server()) as
-`python -I -m grader.forkserver FD` would be, but from this gradgrade's own folder (python_command),
-where FD is one end of a SOCK_SEQPACKET socket pair. Each request on it carries, as passed descriptors,
-the run's own socket and the child's stdin, stdout, stderr and result pipes. The child (forked ahead of
-time as a spare, or on demand) moves to a new session, runs as process 1 of its own PID namespace (forked straight into it
-where the server may make one per child, else behind a stand-in that keeps the pid the grader knows),
-contains itself and runs the job it reads on stdin; the server answers the run's socket with the pid and,
-when that process exits, its return code (negative for a signal), after killing whatever is left of its
-process group. A request with one descriptor, a memory file, brings a plan instead: a batch's calls,
-decoded once here and inherited by every child forked after. The grader going away (EOF on FD) kills
-every child, and so does the kernel if the server itself is killed. The server imports nothing of the
-reference, so a forked child inherits no grading secret.
+`python -I -m grader.forkserver FD` would be, but from this gradgrade's own folder (python_command), where
+FD is one end of a SOCK_SEQPACKET socket pair. Each request on it carries, as passed descriptors, the run's
+own socket and the child's stdin, stdout, stderr and result pipes. The child (forked ahead of time as a
+spare, or on demand) moves to a new session, runs as process 1 of its own PID namespace (forked straight
+into it where the server may make one per child, else behind a stand-in that keeps the pid the grader
+knows), contains itself and runs the job it reads on stdin; the server answers the run's socket with the pid
+and, when that process exits, its return code (negative for a signal), after killing whatever is left of its
+process group. A request with one descriptor, a memory file, brings a plan instead: a batch's calls, decoded
+once here and inherited by every child forked after. The grader going away (EOF on FD) kills every child,
+and so does the kernel if the server itself is killed. The server imports nothing of the reference, so a
+forked child inherits no grading secret.
 """
 from __future__ import annotations
 
