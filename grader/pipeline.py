@@ -63,6 +63,7 @@ def plan(settings: Settings) -> Plan:
 def _plan(settings_json: str) -> Plan:
     settings = Settings.from_json(json.loads(settings_json))
     assignment = assignments.get(settings.assignment)
+    sandbox.start_fork_server()  # it boots while the plan is made, where a second core is free
     graders = tuple(grader for grader in GRADERS if grader.function_name(assignment))
     calls = tuple(tuple(grader.calls(assignment, settings)) for grader in graders)
     inject = {name: helper for grader in graders if hasattr(grader, "inject")
@@ -73,7 +74,6 @@ def _plan(settings_json: str) -> Plan:
 def grade_program(program: load.Program, submission: str, settings: Settings) -> SubmissionResult:
     """Run a loaded program's functions in the sandbox (one run for every grader) and judge the results."""
     assignment = assignments.get(settings.assignment)
-    sandbox.start_fork_server()  # it boots while the first submission's plan is made
     settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
     graders, calls_by_grader, inject = plan(settings)
     run = sandbox.run(program.source, [call for calls in calls_by_grader for call in calls], filename=program.filename,
