@@ -66,22 +66,23 @@ def namespace_pids(pid: int) -> list[int]:
     return [int(item) for line in status.splitlines() if line.startswith("NSpid:") for item in line.split()[1:]]
 
 
-def asleep(pid: int) -> bool:
-    """Whether pid is a process waiting for something (state S)."""
+def process_state(pid: int) -> str | None:
+    """pid's state letter in /proc (R running, S asleep, Z zombie...), or None when there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] == "S"
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def asleep(pid: int) -> bool:
+    """Whether pid is a process waiting for something (state S)."""
+    return process_state(pid) == "S"
 
 
 def alive(pid: int) -> bool:
     """Whether pid is a process that is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return process_state(pid) not in (None, "Z")
 
 
 def settle(predicate, *, seconds: float = 5.0) -> bool:
