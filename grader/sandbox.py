@@ -37,10 +37,11 @@ F_SETPIPE_SZ = 1031
 
 @dataclass(frozen=True)
 class Limits:
-    """What one submission may use: seconds per call, bytes of memory, file size and captured output.
+    """What one submission may use: seconds per call and in all, bytes of memory, file size and captured output.
 
     A call's seconds count from when the grader read the previous call's result, at most RESULT_POLL
-    after it came.
+    after it came; total_timeout (None: no limit but the calls' own) counts from the child's start, so
+    a submission slow in every call stops there instead of holding its worker for every call's timeout.
 
     processes=True lets the submission fork and call C functions through ctypes (the audit hook and the
     process-count limit step aside); it exists only so tests can show the layers under the hook at work:
@@ -48,21 +49,25 @@ class Limits:
     """
 
     timeout: float = 10.0
+    total_timeout: float | None = None
     memory_bytes: int = 2 * 1024 ** 3
     file_bytes: int = 16 * 1024 ** 2
     output_bytes: int = OUTPUT_LIMIT
     processes: bool = False
 
     def __post_init__(self) -> None:
-        if self.timeout <= 0:
-            raise ValueError("timeout must be positive")
+        if self.timeout <= 0 or (self.total_timeout is not None and self.total_timeout <= 0):
+            raise ValueError("timeout and total_timeout must be positive")
         if self.memory_bytes <= 0 or self.file_bytes <= 0 or self.output_bytes <= 0:
             raise ValueError("memory_bytes, file_bytes and output_bytes must be positive")
 
     def for_child(self, calls: int) -> dict[str, Any]:
         """The limits the child sets on itself; CPU seconds back up the grader's clock if it dies."""
+        seconds = self.timeout * (calls + 1)
+        if self.total_timeout is not None:
+            seconds = min(seconds, self.total_timeout)
         return {"memory_bytes": self.memory_bytes, "file_bytes": self.file_bytes, "processes": self.processes,
-                "cpu_seconds": int(math.ceil(self.timeout * (calls + 1))) + 1}
+                "cpu_seconds": int(math.ceil(seconds)) + 1}
 
 
 @dataclass(frozen=True)
@@ -369,12 +374,15 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
     os.set_blocking(stdin, False)
     selector.register(stdin, selectors.EVENT_WRITE, "stdin")
     pending = memoryview(job)
-    deadline = time.monotonic() + limits.timeout
-    timed_out = False
+    started = time.monotonic()
+    deadline = started + limits.timeout
+    last = started + limits.total_timeout if limits.total_timeout is not None else math.inf
+    timed_out = over_total = False
     while (selector.get_map() or result_open) and not done:
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        remaining = min(deadline, last) - now
         if remaining <= 0:
-            timed_out = True
+            timed_out, over_total = True, now >= last
             child.kill()
             break
         wait = min(remaining, RESULT_POLL)
@@ -436,7 +444,7 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
             timed_out = True
     selector.close()
     return _collect(child, returncode, outputs, messages, calls, limits, timed_out,
-                    overflow=received >= RESULT_LIMIT)
+                    overflow=received >= RESULT_LIMIT, over_total=over_total)
 
 
 def _read_available(fd: int, most: int = RESULT_PIPE_BYTES) -> tuple[list[bytes], bool]:
@@ -517,12 +525,17 @@ def _outcome(message: dict | None, call: Call, timed_out: bool) -> CallOutcome:
 
 
 def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray], messages: list[dict],
-             calls: Sequence[Call], limits: Limits, timed_out: bool, *, overflow: bool = False) -> SandboxRun:
+             calls: Sequence[Call], limits: Limits, timed_out: bool, *, overflow: bool = False,
+             over_total: bool = False) -> SandboxRun:
     loaded = next((m for m in messages if m.get("kind") == "loaded"), None)
     results = {m.get("index"): m for m in messages if m.get("kind") == "result"}
     done = any(m.get("kind") == "done" for m in messages)
     outcomes = tuple(_outcome(results.get(index), call, timed_out) for index, call in enumerate(calls))
-    if timed_out:
+    if timed_out and over_total:
+        status = RunStatus.TIMEOUT
+        text = (f"the submission ran longer than the {limits.total_timeout:g} s allowed for the whole submission "
+                "and was stopped")
+    elif timed_out:
         status = RunStatus.TIMEOUT
         text = f"the submission ran longer than the {limits.timeout:g} s allowed for a call and was stopped"
     elif overflow and not done:

@@ -143,6 +143,39 @@ def test_timeout_kills_the_whole_process_group():
     assert settle(lambda: server_children() == [])
 
 
+SLOW_IN_EVERY_CALL = "import time\ndef f(x):\n    time.sleep(0.4)\n    return x\n"
+
+
+def test_a_submission_slow_in_every_call_stops_at_its_total_timeout():
+    # Each call is well inside the 2 s a call may take; the twenty of them would hold the grader 8 s.
+    calls = [sandbox.Call("f", (index,)) for index in range(20)]
+    started = time.monotonic()
+    run = sandbox.run(SLOW_IN_EVERY_CALL, calls, limits=sandbox.Limits(timeout=2.0, total_timeout=1.5))
+    took = time.monotonic() - started
+    statuses = [outcome.status for outcome in run.outcomes]
+    finished = statuses.count(sandbox.CallStatus.OK)
+    assert run.status is sandbox.RunStatus.TIMEOUT
+    assert run.message == "the submission ran longer than the 1.5 s allowed for the whole submission and was stopped"
+    assert 1 <= finished <= 4 and statuses == [sandbox.CallStatus.OK] * finished + [sandbox.CallStatus.TIMEOUT] * (20 - finished)
+    assert [outcome.value for outcome in run.outcomes[:finished]] == list(range(finished))
+    assert took < 4.0
+    assert settle(lambda: server_children() == [])
+
+
+def test_a_call_over_its_own_timeout_is_still_named_as_such_under_a_total():
+    run = sandbox.run(SLOW_IN_EVERY_CALL, [sandbox.Call("f", (1,))], limits=sandbox.Limits(timeout=0.2, total_timeout=30))
+    assert run.status is sandbox.RunStatus.TIMEOUT
+    assert run.message == "the submission ran longer than the 0.2 s allowed for a call and was stopped"
+
+
+def test_the_total_timeout_bounds_the_childs_cpu_limit_too():
+    assert sandbox.Limits(timeout=10).for_child(20)["cpu_seconds"] == 211
+    assert sandbox.Limits(timeout=10, total_timeout=60).for_child(20)["cpu_seconds"] == 61
+    assert sandbox.Limits(timeout=1, total_timeout=60).for_child(3)["cpu_seconds"] == 5
+    with pytest.raises(ValueError):
+        sandbox.Limits(total_timeout=0)
+
+
 def test_forks_are_refused_by_default():
     source = (HOSTILE / "fork_and_sleep.py").read_text()
     run = sandbox.run(source, [sandbox.Call("backward_propagation_n", (1, 2, 3))], limits=sandbox.Limits(timeout=1.0))
