@@ -36,6 +36,8 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epsilon", type=_positive, default=check.EPSILON,
                         help=f"central-difference step (default: {check.EPSILON:g})")
     parser.add_argument("--timeout", type=_positive, default=10.0, help="seconds per call of student code (default: 10)")
+    parser.add_argument("--total-timeout", type=_positive, default=60.0,
+                        help="seconds for a whole submission, loading and every call (default: 60)")
     parser.add_argument("--run-all", action="store_true",
                         help="run every top-level statement, not only imports and definitions")
     parser.add_argument("--rubric", metavar="FILE",
@@ -46,7 +48,7 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
-                    timeout=args.timeout, run_all=args.run_all,
+                    timeout=args.timeout, total_timeout=args.total_timeout, run_all=args.run_all,
                     rubric=score.load_rubric(args.rubric) if args.rubric else None, fast=args.fast)
 
 

@@ -169,7 +169,7 @@ def assignment_of(functions: tuple[Callable, ...]) -> str:
 
 
 def check(*functions: Callable, assignment: str | None = None, threshold: float | None = None,
-          epsilon: float | None = None, timeout: float = 10.0) -> Report:
+          epsilon: float | None = None, timeout: float = 10.0, total_timeout: float = 60.0) -> Report:
     """Grade the given functions through the sandbox; returns a Report that Jupyter shows as the student page.
 
     `grader.check(backward_propagation_n)` grades the backward pass; pass the checker too (or alone)
@@ -179,7 +179,7 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
         raise TypeError("grader.check takes the functions you wrote, e.g. grader.check(backward_propagation_n)")
     name = assignment or assignment_of(functions)
     options = {key: value for key, value in (("threshold", threshold), ("epsilon", epsilon)) if value is not None}
-    settings = Settings(assignment=name, timeout=timeout, **options)
+    settings = Settings(assignment=name, timeout=timeout, total_timeout=total_timeout, **options)
     try:
         source = function_sources(functions)
     except (OSError, TypeError):

@@ -77,7 +77,8 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
     settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
     graders, calls_by_grader, inject = plan(settings)
     run = sandbox.run(program.source, [call for calls in calls_by_grader for call in calls], filename=program.filename,
-                      limits=sandbox.Limits(timeout=settings.timeout), inject=inject)
+                      limits=sandbox.Limits(timeout=settings.timeout, total_timeout=settings.total_timeout),
+                      inject=inject)
     run = run.relabelled(program.relabel)  # "(line 40)" of a notebook's program -> "(code cell 7, line 3)"
     checks, start = [], 0
     for grader, calls in zip(graders, calls_by_grader):

@@ -15,6 +15,8 @@ class Settings:
     epsilon: float = check.EPSILON
     threshold: float = check.THRESHOLD
     timeout: float = 10.0
+    # Seconds for a whole submission, loading and every call: one slow in every call stops here.
+    total_timeout: float = 60.0
     run_all: bool = False
     # An instructor's rubric as the tables of its TOML file (score.load_rubric), or None for the default.
     rubric: dict[str, Any] | None = None
@@ -28,6 +30,8 @@ class Settings:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
         if self.timeout <= 0:
             raise ValueError(f"timeout must be positive, got {self.timeout}")
+        if self.total_timeout <= 0:
+            raise ValueError(f"total_timeout must be positive, got {self.total_timeout}")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

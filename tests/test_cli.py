@@ -28,6 +28,20 @@ def test_file_without_the_function_exits_1_with_status_missing(tmp_path):
     assert backward["status"] == "missing" and "backward_propagation_n" in backward["message"]
 
 
+def test_total_timeout_stops_a_submission_slow_in_every_call(tmp_path, capsys):
+    path = tmp_path / "slow.py"
+    path.write_text("import time\nimport numpy as np\n"
+                    "def backward_propagation_n(X, Y, cache):\n"
+                    "    time.sleep(0.4)\n"
+                    "    return {name: np.zeros((1, 1)) for name in ('dW1', 'db1', 'dW2', 'db2', 'dW3', 'db3')}\n")
+    code = cli.main(["check", str(path), "--format", "json", "--timeout", "5", "--total-timeout", "1"])
+    result = json.loads(capsys.readouterr().out)
+    backward = next(c for c in result["checks"] if c["name"] == "backward_propagation_n")
+    assert code == 1
+    assert backward["status"] == "timeout"
+    assert result["message"] == "the submission ran longer than the 1 s allowed for the whole submission and was stopped"
+
+
 def test_json_output_follows_the_contract(submissions_dir):
     completed = run_cli("check", str(submissions_dir / "planted_bugs.py"), "--format", "json")
     assert completed.returncode == 1
@@ -58,6 +72,7 @@ def test_text_output_has_one_row_per_parameter_and_a_verdict(submissions_dir):
     pytest.param(["frobnicate"], id="unknown-command"),
     pytest.param(["check", "x.py", "--threshold", "-1"], id="negative-threshold"),
     pytest.param(["check", "x.py", "--assignment", "nope"], id="unknown-assignment"),
+    pytest.param(["check", "x.py", "--total-timeout", "0"], id="zero-total-timeout"),
 ])
 def test_usage_errors_exit_2(argv, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

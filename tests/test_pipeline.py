@@ -136,3 +136,9 @@ def test_a_global_set_by_unrun_code_is_explained_in_the_check(submissions_dir, t
     assert "scale is set only by top-level code at line" in backward.message and "--run-all" in backward.message
     ran_all = pipeline.grade_file(path, Settings(run_all=True)).check("backward_propagation_n")
     assert ran_all.status is Status.PASS
+
+
+@pytest.mark.parametrize("field", ["timeout", "total_timeout"])
+def test_settings_refuse_a_time_that_is_not_positive(field):
+    with pytest.raises(ValueError, match=f"{field} must be positive"):
+        Settings(**{field: 0})
