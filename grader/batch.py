@@ -17,6 +17,7 @@ from grader.atomic import write_atomic
 from grader.executors import Executor, Job, LocalExecutor
 from grader.results import SubmissionResult, submission_from_json
 from grader.settings import Settings
+from grader.student_ids import IdPattern
 
 RESULTS_JSON, GRADES_CSV, INDEX_HTML = "results.json", "grades.csv", "index.html"
 STALE_PAGE_HEAD = 4096  # a student page says what it is in its head, well within its first bytes
@@ -147,13 +148,15 @@ def _with_note(result: dict[str, Any], submission: discover.Submission) -> dict[
 
 
 def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = None, force: bool = False,
-          executor: Executor | None = None, progress: Progress | None = None, title: str = "") -> Summary:
+          executor: Executor | None = None, progress: Progress | None = None, title: str = "",
+          id_pattern: IdPattern | None = None) -> Summary:
     """Grade every submission in directory (a folder or .zip) into out; returns what was done.
 
     A submission whose (student, content hash) row exists under the same settings is not graded again
     unless force is set. Each result reaches the gradebook as soon as it is graded; the reports are
     written from the gradebook at the end. Raises discover.DiscoverError when directory is unusable and
-    OutputError when out cannot take the gradebook or the reports.
+    OutputError when out cannot take the gradebook or the reports. id_pattern reads the student ids out
+    of the names an LMS gave its downloads (grader.student_ids).
     """
     started = time.monotonic()
     out = Path(out)
@@ -163,7 +166,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
         # A page or grades.csv would overwrite a file of the same name that sits among the submissions.
         raise OutputError(f"{out} is the class folder itself: the reports would be written among the submissions "
                           f"(a folder inside it, {out / 'reports'}, is fine)")
-    survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out)
+    survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out, id_pattern=id_pattern)
     submissions = survey.submissions
     fingerprint = gradebook.settings_hash(settings.to_json())
     progress = progress or NoProgress()

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from grader import assignments, check, pipeline, render, score
 from grader.settings import Settings
+from grader.student_ids import BadPattern, IdPattern
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -27,6 +28,13 @@ def _count(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return number
+
+
+def _id_pattern(value: str) -> IdPattern:
+    try:
+        return IdPattern.parse(value)
+    except BadPattern as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +91,8 @@ def _grade(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     try:
         summary = batch.grade(Path(args.directory), Path(args.out), _settings(args), jobs=args.jobs,
-                              force=args.force, executor=executor, progress=batch.default_progress())
+                              force=args.force, executor=executor, progress=batch.default_progress(),
+                              id_pattern=args.id_pattern)
     except (discover.DiscoverError, dask_executor.DaskUnavailable, batch.OutputError) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -146,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--force", action="store_true", help="regrade everything, not only what changed")
     grade_parser.add_argument("--scheduler", default=None,
                               help="grade on Dask: 'local' or a scheduler address tcp://HOST:PORT")
+    grade_parser.add_argument("--id-pattern", type=_id_pattern, default=None, metavar="PATTERN",
+                              help="read student ids out of an LMS's file or folder names: canvas, moodle, "
+                                   "blackboard, or a regular expression whose groups are the id")
     _add_grading_options(grade_parser)
     grade_parser.set_defaults(run=_grade)
     gradescope_parser = commands.add_parser("gradescope", help="the Gradescope autograder entry point")

@@ -8,6 +8,10 @@ Layouts, found in a folder or in a .zip of one (a zip whose entries all sit in o
   file in it, searched recursively, that defines the assignment's function;
 - nbgrader: `submitted/<student>/<assignment>/*.ipynb`, a folder per student under `submitted/`.
 
+With an id pattern (grader.student_ids, `--id-pattern`), a top-level name the pattern finds a student id
+in (an LMS's `doejane_1234_56789_gc.ipynb`) is moved into a folder of that id first: all of one student's
+files are then one student folder, graded as above.
+
 Only files gradgrade grades count as submissions: .py and .ipynb in any case, and those a download renamed
 (`hw.ipynb.txt`, `hw.py.json`; see load.source_kind). Hidden files and folders, `__MACOSX`, `__pycache__`
 and `.ipynb_checkpoints` are skipped, and so are subfolders named after a built-in assignment (`l_layer/`,
@@ -38,6 +42,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterable, Iterator
 
 from grader import assignments, load
+from grader.student_ids import IdPattern
 SKIPPED_NAMES = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", "node_modules"})
 NBGRADER_ROOT = "submitted"
 MAX_FILE_BYTES = 32 * 1024 ** 2
@@ -331,7 +336,8 @@ class Survey:
     not_graded: tuple[str, ...] = ()
 
 
-def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> Survey:
+def survey_entries(entries: list[_Entry], *, assignment: str | None = None,
+                   id_pattern: IdPattern | None = None) -> Survey:
     """Group files into submissions by the layout rules of this module's docstring."""
     names = function_names(assignment)
     other_assignments = set(assignments.BUILT_IN)
@@ -341,6 +347,8 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> S
     if any(entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2 for entry in entries):
         # Every student folder under submitted/, gradable files or not; the rest of nbgrader's tree is its own.
         entries = [entry for entry in _into(entries, NBGRADER_ROOT) if len(entry.parts) > 1]
+    if id_pattern is not None:
+        entries = regroup(entries, id_pattern, keep=other_assignments)
     flat = [entry for entry in entries if len(entry.parts) == 1]
     folders: dict[str, list[_Entry]] = {}
     for entry in entries:
@@ -368,6 +376,24 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None) -> S
     return Survey(tuple(found[key] for key in sorted(found)), tuple(sorted(not_graded)))
 
 
+def regroup(entries: list[_Entry], pattern: IdPattern, *, keep: set[str]) -> list[_Entry]:
+    """The entries with each top-level name in which pattern finds a student id moved into a folder of
+    that id (a flat file, or a student's folder with its path kept under it), so all of one student's
+    files, however many the LMS made, are one student's files to choose from; names it finds no id in,
+    and the folders in keep, stay where they are and their files say so."""
+    regrouped = []
+    for entry in entries:
+        top = entry.parts[0]
+        student = pattern.student(top) if top not in keep else top
+        if student is None:
+            entry = replace(entry, note="; ".join(filter(None, (
+                entry.note, f"{top} does not match the id pattern {pattern.name}: graded under its own name"))))
+        elif len(entry.parts) == 1 or student != top:
+            entry = replace(entry, parts=(student, *entry.parts))
+        regrouped.append(entry)
+    return regrouped
+
+
 def _nothing_gradable(key: str, folder: str, files: list[_Entry]) -> Submission:
     """The error row of a student folder that holds no gradable file: files of other kinds, or nothing at all."""
     reason = nothing_gradable(f"{folder}/", ["/".join(entry.parts[1:]) for entry in files])
@@ -385,9 +411,11 @@ def nothing_gradable(where: str, held: list[str]) -> str:
     return f"no .py or .ipynb file in {where} (it holds {shown})"
 
 
-def survey(path: Path, *, assignment: str | None = None, leave_out: Path | None = None) -> Survey:
+def survey(path: Path, *, assignment: str | None = None, leave_out: Path | None = None,
+           id_pattern: IdPattern | None = None) -> Survey:
     """A class folder's or .zip's submissions, sorted by student id, and its files that are not graded;
-    DiscoverError if path is unusable. A folder leave_out inside the class folder is not looked into."""
+    DiscoverError if path is unusable. A folder leave_out inside the class folder is not looked into; an
+    id_pattern reads the student ids out of the names an LMS gave (grader.student_ids)."""
     path = Path(path)
     if path.is_dir():
         entries = list(folder_entries(path, leave_out=leave_out))
@@ -397,7 +425,7 @@ def survey(path: Path, *, assignment: str | None = None, leave_out: Path | None 
         raise DiscoverError(f"{path}: expected a folder of submissions or a .zip of one")
     else:
         raise DiscoverError(f"{path}: no such folder")
-    return survey_entries(entries, assignment=assignment)
+    return survey_entries(entries, assignment=assignment, id_pattern=id_pattern)
 
 
 def discover(path: Path, *, assignment: str | None = None) -> list[Submission]:

@@ -311,6 +311,26 @@ def test_cli_grade_exits_0_whatever_the_scores_and_prints_plain_lines(tmp_path):
     assert "1 fail" in completed.stdout.splitlines()[-1]
 
 
+def test_cli_grade_with_an_id_pattern_keys_the_gradebook_and_pages_by_the_lms_ids(tmp_path):
+    folder = tmp_path / "canvas"
+    folder.mkdir()
+    (folder / "doejane_1234_5_gradient_checking.py").write_bytes((SUBMISSIONS / "planted_bugs.py").read_bytes())
+    (folder / "roeric_LATE_77_6_gradient_checking.py").write_bytes((SUBMISSIONS / "sign_flip.py").read_bytes())
+    out = tmp_path / "out"
+    completed = run_cli("grade", str(folder), "--out", str(out), "--jobs", "1", "--id-pattern", "canvas")
+    assert completed.returncode == 0, completed.stderr
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    assert [(row["student"], row["status"]) for row in rows] == [("doejane_1234", "fail"), ("roeric_77", "fail")]
+    assert (out / "doejane_1234.html").is_file() and (out / "roeric_77.html").is_file()
+
+
+def test_cli_grade_refuses_an_id_pattern_that_is_no_regular_expression(tmp_path):
+    completed = run_cli("grade", str(SUBMISSIONS), "--out", str(tmp_path / "out"), "--id-pattern", "(")
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr
+    assert "'(' is not a regular expression" in completed.stderr.splitlines()[-1]
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("target", [pytest.param("missing", id="missing"), pytest.param("file.txt", id="not-a-folder")])
 def test_cli_grade_exits_2_when_the_class_path_is_unusable(tmp_path, target):
     (tmp_path / "file.txt").write_text("x")

@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from grader import discover, load
+from grader.student_ids import BadPattern, IdPattern
 
 BACKWARD = b"def backward_propagation_n(X, Y, cache):\n    return {}\n"
 OTHER = b"def helper():\n    return 1\n"
@@ -389,3 +390,73 @@ def test_a_zip_with_two_entries_of_one_name_grades_the_last_and_says_so(tmp_path
     assert by_student[student].read() == b"second = 2\n"
     assert by_student[student].note == f"the zip holds 2 files named {name}; graded the last of them"
     assert by_student["bob"].note == ""
+
+
+def survey_with(tmp_path, files, pattern, *, zipped=False):
+    root = zip_tree(tmp_path / "class.zip", files) if zipped else write_tree(tmp_path / "class", files)
+    return discover.survey(root, assignment="three_layer", id_pattern=IdPattern.parse(pattern))
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+@pytest.mark.parametrize("pattern, files, expected", [
+    pytest.param("canvas", {"doejane_1234_56789_gradient_checking.ipynb": b"{}",
+                            "roeric_LATE_77_5_gc.py": BACKWARD},
+                 {"doejane_1234": "doejane_1234_56789_gradient_checking.ipynb", "roeric_77": "roeric_LATE_77_5_gc.py"},
+                 id="canvas"),
+    pytest.param("moodle", {"Jane Doe_123456_assignsubmission_file_/gc.ipynb": b"{}",
+                            "Eric Roe_654321_assignsubmission_file_/gc.py": BACKWARD},
+                 {"Jane Doe_123456": "gc.ipynb", "Eric Roe_654321": "gc.py"}, id="moodle-folders"),
+    pytest.param("blackboard", {"Gradient Checking_jdoe_attempt_2026-03-01-10-20-30_gc.ipynb": b"{}",
+                                "Gradient Checking_jdoe_attempt_2026-03-01-10-20-30.txt": b"comments",
+                                "Gradient Checking_eroe_attempt_2026-03-02-09-00-00_hw.py": BACKWARD},
+                 {"jdoe": "Gradient Checking_jdoe_attempt_2026-03-01-10-20-30_gc.ipynb",
+                  "eroe": "Gradient Checking_eroe_attempt_2026-03-02-09-00-00_hw.py"}, id="blackboard"),
+    pytest.param(r"^hw1-(\w+?)-", {"hw1-alice-final.py": BACKWARD, "hw1-bob-v2.ipynb": b"{}"},
+                 {"alice": "hw1-alice-final.py", "bob": "hw1-bob-v2.ipynb"}, id="own-regex-group"),
+])
+def test_an_id_pattern_reads_the_student_ids_an_lms_wrote_into_its_names(tmp_path, zipped, pattern, files, expected):
+    assert found(survey_with(tmp_path, files, pattern, zipped=zipped).submissions) == expected
+
+
+def test_one_students_several_files_are_one_row_graded_like_a_student_folder(tmp_path):
+    # Canvas names each attachment of a submission; the notebook that defines the function is graded.
+    found_ = survey_with(tmp_path, {"doejane_1234_1_helpers.py": OTHER, "doejane_1234_2_gc.py": BACKWARD,
+                                    "doejane_1234_3_report.pdf": b"%PDF", "roeric_77_4_gc.py": BACKWARD}, "canvas")
+    by_student = {submission.student: submission for submission in found_.submissions}
+    assert sorted(by_student) == ["doejane_1234", "roeric_77"]
+    assert by_student["doejane_1234"].filename == "doejane_1234_2_gc.py"
+    assert by_student["doejane_1234"].note == ("graded doejane_1234/doejane_1234_2_gc.py; "
+                                               "also found doejane_1234/doejane_1234_1_helpers.py")
+    assert found_.not_graded == ()
+
+
+def test_a_student_who_sent_only_a_pdf_is_an_error_row_under_the_id(tmp_path):
+    found_ = survey_with(tmp_path, {"doejane_1234_1_gc.pdf": b"%PDF", "roeric_77_4_gc.py": BACKWARD}, "canvas")
+    by_student = {submission.student: submission for submission in found_.submissions}
+    with pytest.raises(discover.UnreadableSubmission, match="no .py or .ipynb file in doejane_1234/"):
+        by_student["doejane_1234"].read()
+
+
+def test_a_name_the_pattern_finds_no_id_in_is_graded_under_its_own_name_and_says_so(tmp_path):
+    found_ = survey_with(tmp_path, {"doejane_1234_1_gc.py": BACKWARD, "late-by-email.py": BACKWARD}, "canvas")
+    by_student = {submission.student: submission for submission in found_.submissions}
+    assert sorted(by_student) == ["doejane_1234", "late-by-email"]
+    assert by_student["late-by-email"].note == ("late-by-email.py does not match the id pattern canvas: "
+                                                "graded under its own name")
+    assert by_student["doejane_1234"].note == ""
+
+
+@pytest.mark.parametrize("text", ["(", "[a-"])
+def test_an_id_pattern_that_is_no_regular_expression_is_refused_in_one_line(text):
+    with pytest.raises(BadPattern, match="is not a regular expression .* nor one of canvas, moodle, blackboard"):
+        IdPattern.parse(text)
+
+
+@pytest.mark.parametrize("pattern, name, student", [
+    ("canvas", "doejane_1234_56789_gc.ipynb", "doejane_1234"),
+    ("canvas", "gc.ipynb", None),
+    (r"s\d+", "hw_s0042.py", "s0042"),  # no group: the whole match
+    (r"^(\w+)?-", "-x.py", None),  # a group that matched nothing gives no id
+])
+def test_the_student_id_is_the_groups_joined_or_the_whole_match(pattern, name, student):
+    assert IdPattern.parse(pattern).student(name) == student
