@@ -135,10 +135,16 @@ class _Entry:
     member: str | None = None
     refused: str = ""
     note: str = ""  # what the student's page says about the file itself (a zip holding its name twice)
+    grouped: bool = False  # placed in a folder of its student's id by regroup: the first part is no folder
 
     @property
     def gradable(self) -> bool:
         return load.source_kind(self.parts[-1]) is not None
+
+    @property
+    def shown(self) -> str:
+        """The path as it is in the class (without the folder regroup placed it in)."""
+        return "/".join(self.parts[1:] if self.grouped else self.parts)
 
     def inside(self) -> "_Entry":
         """The same file, its path taken from one folder further in."""
@@ -262,7 +268,7 @@ def _opened(entry: _Entry) -> list[_Entry]:
         members = _zip_members(entry.path)
     except DiscoverError:
         return []
-    return [_Entry(entry.parts + member.parts, entry.path, member.member, member.refused)
+    return [_Entry(entry.parts + member.parts, entry.path, member.member, member.refused, grouped=entry.grouped)
             for member in members if member.gradable]
 
 
@@ -301,8 +307,8 @@ def choose(entries: list[_Entry], names: tuple[str, ...]) -> tuple[_Entry, str]:
     if len(ordered) == 1:
         return ordered[0], ""
     chosen = next((entry for entry in ordered if _mentions(entry, names)), ordered[0])
-    others = ", ".join("/".join(entry.parts) for entry in ordered if entry is not chosen)
-    return chosen, f"graded {'/'.join(chosen.parts)}; also found {others}"
+    others = ", ".join(entry.shown for entry in ordered if entry is not chosen)
+    return chosen, f"graded {chosen.shown}; also found {others}"
 
 
 def pick(files: list[_Entry], names: tuple[str, ...]) -> tuple[_Entry, str] | None:
@@ -313,7 +319,7 @@ def pick(files: list[_Entry], names: tuple[str, ...]) -> tuple[_Entry, str] | No
         return None
     chosen, note = choose(gradable, names)
     if zipped and not note:
-        note = f"graded {'/'.join(chosen.parts)}, from inside the zip"
+        note = f"graded {chosen.shown}, from inside the zip"
     return chosen, note
 
 
@@ -356,7 +362,7 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None,
             folders.setdefault(entry.parts[0], []).append(entry)
     picks = {student: pick(files, names) for student, files in folders.items()}
     student_folders = any(picks.values())
-    not_graded = ["/".join(entry.parts) for entry in flat if not entry.gradable]
+    not_graded = [entry.shown for entry in flat if not entry.gradable]
     flat = [entry for entry in flat if entry.gradable]
     stems = Counter(load.source_stem(entry.parts[0]) for entry in flat)
     found: dict[str, Submission] = {}
@@ -372,24 +378,26 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None,
         elif student_folders:
             found[key] = _nothing_gradable(key, student, files)
         else:
-            not_graded += ["/".join(entry.parts) for entry in files]
+            not_graded += [entry.shown for entry in files]
     return Survey(tuple(found[key] for key in sorted(found)), tuple(sorted(not_graded)))
 
 
 def regroup(entries: list[_Entry], pattern: IdPattern, *, keep: set[str]) -> list[_Entry]:
     """The entries with each top-level name in which pattern finds a student id moved into a folder of
     that id (a flat file, or a student's folder with its path kept under it), so all of one student's
-    files, however many the LMS made, are one student's files to choose from; names it finds no id in,
-    and the folders in keep, stay where they are and their files say so."""
+    files, however many the LMS made, are one student's files to choose from. The folders in keep stay
+    as they are; a name with no id in it (or an id that is one of keep, never a student's) stays where it
+    is, and its files say so."""
     regrouped = []
     for entry in entries:
         top = entry.parts[0]
-        student = pattern.student(top) if top not in keep else top
-        if student is None:
-            entry = replace(entry, note="; ".join(filter(None, (
-                entry.note, f"{top} does not match the id pattern {pattern.name}: graded under its own name"))))
+        student = None if top in keep else pattern.student(top)
+        if student is None or student in keep:
+            if top not in keep:
+                entry = replace(entry, note="; ".join(filter(None, (
+                    entry.note, f"{top} does not match the id pattern {pattern.name}: graded under its own name"))))
         elif len(entry.parts) == 1 or student != top:
-            entry = replace(entry, parts=(student, *entry.parts))
+            entry = replace(entry, parts=(student, *entry.parts), grouped=True)
         regrouped.append(entry)
     return regrouped
 

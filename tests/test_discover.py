@@ -425,8 +425,7 @@ def test_one_students_several_files_are_one_row_graded_like_a_student_folder(tmp
     by_student = {submission.student: submission for submission in found_.submissions}
     assert sorted(by_student) == ["doejane_1234", "roeric_77"]
     assert by_student["doejane_1234"].filename == "doejane_1234_2_gc.py"
-    assert by_student["doejane_1234"].note == ("graded doejane_1234/doejane_1234_2_gc.py; "
-                                               "also found doejane_1234/doejane_1234_1_helpers.py")
+    assert by_student["doejane_1234"].note == "graded doejane_1234_2_gc.py; also found doejane_1234_1_helpers.py"
     assert found_.not_graded == ()
 
 
@@ -460,3 +459,36 @@ def test_an_id_pattern_that_is_no_regular_expression_is_refused_in_one_line(text
 ])
 def test_the_student_id_is_the_groups_joined_or_the_whole_match(pattern, name, student):
     assert IdPattern.parse(pattern).student(name) == student
+
+
+def test_an_id_that_names_an_assignment_folder_is_no_student_and_nothing_goes_missing(tmp_path):
+    found_ = survey_with(tmp_path, {"one_d-x.py": BACKWARD, "alice-x.py": BACKWARD, "l_layer/deep.py": BACKWARD},
+                         r"^(\w+)-")
+    assert found(found_.submissions) == {"alice": "alice-x.py", "one_d-x": "one_d-x.py"}
+
+
+LMS_NAMES = st.builds(lambda student, number, name: f"{student}_{number}_9_{name}",
+                      st.sampled_from(["doejane", "roeric", "hw"]), st.sampled_from(["1", "2"]), NAMES)
+LMS_TREES = st.dictionaries(st.one_of(LMS_NAMES, NAMES, st.builds(lambda top, name: f"{top}/{name}", LMS_NAMES, NAMES)),
+                            st.just(BACKWARD), min_size=1, max_size=8).filter(
+    lambda files: not any(other.startswith(path + "/") for path in files for other in files))  # a file is no folder
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(files=LMS_TREES)
+def test_under_an_id_pattern_every_file_is_graded_part_of_its_students_files_or_listed(files):
+    import tempfile
+
+    pattern = IdPattern.parse("canvas")
+    with tempfile.TemporaryDirectory() as folder:
+        root = write_tree(Path(folder) / "class", files)
+        found_ = discover.survey(root, assignment="three_layer", id_pattern=pattern)
+    by_student = {submission.student: submission for submission in found_.submissions}
+    assert len(by_student) == len(found_.submissions)
+    graded = {submission.path.relative_to(root).as_posix() for submission in found_.submissions}
+    for path in files:
+        top = path.split("/")[0]
+        student = pattern.student(top)
+        assert path in graded or path in found_.not_graded or (student or top) in by_student, path
+        if student is not None and student in by_student:  # a student's file is never listed as no one's
+            assert path not in found_.not_graded, path
