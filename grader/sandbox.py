@@ -531,13 +531,11 @@ def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray
     results = {m.get("index"): m for m in messages if m.get("kind") == "result"}
     done = any(m.get("kind") == "done" for m in messages)
     outcomes = tuple(_outcome(results.get(index), call, timed_out) for index, call in enumerate(calls))
-    if timed_out and over_total:
+    if timed_out:
         status = RunStatus.TIMEOUT
-        text = (f"the submission ran longer than the {limits.total_timeout:g} s allowed for the whole submission "
-                "and was stopped")
-    elif timed_out:
-        status = RunStatus.TIMEOUT
-        text = f"the submission ran longer than the {limits.timeout:g} s allowed for a call and was stopped"
+        allowed = (f"{limits.total_timeout:g} s allowed for the whole submission" if over_total
+                   else f"{limits.timeout:g} s allowed for a call")
+        text = f"the submission ran longer than the {allowed} and was stopped"
     elif overflow and not done:
         status = RunStatus.ERROR
         text = f"the submission returned more than the {RESULT_LIMIT // 1024 ** 2} MiB of results gradgrade reads"
