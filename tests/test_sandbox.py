@@ -164,9 +164,10 @@ def test_a_submission_slow_in_every_call_stops_at_its_total_timeout():
     finished = statuses.count(sandbox.CallStatus.OK)
     assert run.status is sandbox.RunStatus.TIMEOUT
     assert run.message == "the submission ran longer than the 1.5 s allowed for the whole submission and was stopped"
-    assert 1 <= finished <= 4 and statuses == [sandbox.CallStatus.OK] * finished + [sandbox.CallStatus.TIMEOUT] * (20 - finished)
+    # At most the calls that fit in 1.5 s (none, on a machine so loaded the child starts late).
+    assert finished <= 4 and statuses == [sandbox.CallStatus.OK] * finished + [sandbox.CallStatus.TIMEOUT] * (20 - finished)
     assert [outcome.value for outcome in run.outcomes[:finished]] == list(range(finished))
-    assert took < 4.0
+    assert took < 6.0  # stopped, where the calls alone would take 8 s
     assert settle(lambda: server_children() == [])
 
 
