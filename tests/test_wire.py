@@ -35,6 +35,44 @@ def test_values_round_trip(value):
         assert got == value
 
 
+@pytest.mark.parametrize("value", [
+    pytest.param([0.1, -0.0, 1e308, 5e-324, 2 ** 80, -7, ""], id="exact-numbers"),
+    pytest.param({"nested": {"list": [1, [2.5, ("x",)]], "none": None, "flag": False}}, id="nesting"),
+    pytest.param(["l", "t", "a", "o"], id="strings-that-are-tags"),
+    pytest.param({"": ["a", 0, "<f8", [1]]}, id="a-list-shaped-like-an-array"),
+    pytest.param((), id="empty-tuple"),
+    pytest.param([[], {}], id="empty-containers"),
+])
+def test_plain_values_round_trip_exactly(value):
+    got = wire.decode(wire.encode(value))
+    assert got == value and repr(got) == repr(value)  # -0.0 stays -0.0, a tuple a tuple
+
+
+def test_special_floats_and_numpy_scalars_arrive_as_python_numbers():
+    got = wire.decode(wire.encode([float("nan"), float("inf"), -float("inf"), np.float32(0.5), np.int64(-3),
+                                   np.bool_(True), np.float64(0.1)]))
+    assert np.isnan(got[0]) and got[1:3] == [float("inf"), -float("inf")]
+    assert got[3:] == [0.5, -3, True, 0.1]
+    assert [type(x) for x in got[3:]] == [float, int, bool, float]
+
+
+def test_str_keyed_dicts_only_and_long_strings_cut():
+    got = wire.decode(wire.encode({"kept": 1, 2: "dropped", ("a",): "dropped", "text": "x" * 20_000}))
+    assert got == {"kept": 1, "text": "x" * 10_000}
+
+
+def test_a_value_nested_past_the_limit_arrives_cut_as_an_opaque():
+    value: list = [1.5]
+    for _ in range(wire.MAX_DEPTH + 5):
+        value = [value]
+    got = wire.decode(wire.encode(value))
+    depth = 0
+    while isinstance(got, list):
+        got, depth = got[0], depth + 1
+    assert depth == wire.MAX_DEPTH + 1
+    assert got == wire.Opaque("list", "nested too deeply")
+
+
 class Liar:
     def __eq__(self, other):
         return True
@@ -52,23 +90,35 @@ def test_anything_else_arrives_as_an_opaque_description(value, type_name):
     assert isinstance(got, wire.Opaque) and got.type_name == type_name
 
 
-def forged(outline: dict, raw: bytes) -> bytes:
-    text = json.dumps(outline).encode()
+def forged(outline: object, raw: bytes) -> bytes:
+    return forged_text(json.dumps(outline), raw)
+
+
+def forged_text(outline: str, raw: bytes = b"") -> bytes:
+    text = outline.encode()
     return struct.pack(">II", len(text), 1) + text + struct.pack(">Q", len(raw)) + raw
 
 
 @pytest.mark.parametrize("data", [
-    pytest.param(forged({"t": "array", "i": 0, "d": "|O8", "s": [1]}, b"\0" * 8), id="object-dtype"),
-    pytest.param(forged({"t": "array", "i": 0, "d": "f8,O", "s": [1]}, b"\0" * 16), id="structured"),
-    pytest.param(forged({"t": "array", "i": 0, "d": "<f8", "s": [3]}, b"\0" * 8), id="shape-too-big"),
-    pytest.param(forged({"t": "array", "i": 0, "d": "<f8", "s": [-1]}, b"\0" * 8), id="negative-shape"),
-    pytest.param(forged({"t": "array", "i": 0, "d": "<f8", "s": [1.0]}, b"\0" * 8), id="float-shape"),
-    pytest.param(forged({"t": "array", "i": 0, "d": "<f8", "s": 1}, b"\0" * 8), id="shape-not-a-list"),
-    pytest.param(forged({"t": "array", "i": 0, "d": ["<f8"], "s": [1]}, b"\0" * 8), id="dtype-not-a-string"),
-    pytest.param(forged({"t": "array", "i": 0, "d": "<U8", "s": [1]}, b"\0" * 32), id="text-dtype"),
-    pytest.param(forged({"t": "array", "i": 0, "d": "<f8", "s": [1]}, b"\x80\x04N."), id="pickle-bytes"),
-    pytest.param(forged({"t": "array", "i": 5, "d": "<f8", "s": [1]}, b"\0" * 8), id="bad-index"),
-    pytest.param(forged({"t": "code", "v": "import os"}, b""), id="unknown-kind"),
+    pytest.param(forged(["a", 0, "|O8", [1]], b"\0" * 8), id="object-dtype"),
+    pytest.param(forged(["a", 0, "f8,O", [1]], b"\0" * 16), id="structured"),
+    pytest.param(forged(["a", 0, "<f8", [3]], b"\0" * 8), id="shape-too-big"),
+    pytest.param(forged(["a", 0, "<f8", [-1]], b"\0" * 8), id="negative-shape"),
+    pytest.param(forged(["a", 0, "<f8", [1.0]], b"\0" * 8), id="float-shape"),
+    pytest.param(forged(["a", 0, "<f8", 1], b"\0" * 8), id="shape-not-a-list"),
+    pytest.param(forged(['a', 0, ['<f8'], [1]], b"\0" * 8), id="dtype-not-a-string"),
+    pytest.param(forged(["a", 0, "<U8", [1]], b"\0" * 32), id="text-dtype"),
+    pytest.param(forged(["a", 0, "<f8", [1]], b"\x80\x04N."), id="pickle-bytes"),
+    pytest.param(forged(["a", 5, "<f8", [1]], b"\0" * 8), id="bad-index"),
+    pytest.param(forged(["a", -1, "<f8", [1]], b"\0" * 8), id="negative-index"),
+    pytest.param(forged(["a", True, "<f8", [1]], b"\0" * 8), id="bool-index"),
+    pytest.param(forged(["a", 0, "<f8"], b"\0" * 8), id="array-without-shape"),
+    pytest.param(forged(["code", "import os"], b""), id="unknown-kind"),
+    pytest.param(forged({"value": []}, b""), id="untagged-empty-list"),
+    pytest.param(forged({"value": [1, 2]}, b""), id="untagged-list"),
+    pytest.param(forged(["o", "Oracle"], b""), id="opaque-without-text"),
+    pytest.param(forged_text("[" * 100_000 + "]" * 100_000), id="nested-past-any-stack"),
+    pytest.param(forged_text('["l", ' * 100_000 + "1" + "]" * 100_000), id="tagged-lists-past-any-stack"),
     pytest.param(b"\xff" * 3, id="truncated"),
 ])
 def test_malformed_messages_are_wire_errors(data):
