@@ -637,7 +637,9 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
         try:
             # Decoded already when a fork server holds the calls; in the job's wire format otherwise.
             arguments = call.get("arguments") or wire.decode(call["payload"].tobytes())
-            args, kwargs = resolve(arguments["args"], returned), resolve(arguments["kwargs"], returned)
+            args, kwargs = arguments["args"], arguments["kwargs"]
+            if call.get("refs", True):
+                args, kwargs = resolve(args, returned), resolve(kwargs, returned)
             given_args, given_kwargs = fresh_copy(args, {}), fresh_copy(kwargs, {})
         except BaseException as error:
             send({"kind": "result", "index": index, "status": "error", "value": None, "mutated": [],

@@ -84,6 +84,17 @@ class Ref:
         return {wire.REF_MARKER: [self.call, -1 if self.item is None else self.item]}
 
 
+def _holds_ref(value: Any) -> bool:
+    """Whether value holds a Ref, or the marker one becomes, anywhere inside."""
+    if isinstance(value, Ref):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_ref(item) for item in value)
+    if isinstance(value, dict):
+        return set(value) == {wire.REF_MARKER} or any(_holds_ref(item) for item in value.values())
+    return False
+
+
 def _with_markers(value: Any) -> Any:
     if isinstance(value, Ref):
         return value.marker()
@@ -269,9 +280,10 @@ def payload(call: Call) -> np.ndarray:
 
 
 def _wire_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
+    # refs: whether the arguments hold what earlier calls returned; the child resolves only those that do.
     return [{"function": call.function, "payload": payload(call), "bind": dict(call.bind),
              "only_if_below": call.only_if_below, "own_only": call.own_only, "first_only": call.first_only,
-             "reuse": list(call.reuse)}
+             "reuse": list(call.reuse), "refs": _holds_ref((call.args, dict(call.kwargs)))}
             for call in calls]
 
 

@@ -151,6 +151,17 @@ def test_timeout_kills_the_whole_process_group():
     assert settle(lambda: server_children() == [])
 
 
+def test_a_call_takes_what_an_earlier_call_returned_and_the_others_their_own_arguments():
+    source = "def make(n):\n    return [n, n * 2]\ndef twice(x):\n    return x * 2\n"
+    calls = [sandbox.Call("make", (3,)), sandbox.Call("twice", (sandbox.Ref(0, 1),)),
+             sandbox.Call("twice", ({"whole": sandbox.Ref(0)}["whole"],)), sandbox.Call("twice", (5,)),
+             sandbox.Call("twice", (sandbox.Ref(6),))]
+    run = sandbox.run(source, calls)
+    assert [outcome.value for outcome in run.outcomes[:4]] == [[3, 6], 12, [3, 6, 3, 6], 10]
+    assert run.outcomes[4].status is sandbox.CallStatus.ERROR
+    assert "call 6, which did not return" in run.outcomes[4].message
+
+
 SLOW_IN_EVERY_CALL = "import time\ndef f(x):\n    time.sleep(0.4)\n    return x\n"
 
 
