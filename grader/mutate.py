@@ -622,13 +622,10 @@ def mutant_gradients(assignment_name: str, mutant_id: str, profile: str, case_in
     record = _by_id(assignment_name)[mutant_id]
     if record.function is None:
         return None
-    assignment = assignments.get(assignment_name)
-    module = assignment.module
-    case = assignment.cases(profile=profile)[case_index]
-    names = assignment.case_gradient_names(case_index, profile=profile)
+    names = assignments.get(assignment_name).case_gradient_names(case_index, profile=profile)
     try:
         with time_guard(TIMEOUT):
-            gradients, _ = call(record.function, module.backward_args(case), names)
+            gradients, _ = call(record.function, _backward_args(assignment_name, profile, case_index), names)
     except MutantTimeout:
         return None
     if gradients is None:
@@ -640,6 +637,13 @@ def mutant_gradients(assignment_name: str, mutant_id: str, profile: str, case_in
             value.setflags(write=False)
             arrays[name] = value
     return arrays
+
+
+@functools.cache
+def _backward_args(assignment_name: str, profile: str, case_index: int) -> tuple:
+    """The backward pass's arguments on one case, made once for every mutant (call gives each a copy)."""
+    assignment = assignments.get(assignment_name)
+    return assignment.module.backward_args(assignment.cases(profile=profile)[case_index])
 
 
 def load_reference(path: Path) -> ModuleType:
