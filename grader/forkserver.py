@@ -3,7 +3,8 @@ child per submission; and the grader's side of it (ForkServer, fork_server()).
 
 Started once per grader process (lazily, by fork_server(), or ahead of need by start_fork_server()) as
 `python -I -m grader.forkserver FD` would be, but from this gradgrade's own folder (python_command), where
-FD is one end of a SOCK_SEQPACKET socket pair. Each request on it carries, as passed descriptors, the run's
+FD is one end of a SOCK_SEQPACKET socket pair; a pool's workers share the server of the process that made
+the pool (share_fork_server, adopt_fork_server). Each request on it carries, as passed descriptors, the run's
 own socket and the child's stdin, stdout, stderr and result pipes. The child (forked ahead of time as a
 spare, or on demand) moves to a new session, runs as process 1 of its own PID namespace (forked straight
 into it where the server may make one per child, else behind a stand-in that keeps the pid the grader
@@ -19,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -618,7 +620,8 @@ class ForkedChild:
 
 
 class ForkServer:
-    """The grader's side of a fork server process: one per grader process, shared by its threads."""
+    """The grader's side of a fork server process: one per grader process, shared by its threads and by the
+    processes it is shared with (requests are single messages: clients never interleave)."""
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -635,6 +638,16 @@ class ForkServer:
         self.ready = False
         # The folder each child mounts a private tmpfs on as its scratch folder, or None: a folder per run.
         self.private_scratch: str | None = None
+
+    @classmethod
+    def shared(cls, control: socket.socket, private_scratch: str | None) -> "ForkServer":
+        """The client of a ready server that another gradgrade process launched and shares with this one
+        (share_fork_server): its control socket, passed here, and its private scratch folder."""
+        server = cls.__new__(cls)
+        server.process, server.control = None, control
+        server.lock, server.plans = threading.Lock(), set()
+        server.ready, server.private_scratch = True, private_scratch
+        return server
 
     def wait_ready(self) -> None:
         """Wait for the server's word that it is ready (once); OSError, the server closed, if it never comes."""
@@ -699,10 +712,17 @@ class ForkServer:
         self.plans.add(key)
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        if self.process is not None:
+            return self.process.poll() is None
+        # A shared server is not this process's child: its end of the socket closes when it exits.
+        poller = select.poll()
+        poller.register(self.control, select.POLLIN)
+        return not any(events & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, events in poller.poll(0))
 
     def close(self) -> None:
         self.control.close()
+        if self.process is None:  # shared: the process that launched it stops it
+            return
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -752,6 +772,27 @@ def fork_server() -> ForkServer | None:
                 _server, _server_pid = None, None
                 return None
         return server
+
+
+def share_fork_server() -> tuple[socket.socket, str | None] | None:
+    """What another process needs to use this process's fork server too (adopt_fork_server): the server's
+    control socket and private scratch folder, once it is ready; None where there is none.
+
+    A pool's workers share their maker's server: it boots while the pool does, and one server forks for
+    them all rather than one each."""
+    server = fork_server()
+    return None if server is None else (server.control, server.private_scratch)
+
+
+def adopt_fork_server(control: socket.socket, private_scratch: str | None) -> None:
+    """Take the fork server another process shares (share_fork_server) as this process's own, unless it has
+    a live one already. Should the shared server go away, the next run starts one of this process's own."""
+    global _server, _server_pid
+    with _server_lock:
+        if _server is not None and _server_pid == os.getpid() and _server.alive():
+            control.close()
+            return
+        _server, _server_pid = ForkServer.shared(control, private_scratch), os.getpid()
 
 
 def start_fork_server() -> None:

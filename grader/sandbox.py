@@ -25,8 +25,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from grader import scratch, wire
-from grader.forkserver import (child_environment, fork_server, kill_group, python_command,  # noqa: F401
-                               shutdown_fork_server, start_fork_server)
+from grader.forkserver import (adopt_fork_server, child_environment, fork_server, kill_group,  # noqa: F401
+                               python_command, share_fork_server, shutdown_fork_server, start_fork_server)
 
 OUTPUT_LIMIT = 64 * 1024
 RESULT_LIMIT = 64 * 1024 * 1024

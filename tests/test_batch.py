@@ -297,6 +297,40 @@ def test_a_warmed_worker_holds_the_catalogue_out_of_the_garbage_collectors_sight
     assert cold == {"frozen": 0, "catalogue": 0}
 
 
+def _sandbox_use(job: Job) -> dict:
+    from grader import forkserver, sandbox
+
+    run = sandbox.run("def f():\n    return 1\n", [sandbox.Call("f")])
+    server = forkserver.fork_server()
+    return {"value": run.outcomes[0].value, "shared": server is not None and server.process is None}
+
+
+def _servers(pid: int) -> list[int]:
+    """The fork servers among pid's descendants (not their children, which carry the same command line)."""
+    found = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        command = Path(f"/proc/{child}/cmdline").read_bytes()
+        found += [int(child)] if b"grader.forkserver" in command else _servers(int(child))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox forks from a server on Linux only")
+def test_a_pools_workers_share_the_fork_server_of_the_process_that_made_the_pool():
+    from grader import forkserver
+
+    jobs = [Job(key, "x.py", b"", Settings().to_json()) for key in "abcdef"]
+    with LocalExecutor(2, warm=Settings().to_json(), grade=_sandbox_use) as executor:
+        results = dict(executor.run(jobs))
+        assert _servers(os.getpid()) == [forkserver.fork_server().process.pid]
+        assert all(result == {"value": 1, "shared": True} for result in results.values())
+        # Should the shared server die, each worker starts one of its own and grades on.
+        server = forkserver.fork_server().process
+        server.kill()
+        server.wait()
+        again = dict(executor.run(jobs))
+    assert all(result == {"value": 1, "shared": False} for result in again.values())
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=300)
 
