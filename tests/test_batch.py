@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader import batch, cli, discover, pipeline
-from grader.executors import Job, LocalExecutor, grade_job
+from grader.executors import SHARED_SERVER_WORKERS, Job, LocalExecutor, grade_job
 from grader.results import submission_from_json
 from grader.settings import Settings
 
@@ -329,6 +329,10 @@ def test_a_pools_workers_share_the_fork_server_of_the_process_that_made_the_pool
         server.wait()
         again = dict(executor.run(jobs))
     assert all(result == {"value": 1, "shared": False} for result in again.values())
+    # Past SHARED_SERVER_WORKERS, one server would keep the workers waiting: each starts its own.
+    with LocalExecutor(SHARED_SERVER_WORKERS + 1, warm=Settings().to_json(), grade=_sandbox_use) as executor:
+        results = dict(executor.run(jobs))
+    assert all(result == {"value": 1, "shared": False} for result in results.values())
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
