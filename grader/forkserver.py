@@ -621,7 +621,7 @@ class ForkedChild:
 
 class ForkServer:
     """The grader's side of a fork server process: one per grader process, shared by its threads and by the
-    processes it is shared with (requests are single messages: clients never interleave)."""
+    processes it is shared with (each request is one message, so several clients' requests never mix)."""
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
