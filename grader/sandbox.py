@@ -261,30 +261,30 @@ def _start(fds: tuple[int, int, int, int], job: dict[str, Any],
 
 # Encoded arguments by Call, for as long as the Call lives: a batch grades every submission with the
 # same Call objects (pipeline builds a plan once per settings), so their arrays are encoded once.
-_PAYLOADS: dict[int, tuple[Call, np.ndarray]] = {}
+_PAYLOADS: dict[int, tuple[Call, np.ndarray, bool]] = {}
 _PAYLOAD_CACHE_SIZE = 1024
 
 
-def payload(call: Call) -> np.ndarray:
+def payload(call: Call) -> tuple[np.ndarray, bool]:
     """A call's arguments in wire format, as bytes in a uint8 array: the child decodes them only when the
-    function exists, so a submission without a checker does not pay for the checker's probes."""
+    function exists, so a submission without a checker does not pay for the checker's probes. Also
+    whether they hold what earlier calls returned: the child resolves only the arguments that do."""
     cached = _PAYLOADS.get(id(call))
     if cached is not None and cached[0] is call:
-        return cached[1]
+        return cached[1], cached[2]
     data = wire.encode({"args": _with_markers(tuple(call.args)), "kwargs": _with_markers(dict(call.kwargs))})
-    encoded = np.frombuffer(data, dtype=np.uint8)
+    encoded, refs = np.frombuffer(data, dtype=np.uint8), _holds_ref((call.args, dict(call.kwargs)))
     if len(_PAYLOADS) >= _PAYLOAD_CACHE_SIZE:
         _PAYLOADS.clear()
-    _PAYLOADS[id(call)] = (call, encoded)
-    return encoded
+    _PAYLOADS[id(call)] = (call, encoded, refs)
+    return encoded, refs
 
 
 def _wire_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
-    # refs: whether the arguments hold what earlier calls returned; the child resolves only those that do.
-    return [{"function": call.function, "payload": payload(call), "bind": dict(call.bind),
+    return [{"function": call.function, "payload": encoded, "bind": dict(call.bind),
              "only_if_below": call.only_if_below, "own_only": call.own_only, "first_only": call.first_only,
-             "reuse": list(call.reuse), "refs": _holds_ref((call.args, dict(call.kwargs)))}
-            for call in calls]
+             "reuse": list(call.reuse), "refs": refs}
+            for call, (encoded, refs) in zip(calls, map(payload, calls))]
 
 
 # Each list of calls in wire format with its key, for as long as its Calls live (a batch makes the same
