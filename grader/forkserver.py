@@ -623,31 +623,25 @@ class ForkServer:
     """The grader's side of a fork server process: one per grader process, shared by its threads and by the
     processes it is shared with (each request is one message, so several clients' requests never mix)."""
 
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self.process = subprocess.Popen(
-                python_command("grader.forkserver", str(theirs.fileno())), pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, env=child_environment())
-        finally:
-            theirs.close()
-        self.control = ours
+    def __init__(self, *, shared: tuple[socket.socket, str | None] | None = None) -> None:
+        """Launch a server; or, given shared (its control socket and private scratch folder, from
+        share_fork_server), be a client of a ready server that another gradgrade process launched."""
+        self.process: subprocess.Popen | None = None
+        if shared is None:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                self.process = subprocess.Popen(
+                    python_command("grader.forkserver", str(theirs.fileno())), pass_fds=(theirs.fileno(),),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    start_new_session=True, env=child_environment())
+            finally:
+                theirs.close()
+        self.control = ours if shared is None else shared[0]
         self.lock = threading.Lock()
         self.plans: set[str] = set()  # the keys of the plans sent to this server
-        self.ready = False
+        self.ready = shared is not None
         # The folder each child mounts a private tmpfs on as its scratch folder, or None: a folder per run.
-        self.private_scratch: str | None = None
-
-    @classmethod
-    def shared(cls, control: socket.socket, private_scratch: str | None) -> "ForkServer":
-        """The client of a ready server that another gradgrade process launched and shares with this one
-        (share_fork_server): its control socket, passed here, and its private scratch folder."""
-        server = cls.__new__(cls)
-        server.process, server.control = None, control
-        server.lock, server.plans = threading.Lock(), set()
-        server.ready, server.private_scratch = True, private_scratch
-        return server
+        self.private_scratch: str | None = None if shared is None else shared[1]
 
     def wait_ready(self) -> None:
         """Wait for the server's word that it is ready (once); OSError, the server closed, if it never comes."""
@@ -792,7 +786,7 @@ def adopt_fork_server(control: socket.socket, private_scratch: str | None) -> No
         if _server is not None and _server_pid == os.getpid() and _server.alive():
             control.close()
             return
-        _server, _server_pid = ForkServer.shared(control, private_scratch), os.getpid()
+        _server, _server_pid = ForkServer(shared=(control, private_scratch)), os.getpid()
 
 
 def start_fork_server() -> None:
