@@ -24,6 +24,8 @@ MOST_KEPT = 1024
 _ATOMS = frozenset({type(None), bool, int, str, bytes})
 _MISSING = object()
 _ndarray = np.ndarray
+_NUMERIC = "biufc"  # the dtype kinds an array's bytes say everything about
+_FLOAT64 = np.dtype(np.float64)  # nearly every array a forward pass gets: numeric without asking its kind
 
 
 def key_of(value: Any) -> Hashable | None:
@@ -37,55 +39,66 @@ def key_of(value: Any) -> Hashable | None:
         return None
 
 
+def call_key(args: tuple, kwargs: dict[str, Any]) -> Hashable | None:
+    """key_of for a call's arguments, as the wrapper gets them: the same for byte-identical arguments only.
+
+    The number of positional arguments, then each, then the keyword arguments if any: each value's parts
+    tell where it ends, so no two calls' arguments give the same parts. Cheaper than key_of((args, kwargs)),
+    which would add two levels of containers to every forward pass's key.
+    """
+    parts: list[Any] = [len(args)]
+    try:
+        for arg in args:
+            if not _flatten(arg, parts):
+                return None
+        if kwargs and not _flatten(kwargs, parts):
+            return None
+    except RecursionError:
+        return None
+    return tuple(parts)
+
+
 def _flatten(value: Any, parts: list[Any]) -> bool:
     """Append value to parts so that no two values give the same parts: a container's type and length
     before its items, an atom's type before it, an array's dtype (a type of its own) before its shape,
-    strides and bytes, a dict's string key bare (a string is neither a type nor a dtype). Written out flat: it runs
-    once per forward pass."""
+    strides and bytes, a dict's string key bare (a string is neither a type nor a dtype). Written out flat,
+    each group of parts added at once: it runs once per forward pass."""
     kind = type(value)
     if kind is _ndarray:
         dtype = value.dtype
-        if dtype.kind not in "biufc":
+        if dtype is not _FLOAT64 and dtype.kind not in _NUMERIC:
             return False
-        parts.append(dtype)
-        parts.append(value.shape)
-        parts.append(value.strides)
-        parts.append(value.tobytes())
+        parts += (dtype, value.shape, value.strides, value.tobytes())
         return True
     if kind is dict:
-        parts.append(kind)
-        parts.append(len(value))
+        parts += (kind, len(value))
         for key, item in value.items():
             if type(key) is str:
                 parts.append(key)
             elif not _flatten(key, parts):
                 return False
-            if type(item) is _ndarray and item.dtype.kind in "biufc":
-                parts.append(item.dtype)
-                parts.append(item.shape)
-                parts.append(item.strides)
-                parts.append(item.tobytes())
+            if type(item) is _ndarray:
+                dtype = item.dtype
+                if dtype is not _FLOAT64 and dtype.kind not in _NUMERIC:
+                    return False
+                parts += (dtype, item.shape, item.strides, item.tobytes())
             elif not _flatten(item, parts):
                 return False
         return True
     if kind is tuple or kind is list:
-        parts.append(kind)
-        parts.append(len(value))
+        parts += (kind, len(value))
         for item in value:
             if not _flatten(item, parts):
                 return False
         return True
     if kind is float:
-        parts.append(kind)
-        parts.append(value.hex())
+        parts += (kind, value.hex())
         return True
     if kind in _ATOMS:
-        parts.append(kind)
-        parts.append(value)
+        parts += (kind, value)
         return True
-    if isinstance(value, np.generic) and value.dtype.kind in "biufc":
-        parts.append(kind)
-        parts.append(value.tobytes())
+    if isinstance(value, np.generic) and value.dtype.kind in _NUMERIC:
+        parts += (kind, value.tobytes())
         return True
     return False
 
@@ -113,7 +126,7 @@ class Reused:
     def call(self, args: tuple, kwargs: dict[str, Any]) -> Any:
         """The function's result for these arguments: the kept one once trusted, computed otherwise (and
         then kept, or compared with the kept one)."""
-        key = None if self.broken else key_of((args, kwargs))
+        key = None if self.broken else call_key(args, kwargs)
         if key is None:
             return self.function(*args, **kwargs)
         kept = self.kept.get(key, _MISSING)

@@ -90,6 +90,31 @@ def test_a_list_that_holds_itself_has_no_key():
     looped: list = []
     looped.append(looped)
     assert reuse.key_of(looped) is None
+    assert reuse.call_key((looped,), {}) is None
+
+
+calls = st.tuples(st.lists(values, max_size=3).map(tuple), st.dictionaries(st.text(max_size=2), values, max_size=2))
+
+
+@given(calls, calls)
+def test_two_calls_share_a_key_only_when_their_arguments_are_identical(a, b):
+    assert reuse.call_key(*a) is not None
+    assert (reuse.call_key(*a) == reuse.call_key(*b)) is _identical(a, b)
+
+
+@pytest.mark.parametrize("a, b", [
+    pytest.param(((1, 2), {}), (((1, 2),), {}), id="two-arguments-or-one-tuple"),
+    pytest.param(((1,), {"x": 2}), ((1, 2), {}), id="keyword-or-positional"),
+    pytest.param(((), {}), (((),), {}), id="none-or-an-empty-tuple"),
+    pytest.param(((np.zeros(2),), {}), ((np.zeros(2), {}), {}), id="an-array-then-nothing-or-an-empty-dict"),
+])
+def test_calls_that_differ_have_different_keys(a, b):
+    assert reuse.call_key(*a) != reuse.call_key(*b)
+
+
+def test_a_call_with_an_argument_it_cannot_compare_has_no_key():
+    assert reuse.call_key((np.ones(2), np.array(["a"])), {}) is None
+    assert reuse.call_key((np.ones(2),), {"f": print}) is None
 
 
 # --- when results are reused ------------------------------------------------------------------------------
