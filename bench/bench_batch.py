@@ -14,6 +14,7 @@ host_cpu_stolen_percent is the share of the cores' time, while grading, that a v
 hypervisor gave to other machines (steal): the rate is only a measure of gradgrade when it is near 0.
 first_result_seconds is how long the pool took to start and grade its first submission, and
 steady_submissions_per_second the pace between the 10th and the 90th percentile of results.
+python names the interpreter (see interpreter()): compare rates only between runs of one.
 """
 from __future__ import annotations
 
@@ -255,6 +256,19 @@ def host_ticks() -> tuple[int, int] | None:
     return sum(ticks), ticks[7]
 
 
+def interpreter() -> str:
+    """The Python that ran the bench (and, through the sandbox, every child): version, executable, and
+    whether it loads libpython as a shared library. The same code runs measurably slower on a build
+    without profile-guided optimisation and with a shared libpython (pyenv's default) than on a
+    distribution's or python.org's, so a rate is comparable only between runs of one interpreter."""
+    try:
+        shared = any("libpython" in line for line in Path("/proc/self/maps").read_text().splitlines())
+    except OSError:
+        shared = None
+    linkage = {True: "shared libpython", False: "static libpython", None: "libpython linkage unknown"}[shared]
+    return f"{sys.version.split()[0]} {sys.executable} ({linkage})"
+
+
 def stolen_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
     """The share of the cores' time between two host_ticks readings that the hypervisor ran other machines
     in: a virtual machine's cores are slower by about that much, and so is every rate measured meanwhile."""
@@ -310,7 +324,8 @@ def main() -> None:
                 "steady_submissions_per_second": clock.steady_per_second(),
                 "reports_seconds": round(report_seconds, 2),
                 "rerun_unchanged_seconds": round(rerun_seconds, 2), "rerun_reused": rerun.reused,
-                "statuses": summary.counts(), "host_cpu_stolen_percent": stolen_percent(host_before, host_after)}
+                "statuses": summary.counts(), "host_cpu_stolen_percent": stolen_percent(host_before, host_after),
+                "python": interpreter()}
         if cpu:
             line["cpu_ms_per_submission"] = cpu
         samples = sorted(folder.iterdir())[:len(discover.discover(SUBMISSIONS, assignment="three_layer"))]
