@@ -28,23 +28,14 @@ _NUMERIC = "biufc"  # the dtype kinds an array's bytes say everything about
 _FLOAT64 = np.dtype(np.float64)  # nearly every array a forward pass gets: numeric without asking its kind
 
 
-def key_of(value: Any) -> Hashable | None:
-    """A key equal for byte-identical values only (-0.0 is not 0.0, each NaN equals itself; arrays of the
-    same values laid out differently differ), or None for anything but numbers, strings, numeric arrays and
-    dicts, lists and tuples of them."""
-    parts: list[Any] = []
-    try:
-        return tuple(parts) if _flatten(value, parts) else None
-    except RecursionError:  # a list that holds itself
-        return None
-
-
 def call_key(args: tuple, kwargs: dict[str, Any]) -> Hashable | None:
-    """key_of for a call's arguments, as the wrapper gets them: the same for byte-identical arguments only.
+    """A key equal for byte-identical arguments only (-0.0 is not 0.0, each NaN equals itself; arrays of the
+    same values laid out differently differ), or None when an argument holds anything but numbers, strings,
+    numeric arrays and dicts, lists and tuples of them.
 
     The number of positional arguments, then each, then the keyword arguments if any: each value's parts
-    tell where it ends, so no two calls' arguments give the same parts. Cheaper than key_of((args, kwargs)),
-    which would add two levels of containers to every forward pass's key.
+    tell where it ends, so no two calls' arguments give the same parts. Built from the arguments as the
+    wrapper gets them, without wrapping them in a container first: it runs once per forward pass.
     """
     parts: list[Any] = [len(args)]
     try:
