@@ -210,8 +210,14 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
         try:
             data = submission.read()
         except discover.UnreadableSubmission as error:
-            result = pipeline.error_result(submission.student, settings, str(error)).to_json()
+            # Keyed by the reason: the same refusal on a rerun is the row already made, not a new grading.
             key = gradebook.content_hash(b"unreadable\0" + str(error).encode())
+            row = None if force else book.lookup(submission.student, key)
+            if row is not None and row.settings_hash == fingerprint:
+                results[submission.student] = row.result
+                reused += 1
+                continue
+            result = pipeline.error_result(submission.student, settings, str(error)).to_json()
             book.record(submission.student, key, fingerprint, submission.filename, result)
             results[submission.student] = result
             refused.append(result)

@@ -488,3 +488,17 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(stream, kind):
         assert "2/2" in text and "\r" in text
     else:
         assert text.splitlines()[1:] == ["[1/2] alice: pass 6/6", "[2/2] bob: pass 6/6"]
+
+
+def test_an_unreadable_file_is_not_counted_as_graded_again_on_a_rerun(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "good.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
+    (folder / "big.py").write_bytes(b"#" * (discover.MAX_FILE_BYTES + 1))
+    first = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    assert (first.graded, first.reused) == (2, 0)
+    again = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    assert (again.graded, again.reused) == (0, 2) and "graded 0, reused 2" in again.line()
+    assert {r.submission: r.status.value for r in again.results} == {"big": "error", "good": "pass"}
+    forced = batch.grade(folder, tmp_path / "out", Settings(), jobs=1, force=True)
+    assert (forced.graded, forced.reused) == (2, 0)
