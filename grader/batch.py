@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Protocol, Sequence, TextIO
 
-from grader import discover, gradebook, html, pipeline
+from grader import discover, gradebook, html, pipeline, render
 from grader.atomic import write_atomic
 from grader.executors import Executor, Job, LocalExecutor
 from grader.results import SubmissionResult, submission_from_json
@@ -55,7 +55,7 @@ class LineProgress:
     def advance(self, result: dict[str, Any]) -> None:
         self.done += 1
         print(f"[{self.done}/{self.total}] {shown(result['submission'])}: {result['status']} "
-              f"{result['score']:g}/{result['max_score']:g}", file=self.stream, flush=True)
+              f"{render.format_points(result['score'])}/{render.format_points(result['max_score'])}", file=self.stream, flush=True)
 
     def close(self) -> None:
         pass

@@ -139,8 +139,19 @@ def _add_mutation_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=_mutation)
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's, by way of the package metadata)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("gradgrade")
+    except metadata.PackageNotFoundError:
+        return "(not installed: run from a source tree)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradgrade", description="Grade gradient-checking assignments.")
+    parser.add_argument("--version", action="version", version=f"gradgrade {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check_parser = commands.add_parser("check", help="grade one submission (.py or .ipynb)")
     check_parser.add_argument("file", help="the submission to grade")

@@ -36,7 +36,7 @@ def environment() -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["difference"] = render.format_difference
     env.filters["plain"] = plain_text
-    env.filters["points"] = lambda value: f"{value:g}"
+    env.filters["points"] = render.format_points
     env.filters["percent"] = lambda value: f"{100 * value:.0f}%"
     env.globals["verdict"] = render.VERDICT
     return env

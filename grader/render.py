@@ -15,6 +15,11 @@ def format_difference(difference: float | None) -> str:
     return "-" if difference is None else f"{difference:.2e}"
 
 
+def format_points(points: float) -> str:
+    """Points as people read them: at most two decimals, no trailing zeros (4.33, 6, 2.5); JSON keeps them whole."""
+    return f"{points:.2f}".rstrip("0").rstrip(".")
+
+
 def _shorten(text: str, width: int = 110) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -32,7 +37,7 @@ def text(result: SubmissionResult) -> str:
     """The terminal report of one submission."""
     lines = [f"{result.submission} ({result.assignment})", ""]
     for check in result.checks:
-        points = f"  {check.points:g}/{check.max_points:g} points" if check.max_points else ""
+        points = f"  {format_points(check.points)}/{format_points(check.max_points)} points" if check.max_points else ""
         lines.append(f"{check.name}: {VERDICT[check.status.value]}  difference "
                      f"{format_difference(check.difference)} (threshold {check.threshold:g}){points}")
         if check.parameters:
@@ -46,7 +51,7 @@ def text(result: SubmissionResult) -> str:
         lines.append(f"warning: {_shorten(warning, 200)}")
     if result.message and not result.checks:
         lines.append(result.message)
-    lines.append(f"verdict: {VERDICT[result.status.value]}  score {result.score:g}/{result.max_score:g}")
+    lines.append(f"verdict: {VERDICT[result.status.value]}  score {format_points(result.score)}/{format_points(result.max_score)}")
     return "\n".join(lines)
 
 

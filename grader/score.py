@@ -46,18 +46,19 @@ class Rubric:
     value_rtol: float = VALUE_RTOL
 
     def __post_init__(self) -> None:
+        # Messages name the key as the instructor wrote it in the TOML file (backward.points), not the field.
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if field.name == "threshold" and value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise RubricError(f"rubric: {field.name} must be a number, got {value!r}")
+                raise RubricError(f"rubric: {toml_key(field.name)} must be a number, got {value!r}")
             if value < 0:
-                raise RubricError(f"rubric: {field.name} cannot be negative, got {value}")
+                raise RubricError(f"rubric: {toml_key(field.name)} cannot be negative, got {value}")
         for name in ("threshold", "checker_threshold", "value_rtol"):
             value = getattr(self, name)
             if value is not None and not 0 < value < 1:
-                raise RubricError(f"rubric: {name} must be in (0, 1), got {value}")
+                raise RubricError(f"rubric: {toml_key(name)} must be in (0, 1), got {value}")
 
     @property
     def checker_points(self) -> float:
@@ -78,6 +79,11 @@ TOML_KEYS = {
     ("checker", "rtol"): "value_rtol",
     ("forward", "points"): "forward_points",
 }
+
+
+def toml_key(field: str) -> str:
+    """The key an instructor writes in the TOML rubric for a Rubric field: backward_points is backward.points."""
+    return next((f"{section}.{key}" for (section, key), name in TOML_KEYS.items() if name == field), field)
 
 
 def rubric_from_dict(data: Mapping[str, Any]) -> Rubric:

@@ -161,3 +161,21 @@ def test_an_installed_gradgrade_ships_every_file_it_reads():
             if not own_module and not any(fnmatch.fnmatch(relative, glob) for glob in data.get(folder, [])):
                 missing.append(f"{folder}/{relative}")
     assert missing == []
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    from importlib.metadata import version
+
+    assert cli.main(["--version"]) == cli.EXIT_PASS
+    assert capsys.readouterr().out.strip() == f"gradgrade {version('gradgrade')}"
+    completed = subprocess.run(["gradgrade", "--version"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0 and completed.stdout.strip() == f"gradgrade {version('gradgrade')}"
+
+
+def test_the_terminal_rounds_scores_to_two_decimals(submissions_dir, tmp_path):
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text("[backward]\npoints = 2\n")  # 2 points over 6 parameters: thirds
+    completed = run_cli("check", str(submissions_dir / "planted_bugs.py"), "--rubric", str(rubric))
+    assert "1.33/2 points" in completed.stdout and "1.33333" not in completed.stdout
+    completed = run_cli("check", str(submissions_dir / "planted_bugs.py"), "--rubric", str(rubric), "--format", "json")
+    assert json.loads(completed.stdout)["checks"][0]["points"] == pytest.approx(4 / 3, abs=1e-6)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -142,3 +143,21 @@ def test_checker_without_details_is_shown_without_a_families_table():
 def test_captured_output_loses_terminal_colours():
     page = html.student_page(result("a", output="\x1b[92mYour backward propagation works\x1b[0m\x07 done\n"))
     assert "Your backward propagation works done" in page and "\x1b" not in page and "\x07" not in page
+
+
+def test_pages_round_scores_to_two_decimals():
+    thirds = result("carol", failing=("db1", "dW2"))  # 4 of 6 parameters: 4.0, then a third of the checker
+    checks = (replace(thirds.checks[0], points=6.0 * 5 / 7),)
+    odd = replace(thirds, checks=checks, score=6.0 * 5 / 7, max_score=6.0)
+    student = html.student_page(odd)
+    assert "4.29" in student and "4.2857" not in student
+    index = html.class_page([odd], html.page_names(["carol"]))
+    assert "4.29 / 6" in index and "4.2857" not in index
+
+
+def test_the_printed_class_page_keeps_headings_with_their_tables():
+    results = [result("alice"), result("bob", failing=("db1",))]
+    page = html.class_page(results, html.page_names(r.submission for r in results))
+    print_css = page[page.index("@media print"):]
+    assert re.search(r"h2[^{]*\{[^}]*break-after:\s*avoid", print_css)
+    assert re.search(r"table[^{]*\{[^}]*break-inside:\s*avoid", print_css)

@@ -115,3 +115,19 @@ def test_check_with_a_rubric_shows_partial_credit(tmp_path, capsys):
     backward = result["checks"][0]
     assert (backward["points"], backward["max_points"]) == (8.0, 12.0)
     assert (result["score"], result["max_score"]) == (8.0, 20.0)
+
+
+@pytest.mark.parametrize("text, words", [
+    pytest.param("[backward]\npoints = 'six'\n", "backward.points must be a number", id="backward.points"),
+    pytest.param("[checker]\nno_crash = -1\n", "checker.no_crash cannot be negative", id="checker.no_crash"),
+    pytest.param("[checker]\nrtol = 3\n", "checker.rtol must be in (0, 1)", id="checker.rtol"),
+    pytest.param("[backward]\nthreshold = 0\n", "backward.threshold must be in (0, 1)", id="backward.threshold"),
+    pytest.param("[forward]\npoints = true\n", "forward.points must be a number", id="forward.points"),
+])
+def test_a_rubric_error_names_the_key_the_instructor_wrote(tmp_path, capsys, text, words):
+    path = tmp_path / "rubric.toml"
+    path.write_text(text)
+    assert cli.main(["check", str(SUBMISSIONS / "planted_bugs.py"), "--rubric", str(path)]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert "_points" not in err and "value_rtol" not in err and "checker_" not in err
