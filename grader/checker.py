@@ -27,6 +27,10 @@ COURSE_EPSILON = 1e-7
 # Large enough that the course method's value is truncation error (1.7e-6 on the public case, 14 times its
 # value at 1e-7), so a checker that ignores the epsilon it is given shows; small enough to stay a check.
 WIDE_EPSILON = 1e-2
+# A checker whose values on correct and wrong gradients all lie this close (relatively) computes nothing that
+# depends on them: the correct gradients give about 1e-7 and the known bugs 1e-3 or more, six decades apart,
+# while a checker that forgets to divide by 2 * epsilon returns 1 - 4e-7 or so for every one of them.
+SAME_RTOL = 1e-4
 MAX_COURSE_MUTANTS = 6
 MAX_SQUARE_MUTANTS = 1
 # The course's planted bugs are always among the representatives.
@@ -376,7 +380,20 @@ def _example(reading: Reading) -> str:
     return f"{reading.value:.3g} on {reading.probe.name}, where the course method gives {reading.expected['course']:.3g}"
 
 
-def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float) -> list[str]:
+def constant_value(readings: Sequence[Reading]) -> tuple[float, float] | None:
+    """(lowest, highest) of what the checker returns for the correct gradients and the known bugs at the course
+    epsilon, when those are all about the same number (within SAME_RTOL): its result does not depend on the
+    gradients it is given. None when it does, or when fewer than two such calls returned a number."""
+    values = [r.value for r in readings if r.value is not None and r.probe.kind in ("reference", "mutant")
+              and r.probe.epsilon == COURSE_EPSILON]
+    if len(values) < 2 or not all(math.isfinite(value) for value in values):
+        return None
+    low, high = min(values), max(values)
+    return (low, high) if high - low <= SAME_RTOL * max(abs(low), abs(high)) else None
+
+
+def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float,
+          threshold: float = score.CHECKER_THRESHOLD) -> list[str]:
     """What the checker's numbers reveal about how it is wrong, in words (empty for a sound checker)."""
     valued = [r for r in readings if r.value is not None]
     mutants = [r for r in valued if r.probe.kind == "mutant"]
@@ -386,8 +403,16 @@ def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float) -> 
                      f"{max(r.expected['course'] for r in valued):.2g} wrong: it compares the gradient with "
                      "itself, or never computes the difference")
         return found
-    if len(valued) >= 3 and len({r.value for r in valued}) == 1:
-        found.append(f"it returns {valued[0].value:.3g} whatever the gradients: its result does not depend on them")
+    same = constant_value(readings)
+    if same is not None:
+        low, high = same
+        told = f"{low:.3g}" if low == high else f"about {high:.3g} ({low:.7g} to {high:.7g})"
+        if high >= threshold:
+            found.append(f"it returns {told} for correct and wrong gradients alike: it rejects correct gradients "
+                         "too: its result does not depend on them")
+        else:
+            found.append(f"it returns {told} for correct and wrong gradients alike: it accepts wrong gradients "
+                         "too: its result does not depend on them")
         return found
     broken = [r for r in valued if not math.isfinite(r.value) or r.value < 0]
     if broken:
@@ -425,30 +450,58 @@ def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float) -> 
     return found
 
 
+def credited(reading: Reading, accepted: set[tuple[str, int]]) -> bool:
+    """Whether a known bug the checker rejected counts as caught: only when it accepted the correct gradients
+    of the same case, so that rejecting tells something about the gradients (a checker that returns 1 for
+    everything rejects every bug and the correct gradients alike)."""
+    return bool(reading.ok) and (reading.probe.profile, reading.probe.case_index) in accepted
+
+
+def accepted_cases(readings: Sequence[Reading]) -> set[tuple[str, int]]:
+    """The (profile, case index) of every case whose correct gradients the checker accepted."""
+    return {(r.probe.profile, r.probe.case_index) for r in readings if r.probe.kind == "reference" and r.ok}
+
+
+def depends_on_inputs(readings: Sequence[Reading]) -> bool:
+    """Whether the checker returns numbers that follow the gradients it is given: at least two numbers at the
+    course epsilon, not all about the same."""
+    numbers = [r for r in readings if r.value is not None and r.probe.kind in ("reference", "mutant")
+               and r.probe.epsilon == COURSE_EPSILON]
+    return len(numbers) >= 2 and constant_value(readings) is None
+
+
 def _details(readings: Sequence[Reading], *, threshold: float, crashed: bool, found: Sequence[str]) -> dict[str, Any]:
     mutants = [r for r in readings if r.probe.kind == "mutant"]
     references = [r for r in readings if r.probe.kind == "reference"]
     compared = [r for r in readings if r.agrees is not None]
+    accepted_on = accepted_cases(readings)
     families: dict[str, dict[str, int]] = {}
     for r in mutants:
         entry = families.setdefault(r.probe.family, {"caught": 0, "total": 0})
-        entry["caught"] += bool(r.ok)
+        entry["caught"] += credited(r, accepted_on)
         entry["total"] += 1
     accepted = all(r.ok for r in references) and bool(references)
+    caught = sum(1 for r in mutants if credited(r, accepted_on))
     return {
         "threshold": threshold,
         "reference_accepted": accepted,
         "false_alarms": [r.probe.name for r in references if r.ok is False],
         "probes": len(mutants),
-        "caught": sum(1 for r in mutants if r.ok),
+        # caught: rejected while the same case's correct gradients were accepted; rejected: all it rejected.
+        "caught": caught,
+        "rejected": sum(1 for r in mutants if r.ok),
+        "discriminates": caught > 0,
+        "depends_on_inputs": depends_on_inputs(readings),
         "compared": len(compared),
         "agreeing": sum(1 for r in compared if r.agrees),
         "crashed": crashed,
         "families": families,
-        "missed_families": sorted({r.probe.family for r in mutants if not r.ok}),
+        "missed_families": sorted({r.probe.family for r in mutants if not credited(r, accepted_on)}),
         "flaws": list(found),
         "mutants": [{"mutant": r.probe.name, "operator": r.probe.operator, "family": r.probe.family,
-                     "profile": r.probe.profile, "parameters": list(r.probe.parameters), "caught": bool(r.ok),
+                     "profile": r.probe.profile, "parameters": list(r.probe.parameters),
+                     "caught": credited(r, accepted_on), "rejected": bool(r.ok),
+                     "ran": r.status is CallStatus.OK, "status": r.status.value,
                      "value": _finite(r.value), "expected": _finite(r.expected["course"]),
                      "agrees": r.agrees, "problem": r.problem} for r in mutants],
         "readings": [{"probe": r.probe.name, "kind": r.probe.kind, "profile": r.probe.profile,
@@ -463,7 +516,7 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def _case(reading: Reading, threshold: float) -> CaseResult:
+def _case(reading: Reading, threshold: float, accepted: set[tuple[str, int]]) -> CaseResult:
     probe = reading.probe
     if reading.value is None:
         return CaseResult(probe.name, Status.ERROR if reading.status is CallStatus.ERROR else Status.FAIL, None, reading.problem)
@@ -476,8 +529,10 @@ def _case(reading: Reading, threshold: float) -> CaseResult:
     if probe.kind == "epsilon":
         return CaseResult(probe.name, Status.PASS if reading.agrees else Status.FAIL, reading.value,
                           f"epsilon={probe.epsilon:g}: {agreement} the course method's {expected:.3g}")
-    verdict = "caught" if reading.ok else "missed"
-    status = Status.PASS if reading.ok and reading.agrees else Status.FAIL
+    counts = credited(reading, accepted)
+    verdict = "caught" if counts else (
+        "rejected, not counted: the correct gradients were rejected too" if reading.ok else "missed")
+    status = Status.PASS if counts and reading.agrees else Status.FAIL
     return CaseResult(f"{probe.name} ({probe.profile})" if probe.profile != "course" else probe.name, status,
                       reading.value, f"{verdict} ({', '.join(probe.parameters)} wrong); {agreement} the course "
                                      f"method's {expected:.3g}")
@@ -523,10 +578,10 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     strict = [r for r in counted if r.probe.profile == "course" or assignment.name not in SQUARE_SKIPPED]
     broken = [r for r in strict if r.value is None]
     crashed = any(r.status is not CallStatus.OK for r in broken)
-    found = flaws(counted, _names(assignment), rtol=rtol)
+    found = flaws(counted, _names(assignment), rtol=rtol, threshold=threshold)
     details = _details(counted, threshold=threshold, crashed=crashed, found=found)
     details["square_sizes"] = _square_sizes(assignment, square_reference)
-    cases = tuple(_case(r, threshold) for r in counted)
+    cases = tuple(_case(r, threshold, accepted_cases(counted)) for r in counted)
     reference = next(r for r in readings if r.probe.kind == "reference" and r.probe.profile == "course")
     if len(broken) == len(strict):
         status = Status.TIMEOUT if any(r.status is CallStatus.TIMEOUT for r in broken) else Status.ERROR
@@ -539,7 +594,11 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
                f"{'' if reference.value is None else f' (difference {reference.value:.3g})'}; "
                f"values agree with the course method on {details['agreeing']} of {details['compared']}")
     problems = list(found)
-    if details["missed_families"]:
+    uncounted = details["rejected"] - details["caught"]
+    if uncounted and constant_value(counted) is None:
+        problems.append(f"{uncounted} of the known bugs it rejected do not count as caught: it rejected the correct "
+                        "gradients of the same case too")
+    if details["missed_families"] and constant_value(counted) is None:
         problems.append(f"missed bugs of the families {', '.join(details['missed_families'])}")
     if broken:
         where = broken[0].probe.name

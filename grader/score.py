@@ -154,11 +154,17 @@ def checker_parts(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> dict[
     if result.status in (Status.MISSING, Status.TIMEOUT) or "probes" not in details:
         return {"reference": 0.0, "mutants": 0.0, "value": 0.0, "no_crash": 0.0}
     probes, compared = details["probes"], details["compared"]
+    # A checker earns nothing for what a constant would also do: accepting the correct gradients counts only
+    # when it also rejects some bug, and never crashing only when its numbers follow its inputs. (Its caught
+    # bugs already count only where it accepted the same case's correct gradients.) Details recorded before
+    # these fields existed are taken as they were scored then.
+    discriminates = details.get("discriminates", True)
+    responsive = details.get("depends_on_inputs", True)
     return {
-        "reference": rubric.checker_reference if details["reference_accepted"] else 0.0,
+        "reference": rubric.checker_reference if details["reference_accepted"] and discriminates else 0.0,
         "mutants": rubric.checker_mutants * details["caught"] / probes if probes else 0.0,
-        "value": rubric.checker_value * details["agreeing"] / compared if compared else 0.0,
-        "no_crash": 0.0 if details["crashed"] else rubric.checker_no_crash,
+        "value": rubric.checker_value * details["agreeing"] / compared if compared and responsive else 0.0,
+        "no_crash": 0.0 if details["crashed"] or not responsive else rubric.checker_no_crash,
     }
 
 

@@ -290,3 +290,89 @@ def test_a_missing_l_layer_checker_scores_nothing_out_of_four():
     check = result.check("gradient_checking")
     assert check.status is Status.MISSING and check.points == 0 and check.max_points == 4
     assert result.score == 6 and result.max_score == 10
+
+
+# A checker that computes nothing earns nothing: each part counts only for a checker that tells correct
+# gradients from wrong ones (accepting both, or rejecting both, is what a constant does).
+
+CONSTANT_BODIES = [
+    pytest.param("return 1.0", id="return-1.0"),
+    pytest.param("return 0", id="return-0"),
+    pytest.param("pass", id="pass"),
+    pytest.param("return 1e9", id="return-1e9"),
+]
+# Each assignment's checker as a student leaves it: the signature, the course's docstring, then the body.
+CONSTANT_CHECKERS = {
+    "three_layer": ("gradient_check_n", "parameters, gradients, X, Y, epsilon=1e-7"),
+    "l_layer": ("gradient_checking", "params, grads, X, Y, epsilon=1e-7"),
+    "one_d": ("gradient_check", "x, theta, epsilon=1e-7"),
+}
+
+
+def constant_checker(tmp_path: Path, assignment: str, body: str) -> Path:
+    name, arguments = CONSTANT_CHECKERS[assignment]
+    path = tmp_path / f"{assignment}_constant.py"
+    path.write_text("import numpy as np\n\n\n"
+                    f"def {name}({arguments}):\n"
+                    '    """Checks if backward propagation computes correctly the gradient of the cost."""\n'
+                    "    ### START CODE HERE ###\n"
+                    f"    {body}\n"
+                    "    ### END CODE HERE ###\n")
+    return path
+
+
+@pytest.mark.parametrize("assignment", list(CONSTANT_CHECKERS))
+@pytest.mark.parametrize("body", CONSTANT_BODIES)
+def test_a_constant_checker_scores_nothing(tmp_path, assignment, body):
+    name = CONSTANT_CHECKERS[assignment][0]
+    check = pipeline.grade_file(constant_checker(tmp_path, assignment, body),
+                                Settings(assignment=assignment)).check(name)
+    assert check.points == 0 and check.max_points == 4, (check.details["points"], check.message)
+    assert check.details["caught"] == 0
+    assert check.status is not Status.PASS
+
+
+@pytest.mark.parametrize("body", [pytest.param("return 1.0", id="return-1.0"), pytest.param("return 1e9", id="return-1e9")])
+def test_a_constant_that_rejects_everything_is_told_why_its_rejections_do_not_count(tmp_path, body):
+    check = pipeline.grade_file(constant_checker(tmp_path, "three_layer", body), Settings()).check("gradient_check_n")
+    assert check.details["rejected"] == check.details["probes"] and check.details["caught"] == 0
+    assert "it rejects correct gradients too: its result does not depend on them" in check.message
+    assert "caught 0 of" in check.message
+    mutants = {entry["mutant"] for entry in check.details["mutants"]}
+    assert all("not counted" in case.message for case in check.cases if case.case in mutants)
+
+
+def test_a_real_checker_that_returns_about_1_for_everything_gets_nothing_for_catching(graded):
+    check = graded("no_two_epsilon")
+    assert check.details["rejected"] == check.details["probes"] >= 6
+    assert check.details["caught"] == 0 and check.details["points"]["mutants"] == 0
+    assert check.points == 0
+    assert "it rejects correct gradients too: its result does not depend on them" in check.message
+    assert "about 1" in check.details["flaws"][0]
+
+
+def test_a_checker_that_rejects_the_correct_gradients_gets_nothing_for_the_bugs_it_rejects(graded):
+    check = graded("thetaplus_reused")
+    assert check.details["rejected"] == check.details["probes"] and check.details["caught"] == 0
+    assert check.details["points"]["mutants"] == 0
+    assert "do not count as caught" in check.message
+
+
+def test_a_checker_that_accepts_everything_gets_nothing_for_accepting(graded):
+    check = graded("always_zero")
+    assert check.details["reference_accepted"] is True and check.details["discriminates"] is False
+    assert check.details["points"] == {"reference": 0.0, "mutants": 0.0, "value": 0.0, "no_crash": 0.0}
+
+
+@pytest.mark.parametrize("path, settings, name", [
+    pytest.param(CHECKERS / "correct_course.py", Settings(), "gradient_check_n", id="three_layer-course-helpers"),
+    pytest.param(CHECKERS / "correct_print_msg.py", Settings(), "gradient_check_n", id="three_layer-own-helpers"),
+    pytest.param(CHECKERS / "l_layer" / "correct_course.py", Settings(assignment="l_layer"), "gradient_checking",
+                 id="l_layer"),
+    pytest.param(CHECKERS.parent.parent / "submissions" / "one_d" / "correct.py", Settings(assignment="one_d"),
+                 "gradient_check", id="one_d"),
+])
+def test_correct_checkers_keep_every_point(path, settings, name):
+    check = pipeline.grade_file(path, settings).check(name)
+    assert check.details["points"] == {"reference": 1.0, "mutants": 1.0, "value": 1.0, "no_crash": 1.0}
+    assert check.details["discriminates"] is True and check.details["depends_on_inputs"] is True

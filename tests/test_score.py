@@ -39,6 +39,10 @@ def checker_result(**details) -> CheckResult:
     pytest.param({"caught": 6}, 3.75, id="missed-two-of-eight"),
     pytest.param({"agreeing": 0}, 3.0, id="values-disagree"),
     pytest.param({"crashed": True}, 3.0, id="crashed-on-some"),
+    pytest.param({"caught": 0, "discriminates": False}, 2.0, id="accepts-everything-earns-nothing-for-accepting"),
+    pytest.param({"depends_on_inputs": False}, 2.0, id="constant-earns-nothing-for-values-or-not-crashing"),
+    pytest.param({"caught": 0, "discriminates": False, "depends_on_inputs": False, "agreeing": 0}, 0.0,
+                 id="constant-zero"),
 ])
 def test_the_checker_earns_four_parts(details, points):
     scored = score.score_check("checker", checker_result(**details))
