@@ -6,7 +6,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, Diagnosis, SubmissionResult
 
 VERDICT = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT", "missing": "MISSING"}
 
@@ -25,12 +25,20 @@ def _shorten(text: str, width: int = 110) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def check_table(check: CheckResult) -> str:
-    """One row per parameter: relative difference, pass or fail, and a one-line message."""
-    rows = [(p.name, format_difference(p.difference), VERDICT[p.status.value], _shorten(p.message))
+def check_table(check: CheckResult, *, width: int | None = 110) -> str:
+    """One row per parameter: relative difference, pass or fail, and its message on one line (cut to width
+    characters in a terminal; whole with width=None, where the reader can scroll)."""
+    rows = [(p.name, format_difference(p.difference), VERDICT[p.status.value],
+             _shorten(p.message, width) if width else " ".join(p.message.split()))
             for p in check.parameters]
     return tabulate(rows, headers=("parameter", "difference", "verdict", "message"), tablefmt="simple",
                     disable_numparse=True)
+
+
+def hint_line(diagnosis: Diagnosis) -> str:
+    """A diagnosis on one line, with where it is in the student's own file: "hint [mutant] (code cell 7, line 3): ..."."""
+    where = f" ({diagnosis.where or f'line {diagnosis.line}'})" if diagnosis.line else ""
+    return f"hint [{diagnosis.mutant or diagnosis.operator}]{where}: {diagnosis.hint}"
 
 
 def text(result: SubmissionResult) -> str:
@@ -43,8 +51,7 @@ def text(result: SubmissionResult) -> str:
         if check.parameters:
             lines.append(check_table(check))
         for diagnosis in check.diagnosis:
-            where = f" ({diagnosis.where or f'line {diagnosis.line}'})" if diagnosis.line else ""
-            lines.append(f"  hint [{diagnosis.mutant or diagnosis.operator}]{where}: {diagnosis.hint}")
+            lines.append(f"  {hint_line(diagnosis)}")
         lines.append(f"  {_shorten(check.message, 200)}")
         lines.append("")
     for warning in result.warnings:

@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -81,6 +82,56 @@ TOML_KEYS = {
 }
 
 
+class Visibility(str, Enum):
+    """When Gradescope shows a student a test (or gradgrade's printed output): its four documented values."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    AFTER_DUE_DATE = "after_due_date"
+    AFTER_PUBLISHED = "after_published"
+
+
+@dataclass(frozen=True)
+class GradescopeRubric:
+    """The rubric's [gradescope] table: when students see each test and what gradgrade printed while grading.
+
+    `visibility` is every test's; `backward`, `checker` and `forward` (the rubric's kinds of check) override it
+    for that check's test. `stdout_visibility` is for the autograder's own printed log, which is only the
+    instructor's by default.
+    """
+
+    visibility: Visibility = Visibility.VISIBLE
+    stdout_visibility: Visibility = Visibility.HIDDEN
+    backward: Visibility | None = None
+    checker: Visibility | None = None
+    forward: Visibility | None = None
+
+    def of(self, kind: str) -> Visibility:
+        """The visibility of the test for one kind of check (backward, checker, forward)."""
+        return getattr(self, kind, None) or self.visibility
+
+
+GRADESCOPE_KEYS = ("visibility", "stdout_visibility", "backward", "checker", "forward")
+
+
+def gradescope_rubric(data: Mapping[str, Any] | None) -> GradescopeRubric:
+    """The [gradescope] table of a TOML rubric's tables (the default when it has none); errors name the key."""
+    table = (data or {}).get("gradescope", {})
+    if not isinstance(table, Mapping):
+        raise RubricError("rubric: 'gradescope' must be a table like [gradescope]")
+    allowed = ", ".join(f'"{value.value}"' for value in Visibility)
+    values = {}
+    for key, value in table.items():
+        if key not in GRADESCOPE_KEYS:
+            known = ", ".join(f"gradescope.{name}" for name in GRADESCOPE_KEYS)
+            raise RubricError(f"rubric: unknown key gradescope.{key} (known: {known})")
+        try:
+            values[key] = Visibility(value)
+        except ValueError:
+            raise RubricError(f"rubric: gradescope.{key} must be one of {allowed}, got {value!r}") from None
+    return GradescopeRubric(**values)
+
+
 def toml_key(field: str) -> str:
     """The key an instructor writes in the TOML rubric for a Rubric field: backward_points is backward.points."""
     return next((f"{section}.{key}" for (section, key), name in TOML_KEYS.items() if name == field), field)
@@ -92,12 +143,14 @@ def rubric_from_dict(data: Mapping[str, Any]) -> Rubric:
         raise RubricError("rubric: expected tables [backward], [checker], [forward]")
     values: dict[str, Any] = {}
     for section, table in data.items():
+        if section == "gradescope":  # when Gradescope shows what, not points: gradescope_rubric reads it
+            continue
         if not isinstance(table, Mapping):
             raise RubricError(f"rubric: {section!r} must be a table like [{section}]")
         for key, value in table.items():
             field = TOML_KEYS.get((section, key))
             if field is None:
-                known = ", ".join(f"{s}.{k}" for s, k in TOML_KEYS)
+                known = ", ".join([f"{s}.{k}" for s, k in TOML_KEYS] + [f"gradescope.{k}" for k in GRADESCOPE_KEYS])
                 raise RubricError(f"rubric: unknown key {section}.{key} (known: {known})")
             values[field] = float(value) if isinstance(value, int) and not isinstance(value, bool) else value
     return Rubric(**values)
@@ -113,6 +166,7 @@ def load_rubric(path: str | Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise RubricError(f"rubric {path}: not valid TOML ({error})") from None
     rubric_from_dict(data)
+    gradescope_rubric(data)
     return data
 
 
