@@ -52,6 +52,7 @@ PATH_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os
 WATCHED_EVENTS = frozenset(REFUSED_EVENTS) | frozenset(PATH_EVENTS) | {
     "import", "open", "os.kill", "os.killpg", "signal.pthread_kill", "os.listdir", "os.scandir", "glob.glob",
     "os.chdir"}
+MESSAGE_LIMIT = 300  # characters of an exception's text in a message (clipped with a note of the whole)
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -75,9 +76,9 @@ def describe(error: BaseException, filename: str, *, memory_bytes: int | None = 
         text = "<unprintable>"
     if isinstance(error, MemoryError):
         limit = f" (the limit is {memory_bytes // 1024 ** 2} MiB)" if memory_bytes else ""
-        return f"MemoryError: the submission ran out of memory{limit}{': ' + text[:200] if text else ''}{_where(error, filename)}"
+        return f"MemoryError: the submission ran out of memory{limit}{': ' + wire.clip(text, 200) if text else ''}{_where(error, filename)}"
     kind = "PermissionError" if isinstance(error, Refused) else type(error).__name__
-    return f"{kind}: {text[:300]}{_where(error, filename)}"
+    return f"{kind}: {wire.clip(text, MESSAGE_LIMIT)}{_where(error, filename)}"
 
 
 def same(before: Any, after: Any) -> bool:
@@ -302,7 +303,7 @@ def _make_read_only(libc: ctypes.CDLL, *, keep: bytes | None) -> str:
               and libc.mount(b"none", folder.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, None) == 0]
     text = READ_ONLY
     if failed:
-        text += f", except {', '.join(sorted(set(failed)))[:200]}"
+        text += f", except {wire.clip(', '.join(sorted(set(failed))), 200)}"
     return text + (f"; hidden: {', '.join(hidden)}" if hidden else "")
 
 

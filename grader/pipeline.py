@@ -96,10 +96,11 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
     checks_ = tuple(checks)
     total, maximum = score.totals(checks_)
     warnings = program.warnings + ((f"while loading: {run.load_error}",) if run.load_error else ())
+    warnings += tuple(capped.sentence() for capped in run.capped)
     output = run.stdout + (("\n[stderr]\n" + run.stderr) if run.stderr.strip() else "")
     message = run.message or checks_message(checks_)
     return SubmissionResult(submission, assignment.name, overall_status(checks_), total, maximum, checks_,
-                            message, warnings, output)
+                            message, warnings, output, run.capped)
 
 
 def grade_source(data: bytes, filename: str, settings: Settings, *, submission: str) -> SubmissionResult:

@@ -117,6 +117,24 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Capped:
+    """Something the submission's run sent back that gradgrade cut (captured output, a long repr, error
+    text): what it was, how much of it was kept, how large it was whole, and in what unit."""
+
+    what: str
+    kept: int
+    size: int
+    unit: str = "characters"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"what": self.what, "kept": self.kept, "size": self.size, "unit": self.unit}
+
+    def sentence(self) -> str:
+        """The warning a student reads: what was cut, and how much of how much was kept."""
+        return f"{self.what} was cut: {self.kept:,} of its {self.size:,} {self.unit} are shown"
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything gradgrade says about one submission: the result/v1 object."""
 
@@ -129,6 +147,8 @@ class SubmissionResult:
     message: str = ""
     warnings: tuple[str, ...] = ()
     output: str = ""
+    # What the run sent back that was cut on its way (each also a sentence in warnings).
+    capped: tuple[Capped, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in SUBMISSION_STATUSES:
@@ -143,6 +163,7 @@ class SubmissionResult:
             "status": self.status.value, "score": self.score, "max_score": self.max_score,
             "checks": [check.to_json() for check in self.checks],
             "message": self.message, "warnings": list(self.warnings), "output": self.output,
+            "capped": [capped.to_json() for capped in self.capped],
         }
 
 
@@ -162,8 +183,10 @@ def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
                                   check.get("details", {})))
     return SubmissionResult(data["submission"], data["assignment"], Status(data["status"]), data["score"],
                             data["max_score"], tuple(checks), data.get("message", ""),
-                            tuple(data.get("warnings", ())), data.get("output", ""))
+                            tuple(data.get("warnings", ())), data.get("output", ""),
+                            tuple(Capped(c["what"], c["kept"], c["size"], c.get("unit", "characters"))
+                                  for c in data.get("capped", ())))
 
 
-__all__ = ["SCHEMA", "Status", "ParameterResult", "Diagnosis", "CaseResult", "CheckResult",
+__all__ = ["SCHEMA", "Status", "Capped", "ParameterResult", "Diagnosis", "CaseResult", "CheckResult",
            "SubmissionResult", "submission_from_json"]

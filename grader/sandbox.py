@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from grader import scratch, wire
+from grader.results import Capped
 from grader.forkserver import (adopt_fork_server, child_environment, fork_server, kill_group,  # noqa: F401
                                python_command, share_fork_server, shutdown_fork_server, start_fork_server)
 
@@ -173,6 +174,8 @@ class SandboxRun:
     pid: int | None = None
     returncode: int | None = None
     isolation: tuple[tuple[str, str], ...] = ()
+    # What came back cut: output past its limit, a long repr of a value that is not data, long error text.
+    capped: tuple[Capped, ...] = ()
 
     def relabelled(self, relabel: Callable[[str], str]) -> "SandboxRun":
         """This run with every message passed through relabel (e.g. program lines to notebook cells)."""
@@ -272,7 +275,8 @@ def payload(call: Call) -> tuple[np.ndarray, bool]:
     cached = _PAYLOADS.get(id(call))
     if cached is not None and cached[0] is call:
         return cached[1], cached[2]
-    data = wire.encode({"args": _with_markers(tuple(call.args)), "kwargs": _with_markers(dict(call.kwargs))})
+    data = wire.encode({"args": _with_markers(tuple(call.args)), "kwargs": _with_markers(dict(call.kwargs))},
+                       exact=True)
     encoded, refs = np.frombuffer(data, dtype=np.uint8), _holds_ref((call.args, dict(call.kwargs)))
     if len(_PAYLOADS) >= _PAYLOAD_CACHE_SIZE:
         _PAYLOADS.clear()
@@ -303,7 +307,7 @@ def plan_of(calls: Sequence[Call]) -> tuple[str, bytes]:
     cached = _PLANS.get(ids)
     if cached is not None and all(a is b for a, b in zip(cached[0], calls)):
         return cached[1]
-    data = wire.encode(_wire_calls(calls))
+    data = wire.encode(_wire_calls(calls), exact=True)
     plan = (hashlib.sha256(data).hexdigest(), data)
     if len(_PLANS) >= _PLAN_CACHE_SIZE:
         _PLANS.clear()
@@ -343,13 +347,15 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
     try:
         try:
             child, job, made = _start(child_ends, job, calls)
-        except OSError as error:
+            # Exact: the source, its name and every argument arrive whole, at any size, or nothing runs.
+            sent = wire.encode(job, exact=True)
+        except (OSError, wire.WireError) as error:
             return SandboxRun(RunStatus.ERROR, f"gradgrade could not start the sandbox: {error}", (),
                               tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
         for fd in child_ends:
             os.close(fd)
         child_ends = ()
-        return _supervise(child, pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0], wire.encode(job), nonce,
+        return _supervise(child, pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0], sent, nonce,
                           calls, limits, ours)
     finally:
         if child is not None:
@@ -371,6 +377,7 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
                calls: Sequence[Call], limits: Limits, ours: set[int]) -> SandboxRun:
     selector = selectors.DefaultSelector()
     outputs = {"stdout": bytearray(), "stderr": bytearray()}
+    sizes = {"stdout": 0, "stderr": 0}  # every byte read, kept or not: a cut output says of how much
     reader = wire.FrameReader(nonce, max_frame=RESULT_LIMIT)
     messages: list[dict] = []
     received = 0
@@ -439,6 +446,7 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
             if not chunk:
                 selector.unregister(key.fd)
                 continue
+            sizes[key.data] += len(chunk)
             # One byte past the cap is kept only to remember that there was more.
             room = limits.output_bytes + 1 - len(outputs[key.data])
             if room > 0:
@@ -449,14 +457,14 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
         # status adds nothing, so the run ends here and the child is killed while it tears down.
         for key in list(selector.get_map().values()):
             if key.data in outputs:
-                _drain(key.fd, outputs[key.data], limits.output_bytes)
+                sizes[key.data] += _drain(key.fd, outputs[key.data], limits.output_bytes)
     elif not timed_out:
         returncode = child.wait(timeout=limits.timeout)
         if returncode is None:
             timed_out = True
     selector.close()
     return _collect(child, returncode, outputs, messages, calls, limits, timed_out,
-                    overflow=received >= RESULT_LIMIT, over_total=over_total)
+                    overflow=received >= RESULT_LIMIT, over_total=over_total, sizes=sizes)
 
 
 def _read_available(fd: int, most: int = RESULT_PIPE_BYTES) -> tuple[list[bytes], bool]:
@@ -475,25 +483,47 @@ def _read_available(fd: int, most: int = RESULT_PIPE_BYTES) -> tuple[list[bytes]
     return chunks, True
 
 
-def _drain(fd: int, buffer: bytearray, cap: int) -> None:
-    """Read what a non-blocking pipe holds now, keeping at most cap + 1 bytes."""
+def _drain(fd: int, buffer: bytearray, cap: int) -> int:
+    """Read what a non-blocking pipe holds now, keeping at most cap + 1 bytes; how many bytes were read."""
+    read = 0
     while True:
         try:
             chunk = os.read(fd, 1 << 16)
         except BlockingIOError:
-            return
+            return read
         if not chunk:
-            return
+            return read
+        read += len(chunk)
         room = cap + 1 - len(buffer)
         if room > 0:
             buffer += chunk[:room]
 
 
-def _text(data: bytearray, cap: int) -> str:
+def _text(data: bytearray, cap: int, size: int) -> str:
     text = bytes(data[:cap]).decode("utf-8", errors="replace")
     if len(data) > cap:
-        text += f"\n[output truncated at {cap // 1024} KiB]"
+        text += f"\n[output truncated at {cap // 1024} KiB: {cap:,} of its {size:,} bytes are shown]"
     return text
+
+
+def _output_capped(name: str, data: bytearray, cap: int, size: int) -> list[Capped]:
+    return [Capped(f"the submission's captured {name}", cap, size, "bytes")] if len(data) > cap else []
+
+
+def _clipped(what: str, text: str) -> list[Capped]:
+    """A Capped for a message the child clipped (wire.clip), read back from the note clip left in it."""
+    found = wire.clipped_size(text)
+    return [] if found is None else [Capped(what, found[0], found[1])]
+
+
+def _opaque_capped(what: str, value: Any, depth: int = 0) -> list[Capped]:
+    """A Capped for each value inside value that arrived as an Opaque with its repr cut."""
+    if isinstance(value, wire.Opaque):
+        return [Capped(f"the repr of the {value.type_name} {what}", len(value.text), value.size)] if value.cut else []
+    if depth > wire.MAX_DEPTH:
+        return []
+    items = value.values() if type(value) is dict else value if type(value) in (list, tuple) else ()
+    return [capped for item in items for capped in _opaque_capped(what, item, depth + 1)]
 
 
 def exit_reason(returncode: int | None) -> str:
@@ -538,7 +568,7 @@ def _outcome(message: dict | None, call: Call, timed_out: bool) -> CallOutcome:
 
 def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray], messages: list[dict],
              calls: Sequence[Call], limits: Limits, timed_out: bool, *, overflow: bool = False,
-             over_total: bool = False) -> SandboxRun:
+             over_total: bool = False, sizes: Mapping[str, int] | None = None) -> SandboxRun:
     loaded = next((m for m in messages if m.get("kind") == "loaded"), None)
     results = {m.get("index"): m for m in messages if m.get("kind") == "result"}
     done = any(m.get("kind") == "done" for m in messages)
@@ -561,8 +591,18 @@ def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray
     load_error = loaded.get("error") if loaded else None
     isolation = loaded.get("isolation") if loaded else None
     layers = tuple((str(k), str(v)) for k, v in isolation.items()) if isinstance(isolation, dict) else ()
+    sizes = sizes or {name: len(data) for name, data in outputs.items()}
+    capped = [item for name in ("stdout", "stderr")
+              for item in _output_capped(name, outputs[name], limits.output_bytes, sizes[name])]
+    if load_error is not None:
+        capped += _clipped("the error loading the submission", str(load_error))
+    for call, outcome in zip(calls, outcomes):
+        capped += _clipped(f"the error message of {call.function}", outcome.message)
+        if outcome.value is not None:
+            capped += _opaque_capped(f"{call.function} returned", outcome.value)
     return SandboxRun(
         status=status, message=text, defined=tuple(str(name) for name in defined or ()), outcomes=outcomes,
-        stdout=_text(outputs["stdout"], limits.output_bytes), stderr=_text(outputs["stderr"], limits.output_bytes),
+        stdout=_text(outputs["stdout"], limits.output_bytes, sizes["stdout"]),
+        stderr=_text(outputs["stderr"], limits.output_bytes, sizes["stderr"]),
         load_error=str(load_error) if load_error is not None else None, pid=child.pid, returncode=returncode,
-        isolation=layers)
+        isolation=layers, capped=tuple(dict.fromkeys(capped)))

@@ -34,12 +34,38 @@ _DTYPE = re.compile(r"^[<>|=][biufc][0-9]{1,2}$")
 REF_MARKER = "__gradgrade_ref__"
 
 
+REPR_LIMIT = 200  # characters of an opaque value's repr that cross the wire
+
+
 @dataclass(frozen=True)
 class Opaque:
-    """A value the child could not send as data: its type name and a short repr."""
+    """A value the child could not send as data: its type name and a short repr; size is the length of
+    the whole repr when the text is cut (clip says so in the text too), 0 when the text is all of it."""
 
     type_name: str
     text: str
+    size: int = 0
+
+    @property
+    def cut(self) -> bool:
+        return self.size > 0
+
+
+def clip(text: str, most: int) -> str:
+    """text, or its first `most` characters followed by a note of how much was left out: nothing cut
+    in gradgrade's messages goes unsaid."""
+    if len(text) <= most:
+        return text
+    return f"{text[:most]}... [cut: {most:,} of {len(text):,} characters shown]"
+
+
+def clipped_size(text: str) -> tuple[int, int] | None:
+    """(shown, whole) in characters when clip cut text, None otherwise."""
+    found = _CLIP_NOTE.search(text)
+    return None if found is None else (int(found[1].replace(",", "")), int(found[2].replace(",", "")))
+
+
+_CLIP_NOTE = re.compile(r"\.\.\. \[cut: ([0-9,]+) of ([0-9,]+) characters shown\]")
 
 
 class WireError(ValueError):
@@ -67,25 +93,32 @@ def one_number(value: Any) -> float | None:
     return None
 
 
-def _outline(value: Any, chunks: list[bytes], depth: int) -> Any:
-    """value as JSON data: None, bools, numbers and strings as themselves, a str-keyed dict as an object,
-    and the rest as a list tagged by its first item: ["l", items...] a list, ["t", items...] a tuple,
-    ["a", index, dtype, shape] a numeric array (its bytes are chunks[index]), ["o", type, repr] anything
-    else. Exact types first: a result is mostly plain floats, dicts and arrays."""
+def _outline(value: Any, chunks: list[bytes], depth: int, exact: bool) -> Any:
+    """value as JSON data: None, bools, numbers and strings (whole, at any length) as themselves, a
+    str-keyed dict as an object, and the rest as a list tagged by its first item: ["l", items...] a list,
+    ["t", items...] a tuple, ["a", index, dtype, shape] a numeric array (its bytes are chunks[index]),
+    ["o", type, repr] or ["o", type, clipped repr, whole repr's length] anything else. Exact types first:
+    a result is mostly plain floats, dicts and arrays.
+
+    exact: raise WireError for anything that would not arrive as itself (the grader's jobs), instead of
+    sending a description of it (the child's results)."""
     kind = type(value)
-    if kind is float or kind is int or kind is bool or value is None:
+    if kind is float or kind is int or kind is bool or kind is str or value is None:
         return value
-    if kind is str:
-        return value[:10_000]
     if kind is _ndarray and value.dtype.kind in NUMERIC_KINDS:
         chunks.append(value.tobytes())  # C order whatever the array's own layout, even 0-d
         return ["a", len(chunks) - 1, value.dtype.str, list(value.shape)]
     if kind is dict or kind is list or kind is tuple:
         if depth > MAX_DEPTH:
+            if exact:
+                raise WireError(f"a value nested deeper than {MAX_DEPTH} levels cannot be sent")
             return ["o", kind.__name__, "nested too deeply"]
         if kind is dict:
-            return {key: _outline(item, chunks, depth + 1) for key, item in value.items() if type(key) is str}
-        return [_TAGS[kind], *[_outline(item, chunks, depth + 1) for item in value]]
+            if exact and not all(type(key) is str for key in value):
+                raise WireError("a dict with keys other than strings cannot be sent")
+            return {key: _outline(item, chunks, depth + 1, exact) for key, item in value.items()
+                    if type(key) is str}
+        return [_TAGS[kind], *[_outline(item, chunks, depth + 1, exact) for item in value]]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -93,11 +126,15 @@ def _outline(value: Any, chunks: list[bytes], depth: int) -> Any:
     if isinstance(value, (float, np.floating)):
         return float(value)
     if isinstance(value, str):
-        return str(value)[:10_000]
+        return str(value)
+    if exact:
+        raise WireError(f"a value of type {kind.__name__} cannot be sent as data")
     try:
-        text = repr(value)[:200]
+        text = repr(value)
     except BaseException:
         text = "<repr failed>"
+    if len(text) > REPR_LIMIT:
+        return ["o", kind.__name__, clip(text, REPR_LIMIT), len(text)]
     return ["o", kind.__name__, text]
 
 
@@ -108,10 +145,13 @@ _ndarray = np.ndarray
 _OUTLINE_ENCODER = json.JSONEncoder(check_circular=False)
 
 
-def encode(value: Any) -> bytes:
-    """Serialise nested None/bool/int/float/str/numeric arrays/lists/tuples/str-keyed dicts."""
+def encode(value: Any, *, exact: bool = False) -> bytes:
+    """Serialise nested None/bool/int/float/str/numeric arrays/lists/tuples/str-keyed dicts, strings whole.
+
+    exact=True (what the grader sends the child): every part arrives as itself or WireError is raised;
+    otherwise (what the child sends back) anything else arrives as an Opaque, its repr clipped."""
     raws: list[bytes] = []
-    outline = _OUTLINE_ENCODER.encode(_outline(value, raws, 0)).encode()
+    outline = _OUTLINE_ENCODER.encode(_outline(value, raws, 0, exact)).encode()
     chunks = [struct.pack(">II", len(outline), len(raws)), outline]
     for raw in raws:
         chunks += [struct.pack(">Q", len(raw)), raw]
@@ -136,6 +176,8 @@ def _rebuild(node: Any, arrays: list[memoryview]) -> Any:
         return _array(arrays[index], node[2], node[3])
     if tag == "o" and len(node) == 3:
         return Opaque(str(node[1]), str(node[2]))
+    if tag == "o" and len(node) == 4 and type(node[3]) is int and node[3] >= 0:
+        return Opaque(str(node[1]), str(node[2]), node[3])
     raise WireError(f"unknown value kind {str(tag)[:20]!r}")
 
 

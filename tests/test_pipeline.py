@@ -142,3 +142,19 @@ def test_a_global_set_by_unrun_code_is_explained_in_the_check(submissions_dir, t
 def test_settings_refuse_a_time_that_is_not_positive(field):
     with pytest.raises(ValueError, match=f"{field} must be positive"):
         Settings(**{field: 0})
+
+
+def test_output_cut_on_its_way_back_is_a_warning_and_a_capped_record(tmp_path):
+    path = tmp_path / "chatty.py"
+    path.write_text("import numpy as np\n"
+                    "def backward_propagation_n(X, Y, cache):\n"
+                    "    print('spam ' * 40_000)\n"
+                    "    raise ValueError('w' * 1000)\n")
+    result = pipeline.grade_file(path, Settings())
+    stdout = next(capped for capped in result.capped if capped.what == "the submission's captured stdout")
+    assert stdout.kept == 64 * 1024 and stdout.size >= 5 * 200_000 and stdout.unit == "bytes"
+    assert stdout.sentence() in result.warnings
+    assert any(c.what == "the error message of backward_propagation_n" and (c.kept, c.size) == (300, 1000)
+               for c in result.capped)
+    assert result.to_json()["capped"] == [capped.to_json() for capped in result.capped]
+    assert "of its" in result.output.splitlines()[-1] or "bytes are shown]" in result.output

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from grader.results import (CaseResult, CheckResult, Diagnosis, ParameterResult, Status, SubmissionResult,
+from grader.results import (Capped, CaseResult, CheckResult, Diagnosis, ParameterResult, Status, SubmissionResult,
                             submission_from_json)
 
 
@@ -14,7 +14,8 @@ def sample_result() -> SubmissionResult:
         parameters=(ParameterResult("dW2", Status.FAIL, 0.33, "twice"), ParameterResult("db1", Status.PASS, 1e-10, "ok")),
         diagnosis=(Diagnosis("scale-double-1", "scale-double", "dW2 is twice the true gradient", ("dW2",), 12),),
         cases=(CaseResult("course", Status.FAIL, 0.25, "dW2"),), points=3.0, max_points=6.0, details={"k": [1]})
-    return SubmissionResult("alice", "three_layer", Status.FAIL, 3.0, 6.0, (check,), "wrong", ("w",), "printed")
+    return SubmissionResult("alice", "three_layer", Status.FAIL, 3.0, 6.0, (check,), "wrong", ("w",), "printed",
+                            (Capped("the submission's captured stdout", 65536, 1_000_000, "bytes"),))
 
 
 def test_json_round_trip_is_lossless():
@@ -22,6 +23,19 @@ def test_json_round_trip_is_lossless():
     data = json.loads(json.dumps(result.to_json()))
     assert submission_from_json(data) == result
     assert submission_from_json(data).to_json() == result.to_json()
+
+
+def test_a_result_of_before_capped_existed_reads_as_nothing_capped():
+    data = sample_result().to_json()
+    del data["capped"]
+    assert submission_from_json(data).capped == ()
+
+
+def test_capped_says_what_was_cut_and_how_much_of_how_much_was_kept():
+    capped = Capped("the submission's captured stdout", 65536, 1_000_000, "bytes")
+    assert capped.sentence() == "the submission's captured stdout was cut: 65,536 of its 1,000,000 bytes are shown"
+    assert capped.to_json() == {"what": "the submission's captured stdout", "kept": 65536, "size": 1_000_000,
+                                "unit": "bytes"}
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import child, cli, forkserver, sandbox
+from grader import child, cli, forkserver, sandbox, wire
+from grader.results import Capped
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 HOSTILE_FILES = sorted(HOSTILE.glob("*.py"))
@@ -228,12 +229,50 @@ def test_fake_verdicts_garbage_and_patched_numpy_do_not_change_what_comes_back()
     assert '"status": "pass"' in hostile.stdout  # printed, and ignored
 
 
-def test_flooded_output_is_truncated_to_the_limit():
+def test_flooded_output_is_truncated_to_the_limit_and_says_of_how_much():
     run = sandbox.run((HOSTILE / "flood_output.py").read_text(), [sandbox.Call("backward_propagation_n", (1, 2, 3))])
     assert run.status is sandbox.RunStatus.OK and run.outcomes[0].value is None
+    written = 32 * 1024 * len("spam " * 200 + "\n")
     for text in (run.stdout, run.stderr):
-        assert text.endswith("[output truncated at 64 KiB]")
+        assert text.endswith(f"[output truncated at 64 KiB: {sandbox.OUTPUT_LIMIT:,} of its {written:,} bytes are shown]")
         assert len(text.encode()) <= sandbox.OUTPUT_LIMIT + 100
+    assert run.capped == (Capped("the submission's captured stdout", sandbox.OUTPUT_LIMIT, written, "bytes"),
+                          Capped("the submission's captured stderr", sandbox.OUTPUT_LIMIT, written, "bytes"))
+
+
+def test_output_within_the_limit_is_not_reported_capped():
+    run = sandbox.run("print('hello')\ndef f():\n    print('x' * 1000)\n", [sandbox.Call("f")], limits=sandbox.Limits())
+    assert run.capped == () and run.stdout == "hello\n" + "x" * 1000 + "\n"
+
+
+def test_a_long_repr_and_a_long_error_come_back_cut_and_reported_with_their_whole_size():
+    source = ("class Weights:\n    def __repr__(self):\n        return 'w' * 5000\n"
+              "def weights():\n    return {'dW1': Weights()}\n"
+              "def fails():\n    raise ValueError('v' * 7000)\n")
+    run = sandbox.run(source, [sandbox.Call("weights"), sandbox.Call("fails")])
+    opaque = run.outcomes[0].value["dW1"]
+    assert isinstance(opaque, wire.Opaque) and opaque.cut and opaque.size == 5000
+    assert run.outcomes[1].message.startswith("ValueError: " + "v" * child.MESSAGE_LIMIT)
+    assert "[cut: 300 of 7,000 characters shown]" in run.outcomes[1].message
+    assert run.capped == (Capped("the repr of the Weights weights returned", len(opaque.text), 5000),
+                          Capped("the error message of fails", child.MESSAGE_LIMIT, 7000))
+
+
+def test_a_16_mb_source_file_name_and_argument_cross_whole_both_ways():
+    # The function that answers is the source's last line; the argument comes back as it went.
+    limit = 16 * 1024 * 1024
+    tail = "def echo(value):\n    return value, len(__file__)\n"
+    source = ("# " + "padding " * (limit // 8))[:limit - len(tail) - 1] + "\n" + tail
+    filename = "é" + "n" * (limit - 4) + ".py"
+    argument = {"notes": [("x" * (limit - 1) + "!",)], "dW1": np.arange(6.0).reshape(2, 3)}
+    run = sandbox.run(source, [sandbox.Call("echo", (argument,))], filename=filename,
+                      limits=sandbox.Limits(timeout=60))
+    assert run.status is sandbox.RunStatus.OK and run.load_error is None, run.message
+    assert run.defined == ("echo",) and run.outcomes[0].status is sandbox.CallStatus.OK
+    value, name_length = run.outcomes[0].value
+    assert name_length == len(filename) == limit and len(source) == limit
+    assert value["notes"] == [("x" * (limit - 1) + "!",)] and np.array_equal(value["dW1"], argument["dW1"])
+    assert run.capped == ()
 
 
 def test_the_grader_and_the_reference_are_not_importable_but_the_course_helpers_are():

@@ -1,11 +1,15 @@
 """The sandbox's wire format: values round-trip as data, nothing unpickles, garbage never becomes a frame."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import struct
 
 import numpy as np
 import pytest
+
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from grader import wire
 
@@ -56,9 +60,22 @@ def test_special_floats_and_numpy_scalars_arrive_as_python_numbers():
     assert [type(x) for x in got[3:]] == [float, int, bool, float]
 
 
-def test_str_keyed_dicts_only_and_long_strings_cut():
+def test_str_keyed_dicts_only_and_long_strings_whole():
     got = wire.decode(wire.encode({"kept": 1, 2: "dropped", ("a",): "dropped", "text": "x" * 20_000}))
-    assert got == {"kept": 1, "text": "x" * 10_000}
+    assert got == {"kept": 1, "text": "x" * 20_000}
+
+
+@pytest.mark.parametrize("value, words", [
+    pytest.param({"kept": 1, 2: "dropped"}, "keys other than strings", id="int-key"),
+    pytest.param([object()], "type object", id="object"),
+    pytest.param(np.array(["a"]), "type ndarray", id="string-array"),
+    pytest.param(functools.reduce(lambda inner, _: [inner], range(wire.MAX_DEPTH + 2), [1.5]), "nested deeper",
+                 id="too-deep"),
+])
+def test_exact_encoding_refuses_what_would_not_arrive_as_itself(value, words):
+    # What the grader sends the child is never replaced by a description of it: it arrives, or nothing runs.
+    with pytest.raises(wire.WireError, match=words):
+        wire.encode(value, exact=True)
 
 
 def test_a_value_nested_past_the_limit_arrives_cut_as_an_opaque():
@@ -178,3 +195,147 @@ def test_a_header_claiming_a_huge_frame_is_not_waited_for():
 def test_one_number_reads_a_value_the_same_before_and_after_the_wire(value, expected):
     assert wire.one_number(value) == expected
     assert wire.one_number(wire.decode(wire.encode(value))) == expected
+
+
+# --- nothing crosses the wire cut: jobs of any size up to 16 MB, results likewise, capped parts said to be ---
+
+WIRE_LIMIT = 16 * 1024 * 1024  # the largest size every part of a job and of a result is shown to survive
+SIZES = st.one_of(st.integers(0, 300), st.sampled_from([9_999, 10_000, 10_001, 65_537, WIRE_LIMIT]),
+                  st.integers(0, WIRE_LIMIT))
+
+
+@st.composite
+def long_texts(draw, sizes=SIZES):
+    """A text of a drawn length up to 16 MB, built from a drawn pattern and seed rather than character by
+    character, so that large sizes cost hypothesis nothing; its last characters differ from its first."""
+    size, pattern = draw(sizes), draw(st.text(min_size=1, max_size=40))
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    tail = hashlib.sha256(str(seed).encode()).hexdigest()
+    body = pattern * (max(0, size - len(tail)) // len(pattern) + 1)
+    return (body[:max(0, size - len(tail))] + tail)[-size:] if size else ""
+
+
+def small_arrays():
+    dtypes = st.sampled_from(["<f8", ">f4", "<i8", "|u1", "|b1", "<c16"])
+    shapes = st.lists(st.integers(0, 5), max_size=3)
+    return st.builds(lambda dtype, shape, seed: np.random.default_rng(seed).integers(0, 9, size=shape).astype(dtype),
+                     dtypes, shapes, st.integers(0, 2 ** 16))
+
+
+def nested(leaves):
+    return st.recursive(leaves, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
+
+
+def plain_leaves(texts):
+    return st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70),
+                     st.floats(allow_nan=False), texts, small_arrays())
+
+
+def same_value(got, want) -> bool:
+    """Equal as data, down to every type, array dtype and shape."""
+    if isinstance(want, np.ndarray):
+        return (type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
+                and got.tobytes() == np.ascontiguousarray(want).tobytes())
+    if type(got) is not type(want):
+        return False
+    if isinstance(want, dict):
+        return got.keys() == want.keys() and all(same_value(got[key], want[key]) for key in want)
+    if isinstance(want, (list, tuple)):
+        return len(got) == len(want) and all(same_value(a, b) for a, b in zip(got, want))
+    return got == want or (isinstance(want, float) and got != got and want != want)
+
+
+@st.composite
+def jobs(draw):
+    """A job as sandbox.run sends it: source, file name, course helpers, limits, nonce, and calls with
+    nested arguments (in their own wire format, as a fork server's plan holds them) and bound sources."""
+    texts = long_texts(st.integers(0, 2_000))
+    arguments = nested(plain_leaves(texts))
+    # One argument of any size up to 16 MB, deep inside the others (a dozen of them would be 200 MB a job).
+    deep = st.tuples(long_texts(), arguments).map(lambda pair: {"data": [pair[1], (pair[0],)]})
+    calls = draw(st.lists(st.fixed_dictionaries({
+        "function": texts, "arguments": st.fixed_dictionaries({"args": st.tuples(deep, arguments),
+                                                                      "kwargs": st.dictionaries(texts, arguments, max_size=2)}),
+        "bind": st.dictionaries(texts, texts, max_size=2), "only_if_below": st.none() | st.tuples(
+            st.integers(1, 3), st.floats(0, 1)), "own_only": st.booleans(), "reuse": st.lists(texts, max_size=2),
+    }), max_size=3))
+    for call in calls:
+        call["payload"] = np.frombuffer(wire.encode(call.pop("arguments"), exact=True), dtype=np.uint8)
+    return {"source": draw(long_texts()), "filename": draw(long_texts()), "nonce": draw(texts),
+            "inject": draw(st.dictionaries(texts, texts, max_size=3)), "scratch": draw(texts),
+            "limits": {"memory_bytes": 2 ** 31, "cpu_seconds": 11, "processes": False}, "calls": calls}
+
+
+PROPERTY = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                            HealthCheck.data_too_large])
+
+
+def largest(seed: int) -> str:
+    """A text of exactly WIRE_LIMIT characters, not all alike (its end says which seed made it)."""
+    tail = f"# end of {seed}: é∂ {hashlib.sha256(str(seed).encode()).hexdigest()}\n"
+    return ("def f():\n    return 'x'\n" * (WIRE_LIMIT // 23 + 1))[:WIRE_LIMIT - len(tail)] + tail
+
+
+# Every part at the largest size at once, whatever sizes hypothesis happens to draw.
+LARGEST_JOB = {"source": largest(1), "filename": largest(2), "nonce": "00", "inject": {}, "scratch": "/tmp/x",
+               "limits": {"memory_bytes": 2 ** 31, "cpu_seconds": 11, "processes": False},
+               "calls": [{"function": "f", "bind": {}, "only_if_below": None, "own_only": False, "reuse": [],
+                          "payload": np.frombuffer(wire.encode({"args": ({"data": [[1.5], (largest(3),)]},),
+                                                                "kwargs": {"more": [largest(4)]}}, exact=True),
+                                                   dtype=np.uint8)}]}
+
+
+@PROPERTY
+@given(jobs())
+@example(LARGEST_JOB)
+def test_every_job_crosses_the_wire_intact_at_any_size_up_to_16_mb(job):
+    got = wire.decode(wire.encode(job, exact=True))
+    assert same_value(got, job)
+    for call, sent in zip(got["calls"], job["calls"]):  # and the arguments inside each call's payload
+        assert same_value(wire.decode(call["payload"].tobytes()), wire.decode(sent["payload"].tobytes()))
+
+
+@PROPERTY
+@given(st.fixed_dictionaries({"kind": st.just("result"), "index": st.integers(0, 99), "status": st.just("ok"),
+                              "message": long_texts(),
+                              "value": st.tuples(nested(plain_leaves(long_texts(st.integers(0, 2_000)))), long_texts())
+                              .map(lambda pair: {"dW1": pair[0], "notes": [pair[1]]}),
+                              "mutated": st.lists(long_texts(st.integers(0, 50)), max_size=3)}))
+@example({"kind": "result", "index": 0, "status": "ok", "message": largest(5), "mutated": [largest(6)],
+          "value": {"dW1": [np.ones((5, 4))], "notes": [largest(7)]}})
+def test_every_result_crosses_the_wire_intact_at_any_size_up_to_16_mb(message):
+    assert same_value(wire.decode(wire.encode(message)), message)
+
+
+class Talkative:
+    """A value that is not data, whose repr is as long as the test asks."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@PROPERTY
+@given(long_texts())
+def test_an_opaque_value_arrives_whole_or_says_it_was_cut_and_from_what_size(text):
+    got = wire.decode(wire.encode({"value": [Talkative(text)]}))["value"][0]
+    assert isinstance(got, wire.Opaque) and got.type_name == "Talkative"
+    if len(text) <= wire.REPR_LIMIT:
+        assert (got.text, got.size, got.cut) == (text, 0, False)
+    else:
+        assert got.cut and got.size == len(text) and got.text.startswith(text[:wire.REPR_LIMIT])
+        assert wire.clipped_size(got.text) == (wire.REPR_LIMIT, len(text))
+        assert f"{len(text):,} characters" in got.text
+
+
+@given(long_texts(st.integers(0, 100_000)), st.integers(1, 5_000))
+def test_clip_keeps_short_text_and_says_how_much_of_long_text_it_kept(text, most):
+    clipped = wire.clip(text, most)
+    if len(text) <= most:
+        assert clipped == text and wire.clipped_size(clipped) is None or "[cut:" in text
+    else:
+        assert clipped.startswith(text[:most]) and wire.clipped_size(clipped) == (most, len(text))
