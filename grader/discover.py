@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -136,6 +137,7 @@ class _Entry:
     refused: str = ""
     note: str = ""  # what the student's page says about the file itself (a zip holding its name twice)
     grouped: bool = False  # placed in a folder of its student's id by regroup: the first part is no folder
+    stray: bool = False  # beside the folder that wraps a class zip: no submission's, listed as not graded
 
     @property
     def gradable(self) -> bool:
@@ -164,8 +166,9 @@ def skipped(name: str) -> bool:
 def printable(name: str) -> str:
     """A file or folder name as gradgrade shows and stores it: bytes that are not UTF-8 (an old zip tool's
     Latin-1, say) written as \\xNN escapes, so the name can be printed, kept in the gradebook and used for a
-    page; the file itself is still read by its real name."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    page, and composed (NFC), so `José` written decomposed by macOS is the same student as `José` typed
+    anywhere else; the file itself is still read by its real name."""
+    return unicodedata.normalize("NFC", name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
 
 
 def folder_entries(root: Path, *, leave_out: Path | None = None) -> Iterator[_Entry]:
@@ -224,6 +227,7 @@ def _zip_members(archive: Path) -> list[_Entry]:
         parts = safe_member_parts(info.filename)
         if parts is None:
             continue
+        parts = tuple(printable(part) for part in parts)
         kept = next((parts[:depth] for depth, part in enumerate(parts) if skipped(part)), None)
         if kept is not None or info.is_dir():  # a folder, or a hidden file whose folder is one
             if kept != ():
@@ -274,14 +278,16 @@ def _opened(entry: _Entry) -> list[_Entry]:
 
 def _unwrap(entries: list[_Entry]) -> list[_Entry]:
     """Drop a single top folder that wraps a whole zip (`class.zip` holding `class/...`) when it holds the
-    submissions: files beside it are no submission's (a stray README), folders beside it are students'."""
+    submissions: files beside it are no submission's (a stray README: kept, as strays, to be listed as not
+    graded), folders beside it are students'."""
     # A zip of one student's folder looks the same; a class zip is the common case, so it wins.
     while True:
-        tops = {entry.parts[0] for entry in entries if len(entry.parts) > 1}
+        tops = {entry.parts[0] for entry in entries if len(entry.parts) > 1 and not entry.stray}
         if (len(tops) != 1 or NBGRADER_ROOT in tops or not any(entry.gradable for entry in entries)
                 or any(entry.gradable for entry in entries if len(entry.parts) == 1)):
             return entries
-        entries = _into(entries, tops.pop())
+        strays = [replace(entry, stray=True) for entry in entries if len(entry.parts) == 1]
+        entries = strays + _into(entries, tops.pop())
 
 
 def _into(entries: list[_Entry], folder: str) -> list[_Entry]:
@@ -347,6 +353,8 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None,
     """Group files into submissions by the layout rules of this module's docstring."""
     names = function_names(assignment)
     other_assignments = set(assignments.BUILT_IN)
+    strays = [entry.shown for entry in entries if entry.stray]
+    entries = [entry for entry in entries if not entry.stray]
     if assignment and any(entry.parts[0] == assignment and len(entry.parts) > 1 and entry.gradable
                           for entry in entries):
         entries = _into(entries, assignment)
@@ -362,7 +370,7 @@ def survey_entries(entries: list[_Entry], *, assignment: str | None = None,
             folders.setdefault(entry.parts[0], []).append(entry)
     picks = {student: pick(files, names) for student, files in folders.items()}
     student_folders = any(picks.values())
-    not_graded = [entry.shown for entry in flat if not entry.gradable]
+    not_graded = strays + [entry.shown for entry in flat if not entry.gradable]
     flat = [entry for entry in flat if entry.gradable]
     stems = Counter(load.source_stem(entry.parts[0]) for entry in flat)
     found: dict[str, Submission] = {}

@@ -17,6 +17,7 @@ from grader import batch, cli, discover, pipeline
 from grader.executors import SHARED_SERVER_WORKERS, Job, LocalExecutor, grade_job
 from grader.results import submission_from_json
 from grader.settings import Settings
+from grader.student_ids import IdPattern
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "submissions"
@@ -502,3 +503,31 @@ def test_an_unreadable_file_is_not_counted_as_graded_again_on_a_rerun(tmp_path):
     assert {r.submission: r.status.value for r in again.results} == {"big": "error", "good": "pass"}
     forced = batch.grade(folder, tmp_path / "out", Settings(), jobs=1, force=True)
     assert (forced.graded, forced.reused) == (2, 0)
+
+
+def test_an_id_with_spaces_or_accents_gets_a_safe_page_the_class_page_links(tmp_path):
+    import re
+    import unicodedata
+
+    code = (SUBMISSIONS / "wrong_mask.py").read_bytes()
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:  # as macOS's Archive Utility writes names: decomposed
+        zipped.writestr(unicodedata.normalize("NFD", "José Núñez_123456_assignsubmission_file_/gc.py"), code)
+        zipped.writestr("Eric Roe_654321_assignsubmission_file_/gc.py", code)
+    out = tmp_path / "out"
+    summary = batch.grade(archive, out, Settings(), jobs=1, id_pattern=IdPattern.parse("moodle"))
+    assert [result.submission for result in summary.results] == ["Eric Roe_654321", "José Núñez_123456"]
+    assert re.fullmatch(r"Eric_Roe_654321-[0-9a-f]{8}\.html", summary.pages["Eric Roe_654321"])
+    assert re.fullmatch(r"Jos_N_ez_123456-[0-9a-f]{8}\.html", summary.pages["José Núñez_123456"])
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for student, page in summary.pages.items():
+        assert (out / page).is_file() and f'href="{page}"' in index
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8"))))
+    assert [row["student"] for row in rows] == ["Eric Roe_654321", "José Núñez_123456"]
+    # The same class unpacked on disk, names composed: the same students, nothing graded again.
+    folder = tmp_path / "class"
+    for name in ("José Núñez_123456_assignsubmission_file_", "Eric Roe_654321_assignsubmission_file_"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "gc.py").write_bytes(code)
+    again = batch.grade(folder, out, Settings(), jobs=1, id_pattern=IdPattern.parse("moodle"))
+    assert (again.graded, again.reused) == (0, 2) and again.pages == summary.pages

@@ -476,3 +476,22 @@ def test_under_an_id_pattern_every_file_is_graded_part_of_its_students_files_or_
         assert path in graded or path in found_.not_graded or (student or top) in by_student, path
         if student is not None and student in by_student:  # a student's file is never listed as no one's
             assert path not in found_.not_graded, path
+
+
+def test_a_stray_file_beside_the_folder_wrapping_a_class_zip_is_listed_not_graded(tmp_path):
+    files = {"class/alice.py": BACKWARD, "class/bob.py": BACKWARD, "README.txt": b"graded by hand"}
+    found_ = survey(tmp_path, files, zipped=True)
+    assert found(found_.submissions) == {"alice": "alice.py", "bob": "bob.py"}
+    assert found_.not_graded == ("README.txt",)
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_a_name_macos_wrote_decomposed_is_one_student_with_the_composed_one(tmp_path, zipped):
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "José")
+    files = {f"{decomposed}.py": BACKWARD, f"{unicodedata.normalize('NFD', 'Zoë')}/gc.py": BACKWARD}
+    submissions = survey(tmp_path, files, zipped=zipped).submissions
+    assert [s.student for s in submissions] == ["José", "Zoë"]
+    assert all(unicodedata.is_normalized("NFC", s.student + s.filename) for s in submissions)
+    assert [s.read() for s in submissions] == [BACKWARD, BACKWARD]  # still read under the name on disk
