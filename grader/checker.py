@@ -230,7 +230,8 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
 
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
     """One call of the student's checker per probe: (parameters, gradients, X, Y, epsilon), positionally
-    (l_layer's names them params and grads).
+    (l_layer's names them params and grads), epsilon fitted to the signature the student wrote (by keyword
+    where it has an epsilon parameter, left out where it takes no fifth argument).
 
     Where square-size readings count only when the checker accepts the square reference (SQUARE_SKIPPED),
     the square mutants run only then: the sandbox skips them otherwise.
@@ -250,12 +251,14 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
         case = _public(assignment, probe.profile, probe.case_index)
         if assignment.name == "one_d":
             found.append(Call(assignment.checker, (float(case.X), float(case.parameters["theta"]), probe.epsilon),
-                              arg_names=("x", "theta", "epsilon"), bind=dict(probe.bind), reuse=reuse))
+                              arg_names=("x", "theta", "epsilon"), bind=dict(probe.bind), reuse=reuse,
+                              optional=("epsilon",)))
             continue
         arg_names = ("params", "grads") if assignment.name == "l_layer" else ("parameters", "gradients")
         found.append(Call(assignment.checker, (dict(case.parameters), dict(probe.gradients), case.X, case.Y,
                                                probe.epsilon),
-                          arg_names=arg_names + ("X", "Y", "epsilon"), only_if_below=waits, reuse=reuse))
+                          arg_names=arg_names + ("X", "Y", "epsilon"), only_if_below=waits, reuse=reuse,
+                          optional=("epsilon",)))
     return found
 
 
@@ -322,6 +325,10 @@ FLAWS = {
 }
 
 
+# The wide-epsilon probe of a checker whose signature takes no epsilon: called without one, it cannot follow it.
+NO_EPSILON = "not applicable: its signature takes no epsilon, so it was called without one"
+
+
 # --- Judging the student's numbers --------------------------------------------------------------------
 
 
@@ -367,6 +374,8 @@ def read(probe: Probe, expected: dict[str, float], outcome: CallOutcome, *, thre
     value, problem = number(outcome.value)
     if value is None:
         return Reading(probe, None, problem, expected, None, None, outcome.status)
+    if probe.kind == "epsilon" and "epsilon" in outcome.omitted:
+        return Reading(probe, value, NO_EPSILON, expected, None, None, outcome.status)
     if probe.kind == "reference":
         return Reading(probe, value, problem, expected, bool(0 <= value < threshold), None, outcome.status)
     agreement = agrees(value, expected["course"], rtol=rtol)
@@ -419,7 +428,7 @@ def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float,
         found.append(f"it returns {broken[0].value:.3g} on {broken[0].probe.name}: a difference of norms is a finite "
                      "number >= 0 (look for a division by zero or a subtraction the wrong way round)")
     reference = next((r for r in valued if r.probe.kind == "reference" and r.probe.profile == "course"), None)
-    wide = next((r for r in valued if r.probe.kind == "epsilon"), None)
+    wide = next((r for r in valued if r.probe.kind == "epsilon" and r.problem != NO_EPSILON), None)
     if reference is not None and wide is not None and not wide.agrees and reference.value != 0 \
             and abs(wide.value - reference.value) <= 1e-9 * abs(reference.value) \
             and not agrees(reference.expected["course"], wide.expected["course"], rtol=0.5):
@@ -581,7 +590,12 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     found = flaws(counted, _names(assignment), rtol=rtol, threshold=threshold)
     details = _details(counted, threshold=threshold, crashed=crashed, found=found)
     details["square_sizes"] = _square_sizes(assignment, square_reference)
-    cases = tuple(_case(r, threshold, accepted_cases(counted)) for r in counted)
+    # A probe that does not apply to the signature the student wrote is no case of theirs (the message says so).
+    cases = tuple(_case(r, threshold, accepted_cases(counted)) for r in counted if r.problem != NO_EPSILON)
+    no_epsilon = any(r.problem == NO_EPSILON for r in counted)
+    if no_epsilon:
+        details["epsilon"] = f"{name} takes no epsilon: it was called without one; the epsilon={WIDE_EPSILON:g} " \
+                             "probe does not apply"
     reference = next(r for r in readings if r.probe.kind == "reference" and r.probe.profile == "course")
     if len(broken) == len(strict):
         status = Status.TIMEOUT if any(r.status is CallStatus.TIMEOUT for r in broken) else Status.ERROR
@@ -617,5 +631,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     passed = (details["reference_accepted"] and details["caught"] == details["probes"]
               and details["agreeing"] == details["compared"] and not broken)
     message = summary + ("" if passed else ". " + "; ".join(problems))
+    if no_epsilon:
+        message += f". {details['epsilon']}"
     return CheckResult(name, Status.PASS if passed else Status.FAIL, reference.value, threshold, message,
                        cases=cases, details=details)

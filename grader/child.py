@@ -13,6 +13,7 @@ import builtins
 import copy
 import ctypes
 import functools
+import inspect
 import os
 import signal
 import sys
@@ -499,6 +500,44 @@ def contain(job: dict[str, Any]) -> dict[str, str]:
 _UNBOUND = object()
 
 
+def fit_arguments(function: Any, args: tuple, kwargs: dict[str, Any], optional: list[str]
+                  ) -> tuple[tuple, dict[str, Any], list[str]]:
+    """args and kwargs fitted to the signature the student wrote, and the optional arguments left out.
+
+    The last len(optional) items of args are optional, named by optional: each goes by keyword where the
+    function has a parameter of that name, by position where it takes one more positional argument (one
+    whose default is not a flag or a text, so that epsilon never lands in print_msg), and is left out where
+    it takes neither. A signature that cannot be read leaves the arguments as they are.
+    """
+    if not optional or len(optional) > len(args):
+        return args, kwargs, []
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except Exception:  # a builtin, or a signature the student's code makes unreadable
+        return args, kwargs, []
+    kinds = inspect.Parameter
+    named = {parameter.name: parameter for parameter in parameters
+             if parameter.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)}
+    positional = [parameter for parameter in parameters
+                  if parameter.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)]
+    any_positional = any(parameter.kind is kinds.VAR_POSITIONAL for parameter in parameters)
+    any_keyword = any(parameter.kind is kinds.VAR_KEYWORD for parameter in parameters)
+    fitted, fitted_kwargs, left_out = list(args[:len(args) - len(optional)]), dict(kwargs), []
+    for name, value in zip(optional, args[len(args) - len(optional):]):
+        position = len(fitted)
+        if name in named and named[name] not in positional[:position]:
+            fitted_kwargs[name] = value
+        elif not fitted_kwargs.keys() - kwargs.keys() and (any_positional or (
+                position < len(positional) and positional[position].name not in fitted_kwargs
+                and not isinstance(positional[position].default, (bool, str)))):
+            fitted.append(value)
+        elif any_keyword:
+            fitted_kwargs[name] = value
+        else:
+            left_out.append(name)
+    return tuple(fitted), fitted_kwargs, left_out
+
+
 def bind_sources(namespace: dict[str, Any], bind: dict[str, str]) -> dict[str, Any]:
     """Define each {name: source} (the grader's own code) over the submission's global for one call.
 
@@ -642,6 +681,8 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
             if call.get("refs", True):
                 args, kwargs = resolve(args, returned), resolve(kwargs, returned)
             given_args, given_kwargs = fresh_copy(args, {}), fresh_copy(kwargs, {})
+            given_args, given_kwargs, left_out = fit_arguments(function, given_args, given_kwargs,
+                                                               call.get("optional") or [])
         except BaseException as error:
             send({"kind": "result", "index": index, "status": "error", "value": None, "mutated": [],
                   "message": str(error) if isinstance(error, UnresolvedRef) else describe(error, filename)})
@@ -665,7 +706,7 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
         if call.get("first_only") and type(value) in (tuple, list) and value:
             value = type(value)(value[:1])
         send({"kind": "result", "index": index, "status": status, "message": message, "value": value,
-              "mutated": [str(item) for item in mutated]})
+              "mutated": [str(item) for item in mutated], "omitted": left_out})
     _flush()  # output goes out before "done": the grader stops reading once it has that frame
     send({"kind": "done"})
 

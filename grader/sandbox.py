@@ -130,6 +130,10 @@ class Call:
     # Functions of the submission (the forward pass a checker calls over and over) whose results the
     # child may reuse for byte-identical arguments, from this call to the next (see grader.reuse).
     reuse: tuple[str, ...] = ()
+    # The names of the last len(optional) positional arguments, which the child fits to the signature the
+    # student wrote: by keyword where it has that parameter, by position where it takes one more, left out
+    # otherwise (a checker written without an epsilon parameter); CallOutcome.omitted says which were left out.
+    optional: tuple[str, ...] = ()
 
 
 class CallStatus(str, Enum):
@@ -148,6 +152,7 @@ class CallOutcome:
     value: Any = None
     message: str = ""
     mutated: tuple[str, ...] = ()
+    omitted: tuple[str, ...] = ()  # optional arguments the function's signature has no place for
 
 
 class RunStatus(str, Enum):
@@ -287,7 +292,7 @@ def payload(call: Call) -> tuple[np.ndarray, bool]:
 def _wire_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
     return [{"function": call.function, "payload": encoded, "bind": dict(call.bind),
              "only_if_below": call.only_if_below, "own_only": call.own_only, "first_only": call.first_only,
-             "reuse": list(call.reuse), "refs": refs}
+             "reuse": list(call.reuse), "refs": refs, "optional": list(call.optional)}
             for call, (encoded, refs) in zip(calls, map(payload, calls))]
 
 
@@ -563,7 +568,8 @@ def _outcome(message: dict | None, call: Call, timed_out: bool) -> CallOutcome:
     names = call.arg_names
     mutated = tuple(names[int(item)] if str(item).isdigit() and int(item) < len(names) else str(item)
                     for item in message.get("mutated", []) or [])
-    return CallOutcome(status, message.get("value"), str(message.get("message", "")), mutated)
+    omitted = tuple(str(name) for name in message.get("omitted", []) or [] if str(name) in call.optional)
+    return CallOutcome(status, message.get("value"), str(message.get("message", "")), mutated, omitted)
 
 
 def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray], messages: list[dict],

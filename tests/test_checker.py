@@ -376,3 +376,45 @@ def test_correct_checkers_keep_every_point(path, settings, name):
     check = pipeline.grade_file(path, settings).check(name)
     assert check.details["points"] == {"reference": 1.0, "mutants": 1.0, "value": 1.0, "no_crash": 1.0}
     assert check.details["discriminates"] is True and check.details["depends_on_inputs"] is True
+
+
+# A checker is called with the signature its student wrote: epsilon by keyword where it has one, left out
+# where it takes none (and then the wide-epsilon probe does not apply).
+
+@pytest.mark.parametrize("path, settings, name", [
+    pytest.param(CHECKERS / "no_epsilon.py", Settings(), "gradient_check_n", id="three_layer"),
+    pytest.param(CHECKERS / "l_layer" / "no_epsilon.py", Settings(assignment="l_layer"), "gradient_checking",
+                 id="l_layer"),
+    pytest.param(CHECKERS / "one_d_no_epsilon.py", Settings(assignment="one_d"), "gradient_check", id="one_d"),
+])
+def test_a_correct_checker_without_an_epsilon_parameter_keeps_every_point(path, settings, name):
+    check = pipeline.grade_file(path, settings).check(name)
+    assert check.status is Status.PASS, check.message
+    assert check.points == check.max_points == 4
+    assert "positional argument" not in check.message
+
+
+@pytest.mark.parametrize("path, settings, name", [
+    pytest.param(CHECKERS / "no_epsilon.py", Settings(), "gradient_check_n", id="three_layer"),
+    pytest.param(CHECKERS / "l_layer" / "no_epsilon.py", Settings(assignment="l_layer"), "gradient_checking",
+                 id="l_layer"),
+])
+def test_the_wide_epsilon_probe_does_not_apply_to_a_checker_without_epsilon_and_the_report_says_so(path, settings,
+                                                                                                    name):
+    check = pipeline.grade_file(path, settings).check(name)
+    assert f"{name} takes no epsilon: it was called without one" in check.message
+    assert "probe does not apply" in check.details["epsilon"]
+    assert not any("ignores the epsilon" in flaw for flaw in check.details["flaws"])
+    assert "reference-wide-epsilon" not in {case.case for case in check.cases}
+    wide = next(r for r in check.details["readings"] if r["kind"] == "epsilon")
+    assert wide["problem"].startswith("not applicable")
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("print_msg_before_epsilon", id="epsilon-by-keyword-not-into-print_msg"),
+    pytest.param("eps_short_name", id="eps-by-position"),
+])
+def test_a_checker_whose_epsilon_is_named_or_placed_otherwise_follows_the_epsilon_it_is_given(graded, name):
+    check = graded(name)
+    assert check.status is Status.PASS, check.message
+    assert check.points == 4 and "epsilon" not in check.details

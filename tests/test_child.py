@@ -111,3 +111,42 @@ def test_scrub_modules_scans_again_only_after_an_import():
               "assert sys.modules['__main__'] is not main\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+# Fitting a checker's optional epsilon to the signature the student wrote.
+
+def _course(parameters, gradients, X, Y, epsilon=1e-7): ...
+def _no_epsilon(parameters, gradients, X, Y): ...
+def _eps(parameters, gradients, X, Y, eps=1e-7): ...
+def _print_msg_first(parameters, gradients, X, Y, print_msg=False, epsilon=1e-7): ...
+def _print_msg_only(parameters, gradients, X, Y, print_msg=False): ...
+def _star_args(*args): ...
+def _star_kwargs(parameters, gradients, X, Y, **options): ...
+def _keyword_only(parameters, gradients, X, Y, *, epsilon=1e-7): ...
+
+
+class _UnreadableSignature:
+    """A callable whose signature a student's code made unreadable."""
+
+    __signature__ = "not a signature"
+
+    def __call__(self, *args): ...
+
+
+@pytest.mark.parametrize("function, args, kwargs, left_out", [
+    pytest.param(_course, ("p", "g", "X", "Y"), {"epsilon": 1e-2}, [], id="course-epsilon-by-keyword"),
+    pytest.param(_no_epsilon, ("p", "g", "X", "Y"), {}, ["epsilon"], id="no-epsilon-left-out"),
+    pytest.param(_eps, ("p", "g", "X", "Y", 1e-2), {}, [], id="other-name-by-position"),
+    pytest.param(_print_msg_first, ("p", "g", "X", "Y"), {"epsilon": 1e-2}, [], id="never-into-print_msg"),
+    pytest.param(_print_msg_only, ("p", "g", "X", "Y"), {}, ["epsilon"], id="only-a-flag-left-out"),
+    pytest.param(_star_args, ("p", "g", "X", "Y", 1e-2), {}, [], id="star-args-by-position"),
+    pytest.param(_star_kwargs, ("p", "g", "X", "Y"), {"epsilon": 1e-2}, [], id="star-kwargs-by-keyword"),
+    pytest.param(_keyword_only, ("p", "g", "X", "Y"), {"epsilon": 1e-2}, [], id="keyword-only"),
+    pytest.param(_UnreadableSignature(), ("p", "g", "X", "Y", 1e-2), {}, [], id="unreadable-signature-as-given"),
+])
+def test_an_optional_argument_fits_the_signature_the_student_wrote(function, args, kwargs, left_out):
+    assert child.fit_arguments(function, ("p", "g", "X", "Y", 1e-2), {}, ["epsilon"]) == (args, kwargs, left_out)
+
+
+def test_arguments_without_optional_ones_are_left_as_they_are():
+    assert child.fit_arguments(_no_epsilon, ("p", "g", "X", "Y", 1e-2), {}, []) == (("p", "g", "X", "Y", 1e-2), {}, [])
