@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path through a temporary file in the same folder, removed if anything fails.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write text (or bytes, a zip's say) to path through a temporary file in the same folder, removed if anything fails.
 
     The file gets the permissions a plain write would give it: an existing file keeps its own, a new one
     gets rw-rw-rw- less the umask (so a report folder shared with a course's staff stays readable). A path
@@ -17,12 +17,12 @@ def write_atomic(path: Path, text: str) -> None:
     path = Path(path)
     if path.exists() and not path.is_file():
         # A pipe, a terminal or /dev/stdout named as the output: written to, never replaced by a file.
-        with open(path, "w", encoding="utf-8") as handle:
+        with _open(path, text) as handle:
             handle.write(text)
         return
     temporary, fd = _create_beside(path)
     try:
-        with open(fd, "w", encoding="utf-8") as handle:
+        with _open(fd, text) as handle:
             handle.write(text)
         try:
             os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
@@ -32,6 +32,10 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _open(file: Path | int, data: str | bytes):
+    return open(file, "wb") if isinstance(data, bytes) else open(file, "w", encoding="utf-8")
 
 
 def _create_beside(path: Path) -> tuple[Path, int]:

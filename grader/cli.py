@@ -113,6 +113,20 @@ def _gradescope(args: argparse.Namespace) -> int:
     return gradescope.run(Path(args.submission), Path(args.results), _settings(args))
 
 
+def _autograder(args: argparse.Namespace) -> int:
+    from grader import autograder
+
+    try:
+        built = autograder.build(Path(args.out), _settings(args), rubric_path=Path(args.rubric) if args.rubric else None,
+                                 wheel=Path(args.wheel) if args.wheel else None)
+    except autograder.AutograderError as error:
+        print(f"gradgrade: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {built.path} for {built.assignment}: {', '.join(built.files)}; upload it on Gradescope "
+          "(Configure Autograder, Zip file upload)")
+    return EXIT_PASS
+
+
 def _mutation(args: argparse.Namespace) -> int:
     from grader import mutate, mutation_report
 
@@ -177,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    help="where to write Gradescope's results.json")
     _add_grading_options(gradescope_parser)
     gradescope_parser.set_defaults(run=_gradescope)
+    autograder_parser = commands.add_parser("autograder", help="build the Gradescope autograder zip for an assignment")
+    autograder_parser.add_argument("--out", default="autograder.zip", help="the zip to write (default: autograder.zip)")
+    autograder_parser.add_argument("--wheel", metavar="FILE",
+                                   help="bundle this gradgrade wheel instead of building one from the source tree")
+    _add_grading_options(autograder_parser)
+    autograder_parser.set_defaults(run=_autograder)
     mutate_parser = commands.add_parser("mutate", help="(re)generate mutants/<assignment>/ from the reference")
     _add_mutation_options(mutate_parser)
     mutate_parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "mutants"),
