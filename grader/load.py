@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import ast
+import codecs
+import io
 import json
 import re
+import tokenize
 import warnings as _warnings
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -26,12 +29,27 @@ class LoadError(Exception):
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A part of a submission that does not parse and was left out: where it starts, what it would have
+    defined, and why (one line, naming the student's lines)."""
+
+    where: str
+    names: tuple[str, ...]
+    problem: str
+
+    def reason(self, name: str) -> str:
+        """Why `name` is not in the program: "gradient_check_n is in code cell 4 (...), which does not parse..."."""
+        return f"{name} is defined in {self.where}, which does not parse and was skipped: {self.problem}"
+
+
+@dataclass(frozen=True)
 class Program:
     """The code gradgrade will run for a submission, and what loading it had to say.
 
     line_map holds, for each line of source, the (cell number, line in that cell) it came from;
     empty for a .py file, whose lines are the student's own. unrun holds (name, line) for each name that
-    only top-level code gradgrade left out sets, and the line of the first such statement.
+    only top-level code gradgrade left out sets, and the line of the first such statement. skipped holds
+    the cells or statements left out because they do not parse, with what they would have defined.
     """
 
     source: str
@@ -39,6 +57,11 @@ class Program:
     warnings: tuple[str, ...] = ()
     line_map: tuple[tuple[int, int], ...] = ()
     unrun: tuple[tuple[str, int], ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+    def skipped_reason(self, name: str) -> str | None:
+        """Why name is not defined when a part that does not parse would have defined it (the last such), else None."""
+        return next((part.reason(name) for part in reversed(self.skipped) if name in part.names), None)
 
     def locate(self, line: int) -> str:
         """Where line `line` of source is in the student's file: "line 12" or "code cell 7, line 3".
@@ -73,15 +96,111 @@ def _is_constant(node: ast.expr) -> bool:
         return False
 
 
-def keeps(statement: ast.stmt) -> bool:
-    """Whether a top-level statement is kept by default: imports, definitions and constant assignments."""
+# What a kept constant's expression may call or read besides literals, arithmetic and names kept above it:
+# conversions and elementary functions with no side effects (`EPS = np.float64(1e-7)`, `h = math.sqrt(2)`).
+CONSTANT_CALLS = frozenset({
+    "float", "int", "abs", "round", "pow", "min", "max", "complex",
+    "np.float64", "np.float32", "np.float16", "np.int64", "np.int32", "np.sqrt", "np.exp", "np.log", "np.log10",
+    "np.power", "np.abs", "np.finfo", "math.sqrt", "math.exp", "math.log", "math.log10", "math.pow", "math.ldexp",
+})
+CONSTANT_ATTRIBUTES = frozenset({"np.pi", "np.e", "np.inf", "np.nan", "np.newaxis", "math.pi", "math.e", "math.inf",
+                                 "math.tau", "eps"})  # eps: np.finfo(float).eps
+_MODULE_ALIASES = {"numpy": "np", "np": "np", "math": "math"}
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.UAdd, ast.USub)
+# `10 ** 10 ** 8` would keep loading busy until its timeout: exponents of kept constants stay small.
+_LARGEST_EXPONENT = 400
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """`np.float64` for the attribute chain np.float64 (numpy spelled np), None for anything else."""
+    if isinstance(node, ast.Name):
+        return _MODULE_ALIASES.get(node.id, node.id)
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _is_computed_constant(node: ast.expr, kept: frozenset[str]) -> bool:
+    """Whether an expression only computes a number from literals, names kept above it and CONSTANT_CALLS."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (int, float, complex, str, bytes, bool, type(None)))
+    if isinstance(node, ast.Name):
+        return node.id in kept
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, _ARITHMETIC) and _is_computed_constant(node.operand, kept)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Pow) and not (isinstance(node.right, (ast.Constant, ast.UnaryOp, ast.Name))
+                                                 and _small_exponent(node.right)):
+            return False
+        return (isinstance(node.op, _ARITHMETIC) and _is_computed_constant(node.left, kept)
+                and _is_computed_constant(node.right, kept))
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_is_computed_constant(item, kept) for item in node.elts)
+    if isinstance(node, ast.Attribute):
+        dotted = _dotted(node)
+        if isinstance(node.value, ast.Call):  # np.finfo(float).eps
+            return node.attr in CONSTANT_ATTRIBUTES and _is_computed_constant(node.value, kept)
+        return dotted in CONSTANT_ATTRIBUTES and _root(node) in kept
+    if isinstance(node, ast.Call):
+        dotted = _dotted(node.func)
+        arguments = list(node.args) + [keyword.value for keyword in node.keywords]
+        return (dotted in CONSTANT_CALLS and (isinstance(node.func, ast.Name) or _root(node.func) in kept)
+                and all(_is_computed_constant(argument, kept | {"float", "int"}) for argument in arguments))
+    return False
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _small_exponent(node: ast.expr) -> bool:
+    if isinstance(node, ast.Name):
+        return False  # a name's value is not known here
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return isinstance(value, (int, float)) and abs(value) <= _LARGEST_EXPONENT
+
+
+def keeps(statement: ast.stmt, *, kept: frozenset[str] = frozenset()) -> bool:
+    """Whether a top-level statement is kept by default: imports, definitions (a lambda too) and constants,
+    computed or not (`EPS = 1e-7`, `EPS = 10 ** -7`, `SCALE = np.float64(1.0)`); kept holds the names the
+    statements kept above it bind, which a computed constant may use."""
     if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return True
     if isinstance(statement, ast.Assign):
-        return all(isinstance(target, ast.Name) for target in statement.targets) and _is_constant(statement.value)
+        targets = all(isinstance(target, ast.Name) for target in statement.targets)
+        return targets and _is_kept_value(statement.value, kept)
     if isinstance(statement, ast.AnnAssign):
-        return isinstance(statement.target, ast.Name) and (statement.value is None or _is_constant(statement.value))
+        return isinstance(statement.target, ast.Name) and (statement.value is None or _is_kept_value(statement.value, kept))
     return False
+
+
+def _is_kept_value(value: ast.expr, kept: frozenset[str]) -> bool:
+    if isinstance(value, ast.Lambda):
+        return _kept_defaults(value.args, kept)  # a lambda only defines, as a def does; its defaults run now
+    return _is_constant(value) or _is_computed_constant(value, kept)
+
+
+def _kept_defaults(arguments: ast.arguments, kept: frozenset[str]) -> bool:
+    defaults = list(arguments.defaults) + [default for default in arguments.kw_defaults if default is not None]
+    return all(_is_constant(default) or _is_computed_constant(default, kept) for default in defaults)
+
+
+def kept_statements(statements: list[ast.stmt]) -> list[bool]:
+    """keeps() for each top-level statement in order, each judged with the names the kept ones above it bind."""
+    kept: set[str] = set()
+    verdicts = []
+    for statement in statements:
+        verdict = keeps(statement, kept=frozenset(kept))
+        verdicts.append(verdict)
+        if verdict:
+            kept.update(name for name, _ in names_set([statement]))
+    return verdicts
 
 
 # The syntax trees of the programs loaded last, by source: a later step that reads a program's code
@@ -149,8 +268,8 @@ def _definitions(text: str, tree: ast.Module) -> tuple[str, list[ast.stmt] | Non
     """definitions_only, with the statements kept in place when only whole lines were blanked (None when a
     dropped statement shared a line with a kept one and became `pass`), and the dropped statements."""
     lines = python_lines(text)
-    spans = [(statement.lineno, statement.end_lineno or statement.lineno, keeps(statement))
-             for statement in tree.body]
+    spans = [(statement.lineno, statement.end_lineno or statement.lineno, kept)
+             for statement, kept in zip(tree.body, kept_statements(tree.body))]
     kept_lines = {line for start, end, kept in spans if kept for line in range(start, end + 1)}
     sharing = []
     for statement, (start, end, kept) in zip(tree.body, spans):
@@ -218,35 +337,151 @@ def _replace_with_pass(lines: list[str], statement: ast.stmt) -> None:
     lines[end - 1] = "pass" + tail if tail.strip() else ""
 
 
+# Byte order marks, longest first: UTF-32's little-endian mark starts with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def text_encoding(data: bytes, *, kind: str = ".py") -> str:
+    """The encoding a submission's bytes declare: a byte order mark (UTF-8, UTF-16 as PowerShell's `>` writes,
+    UTF-32), else for Python source its PEP 263 coding line (`# -*- coding: latin-1 -*-`), else UTF-8.
+
+    A notebook is JSON, UTF-8 by nbformat's rule: only a byte order mark changes how it is read.
+    Raises LoadError for a coding line naming an encoding Python does not know.
+    """
+    bom = next((encoding for mark, encoding in _BOMS if data.startswith(mark)), None)
+    if bom is not None:
+        return bom
+    if kind != ".py":
+        return "utf-8"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        if "unknown encoding" not in str(error):
+            return "utf-8"  # no coding line and bytes that are not UTF-8: decoding says where they are
+        raise LoadError(f"its coding line names an {error}") from None
+    return encoding
+
+
+def _position(data: bytes, offset: int) -> str:
+    """Line and column (both from 1) of byte `offset`, as an editor shows them."""
+    before = data[:offset]
+    line = len(_LINE_BREAK.split(before.decode("latin-1")))
+    start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    column = len(before[start:].decode("utf-8", "replace")) + 1  # characters, not bytes
+    return f"line {line}, column {column}"
+
+
 def decode_text(data: bytes, *, filename: str) -> str:
-    """The submission's text, or a LoadError saying in one line why it has none."""
+    """The submission's text, decoded as it declares (text_encoding), or a LoadError saying in one line why it
+    has none."""
     if not data.strip():
         raise LoadError(f"{filename} is empty")
-    if b"\x00" in data:
+    kind = source_kind(filename) or ".py"
+    try:
+        encoding = text_encoding(data, kind=kind)
+    except LoadError as error:
+        raise LoadError(f"{filename}: {error}") from None
+    if b"\x00" in data and not encoding.startswith(("utf-16", "utf-32")):
         raise LoadError(f"{filename} is a binary file, not Python source or a notebook")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise LoadError(f"{filename} is not UTF-8 text (bad byte at offset {error.start})") from None
+        declared = encoding not in ("utf-8", "utf-8-sig")
+        what = f"{codecs.lookup(encoding).name} text, as it declares," if declared else "UTF-8 text"
+        hint = "" if declared else " (save it as UTF-8, or declare its encoding on its first line: # -*- coding: cp1252 -*-)"
+        raise LoadError(f"{filename} is not {what}: byte 0x{data[error.start]:02x} at "
+                        f"{_position(data, error.start)} cannot be read{hint}") from None
+    except LookupError:
+        raise LoadError(f"{filename}: its coding line names an unknown encoding ({encoding})") from None
+    if encoding.startswith(("utf-16", "utf-32")) and sum(ord(char) > 127 for char in text) * 2 > len(text):
+        # Source and JSON are mostly ASCII whatever their encoding: two bytes that look like a BOM ahead of
+        # anything else (an image, an archive) do not make text.
+        raise LoadError(f"{filename} is a binary file, not Python source or a notebook")
+    if not text.strip():
+        raise LoadError(f"{filename} is empty")
+    return text.removeprefix("\ufeff")
 
 
-def _parse(text: str) -> tuple[ast.Module | None, str | None]:
-    """text's syntax tree, or None and why text does not parse as Python (one line)."""
+def _parse(text: str, *, first_line: int = 1) -> tuple[ast.Module | None, str | None]:
+    """text's syntax tree, or None and why text does not parse as Python (one line), naming lines as if text
+    started at line first_line (the tree's lines are text's own)."""
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")  # SyntaxWarnings (`is` with a literal) are not our business
             return ast.parse(text), None
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None)
+        line = line + first_line - 1 if line else line
         kind = type(error).__name__
         return None, f"{kind} at line {line}: {getattr(error, 'msg', error)}" if line else f"{kind}: {error}"
     except (MemoryError, RecursionError):
         return None, "too deeply nested to parse"
 
 
-def _parse_problem(text: str) -> str | None:
+def _parse_problem(text: str, *, first_line: int = 1) -> str | None:
     """Why text does not parse as Python (one line), or None when it does."""
-    return _parse(text)[1]
+    return _parse(text, first_line=first_line)[1]
+
+
+# A line that starts a top-level statement: code at column 0 that does not continue the statement above
+# (a closing bracket, else/elif/except/finally, a def under its decorator).
+_CONTINUES = re.compile(r"^([)\]}]|(else|elif|except|finally)\b)")
+_DEFINES = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", re.MULTILINE)
+# How many following statements a piece that does not parse alone may be joined with (a triple-quoted
+# string holding lines at column 0 is cut into several pieces): bounds the parsing a broken file costs.
+_JOIN_AT_MOST = 12
+
+
+def defined_names(text: str) -> list[str]:
+    """The names text's lines at column 0 define or assign (`def f`, `class C`, `EPS = ...`), read without
+    parsing: what a statement or cell that does not parse would have defined."""
+    return list(dict.fromkeys(match.group(1) or match.group(2) for match in _DEFINES.finditer(text)))
+
+
+def _statement_starts(lines: list[str]) -> list[int]:
+    """The indexes of the lines where a top-level statement may start, by their indentation alone."""
+    starts, above = [0], ""
+    for index, line in enumerate(lines):
+        if index == 0 or not line or line[0] in " \t#\f":
+            above = line if line.strip() and not line.lstrip().startswith("#") else above
+            continue
+        decorated = above.startswith("@") and re.match(r"(async\s+)?(def|class)\b", line)
+        if not (_CONTINUES.match(line) or decorated or above.rstrip().endswith("\\")):
+            starts.append(index)
+        above = line
+    return starts
+
+
+def salvage_statements(text: str) -> tuple[str, list[Skipped]]:
+    """A .py that does not parse as a whole, with each top-level statement that does not parse alone blanked
+    (every other line stays where the student wrote it), and what was blanked.
+
+    Statements are found by indentation; a piece that does not parse alone is joined with the pieces after
+    it (a triple-quoted string spanning lines at column 0) before it is given up.
+    """
+    lines = python_lines(text)
+    starts = _statement_starts(lines) + [len(lines)]
+    skipped: list[Skipped] = []
+    piece = 0
+    while piece < len(starts) - 1:
+        first = starts[piece]
+        problem = None
+        for last in range(piece + 1, min(piece + 1 + _JOIN_AT_MOST, len(starts))):
+            problem = _parse_problem("\n".join(lines[first:starts[last]]), first_line=first + 1)
+            if problem is None:
+                break
+        if problem is None:
+            piece = last
+            continue
+        end = starts[piece + 1]
+        chunk = "\n".join(lines[first:end])
+        skipped.append(Skipped(f"the statement at line {first + 1} ({_first_line(chunk)})",
+                               tuple(defined_names(chunk)),
+                               _parse_problem(chunk, first_line=first + 1) or "it does not parse"))
+        lines[first:end] = [""] * (end - first)
+        piece += 1
+    return "\n".join(lines) + "\n", skipped
 
 
 def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
@@ -259,14 +494,23 @@ def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
             return load_script_cells(cells, filename=filename, run_all=run_all)
         line = getattr(error, "lineno", None)
         where = f" at line {line}" if line else ""
-        raise LoadError(f"{filename} does not parse{where}: {getattr(error, 'msg', error)}") from None
+        whole = f"{filename} does not parse{where}: {getattr(error, 'msg', error)}"
+        # Like a notebook's cells, each top-level statement that parses is graded; the others are named.
+        text, skipped = salvage_statements(text)
+        tree = _parse(text)[0] if skipped else None
+        if tree is None or not any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in tree.body):
+            raise LoadError(whole) from None
     except (MemoryError, RecursionError):
         raise LoadError(f"{filename} is too deeply nested to parse") from None
+    else:
+        skipped = []
+    warnings = tuple(f"{part.where} does not parse and was skipped: {part.problem}" for part in skipped)
     if run_all:
-        return Program(_program(text, tree), filename)
+        return Program(_program(text, tree), filename, warnings, skipped=tuple(skipped))
     source, kept, dropped = _kept(text, tree)
-    warnings = (f"{len(dropped)} top-level statement(s) that are not definitions were not run",) if dropped else ()
-    return Program(_program(source, kept), filename, warnings, unrun=names_set(dropped))
+    if dropped:
+        warnings += (f"{len(dropped)} top-level statement(s) that are not definitions were not run",)
+    return Program(_program(source, kept), filename, warnings, unrun=names_set(dropped), skipped=tuple(skipped))
 
 
 # --- notebooks -------------------------------------------------------------------------------------------
@@ -371,7 +615,7 @@ def load_notebook(text: str, *, filename: str, run_all: bool = False) -> Program
 def script_cells(text: str) -> list[str] | None:
     """The cells of a notebook exported as .py (`# In[3]:` or `# %%` markers), or None if it has none."""
     parts: list[list[str]] = [[]]
-    for line in text.split("\n"):
+    for line in python_lines(text):  # CR-only (classic Mac) and CRLF files too
         if _CELL_MARKER.match(line):
             parts.append([])
         parts[-1].append(line)
@@ -435,16 +679,20 @@ def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Prog
     lines: list[str] = []
     warnings: list[str] = []
     magics: list[str] = []
+    skipped: list[Skipped] = []
     for cell in cells:
         start = len(lines) + 1
         fixed, notes, problem = _parsed_cell(cell)
         if problem is not None:
-            warnings.append(f"the cell at line {start} ({_first_line(cell)}) does not parse and was skipped: {problem}")
+            # The student reads the .py, not the cell: its lines are the file's.
+            problem = _parse_problem(fixed, first_line=start) or problem
+            skipped.append(Skipped(f"the cell at line {start} ({_first_line(cell)})", tuple(defined_names(cell)), problem))
+            warnings.append(f"{skipped[-1].where} does not parse and was skipped: {problem}")
             fixed = "\n" * cell.count("\n")
         magics += notes if problem is None else []
         lines += fixed.split("\n")
     text, unrun = _joined_cells(lines, magics, warnings, filename=filename, cells="its cells", run_all=run_all)
-    return Program(text, filename, tuple(warnings), unrun=unrun)
+    return Program(text, filename, tuple(warnings), unrun=unrun, skipped=tuple(skipped))
 
 
 def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: list[str]) -> Program:
@@ -454,6 +702,7 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
     line_map: list[tuple[int, int]] = []
     magics: list[str] = []
     body: list[ast.stmt] = []
+    skipped: list[Skipped] = []
     # The one future import that changes how later code parses (on some Pythons): such a program is parsed whole.
     together = any("barry_as_FLUFL" in source for source in sources)
     for number, source in enumerate(sources, start=1):
@@ -461,7 +710,8 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
             continue
         cell, notes, problem, tree = _placed_cell(source, line=len(lines) + 1)
         if problem is not None:
-            warnings.append(f"code cell {number} ({_first_line(source)}) does not parse and was skipped: {problem}")
+            skipped.append(Skipped(f"code cell {number} ({_first_line(source)})", tuple(defined_names(source)), problem))
+            warnings.append(f"{skipped[-1].where} does not parse and was skipped: {problem}")
             continue
         magics += notes
         body += tree.body
@@ -475,7 +725,7 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
                                 run_all=run_all, tree=program)
     if len(python_lines(text)) != len(line_map):
         line_map = []  # definitions_only had to unparse: line numbers no longer match the cells
-    return Program(text, filename, tuple(warnings), tuple(line_map), unrun)
+    return Program(text, filename, tuple(warnings), tuple(line_map), unrun, tuple(skipped))
 
 
 def source_kind(filename: str) -> str | None:

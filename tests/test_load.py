@@ -343,7 +343,8 @@ def test_a_name_only_unrun_top_level_code_sets_is_explained_where_it_was_set():
 
 
 def test_a_notebook_names_the_cell_of_the_unrun_code():
-    program = load.load_bytes(notebook("import numpy as np", "scale = np.float64(2)", "def f():\n    return scale"),
+    program = load.load_bytes(notebook("import numpy as np", "scale = np.random.default_rng(0).random()",
+                                       "def f():\n    return scale"),
                               filename="nb.ipynb")
     explained = program.relabel("NameError: name 'scale' is not defined (line 6)")
     assert "(code cell 3, line 2)" in explained and "scale is set only by top-level code at code cell 2, line 1" in explained
@@ -429,12 +430,15 @@ def cells_parsed_one_by_one_then_together(sources: list[str], *, run_all: bool) 
     line_map: list[tuple[int, int]] = []
     warnings: list[str] = []
     magics: list[str] = []
+    skipped: list[load.Skipped] = []
     for number, source in enumerate(sources, start=1):
         if not source.strip():
             continue
         cell, notes, problem = load._parsed_cell(source)
         if problem is not None:
-            warnings.append(f"code cell {number} ({load._first_line(source)}) does not parse and was skipped: {problem}")
+            where = f"code cell {number} ({load._first_line(source)})"
+            skipped.append(load.Skipped(where, tuple(load.defined_names(source)), problem))
+            warnings.append(f"{where} does not parse and was skipped: {problem}")
             continue
         magics += notes
         cell_lines = load._LINE_BREAK.split(cell)
@@ -444,7 +448,7 @@ def cells_parsed_one_by_one_then_together(sources: list[str], *, run_all: bool) 
                                      run_all=run_all)
     if len(load.python_lines(text)) != len(line_map):
         line_map = []
-    return load.Program(text, "nb.ipynb", tuple(warnings), tuple(line_map), unrun)
+    return load.Program(text, "nb.ipynb", tuple(warnings), tuple(line_map), unrun, tuple(skipped))
 
 
 def loaded(load_program) -> tuple:
