@@ -150,10 +150,9 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     name, names = assignment.backward, assignment.gradient_names
     case_names = [case.name for case in assignment.cases()]
     if all(outcome.status is CallStatus.MISSING for outcome in outcomes[:len(case_names)]):
-        why = f" (loading the submission failed: {run.load_error})" if run.load_error else ""
-        # Loading that stopped (an exception, exit() at import) is an error of the submission, not a gap.
-        status = Status.ERROR if run.load_error else Status.MISSING
-        return CheckResult(name, status, None, threshold, f"{name} is not defined in the submission{why}",
+        # Why it is missing (its def raised, loading stopped before it) is absent.explain's to say: a failed
+        # import elsewhere is not the reason a function the student never wrote is missing.
+        return CheckResult(name, Status.MISSING, None, threshold, f"{name} is not defined in the submission",
                            parameters=tuple(ParameterResult(n, Status.FAIL, None, f"{name} is missing") for n in names))
     own, details = _own_forward(assignment, outcomes, threshold)
     if details and assignment.forward not in run.defined:

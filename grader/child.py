@@ -582,14 +582,18 @@ def inject_helpers(namespace: dict[str, Any], inject: dict[str, str]) -> dict[st
     return injected
 
 
-def load(source: str, filename: str, namespace: dict[str, Any], *, memory_bytes: int | None) -> str | None:
+def load(source: str, filename: str, namespace: dict[str, Any], *, memory_bytes: int | None,
+         failures: list[tuple[int, str]] | None = None) -> str | None:
     """Run the submission's top-level statements; what went wrong, in one line, or None.
 
     Like a notebook whose failing cell does not stop the next, a statement that raises (an import of a
     package gradgrade does not have) is reported and the statements after it still run; exit() stops
     loading. The whole source runs as one code object, and only after a failure one by one (compiling
-    statement by statement costs several times more).
+    statement by statement costs several times more). failures, when given, receives (first line of the
+    statement, what went wrong) for each statement that failed: a def whose default names an undefined
+    constant is the reason its function is missing.
     """
+    errors: list[tuple[int, str]] = []
     try:
         code = compile(source, filename, "exec", dont_inherit=True)
     except SyntaxError as error:
@@ -600,28 +604,34 @@ def load(source: str, filename: str, namespace: dict[str, Any], *, memory_bytes:
             tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         except BaseException:
             return describe(error, filename, memory_bytes=memory_bytes)
-        return _summary(_run_statements(tree, filename, namespace, after=0, memory_bytes=memory_bytes))
+        errors = _run_statements(tree, filename, namespace, after=0, memory_bytes=memory_bytes)
+        failures is not None and failures.extend(errors)
+        return _summary([message for _, message in errors])
     except BaseException as error:
         return describe(error, filename, memory_bytes=memory_bytes)
     try:
         exec(code, namespace)
         return None
-    except SystemExit as error:
-        return describe(error, filename)
     except BaseException as error:
-        errors = [describe(error, filename, memory_bytes=memory_bytes)]
+        message = describe(error, filename, memory_bytes=memory_bytes)
         failed_at = next((frame.f_lineno for frame, _ in traceback.walk_tb(error.__traceback__)
                           if frame.f_code.co_filename == filename and frame.f_code.co_name == "<module>"), None)
+        stopped = isinstance(error, SystemExit)
     if failed_at is None:
-        return errors[0]
+        return message
     tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    return _summary(errors + _run_statements(tree, filename, namespace, after=failed_at, memory_bytes=memory_bytes))
+    statement = next((node for node in tree.body if node.lineno <= failed_at <= (node.end_lineno or node.lineno)), None)
+    errors = [(statement.lineno if statement else failed_at, message)]
+    if not stopped:
+        errors += _run_statements(tree, filename, namespace, after=failed_at, memory_bytes=memory_bytes)
+    failures is not None and failures.extend(errors)
+    return _summary([message for _, message in errors])
 
 
 def _run_statements(tree: ast.Module, filename: str, namespace: dict[str, Any], *, after: int,
-                    memory_bytes: int | None) -> list[str]:
+                    memory_bytes: int | None) -> list[tuple[int, str]]:
     """Run the top-level statements that start after line `after`, each with the `from __future__`
-    features imported above it; what went wrong in each that failed. exit() stops the run."""
+    features imported above it; (first line, what went wrong) for each that failed. exit() stops the run."""
     errors = []
     flags = 0
     for statement in tree.body:
@@ -635,10 +645,10 @@ def _run_statements(tree: ast.Module, filename: str, namespace: dict[str, Any], 
             exec(compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec", flags, dont_inherit=True),
                  namespace)
         except SystemExit as error:
-            errors.append(describe(error, filename))
+            errors.append((statement.lineno, describe(error, filename)))
             break
         except BaseException as error:
-            errors.append(describe(error, filename, memory_bytes=memory_bytes))
+            errors.append((statement.lineno, describe(error, filename, memory_bytes=memory_bytes)))
     return errors
 
 
@@ -656,11 +666,13 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
     memory = job["limits"]["memory_bytes"]
     namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins, "__file__": filename}
     injected = inject_helpers(namespace, job["inject"])
-    load_error = load(job["source"], filename, namespace, memory_bytes=memory)
+    failures: list[tuple[int, str]] = []
+    load_error = load(job["source"], filename, namespace, memory_bytes=memory, failures=failures)
     defined = sorted(name for name, value in namespace.items()
                      if isinstance(name, str) and callable(value) and not name.startswith("__")
                      and injected.get(name) is not value)
-    send({"kind": "loaded", "defined": defined, "error": load_error, "isolation": job["isolation"]})
+    send({"kind": "loaded", "defined": defined, "error": load_error, "isolation": job["isolation"],
+          "failures": [[line, message] for line, message in failures]})
     returned: dict[int, Any] = {}
     reused: dict[str, reuse.Reused] = {}
     for index, call in enumerate(job["calls"]):

@@ -30,16 +30,21 @@ class LoadError(Exception):
 
 @dataclass(frozen=True)
 class Skipped:
-    """A part of a submission that does not parse and was left out: where it starts, what it would have
-    defined, and why (one line, naming the student's lines)."""
+    """A part of a submission that does not parse and was left out: where it is ("code cell 4", "the
+    statement at line 47"), its first line, what it would have defined, and why (one line, naming the
+    student's lines)."""
 
     where: str
+    opening: str
     names: tuple[str, ...]
     problem: str
 
+    def warning(self) -> str:
+        return f"{self.where} ({self.opening}) does not parse and was skipped: {self.problem}"
+
     def reason(self, name: str) -> str:
-        """Why `name` is not in the program: "gradient_check_n is in code cell 4 (...), which does not parse..."."""
-        return f"{name} is defined in {self.where}, which does not parse and was skipped: {self.problem}"
+        """Why `name` is not in the program, for its row."""
+        return f"{name} was not graded: {self.where}, where it is defined, does not parse ({self.problem})"
 
 
 @dataclass(frozen=True)
@@ -476,8 +481,7 @@ def salvage_statements(text: str) -> tuple[str, list[Skipped]]:
             continue
         end = starts[piece + 1]
         chunk = "\n".join(lines[first:end])
-        skipped.append(Skipped(f"the statement at line {first + 1} ({_first_line(chunk)})",
-                               tuple(defined_names(chunk)),
+        skipped.append(Skipped(f"the statement at line {first + 1}", _first_line(chunk), tuple(defined_names(chunk)),
                                _parse_problem(chunk, first_line=first + 1) or "it does not parse"))
         lines[first:end] = [""] * (end - first)
         piece += 1
@@ -504,7 +508,7 @@ def load_python(text: str, *, filename: str, run_all: bool = False) -> Program:
         raise LoadError(f"{filename} is too deeply nested to parse") from None
     else:
         skipped = []
-    warnings = tuple(f"{part.where} does not parse and was skipped: {part.problem}" for part in skipped)
+    warnings = tuple(part.warning() for part in skipped)
     if run_all:
         return Program(_program(text, tree), filename, warnings, skipped=tuple(skipped))
     source, kept, dropped = _kept(text, tree)
@@ -686,8 +690,8 @@ def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Prog
         if problem is not None:
             # The student reads the .py, not the cell: its lines are the file's.
             problem = _parse_problem(fixed, first_line=start) or problem
-            skipped.append(Skipped(f"the cell at line {start} ({_first_line(cell)})", tuple(defined_names(cell)), problem))
-            warnings.append(f"{skipped[-1].where} does not parse and was skipped: {problem}")
+            skipped.append(Skipped(f"the cell at line {start}", _first_line(cell), tuple(defined_names(cell)), problem))
+            warnings.append(skipped[-1].warning())
             fixed = "\n" * cell.count("\n")
         magics += notes if problem is None else []
         lines += fixed.split("\n")
@@ -710,8 +714,8 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
             continue
         cell, notes, problem, tree = _placed_cell(source, line=len(lines) + 1)
         if problem is not None:
-            skipped.append(Skipped(f"code cell {number} ({_first_line(source)})", tuple(defined_names(source)), problem))
-            warnings.append(f"{skipped[-1].where} does not parse and was skipped: {problem}")
+            skipped.append(Skipped(f"code cell {number}", _first_line(source), tuple(defined_names(source)), problem))
+            warnings.append(skipped[-1].warning())
             continue
         magics += notes
         body += tree.body

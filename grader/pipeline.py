@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader import assignments, backward, checker, diagnose, forward, load, sandbox, score
+from grader import absent, assignments, backward, checker, diagnose, forward, load, sandbox, score
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
 
@@ -76,7 +76,11 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
     assignment = assignments.get(settings.assignment)
     settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
     graders, calls_by_grader, inject = plan(settings)
-    run = sandbox.run(program.source, [call for calls in calls_by_grader for call in calls], filename=program.filename,
+    expected = {grader.function_name(assignment): grader.KIND for grader in graders}
+    taken = assignment.student_functions
+    renamed = absent.aliases(program, expected, taken=taken) if rubric.accept_near_miss else {}
+    run = sandbox.run(absent.alias_source(program.source, renamed), [call for calls in calls_by_grader for call in calls],
+                      filename=program.filename,
                       limits=sandbox.Limits(timeout=settings.timeout, total_timeout=settings.total_timeout),
                       inject=inject)
     run = run.relabelled(program.relabel)  # "(line 40)" of a notebook's program -> "(code cell 7, line 3)"
@@ -87,12 +91,16 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
         result = grader.judge(assignment, outcomes, run, settings)
         if result is None:
             continue
+        result = absent.explain(result, program=program, run=run, kind=grader.KIND, taken=taken)
         for refine in REFINERS.get(grader.KIND, ()):
             result = refine(result, outcomes, assignment, settings, source=program.source)
         if result.diagnosis:
             result = dataclasses.replace(result, diagnosis=tuple(
                 dataclasses.replace(d, where=program.locate(d.line)) if d.line else d for d in result.diagnosis))
-        checks.append(score.score_check(grader.KIND, result, rubric))
+        result = score.score_check(grader.KIND, result, rubric)
+        if result.name in renamed:
+            result = absent.penalised(result, meant=renamed[result.name], penalty=rubric.near_miss_penalty)
+        checks.append(result)
     checks_ = tuple(checks)
     total, maximum = score.totals(checks_)
     warnings = program.warnings + ((f"while loading: {run.load_error}",) if run.load_error else ())

@@ -181,12 +181,18 @@ class SandboxRun:
     isolation: tuple[tuple[str, str], ...] = ()
     # What came back cut: output past its limit, a long repr of a value that is not data, long error text.
     capped: tuple[Capped, ...] = ()
+    load_failures: tuple[tuple[int, str], ...] = ()
 
     def relabelled(self, relabel: Callable[[str], str]) -> "SandboxRun":
-        """This run with every message passed through relabel (e.g. program lines to notebook cells)."""
+        """This run with every message passed through relabel (e.g. program lines to notebook cells).
+
+        load_failures keep their program line (the statement that failed starts there): only their messages change.
+        """
         outcomes = tuple(replace(outcome, message=relabel(outcome.message)) for outcome in self.outcomes)
         load_error = relabel(self.load_error) if self.load_error is not None else None
-        return replace(self, message=relabel(self.message), outcomes=outcomes, load_error=load_error)
+        failures = tuple((line, relabel(message)) for line, message in self.load_failures)
+        return replace(self, message=relabel(self.message), outcomes=outcomes, load_error=load_error,
+                       load_failures=failures)
 
 
 # --- how a child is started: the fork server on Linux, a fresh interpreter elsewhere on POSIX -------------
@@ -606,9 +612,12 @@ def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray
         capped += _clipped(f"the error message of {call.function}", outcome.message)
         if outcome.value is not None:
             capped += _opaque_capped(f"{call.function} returned", outcome.value)
+    failures = loaded.get("failures") if loaded else None
+    load_failures = tuple((entry[0], str(entry[1])) for entry in (failures if isinstance(failures, list) else ())
+                          if isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int)
     return SandboxRun(
         status=status, message=text, defined=tuple(str(name) for name in defined or ()), outcomes=outcomes,
         stdout=_text(outputs["stdout"], limits.output_bytes, sizes["stdout"]),
         stderr=_text(outputs["stderr"], limits.output_bytes, sizes["stderr"]),
         load_error=str(load_error) if load_error is not None else None, pid=child.pid, returncode=returncode,
-        isolation=layers, capped=tuple(dict.fromkeys(capped)))
+        isolation=layers, capped=tuple(dict.fromkeys(capped)), load_failures=load_failures)

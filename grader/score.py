@@ -45,12 +45,18 @@ class Rubric:
     threshold: float | None = None
     checker_threshold: float = CHECKER_THRESHOLD
     value_rtol: float = VALUE_RTOL
+    # A function defined under a near-miss name (back_propagation_n) is graded under the expected one,
+    # with this fraction of its points taken off; by default it is missing, with "did you mean ...?".
+    accept_near_miss: bool = False
+    near_miss_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         # Messages name the key as the instructor wrote it in the TOML file (backward.points), not the field.
+        if not isinstance(self.accept_near_miss, bool):
+            raise RubricError(f"rubric: names.accept_near_miss must be true or false, got {self.accept_near_miss!r}")
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.name == "threshold" and value is None:
+            if field.name == "threshold" and value is None or field.name == "accept_near_miss":
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise RubricError(f"rubric: {toml_key(field.name)} must be a number, got {value!r}")
@@ -60,6 +66,9 @@ class Rubric:
             value = getattr(self, name)
             if value is not None and not 0 < value < 1:
                 raise RubricError(f"rubric: {toml_key(name)} must be in (0, 1), got {value}")
+        if self.near_miss_penalty > 1:
+            raise RubricError(f"rubric: names.near_miss_penalty is a fraction of the points, from 0 to 1, "
+                              f"got {self.near_miss_penalty}")
 
     @property
     def checker_points(self) -> float:
@@ -79,6 +88,8 @@ TOML_KEYS = {
     ("checker", "threshold"): "checker_threshold",
     ("checker", "rtol"): "value_rtol",
     ("forward", "points"): "forward_points",
+    ("names", "accept_near_miss"): "accept_near_miss",
+    ("names", "near_miss_penalty"): "near_miss_penalty",
 }
 
 
@@ -138,9 +149,10 @@ def toml_key(field: str) -> str:
 
 
 def rubric_from_dict(data: Mapping[str, Any]) -> Rubric:
-    """A Rubric from the tables of a TOML rubric ([backward], [checker], [forward]); unknown keys are errors."""
+    """A Rubric from the tables of a TOML rubric ([backward], [checker], [forward], [names]); unknown keys
+    are errors."""
     if not isinstance(data, Mapping):
-        raise RubricError("rubric: expected tables [backward], [checker], [forward]")
+        raise RubricError("rubric: expected tables [backward], [checker], [forward], [names]")
     values: dict[str, Any] = {}
     for section, table in data.items():
         if section == "gradescope":  # when Gradescope shows what, not points: gradescope_rubric reads it

@@ -437,7 +437,8 @@ def cells_parsed_one_by_one_then_together(sources: list[str], *, run_all: bool) 
         cell, notes, problem = load._parsed_cell(source)
         if problem is not None:
             where = f"code cell {number} ({load._first_line(source)})"
-            skipped.append(load.Skipped(where, tuple(load.defined_names(source)), problem))
+            skipped.append(load.Skipped(f"code cell {number}", load._first_line(source),
+                                        tuple(load.defined_names(source)), problem))
             warnings.append(f"{where} does not parse and was skipped: {problem}")
             continue
         magics += notes
