@@ -623,7 +623,9 @@ def script_cells(text: str) -> list[str] | None:
         if _CELL_MARKER.match(line):
             parts.append([])
         parts[-1].append(line)
-    return ["\n".join(part) for part in parts] if len(parts) > 1 else None
+    if not parts[0]:
+        parts.pop(0)  # the file starts with a marker: no lines before it, and no phantom line to shift the rest
+    return ["\n".join(part) for part in parts] if len(parts) > 1 or _CELL_MARKER.match(text) else None
 
 
 def _parsed_cell(cell: str) -> tuple[str, list[str], str | None]:

@@ -150,3 +150,15 @@ def test_an_optional_argument_fits_the_signature_the_student_wrote(function, arg
 
 def test_arguments_without_optional_ones_are_left_as_they_are():
     assert child.fit_arguments(_no_epsilon, ("p", "g", "X", "Y", 1e-2), {}, []) == (("p", "g", "X", "Y", 1e-2), {}, [])
+
+
+def test_loading_reports_the_first_line_of_each_statement_that_failed():
+    source = ("import math\nEPS = undefined_name\n\ndef f(x,\n      e=EPS):\n    return x\n\n"
+              "def g():\n    return 1\n\nraise SystemExit(3)\n\ndef h():\n    return 2\n")
+    failures: list = []
+    namespace: dict = {}
+    summary = child.load(source, "s.py", namespace, memory_bytes=None, failures=failures)
+    assert [line for line, _ in failures] == [2, 4, 11]
+    assert failures[1][1].startswith("NameError: name 'EPS' is not defined (line 5)")
+    assert failures[2][1] == "the submission called exit(3) (line 11)"
+    assert "g" in namespace and "h" not in namespace and summary.endswith("(and 2 more statement(s) failed)")

@@ -179,3 +179,43 @@ def test_the_terminal_rounds_scores_to_two_decimals(submissions_dir, tmp_path):
     assert "1.33/2 points" in completed.stdout and "1.33333" not in completed.stdout
     completed = run_cli("check", str(submissions_dir / "planted_bugs.py"), "--rubric", str(rubric), "--format", "json")
     assert json.loads(completed.stdout)["checks"][0]["points"] == pytest.approx(4 / 3, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def shaped_class(tmp_path_factory):
+    """The real-shaped fixtures (tests/shapes.py) in one class folder, graded by `gradgrade grade`."""
+    import shapes
+
+    folder = tmp_path_factory.mktemp("shapes") / "class"
+    folder.mkdir()
+    for name, (data, _) in shapes.shapes().items():
+        (folder / name).write_bytes(data)
+    out = folder.parent / "out"
+    assert cli.main(["grade", str(folder), "--out", str(out), "--jobs", "1"]) == cli.EXIT_PASS
+    results = {result["submission"]: result for result in json.loads((out / "results.json").read_text())}
+    return folder, results
+
+
+def _shapes():
+    import shapes
+
+    return [pytest.param(name, score, id=name) for name, (_, score) in shapes.shapes().items()]
+
+
+@pytest.mark.parametrize("name, score", _shapes())
+def test_real_shaped_files_grade_as_their_content_deserves_by_check_and_grade_alike(shaped_class, capsys, name, score):
+    folder, graded = shaped_class
+    code = cli.main(["check", str(folder / name), "--format", "json"])
+    checked = json.loads(capsys.readouterr().out)
+    stem = name.rsplit(".", 1)[0]
+    for result in (checked, graded[stem]):
+        assert result["score"] == score and result["max_score"] == 10
+        statuses = {check["name"]: check["status"] for check in result["checks"]}
+        assert statuses["backward_propagation_n"] == "pass"
+        assert statuses["gradient_check_n"] == ("pass" if score == 10 else "error")
+    assert code == (cli.EXIT_PASS if score == 10 else cli.EXIT_FAIL)
+    assert {key: checked[key] for key in ("status", "score", "warnings")} == {
+        key: graded[stem][key] for key in ("status", "score", "warnings")}
+    if score < 10:
+        checker = next(check for check in checked["checks"] if check["name"] == "gradient_check_n")
+        assert "TabError at line 55" in checker["message"] and "the statement at line 47" in checker["message"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import json
 import os
 from pathlib import Path
@@ -466,3 +467,122 @@ def loaded(load_program) -> tuple:
 def test_cells_parsed_in_place_give_the_program_and_tree_of_cells_parsed_then_joined(sources, run_all):
     expected = loaded(lambda: cells_parsed_one_by_one_then_together(sources, run_all=run_all))
     assert loaded(lambda: load.load_cells(sources, filename="nb.ipynb", run_all=run_all, warnings=[])) == expected
+
+
+# --- encodings (PEP 263, byte order marks) -------------------------------------------------------------
+
+BODY = "def f():\n    return 'Zoë, café'\n"
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(("# -*- coding: latin-1 -*-\n# Zoë Müller\n" + BODY).encode("latin-1"), id="latin-1-declared"),
+    pytest.param(("# coding: cp1252\n# “résumé” — 5 €\n" + BODY).encode("cp1252"), id="cp1252-declared"),
+    pytest.param(("#!/usr/bin/env python\n# vim: set fileencoding=iso-8859-15 :\n" + BODY).encode("iso-8859-15"),
+                 id="declared-on-line-2"),
+    pytest.param(b"\xef\xbb\xbf" + BODY.encode(), id="utf-8-bom"),
+    pytest.param(BODY.encode("utf-16"), id="utf-16-bom-powershell"),
+    pytest.param(codecs.BOM_UTF16_BE + BODY.encode("utf-16-be"), id="utf-16-be-bom"),
+    pytest.param(BODY.encode("utf-32"), id="utf-32-bom"),
+])
+def test_a_source_is_read_in_the_encoding_it_declares(data):
+    program = load.load_bytes(data, filename="s.py")
+    namespace: dict = {}
+    exec(compile(program.source, "s.py", "exec"), namespace)
+    assert namespace["f"]() == "Zoë, café"
+
+
+def test_a_notebook_with_a_byte_order_mark_is_read():
+    data = notebook("def f():\n    return 'Zoë'")
+    for encoded in (b"\xef\xbb\xbf" + data, data.decode().encode("utf-16")):
+        assert "def f():" in load.load_bytes(encoded, filename="nb.ipynb").source
+
+
+@pytest.mark.parametrize("data, words", [
+    pytest.param("x = 1\ny = 'Zoë'\n".encode("latin-1"), "line 2, column 8", id="undeclared-latin-1"),
+    pytest.param("x = 'é'\ny = 'Zoë'\n".encode("utf-8")[:-4] + b"\xeb'\n", "line 2, column 8", id="columns-count-characters"),
+    pytest.param("# coding: ascii\nx = 'é'\n".encode("utf-8"), "ascii text, as it declares", id="declared-wrongly"),
+    pytest.param(b"# coding: klingon\nx = 1\n", "unknown encoding: klingon", id="unknown-encoding"),
+    pytest.param(b"\r\r" + "x = 'é'".encode("latin-1"), "line 3, column 6", id="cr-only-lines"),
+])
+def test_a_source_that_cannot_be_decoded_names_the_line_and_column(data, words):
+    with pytest.raises(load.LoadError) as raised:
+        load.load_bytes(data, filename="s.py")
+    assert words in str(raised.value) and "offset" not in str(raised.value)
+
+
+# --- computed constants and lambdas ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("statement, kept", [
+    pytest.param("EPS = 10**-7", True, id="power"),
+    pytest.param("EPS = 1/10**7", True, id="division"),
+    pytest.param("EPS = float('1e-7')", True, id="float-call"),
+    pytest.param("EPS = np.float64(1e-7)", True, id="numpy-scalar"),
+    pytest.param("SCALE = np.float64(1.0)", True, id="numpy-one"),
+    pytest.param("H = math.sqrt(2) * np.pi", True, id="math-and-pi"),
+    pytest.param("TINY = np.finfo(float).eps", True, id="finfo-eps"),
+    pytest.param("DOUBLE = 2 * EPS", True, id="a-kept-name"),
+    pytest.param("relu_mask = lambda A: (A > 0).astype(float)", True, id="lambda"),
+    pytest.param("step = lambda x, e=EPS: x + e", True, id="lambda-default-kept-name"),
+    pytest.param("noise = np.random.randn(3)", False, id="random"),
+    pytest.param("EPS2 = unknown * 2", False, id="an-unknown-name"),
+    pytest.param("big = 10 ** 10 ** 8", False, id="huge-power"),
+    pytest.param("data = open('x').read()", False, id="a-call-not-allowed"),
+    pytest.param("run = print('hi')", False, id="print"),
+    pytest.param("step = lambda x, e=rng.random(): x", False, id="lambda-default-runs-code"),
+])
+def test_constants_computed_from_literals_and_allowed_calls_are_kept(statement, kept):
+    text = f"import math\nimport numpy as np\nEPS = 1e-7\n{statement}\n"
+    tree = ast.parse(text)
+    assert load.kept_statements(tree.body) == [True, True, True, kept]
+
+
+def test_a_def_whose_default_names_a_computed_constant_is_graded():
+    text = ("import numpy as np\nEPS = np.float64(1e-7)\n\n"
+            "def gradient_check_n(parameters, gradients, X, Y, epsilon=EPS):\n    return epsilon\n")
+    program = load.load_bytes(text.encode(), filename="s.py")
+    namespace: dict = {}
+    exec(compile(program.source, "s.py", "exec"), namespace)
+    assert namespace["gradient_check_n"](None, None, None, None) == 1e-7 and not program.warnings
+
+
+# --- a .py that does not parse as a whole ----------------------------------------------------------------
+
+PLAIN = ("import numpy as np\n\n\ndef backward_propagation_n(X, Y, cache):\n    return {}\n\n\n"
+         "def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):\n    total = 0\n"
+         "    for i in range(3):\n\tif i:\n            total += i\n    return total\n\n\n"
+         "def forward_propagation_n(X, Y, parameters):\n    return 0.0, None\n")
+
+
+@pytest.mark.parametrize("newline", [pytest.param("\n", id="lf"), pytest.param("\r\n", id="crlf"),
+                                     pytest.param("\r", id="cr-only")])
+def test_a_py_that_does_not_parse_keeps_every_function_that_does(newline):
+    program = load.load_bytes(PLAIN.replace("\n", newline).encode(), filename="s.py")
+    lines = load.python_lines(program.source)
+    assert lines[3] == "def backward_propagation_n(X, Y, cache):" and lines[15] == "def forward_propagation_n(X, Y, parameters):"
+    assert "gradient_check_n" not in program.source
+    assert program.warnings == ("the statement at line 8 (def gradient_check_n(parameters, gradients, X, Y, epsilon...) "
+                                "does not parse and was skipped: TabError at line 11: inconsistent use of tabs and "
+                                "spaces in indentation",)
+    assert program.skipped_reason("gradient_check_n") == (
+        "gradient_check_n was not graded: the statement at line 8, where it is defined, does not parse "
+        "(TabError at line 11: inconsistent use of tabs and spaces in indentation)")
+
+
+def test_salvaging_keeps_a_docstring_whose_lines_start_at_column_zero():
+    text = '"""Week 5\n\nZoë Müller\n"""\nimport numpy as np\n\ndef f(:\n    pass\n\ndef g():\n    return 1\n'
+    program = load.load_bytes(text.encode(), filename="s.py")
+    assert "def g():" in program.source and [part.names for part in program.skipped] == [("f",)]
+
+
+def test_a_py_with_no_function_that_parses_is_still_one_error():
+    with pytest.raises(load.LoadError, match="does not parse at line 1"):
+        load.load_bytes(b"def f(:\n    pass\n", filename="s.py")
+
+
+def test_a_skipped_cell_of_an_exported_py_names_lines_of_the_file():
+    text = "# In[1]:\n\nimport numpy as np\n\n# In[2]:\n\ndef f():\n    x = (\n    return 1\n"
+    program = load.load_bytes(text.encode(), filename="export.py")
+    assert program.warnings[0].startswith("the cell at line 5 (# In[2]:) does not parse and was skipped: "
+                                          "SyntaxError at line 8:")
+    assert program.skipped[0].names == ("f",)
+    assert load.python_lines(program.source)[2] == "import numpy as np"  # the file's line 3: nothing shifted

@@ -1,4 +1,6 @@
 """One submission end to end: the sample class grades as its authors intended."""
+from pathlib import Path
+
 import pytest
 
 from grader import pipeline
@@ -158,3 +160,101 @@ def test_output_cut_on_its_way_back_is_a_warning_and_a_capped_record(tmp_path):
                for c in result.capped)
     assert result.to_json()["capped"] == [capped.to_json() for capped in result.capped]
     assert "of its" in result.output.splitlines()[-1] or "bytes are shown]" in result.output
+
+
+# --- why a graded function is not there ------------------------------------------------------------------
+
+def grade_text(tmp_path, text, name="student.py", **settings):
+    path = tmp_path / name
+    path.write_text(text)
+    return pipeline.grade_file(path, Settings(**settings))
+
+
+CORRECT = (Path(__file__).resolve().parent.parent / "submissions" / "correct_course_style.py").read_text()
+
+
+def test_a_def_that_raises_says_so_on_its_row(tmp_path):
+    text = CORRECT.replace("epsilon=1e-7", "epsilon=EPS").replace(
+        "import numpy as np\n", "import numpy as np\nEPS = np.random.default_rng(0).random() * 1e-7\n", 1)
+    line = text.splitlines().index(next(l for l in text.splitlines() if l.startswith("def gradient_check_n"))) + 1
+    checker = grade_text(tmp_path, text).check("gradient_check_n")
+    assert checker.status is Status.ERROR
+    assert checker.message.startswith(f"defining gradient_check_n raised NameError: name 'EPS' is not defined (line {line}); "
+                                      "EPS is set only by top-level code at line 3")
+
+
+def test_a_computed_constant_a_default_names_is_kept(tmp_path):
+    text = CORRECT.replace("epsilon=1e-7", "epsilon=EPS").replace("import numpy as np\n",
+                                                                  "import numpy as np\nEPS = 10**-7\n", 1)
+    result = grade_text(tmp_path, text)
+    assert result.check("gradient_check_n").status is Status.PASS and result.score == 10
+
+
+def test_a_function_in_a_part_that_does_not_parse_is_an_error_naming_the_line(tmp_path):
+    text = CORRECT.replace("        thetaplus = np.copy(parameters_values)", "\tthetaplus = np.copy(parameters_values)")
+    result = grade_text(tmp_path, text)
+    assert result.check("backward_propagation_n").status is Status.PASS
+    checker = result.check("gradient_check_n")
+    assert checker.status is Status.ERROR and checker.points == 0 and result.score == 6
+    assert checker.message == ("gradient_check_n was not graded: the statement at line 47, where it is defined, does not "
+                               "parse (TabError at line 55: inconsistent use of tabs and spaces in indentation)")
+
+
+def test_a_notebook_cell_that_does_not_parse_is_named_on_the_functions_row(tmp_path):
+    from test_load import notebook
+
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(notebook("import numpy as np", "def backward_propagation_n(X, Y, cache):\n    dZ3 = # YOUR CODE\n"))
+    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    assert backward.status is Status.ERROR
+    assert backward.message.startswith("backward_propagation_n was not graded: code cell 2, where it is defined, "
+                                       "does not parse (SyntaxError at line 2")
+
+
+def test_a_missing_function_is_missing_and_a_failed_import_a_separate_warning(tmp_path):
+    result = grade_text(tmp_path, "import numpy as np\nimport sklearn_is_not_here\n\ndef helper():\n    return 1\n")
+    backward = result.check("backward_propagation_n")
+    assert backward.status is Status.MISSING and backward.message == "backward_propagation_n is not defined in the submission"
+    assert any("No module named 'sklearn_is_not_here'" in warning for warning in result.warnings)
+
+
+def test_a_function_after_exit_is_an_error_saying_loading_stopped(tmp_path):
+    backward = grade_text(tmp_path, "import sys\nsys.exit(0)\n\ndef backward_propagation_n(X, Y, cache):\n    return {}\n",
+                          run_all=True).check("backward_propagation_n")
+    assert backward.status is Status.ERROR
+    assert backward.message.startswith("backward_propagation_n was not defined: loading the submission stopped "
+                                       "before its definition at line 4 (the submission called exit(0)")
+
+
+@pytest.mark.parametrize("written, suggested", [
+    pytest.param("back_propagation_n", "back_propagation_n", id="misspelt"),
+    pytest.param("Backward_Propagation_N", "Backward_Propagation_N", id="case"),
+    pytest.param("backward_propagation", "backward_propagation", id="without-n"),
+    pytest.param("compute_gradients", None, id="unrelated"),
+])
+def test_a_near_miss_name_gets_did_you_mean(tmp_path, written, suggested):
+    text = CORRECT.replace("def backward_propagation_n(", f"def {written}(")
+    backward = grade_text(tmp_path, text).check("backward_propagation_n")
+    assert backward.status is Status.MISSING and backward.points == 0
+    assert (f"did you mean {suggested}?" in backward.message) if suggested else ("did you mean" not in backward.message)
+
+
+def test_near_miss_known_names_of_another_notebook():
+    from grader import absent
+
+    candidates = ["linear_backward", "relu_backward", "backward_propagation", "initialize_parameters"]
+    assert absent.near_miss("L_layer_backward", candidates, kind="backward") == "backward_propagation"
+    assert absent.near_miss("L_layer_backward", candidates + ["L_model_backward"], kind="backward") is None  # two
+    assert absent.near_miss("gradient_check_n", ["gradient_check_n"], kind="checker") is None
+
+
+@pytest.mark.parametrize("penalty, points", [(0.0, 6.0), (0.5, 3.0), (1.0, 0.0)])
+def test_the_rubric_can_grade_a_near_miss_under_the_expected_name(tmp_path, penalty, points):
+    text = CORRECT.replace("def backward_propagation_n(", "def back_propagation_n(")
+    rubric = {"names": {"accept_near_miss": True, "near_miss_penalty": penalty}}
+    result = grade_text(tmp_path, text, rubric=rubric)
+    backward = result.check("backward_propagation_n")
+    assert backward.status is Status.PASS and backward.points == points and result.score == points + 4
+    assert backward.message.startswith("graded as backward_propagation_n, though it is named back_propagation_n")
+    assert (f"{penalty:.0%} of its points taken off" in backward.message) == bool(penalty)
+    assert backward.details["graded_as"] == "back_propagation_n"

@@ -100,6 +100,9 @@ def test_the_rubric_travels_in_settings_and_sets_the_backward_threshold(tmp_path
     pytest.param("[checker]\nthreshold = 2\n", "must be in (0, 1)", id="threshold"),
     pytest.param("[backward\n", "not valid TOML", id="not-toml"),
     pytest.param("[backward]\npoints = 'six'\n", "must be a number", id="not-a-number"),
+    pytest.param("[names]\naccept_near_miss = 1\n", "must be true or false", id="near-miss-not-a-boolean"),
+    pytest.param("[names]\nnear_miss_penalty = 2\n", "a fraction of the points", id="penalty-over-one"),
+    pytest.param("[names]\nnear_miss_penalty = true\n", "must be a number", id="penalty-a-boolean"),
 ])
 def test_a_bad_rubric_is_one_line_and_exit_2(tmp_path, capsys, text, words):
     path = tmp_path / "rubric.toml"
@@ -135,3 +138,11 @@ def test_a_rubric_error_names_the_key_the_instructor_wrote(tmp_path, capsys, tex
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1
     assert "_points" not in err and "value_rtol" not in err and "checker_" not in err
+
+
+def test_a_toml_rubric_sets_the_near_miss_options(tmp_path):
+    path = tmp_path / "rubric.toml"
+    path.write_text("[names]\naccept_near_miss = true\nnear_miss_penalty = 0.25\n")
+    rubric = score.rubric_from_dict(score.load_rubric(path))
+    assert rubric.accept_near_miss is True and rubric.near_miss_penalty == 0.25
+    assert score.DEFAULT_RUBRIC.accept_near_miss is False
