@@ -43,6 +43,17 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def _start_worker(grader: int, settings: dict[str, Any] | None,
+                  shared_server: tuple[Any, str | None] | None = None) -> None:
+    """A pool worker's first act: die with the grader process that made the pool (grader.lifeline), then
+    warm up for settings, if given."""
+    from grader import lifeline
+
+    lifeline.die_with(grader)
+    if settings is not None:
+        _warm(settings, shared_server)
+
+
 def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None = None) -> None:
     """Compute the assignment's cases, expected gradients and diagnosis catalogue once per worker, before its
     first job; then take everything the worker holds out of the garbage collector's sight. shared_server:
@@ -117,10 +128,9 @@ class LocalExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        if self._warm is None:
-            return ProcessPoolExecutor(self.workers, mp_context=self._context)
-        return ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_warm,
-                                   initargs=(self._warm, self._shared_server()))
+        shared = None if self._warm is None else self._shared_server()
+        return ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_start_worker,
+                                   initargs=(os.getpid(), self._warm, shared))
 
     def _shared_server(self) -> tuple[Any, str | None] | None:
         """This process's sandbox fork server, for the workers to share; None where there is none, or for
