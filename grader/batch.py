@@ -10,9 +10,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol, Sequence, TextIO
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, TextIO
 
-from grader import discover, gradebook, html, pipeline, render
+from grader import discover, final, gradebook, html, late, pipeline, render
 from grader.atomic import write_atomic
 from grader.executors import Executor, Job, LocalExecutor
 from grader.results import SubmissionResult, submission_from_json
@@ -26,6 +26,13 @@ CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 class OutputError(Exception):
     """The output folder cannot take the gradebook or the reports (one line, for the instructor)."""
+
+
+class UnknownStudent(ValueError):
+    """A student named to regrade (--student) who has no submission in the class; one line."""
+
+
+LAYOUTS = ("flat", "nbgrader")  # where the student pages go: beside the class page, or nbgrader's feedback/ tree
 
 
 def _reason(error: BaseException) -> str:
@@ -149,14 +156,19 @@ def _with_note(result: dict[str, Any], submission: discover.Submission) -> dict[
 
 def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = None, force: bool = False,
           executor: Executor | None = None, progress: Progress | None = None, title: str = "",
-          id_pattern: IdPattern | None = None) -> Summary:
+          id_pattern: IdPattern | None = None, late_rules: late.LateRules | None = None,
+          students: Sequence[str] = (), layout: str = "flat") -> Summary:
     """Grade every submission in directory (a folder or .zip) into out; returns what was done.
 
     A submission whose (student, content hash) row exists under the same settings is not graded again
     unless force is set. Each result reaches the gradebook as soon as it is graded; the reports are
     written from the gradebook at the end. Raises discover.DiscoverError when directory is unusable and
     OutputError when out cannot take the gradebook or the reports. id_pattern reads the student ids out
-    of the names an LMS gave its downloads (grader.student_ids).
+    of the names an LMS gave its downloads (grader.student_ids). late_rules judge each submission's lateness
+    (grader.late) and the gradebook's overrides are applied (grader.final) on every run. students, when given,
+    are graded again whatever the gradebook holds, and the others reused wherever their file is unchanged,
+    under any settings (UnknownStudent for a name not in the class). layout "nbgrader" writes each page to
+    feedback/<student>/<assignment>/<submission>.html.
     """
     started = time.monotonic()
     out = Path(out)
@@ -168,28 +180,49 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
                           f"(a folder inside it, {out / 'reports'}, is fine)")
     survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out, id_pattern=id_pattern)
     submissions = survey.submissions
+    in_class = {submission.student for submission in submissions}
+    unknown = [student for student in students if student not in in_class]
+    if unknown:
+        raise UnknownStudent(f"no submission of {', '.join(map(repr, unknown))} in {directory} (--student takes the "
+                             f"ids of the class page, e.g. {', '.join(sorted(in_class)[:3]) or 'none found'})")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     fingerprint = gradebook.settings_hash(settings.to_json())
     progress = progress or NoProgress()
     results: dict[str, dict[str, Any]] = {}
-    # Each graded submission's result, its line of results.json and its page (written as it arrives, while
-    # the workers grade the next ones, rather than all at the end, when only this process works).
-    prepared = _Prepared(out, html.page_names(s.student for s in submissions))
+    names = page_names({s.student: s.filename for s in submissions}, assignment=settings.assignment, layout=layout)
     try:
         book = gradebook.open_gradebook(out)
     except (OSError, sqlite3.Error) as error:
         raise OutputError(f"cannot open the gradebook {out / gradebook.FILENAME}: {_reason(error)}") from None
+    rules = late_rules or late.LateRules()
+    times = {s.student: late.submitted(s, late_from=rules.late_from) for s in submissions}
     try:
         with book:
+            overrides = book.overrides()
+
+            def finish(result: SubmissionResult) -> SubmissionResult:
+                lateness = late.lateness(times[result.submission], due=rules.due, policy=rules.policy,
+                                         max_score=result.max_score)
+                return final.adjust(result, lateness=lateness, overrides=overrides.get(result.submission, ()))
+
+            # Each graded submission's result, its line of results.json and its page (written as it arrives, while
+            # the workers grade the next ones, rather than all at the end, when only this process works).
+            prepared = _Prepared(out, names, finish)
             graded, reused = _grade_into(book, submissions, results, settings, fingerprint, jobs=jobs, force=force,
-                                         executor=executor, progress=progress, prepared=prepared)
+                                         executor=executor, progress=progress, prepared=prepared,
+                                         regrade=frozenset(students))
+            ordered = tuple(prepared.results[s.student] if s.student in prepared.results
+                            else finish(submission_from_json(results[s.student]))
+                            for s in submissions if s.student in results)
+            book.record_lateness({result.submission: result.late for result in ordered})
     except sqlite3.Error as error:
         raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {_reason(error)}") from None
-    ordered = tuple(prepared.results[s.student] if s.student in prepared.results
-                    else submission_from_json(results[s.student]) for s in submissions if s.student in results)
     try:
         title = title or f"{discover.printable(Path(directory).name)} · {settings.assignment}"
         pages = write_reports(ordered, out, title=title, not_graded=survey.not_graded, written=prepared.written,
-                              lines=prepared.lines)
+                              lines=prepared.lines, pages=names)
+        _remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages)
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {_reason(error)}; every grade is in the gradebook, "
                           "run again to write them") from None
@@ -198,9 +231,11 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
 
 def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submission],
                 results: dict[str, dict[str, Any]], settings: Settings, fingerprint: str, *, jobs: int | None,
-                force: bool, executor: Executor | None, progress: Progress, prepared: "_Prepared") -> tuple[int, int]:
+                force: bool, executor: Executor | None, progress: Progress, prepared: "_Prepared",
+                regrade: frozenset[str] = frozenset()) -> tuple[int, int]:
     """Fill results (student -> result JSON) from the gradebook and by grading, and prepared with each
-    graded result; returns (graded, reused)."""
+    graded result; returns (graded, reused). With students to regrade, those are graded again and every
+    other student's row for the same file is reused whatever settings it was graded under."""
     settings_json = settings.to_json()
     hashes: dict[str, str] = {}
     pending: list[_Pending] = []
@@ -212,8 +247,8 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
         except discover.UnreadableSubmission as error:
             # Keyed by the reason: the same refusal on a rerun is the row already made, not a new grading.
             key = gradebook.content_hash(b"unreadable\0" + str(error).encode())
-            row = None if force else book.lookup(submission.student, key)
-            if row is not None and row.settings_hash == fingerprint:
+            row = None if force or submission.student in regrade else book.lookup(submission.student, key)
+            if row is not None and (row.settings_hash == fingerprint or regrade):
                 results[submission.student] = row.result
                 reused += 1
                 continue
@@ -223,8 +258,8 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
             refused.append(result)
             continue
         key = gradebook.content_hash(data)
-        row = None if force else book.lookup(submission.student, key)
-        if row is not None and row.settings_hash == fingerprint:
+        row = None if force or submission.student in regrade else book.lookup(submission.student, key)
+        if row is not None and (row.settings_hash == fingerprint or regrade):
             results[submission.student] = row.result
             reused += 1
         else:
@@ -284,24 +319,43 @@ class _Prepared:
     disk must not stop the grading, whose grades reach the gradebook first.
     """
 
-    def __init__(self, out: Path, pages: Mapping[str, str]) -> None:
+    def __init__(self, out: Path, pages: Mapping[str, str],
+                 finish: Callable[[SubmissionResult], SubmissionResult] = lambda result: result) -> None:
         self.out = out
         self.pages = pages
+        self.finish = finish
         self.results: dict[str, SubmissionResult] = {}
         self.lines: dict[str, str] = {}
         self.written: dict[str, str] = {}  # student -> the page file holding this run's page
 
     def add(self, student: str, result: dict[str, Any]) -> None:
-        submission = self.results[student] = submission_from_json(result)
+        submission = self.results[student] = self.finish(submission_from_json(result))
         self.lines[student] = _json_line(submission)
         name = self.pages.get(student)
         if name is None:
             return
         try:
-            write_atomic(self.out / name, html.student_page(submission, class_page=INDEX_HTML))
+            _write_page(self.out, name, submission)
         except OSError:
             return
         self.written[student] = name
+
+
+def page_names(files: Mapping[str, str], *, assignment: str, layout: str = "flat") -> dict[str, str]:
+    """Each student's page, as a path inside the output folder: beside the class page, or (layout "nbgrader")
+    feedback/<student>/<assignment>/<submission>.html as nbgrader lays out its feedback (files: student ->
+    the file graded)."""
+    if layout == "nbgrader":
+        return html.nbgrader_pages(files, assignment=assignment)
+    return html.page_names(files)
+
+
+def _write_page(out: Path, name: str, result: SubmissionResult) -> None:
+    """A student's page at name (a path inside out), its link to the class page relative to where it is."""
+    path = out / name
+    if "/" in name:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, html.student_page(result, class_page="../" * name.count("/") + INDEX_HTML))
 
 
 def _json_line(result: SubmissionResult) -> str:
@@ -326,8 +380,13 @@ def _csv_cell(text: str) -> str:
     return "'" + text if text.startswith(CSV_FORMULA_START) else text
 
 
+TERM_COLUMNS = ("final_score", "late", "submitted", "hours_late", "late_source", "late_penalty", "override")
+
+
 def grades_csv(results: Sequence[SubmissionResult]) -> str:
-    """student, score, max_score, status, then the points of each check (blank when a submission lacks it)."""
+    """student, score (the automatic one), max_score, status, the points of each check (blank when a submission
+    lacks it), then the final score (late penalty and overrides applied), the lateness (its status, the time
+    submitted, hours late, where that time came from, the points taken) and the overrides, one per check."""
     names: list[str] = []
     for result in results:
         for check in result.checks:
@@ -335,48 +394,101 @@ def grades_csv(results: Sequence[SubmissionResult]) -> str:
                 names.append(check.name)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", "status", *names])
+    writer.writerow(["student", "score", "max_score", "status", *names, *TERM_COLUMNS])
     for result in results:
         points = {check.name: f"{check.points:g}" for check in result.checks}
+        lateness = result.late
+        hours = "" if lateness is None or lateness.seconds_late is None else f"{lateness.seconds_late / 3600:.2f}"
+        overrides = "; ".join(_override_cell(override) for override in result.overrides)
         writer.writerow([_csv_cell(result.submission), f"{result.score:g}", f"{result.max_score:g}",
-                         result.status.value, *(points.get(name, "") for name in names)])
+                         result.status.value, *(points.get(name, "") for name in names), f"{result.final:g}",
+                         lateness.status.value if lateness else "", (lateness.submitted or "") if lateness else "",
+                         hours, lateness.source if lateness else "", f"{lateness.penalty:g}" if lateness else "",
+                         _csv_cell(overrides)])
     return buffer.getvalue()
+
+
+def _override_cell(override: Any) -> str:
+    target = override.check or "score"
+    unused = "" if override.applied else " (not applied: no such check in this result)"
+    return f"{target}={override.points:g} by {override.by} at {override.at}{unused}: {override.comment}"
 
 
 def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "",
                   not_graded: Sequence[str] = (), written: Mapping[str, str] | None = None,
-                  lines: Mapping[str, str] | None = None) -> dict[str, str]:
+                  lines: Mapping[str, str] | None = None, pages: Mapping[str, str] | None = None) -> dict[str, str]:
     """OUT/results.json, OUT/grades.csv, a page per student and OUT/index.html; returns student -> page.
 
     written: the pages on disk already (student -> the file holding the page of that very result), left
-    as they are where the name is still the student's; lines: lines of results.json made already.
+    as they are where the name is still the student's; lines: lines of results.json made already; pages: each
+    student's page path (page_names), beside the class page when not given.
     """
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / RESULTS_JSON, results_json(results, lines))
     write_atomic(out / GRADES_CSV, grades_csv(results))
-    pages = html.page_names(result.submission for result in results)
+    pages = dict(pages) if pages is not None else html.page_names(result.submission for result in results)
     written = written or {}
     for result in results:
         if written.get(result.submission) != pages[result.submission]:
-            write_atomic(out / pages[result.submission], html.student_page(result, class_page=INDEX_HTML))
+            _write_page(out, pages[result.submission], result)
     files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
     write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files, not_graded=not_graded))
     _remove_stale_pages(out, keep={INDEX_HTML, *pages.values()})
-    return pages
+    return {result.submission: pages[result.submission] for result in results}
+
+
+def _remember_reports(out: Path, *, title: str, not_graded: Sequence[str], pages: Mapping[str, str]) -> None:
+    try:
+        with gradebook.open_gradebook(out) as book:
+            book.set_report_setting("reports", {"title": title, "not_graded": list(not_graded), "pages": dict(pages)})
+    except sqlite3.Error as error:
+        raise OSError(f"the gradebook did not keep how the reports were written ({_reason(error)})") from None
+
+
+def refresh(out: Path) -> int:
+    """Write out's reports again from its results.json with the gradebook's overrides as they are now (after
+    `gradgrade override`), without grading; returns how many results they hold (0 when out has no reports yet).
+    OutputError when they cannot be read or written."""
+    out = Path(out)
+    try:
+        documents = json.loads((out / RESULTS_JSON).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot read {out / RESULTS_JSON}: {_reason(error)}") from None
+    try:
+        with gradebook.open_gradebook(out) as book:
+            overrides = book.overrides()
+            kept = book.report_setting("reports", {})
+    except sqlite3.Error as error:
+        raise OutputError(f"cannot read the gradebook {out / gradebook.FILENAME}: {_reason(error)}") from None
+    results = [submission_from_json(document) for document in documents]
+    results = [final.adjust(result, lateness=result.late, overrides=overrides.get(result.submission, ()))
+               for result in results]
+    pages = kept.get("pages") or {}
+    try:
+        write_reports(results, out, title=kept.get("title", ""), not_graded=kept.get("not_graded", ()),
+                      pages=pages if all(result.submission in pages for result in results) else None)
+    except OSError as error:
+        raise OutputError(f"cannot write the reports in {out}: {_reason(error)}") from None
+    return len(results)
 
 
 def _remove_stale_pages(out: Path, *, keep: set[str]) -> None:
     """Remove the student pages an earlier run wrote in out for students no longer in the class (a file
     renamed or withdrawn), so a published folder never shows a page the class page does not link. Only
     files that say they are a gradgrade student page go: whatever else is in out stays."""
-    for entry in os.scandir(out):
-        if not entry.name.endswith(".html") or entry.name in keep or not entry.is_file(follow_symlinks=False):
+    feedback = out / html.FEEDBACK
+    nested = [Path(folder) / name for folder, _, files in os.walk(feedback) for name in files] if feedback.is_dir() else []
+    for entry in [*os.scandir(out), *nested]:
+        name = Path(entry).relative_to(out).as_posix() if isinstance(entry, Path) else entry.name
+        if not name.endswith(".html") or name in keep or not os.path.isfile(entry) or os.path.islink(entry):
             continue
         try:
-            with open(entry.path, "rb") as handle:
+            with open(entry, "rb") as handle:
                 head = handle.read(STALE_PAGE_HEAD)
             if html.STUDENT_PAGE_MARK in head:
-                os.unlink(entry.path)
+                os.unlink(entry)
         except OSError:  # a page that cannot be read or removed stays; the reports are complete without it
             continue
 

@@ -54,10 +54,38 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                         help="check gradients along random directions, exactly only where they disagree (ReLU networks)")
 
 
+def _rubric_tables(args: argparse.Namespace) -> dict | None:
+    if not args.rubric:
+        return None
+    if getattr(args, "_rubric_tables", None) is None:
+        args._rubric_tables = score.load_rubric(args.rubric)
+    return args._rubric_tables
+
+
 def _settings(args: argparse.Namespace) -> Settings:
+    tables = _rubric_tables(args)
+    # The late policy judges no gradient: left out of Settings, so changing it regrades nothing.
+    rubric = {section: table for section, table in tables.items() if section != "late"} if tables else None
     return Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
                     timeout=args.timeout, total_timeout=args.total_timeout, run_all=args.run_all,
-                    rubric=score.load_rubric(args.rubric) if args.rubric else None, fast=args.fast)
+                    rubric=rubric or None, fast=args.fast)
+
+
+def _late_rules(args: argparse.Namespace):
+    from grader import late
+
+    tables = _rubric_tables(args) or {}
+    policy = late.policy_from_table(tables["late"]) if "late" in tables else None
+    return late.LateRules(due=args.due, policy=policy, late_from=late.LateFrom(args.late_from))
+
+
+def _due(value: str):
+    from grader import late
+
+    try:
+        return late.parse_due(value)
+    except late.LatePolicyError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -92,8 +120,10 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         summary = batch.grade(Path(args.directory), Path(args.out), _settings(args), jobs=args.jobs,
                               force=args.force, executor=executor, progress=batch.default_progress(),
-                              id_pattern=args.id_pattern)
-    except (discover.DiscoverError, dask_executor.DaskUnavailable, batch.OutputError) as error:
+                              id_pattern=args.id_pattern, late_rules=_late_rules(args), students=args.student,
+                              layout=args.feedback_layout)
+    except (discover.DiscoverError, dask_executor.DaskUnavailable, batch.OutputError,
+            batch.UnknownStudent) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -104,6 +134,54 @@ def _grade(args: argparse.Namespace) -> int:
         if executor is not None:
             executor.close()
     print(summary.line())
+    return EXIT_PASS
+
+
+def _override(args: argparse.Namespace) -> int:
+    from grader import batch, overrides
+
+    try:
+        if args.clear:
+            removed = overrides.clear_override(Path(args.out), args.student, check=args.check)
+            what = f"{args.student}'s override of {args.check or 'the whole score'}"
+            print(f"removed {what}" if removed else f"{what} was not set: nothing removed")
+        else:
+            if args.points is None:
+                print("gradgrade: override needs --points P (or --clear to remove one)", file=sys.stderr)
+                return EXIT_USAGE
+            made = overrides.set_override(Path(args.out), args.student, points=args.points, check=args.check,
+                                          comment=args.comment, by=args.by)
+            print(f"{args.student}: {made.check or 'score'} set to {made.points:g} by {made.by} at {made.at}")
+        count = batch.refresh(Path(args.out))
+    except (overrides.OverrideError, batch.OutputError) as error:
+        print(f"gradgrade: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if count:
+        print(f"reports in {args.out} written again with the overrides ({count} submission(s))")
+    return EXIT_PASS
+
+
+def _export(args: argparse.Namespace) -> int:
+    from grader import export
+    from grader.atomic import write_atomic
+
+    try:
+        made = export.export(export.read_results(Path(args.directory)), export.Target(args.to), column=args.column)
+    except export.ExportError as error:
+        print(f"gradgrade: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.out:
+        try:
+            write_atomic(Path(args.out), made.text)
+        except OSError as error:
+            print(f"gradgrade: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        sys.stdout.write(made.text)
+    if made.unmatched:
+        shown = ", ".join(made.unmatched[:5]) + (f" and {len(made.unmatched) - 5} more" if len(made.unmatched) > 5 else "")
+        print(f"gradgrade: {len(made.unmatched)} student(s) have no {args.to} number in their id (grade with "
+              f"--id-pattern {args.to} to keep it), so their rows carry the name only: {shown}", file=sys.stderr)
     return EXIT_PASS
 
 
@@ -183,8 +261,35 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--id-pattern", type=_id_pattern, default=None, metavar="PATTERN",
                               help="read student ids out of an LMS's file or folder names: canvas, moodle, "
                                    "blackboard, or a regular expression whose groups are the id")
+    grade_parser.add_argument("--student", action="append", default=[], metavar="ID",
+                              help="grade this student again (repeatable); the others are reused from the gradebook")
+    grade_parser.add_argument("--due", type=_due, default=None, metavar="DATETIME",
+                              help="the due time, ISO 8601 (2026-03-01T23:59, with +01:00 or Z, or local time)")
+    grade_parser.add_argument("--late-from", choices=("auto", "mtime"), default="auto",
+                              help="where submission times come from: nbgrader's timestamp.txt and Blackboard's "
+                                   "attempt dates (auto), or also the files' modification times (mtime)")
+    grade_parser.add_argument("--feedback-layout", choices=("flat", "nbgrader"), default="flat",
+                              help="student pages beside the class page (flat), or in "
+                                   "feedback/<student>/<assignment>/ as nbgrader's (nbgrader)")
     _add_grading_options(grade_parser)
     grade_parser.set_defaults(run=_grade)
+    override_parser = commands.add_parser("override", help="set (or --clear) an instructor's points for a student")
+    override_parser.add_argument("out", help="the output folder holding the gradebook")
+    override_parser.add_argument("student", help="the student id, as on the class page")
+    override_parser.add_argument("--points", type=float, default=None, help="the points to give")
+    override_parser.add_argument("--check", default=None, metavar="NAME",
+                                 help="override this check's points (e.g. backward_propagation_n), not the whole score")
+    override_parser.add_argument("--comment", default="", help="why, shown on the student's page")
+    override_parser.add_argument("--by", default=None, help="who sets it (default: the OS user)")
+    override_parser.add_argument("--clear", action="store_true", help="remove the override instead")
+    override_parser.set_defaults(run=_override)
+    export_parser = commands.add_parser("export", help="write the final scores for an LMS gradebook to import")
+    export_parser.add_argument("directory", metavar="OUT", help="the output folder of `gradgrade grade`")
+    export_parser.add_argument("--to", choices=("canvas", "moodle", "csv"), required=True)
+    export_parser.add_argument("--out", default=None, metavar="FILE", help="write to FILE (default: standard output)")
+    export_parser.add_argument("--column", default="",
+                               help="Canvas's assignment column, e.g. 'Gradient checking (12345)' (default: the assignment)")
+    export_parser.set_defaults(run=_export)
     gradescope_parser = commands.add_parser("gradescope", help="the Gradescope autograder entry point")
     gradescope_parser.add_argument("--submission", default="/autograder/submission", help="the submission folder")
     gradescope_parser.add_argument("--results", default="/autograder/results/results.json",

@@ -12,7 +12,9 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
+
+from grader.results import Lateness, LateStatus, Override
 
 FILENAME = "gradebook.sqlite"
 SCHEMA_VERSION = 1
@@ -29,6 +31,40 @@ CREATE TABLE IF NOT EXISTS grades (
     result TEXT NOT NULL,
     graded_at REAL NOT NULL,
     PRIMARY KEY (student, content_hash)
+)
+"""
+# An instructor's overrides (check_name '' for the whole submission), kept across every rerun and --force.
+_OVERRIDES = """
+CREATE TABLE IF NOT EXISTS overrides (
+    student TEXT NOT NULL,
+    check_name TEXT NOT NULL,
+    points REAL NOT NULL,
+    comment TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (student, check_name)
+)
+"""
+# What the last run's reports were written with (title, files not graded, page paths), to write them again
+# after an override without grading.
+_REPORTS = """
+CREATE TABLE IF NOT EXISTS reports (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
+"""
+# Each student's lateness as the last run judged it (grader.late), the result/v1 "late" object.
+_LATENESS = """
+CREATE TABLE IF NOT EXISTS lateness (
+    student TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    submitted TEXT,
+    source TEXT NOT NULL,
+    due TEXT,
+    seconds_late REAL,
+    penalty REAL NOT NULL,
+    note TEXT NOT NULL,
+    recorded_at REAL NOT NULL
 )
 """
 
@@ -69,7 +105,8 @@ class Gradebook:
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable against a killed process in WAL mode (only a power cut can lose the last commits).
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+            for table in (_SCHEMA, _OVERRIDES, _LATENESS, _REPORTS):
+                self._db.execute(table)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             self._db.close()  # a file that is not a gradebook: nothing stays open on it
@@ -109,6 +146,63 @@ class Gradebook:
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM grades").fetchone()[0]
+
+    def latest(self, student: str) -> Row | None:
+        """The student's row graded last, or None when the student has none."""
+        found = self._db.execute(f"SELECT {_COLUMNS} FROM grades WHERE student = ? ORDER BY graded_at DESC LIMIT 1",
+                                 (student,)).fetchone()
+        return None if found is None else _row(found)
+
+    def students(self) -> set[str]:
+        return {found[0] for found in self._db.execute("SELECT DISTINCT student FROM grades")}
+
+    def set_override(self, student: str, override: Override) -> None:
+        """Keep an override, replacing the student's earlier one of the same check (or of the whole score)."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR REPLACE INTO overrides (student, check_name, points, comment, set_by, set_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (student, override.check or "", override.points,
+                                                           override.comment, override.by, override.at))
+
+    def clear_override(self, student: str, check: str | None = None) -> int:
+        """Remove the student's override of check (of the whole score when None); returns how many went."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            return self._db.execute("DELETE FROM overrides WHERE student = ? AND check_name = ?",
+                                    (student, check or "")).rowcount
+
+    def overrides(self) -> dict[str, list[Override]]:
+        """Every student's overrides, oldest first."""
+        found: dict[str, list[Override]] = {}
+        for student, check, points, comment, by, at in self._db.execute(
+                "SELECT student, check_name, points, comment, set_by, set_at FROM overrides ORDER BY set_at"):
+            found.setdefault(student, []).append(Override(check or None, points, comment, by, at))
+        return found
+
+    def record_lateness(self, lateness: Mapping[str, Lateness | None]) -> None:
+        """Keep each student's lateness as this run judged it (a student with None has none)."""
+        now = time.time()
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM lateness WHERE student = ?", [(student,) for student in lateness])
+            self._db.executemany(
+                "INSERT INTO lateness (student, status, submitted, source, due, seconds_late, penalty, note, "
+                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(student, late.status.value, late.submitted, late.source, late.due, late.seconds_late, late.penalty,
+                  late.note, now) for student, late in lateness.items() if late is not None])
+
+    def set_report_setting(self, key: str, value: Any) -> None:
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR REPLACE INTO reports (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def report_setting(self, key: str, default: Any = None) -> Any:
+        found = self._db.execute("SELECT value FROM reports WHERE key = ?", (key,)).fetchone()
+        return default if found is None else json.loads(found[0])
+
+    def lateness(self) -> dict[str, Lateness]:
+        return {found[0]: Lateness(LateStatus(found[1]), *found[2:]) for found in self._db.execute(
+            "SELECT student, status, submitted, source, due, seconds_late, penalty, note FROM lateness")}
 
 
 # What a Row is read from, in Row's order.

@@ -6,11 +6,12 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import jinja2
 
 from grader import render
+from grader.late import late_by
 from grader.results import CheckResult, Status, SubmissionResult
 
 HISTOGRAM_BINS = 10
@@ -39,6 +40,7 @@ def environment() -> jinja2.Environment:
     env.filters["points"] = render.format_points
     env.filters["percent"] = lambda value: f"{100 * value:.0f}%"
     env.globals["verdict"] = render.VERDICT
+    env.filters["late_by"] = late_by
     return env
 
 
@@ -65,6 +67,23 @@ def page_names(students: Iterable[str]) -> dict[str, str]:
         taken.add(name.lower())
         names[student] = name
     return names
+
+
+FEEDBACK = "feedback"  # nbgrader's folder of feedback pages, beside the class page with --feedback-layout nbgrader
+
+
+def nbgrader_pages(files: Mapping[str, str], *, assignment: str) -> dict[str, str]:
+    """feedback/<student>/<assignment>/<submission>.html for each student (files: student -> the file graded),
+    as nbgrader lays out its feedback; each part safe on every file system, student folders distinct."""
+    folders = page_names(files)
+    folder_of_assignment = page_name(assignment)[:-5]
+    pages = {}
+    for student, filename in files.items():
+        stem = filename.rsplit(".", 1)[0] if "." in filename.strip(".") else filename
+        if stem.lower().endswith((".py", ".ipynb")):  # a download renamed: hw.ipynb.txt
+            stem = stem.rsplit(".", 1)[0]
+        pages[student] = f"{FEEDBACK}/{folders[student][:-5]}/{folder_of_assignment}/{page_name(stem or 'submission')}"
+    return pages
 
 
 @dataclass(frozen=True)

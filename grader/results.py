@@ -116,6 +116,48 @@ class CheckResult:
         }
 
 
+class LateStatus(str, Enum):
+    """How a submission's time stands against the due time."""
+
+    ON_TIME = "on_time"
+    GRACE = "within_grace"
+    LATE = "late"
+    UNKNOWN = "unknown"  # no due time, or no submission time
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """When a submission came in (ISO 8601), where that time was read, how late it is and the points it costs."""
+
+    status: LateStatus
+    submitted: str | None
+    source: str
+    due: str | None
+    seconds_late: float | None
+    penalty: float = 0.0
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status.value, "submitted": self.submitted, "source": self.source, "due": self.due,
+                "seconds_late": self.seconds_late, "penalty": self.penalty, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Override:
+    """An instructor's points for a whole submission (check None) or one check, who set them and when."""
+
+    check: str | None
+    points: float
+    comment: str
+    by: str
+    at: str
+    applied: bool = True  # False when the result has no such check (an error row has none)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "points": self.points, "comment": self.comment, "by": self.by, "at": self.at,
+                "applied": self.applied}
+
+
 @dataclass(frozen=True)
 class Capped:
     """Something the submission's run sent back that gradgrade cut (captured output, a long repr, error
@@ -149,6 +191,10 @@ class SubmissionResult:
     output: str = ""
     # What the run sent back that was cut on its way (each also a sentence in warnings).
     capped: tuple[Capped, ...] = ()
+    # What grader.final adds: the lateness, the instructor's overrides and the score they make (None: the score).
+    late: Lateness | None = None
+    overrides: tuple[Override, ...] = ()
+    final_score: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in SUBMISSION_STATUSES:
@@ -164,7 +210,14 @@ class SubmissionResult:
             "checks": [check.to_json() for check in self.checks],
             "message": self.message, "warnings": list(self.warnings), "output": self.output,
             "capped": [capped.to_json() for capped in self.capped],
+            "final_score": self.final, "late": self.late.to_json() if self.late else None,
+            "overrides": [override.to_json() for override in self.overrides],
         }
+
+    @property
+    def final(self) -> float:
+        """The score the student gets: the automatic score with the late penalty and overrides applied."""
+        return self.score if self.final_score is None else self.final_score
 
 
 def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
@@ -181,12 +234,20 @@ def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
                                   check["threshold"], check["message"], parameters, diagnosis, cases,
                                   check.get("points", 0.0), check.get("max_points", 0.0),
                                   check.get("details", {})))
+    late = data.get("late")
+    lateness = None if not late else Lateness(LateStatus(late["status"]), late.get("submitted"), late.get("source", ""),
+                                              late.get("due"), late.get("seconds_late"), late.get("penalty", 0.0),
+                                              late.get("note", ""))
+    overrides = tuple(Override(o.get("check"), o["points"], o.get("comment", ""), o.get("by", ""), o.get("at", ""),
+                               o.get("applied", True)) for o in data.get("overrides") or ())
+    adjusted = lateness is not None or bool(overrides)
     return SubmissionResult(data["submission"], data["assignment"], Status(data["status"]), data["score"],
                             data["max_score"], tuple(checks), data.get("message", ""),
                             tuple(data.get("warnings", ())), data.get("output", ""),
                             tuple(Capped(c["what"], c["kept"], c["size"], c.get("unit", "characters"))
-                                  for c in data.get("capped", ())))
+                                  for c in data.get("capped", ())), lateness, overrides,
+                            data.get("final_score") if adjusted else None)
 
 
-__all__ = ["SCHEMA", "Status", "Capped", "ParameterResult", "Diagnosis", "CaseResult", "CheckResult",
-           "SubmissionResult", "submission_from_json"]
+__all__ = ["SCHEMA", "Status", "Capped", "ParameterResult", "Diagnosis", "CaseResult", "CheckResult", "LateStatus",
+           "Lateness", "Override", "SubmissionResult", "submission_from_json"]

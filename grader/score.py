@@ -157,6 +157,8 @@ def rubric_from_dict(data: Mapping[str, Any]) -> Rubric:
     for section, table in data.items():
         if section == "gradescope":  # when Gradescope shows what, not points: gradescope_rubric reads it
             continue
+        if section == "late":  # the late policy, read and checked by grader.late
+            continue
         if not isinstance(table, Mapping):
             raise RubricError(f"rubric: {section!r} must be a table like [{section}]")
         for key, value in table.items():
@@ -179,6 +181,10 @@ def load_rubric(path: str | Path) -> dict[str, Any]:
         raise RubricError(f"rubric {path}: not valid TOML ({error})") from None
     rubric_from_dict(data)
     gradescope_rubric(data)
+    if "late" in data:
+        from grader import late
+
+        late.policy_from_table(data["late"])
     return data
 
 

@@ -531,3 +531,85 @@ def test_an_id_with_spaces_or_accents_gets_a_safe_page_the_class_page_links(tmp_
         (folder / name / "gc.py").write_bytes(code)
     again = batch.grade(folder, out, Settings(), jobs=1, id_pattern=IdPattern.parse("moodle"))
     assert (again.graded, again.reused) == (0, 2) and again.pages == summary.pages
+
+
+def _nbgrader_class(tmp_path, stamps):
+    """nbgrader's submitted/<student>/ps1/ with a notebook-less .py and a timestamp.txt each."""
+    for student, stamp in stamps.items():
+        folder = tmp_path / "course" / "submitted" / student / "ps1"
+        folder.mkdir(parents=True)
+        (folder / "gc.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
+        (folder / "timestamp.txt").write_text(stamp)
+    return tmp_path / "course"
+
+
+def test_lateness_reaches_grades_csv_results_json_the_gradebook_and_both_pages(tmp_path):
+    from grader import gradebook, late
+
+    course = _nbgrader_class(tmp_path, {"alice": "2026-03-01 20:00:00.000000 UTC",
+                                        "bob": "2026-03-03 11:59:00.000000 UTC"})
+    policy = late.policy_from_table({"per": "day", "penalty": 0.2, "cap": 0.3, "grace_minutes": 15})
+    rules = late.LateRules(due=late.parse_due("2026-03-01T23:59Z"), policy=policy)
+    summary = batch.grade(course, tmp_path / "out", Settings(), jobs=1, late_rules=rules)
+    out = tmp_path / "out"
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    assert (rows["alice"]["late"], rows["alice"]["late_penalty"], rows["alice"]["final_score"]) == ("on_time", "0", "10")
+    assert (rows["bob"]["late"], rows["bob"]["hours_late"], rows["bob"]["late_penalty"], rows["bob"]["final_score"],
+            rows["bob"]["late_source"], rows["bob"]["score"]) == ("late", "36.00", "3", "7", "nbgrader timestamp.txt", "10")
+    documents = {d["submission"]: d for d in json.loads((out / "results.json").read_text())}
+    assert documents["bob"]["late"]["submitted"] == "2026-03-03T11:59:00+00:00" and documents["bob"]["final_score"] == 7
+    with gradebook.open_gradebook(out) as book:
+        assert book.lateness()["bob"].penalty == 3.0 and book.lateness()["alice"].status.value == "on_time"
+    bob_page = (out / summary.pages["bob"]).read_text()
+    assert "Late work" in bob_page and "1 d 12 h" in bob_page and "nbgrader timestamp.txt" in bob_page
+    index = (out / "index.html").read_text()
+    assert "late 1 d 12 h, −3" in index
+
+
+def test_a_canvas_late_marker_is_not_dropped_without_a_due_time(tmp_path):
+    from grader.student_ids import IdPattern
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "smithbob_LATE_2345_67890_gc.py").write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1, id_pattern=IdPattern.parse("canvas"))
+    result = summary.results[0]
+    assert result.late.status.value == "late" and result.late.penalty == 0 and result.final == result.score
+    assert "no late penalty was applied" in (tmp_path / "out" / summary.pages["smithbob_2345"]).read_text()
+    row = next(csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text())))
+    assert (row["late"], row["late_source"]) == ("late", "Canvas LATE marker")
+
+
+def test_student_regrades_only_that_student_and_reuses_the_rest(tmp_path):
+    folder = _small_class(tmp_path, count=4)
+    out = tmp_path / "out"
+    batch.grade(folder, out, Settings(), jobs=1)
+    # A longer timeout for one student: the others' rows were graded under other settings, and are reused.
+    summary = batch.grade(folder, out, Settings(timeout=30.0), jobs=1, students=["student2"])
+    assert (summary.graded, summary.reused) == (1, 3) and "graded 1, reused 3" in summary.line()
+    with pytest.raises(batch.UnknownStudent, match="no submission of 'nobody'"):
+        batch.grade(folder, out, Settings(), jobs=1, students=["nobody"])
+
+
+def test_student_on_the_command_line(tmp_path, capsys):
+    folder = _small_class(tmp_path, count=3)
+    out = tmp_path / "out"
+    assert cli.main(["grade", str(folder), "--out", str(out), "--jobs", "1"]) == 0
+    assert cli.main(["grade", str(folder), "--out", str(out), "--jobs", "1", "--student", "student1"]) == 0
+    assert "graded 1, reused 2" in capsys.readouterr().out
+    assert cli.main(["grade", str(folder), "--out", str(out), "--student", "ghost"]) == 2
+    assert "no submission of 'ghost'" in capsys.readouterr().err
+
+
+def test_the_nbgrader_feedback_layout_and_the_class_page_links(tmp_path):
+    course = _nbgrader_class(tmp_path, {"alice": "2026-03-01 20:00:00 UTC", "bob": "2026-03-01 20:00:00 UTC"})
+    out = tmp_path / "out"
+    summary = batch.grade(course, out, Settings(), jobs=1, layout="nbgrader")
+    assert summary.pages == {"alice": "feedback/alice/three_layer/gc.html", "bob": "feedback/bob/three_layer/gc.html"}
+    page = (out / "feedback" / "alice" / "three_layer" / "gc.html").read_text()
+    assert 'href="../../../index.html"' in page
+    index = (out / "index.html").read_text()
+    assert 'href="feedback/alice/three_layer/gc.html"' in index and not (out / "alice.html").exists()
+    # Back to the flat layout: the nbgrader pages are stale and go, the flat ones come.
+    summary = batch.grade(course, out, Settings(), jobs=1)
+    assert (out / "alice.html").is_file() and not (out / "feedback" / "alice" / "three_layer" / "gc.html").exists()
