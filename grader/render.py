@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 from tabulate import tabulate
@@ -20,12 +21,24 @@ def format_points(points: float) -> str:
     return f"{points:.2f}".rstrip("0").rstrip(".")
 
 
-def _shorten(text: str, width: int = 110) -> str:
+# Width of the wrapped lines of the terminal report; the per-parameter table cuts its messages to TABLE_WIDTH.
+WRAP_WIDTH = 110
+TABLE_WIDTH = 110
+
+
+def _shorten(text: str, width: int = TABLE_WIDTH) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def check_table(check: CheckResult, *, width: int | None = 110) -> str:
+def wrap(text: str, *, first: str = "  ", rest: str = "    ", width: int = WRAP_WIDTH) -> list[str]:
+    """text on lines of at most width characters where its words allow: every word kept whole, none cut (the
+    end of a message is what says what to do)."""
+    return textwrap.wrap(" ".join(text.split()), width=width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False) or [first.rstrip()]
+
+
+def check_table(check: CheckResult, *, width: int | None = TABLE_WIDTH) -> str:
     """One row per parameter: relative difference, pass or fail, and its message on one line (cut to width
     characters in a terminal; whole with width=None, where the reader can scroll)."""
     rows = [(p.name, format_difference(p.difference), VERDICT[p.status.value],
@@ -50,12 +63,16 @@ def text(result: SubmissionResult) -> str:
                      f"{format_difference(check.difference)} (threshold {check.threshold:g}){points}")
         if check.parameters:
             lines.append(check_table(check))
+            # The table cut these to its width: their whole text follows it.
+            for parameter in check.parameters:
+                if _shorten(parameter.message) != " ".join(parameter.message.split()):
+                    lines += wrap(parameter.message, first=f"  {parameter.name}: ")
         for diagnosis in check.diagnosis:
-            lines.append(f"  {hint_line(diagnosis)}")
-        lines.append(f"  {_shorten(check.message, 200)}")
+            lines += wrap(hint_line(diagnosis))
+        lines += wrap(check.message)
         lines.append("")
     for warning in result.warnings:
-        lines.append(f"warning: {_shorten(warning, 200)}")
+        lines += wrap(warning, first="warning: ", rest="  ")
     if result.message and not result.checks:
         lines.append(result.message)
     lines.append(f"verdict: {VERDICT[result.status.value]}  score {format_points(result.score)}/{format_points(result.max_score)}")
