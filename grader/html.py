@@ -102,21 +102,27 @@ def _caught(entry: dict[str, Any]) -> bool:
 
 
 def checker_mutants(check: CheckResult) -> list[dict[str, Any]]:
-    """The mutants a student's checker was run on, as {mutant, operator, caught} (none when not recorded)."""
+    """The mutants a student's checker was run on, as {mutant, operator, caught, ran} (none when not recorded).
+
+    ran is False where the call of the checker raised or timed out: it said nothing about that mutant.
+    Details that do not record it count every call as run unless the whole check crashed or timed out.
+    """
     details = check.details or {}
     entries = details.get("mutants")
     found = []
+    crashed = check.status in (Status.ERROR, Status.TIMEOUT)
     if isinstance(entries, list):
         for entry in entries:
             if isinstance(entry, dict) and (entry.get("mutant") or entry.get("id")):
                 mutant = str(entry.get("mutant") or entry.get("id"))
                 operator = str(entry.get("family") or entry.get("operator") or mutant.rsplit("-", 1)[0])
-                found.append({"mutant": mutant, "operator": operator, "caught": _caught(entry)})
+                found.append({"mutant": mutant, "operator": operator, "caught": _caught(entry),
+                              "ran": bool(entry.get("ran", not crashed))})
     missed = details.get("missed")
     if not found and isinstance(missed, list):
         for mutant in missed:
             name = str(mutant.get("mutant", mutant.get("id", "")) if isinstance(mutant, dict) else mutant)
-            found.append({"mutant": name, "operator": name.rsplit("-", 1)[0], "caught": False})
+            found.append({"mutant": name, "operator": name.rsplit("-", 1)[0], "caught": False, "ran": not crashed})
     return found
 
 
@@ -221,22 +227,42 @@ def misconceptions(results: Sequence[SubmissionResult], *, top: int = TOP) -> li
 
 
 def missed_mutants(results: Sequence[SubmissionResult], *, top: int = TOP) -> tuple[list[dict[str, Any]], int]:
-    """The mutants students' checkers let through most, and how many checkers were run on mutants at all."""
+    """The mutants students' checkers let through most, and how many checkers ran on mutants at all.
+
+    Only calls that ran count: a checker that raised or timed out on a mutant did not miss it (crashed_checkers
+    lists those apart). Each row says how many checkers missed the mutant out of how many ran on it.
+    """
     counts: Counter[str] = Counter()
+    ran: Counter[str] = Counter()
     operators: dict[str, str] = {}
     checkers = 0
     for result in results:
         for check in result.checks:
-            entries = checker_mutants(check)
+            entries = [entry for entry in checker_mutants(check) if entry["ran"]]
             if not entries:
                 continue
             checkers += 1
             for entry in entries:
                 operators[entry["mutant"]] = entry["operator"]
+                ran[entry["mutant"]] += 1
                 if not entry["caught"]:
                     counts[entry["mutant"]] += 1
-    return ([{"mutant": mutant, "operator": operators[mutant], "count": count}
+    return ([{"mutant": mutant, "operator": operators[mutant], "count": count, "ran": ran[mutant]}
              for mutant, count in counts.most_common(top)], checkers)
+
+
+def crashed_checkers(results: Sequence[SubmissionResult]) -> list[dict[str, Any]]:
+    """The students whose checker raised or timed out on some of the mutants it was given, with how many:
+    those calls are not counted as misses."""
+    found = []
+    for result in results:
+        for check in result.checks:
+            entries = checker_mutants(check)
+            crashed = sum(1 for entry in entries if not entry["ran"])
+            if crashed:
+                found.append({"submission": result.submission, "check": check.name, "crashed": crashed,
+                              "total": len(entries)})
+    return found
 
 
 def class_page(results: Sequence[SubmissionResult], pages: dict[str, str], *, title: str = "",
@@ -244,10 +270,11 @@ def class_page(results: Sequence[SubmissionResult], pages: dict[str, str], *, ti
     """The class page: histogram, pass rates, misconceptions, missed mutants, a table linking every page,
     and the class folder's files that were no submission."""
     missed, checkers = missed_mutants(results)
+    crashed = crashed_checkers(results)
     statuses = Counter(result.status.value for result in results)
     mean = sum(result.score for result in results) / len(results) if results else 0.0
     return environment().get_template("class.html.j2").render(
         results=results, pages=pages, title=title, bars=histogram(results), rates=parameter_pass_rates(results),
-        misconceptions=misconceptions(results), missed=missed, checkers=checkers, statuses=statuses,
+        misconceptions=misconceptions(results), missed=missed, checkers=checkers, crashed=crashed, statuses=statuses,
         mean=mean, max_score=max((result.max_score for result in results), default=0.0), files=files or {},
         not_graded=tuple(not_graded))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import replace
 
 import pytest
@@ -161,3 +162,50 @@ def test_the_printed_class_page_keeps_headings_with_their_tables():
     print_css = page[page.index("@media print"):]
     assert re.search(r"h2[^{]*\{[^}]*break-after:\s*avoid", print_css)
     assert re.search(r"table[^{]*\{[^}]*break-inside:\s*avoid", print_css)
+
+
+# The class page's missed mutants count only checkers that ran on them; crashed ones are shown apart.
+
+RAN_DETAILS = {"mutants": [{"mutant": "scale-1", "operator": "scale", "caught": True, "ran": True},
+                           {"mutant": "scale-2", "operator": "scale", "caught": False, "ran": True}]}
+CRASHED_DETAILS = {"mutants": [{"mutant": "scale-1", "operator": "scale", "caught": False, "ran": False},
+                               {"mutant": "scale-2", "operator": "scale", "caught": False, "ran": False}]}
+HALF_CRASHED_DETAILS = {"mutants": [{"mutant": "scale-1", "operator": "scale", "caught": True, "ran": True},
+                                    {"mutant": "scale-2", "operator": "scale", "caught": False, "ran": False}]}
+
+
+def test_checkers_that_crashed_on_a_mutant_are_not_counted_as_missing_it():
+    results = [result("a", details=RAN_DETAILS), result("b", details=CRASHED_DETAILS),
+               result("c", details=HALF_CRASHED_DETAILS)]
+    missed, checkers = html.missed_mutants(results)
+    assert checkers == 2  # b never ran on a mutant
+    assert missed == [{"mutant": "scale-2", "operator": "scale", "count": 1, "ran": 1}]
+    assert html.crashed_checkers(results) == [
+        {"submission": "b", "check": "gradient_check_n", "crashed": 2, "total": 2},
+        {"submission": "c", "check": "gradient_check_n", "crashed": 1, "total": 2}]
+
+
+def test_a_checker_that_crashed_as_a_whole_counts_as_crashed_without_a_ran_field():
+    crashed = result("b", details=CHECKER_DETAILS)
+    crashed = replace(crashed, checks=(crashed.checks[0], replace(crashed.checks[1],
+                                                              status=Status.ERROR)))
+    assert html.missed_mutants([crashed]) == ([], 0)
+    assert html.crashed_checkers([crashed])[0]["crashed"] == 3
+
+
+def test_the_class_page_shows_crashed_checkers_apart_from_the_misses():
+    results = [result("a", details=RAN_DETAILS), result("b", details=CRASHED_DETAILS)]
+    page = html.class_page(results, html.page_names(r.submission for r in results))
+    missed_table = page.split('id="missed"')[1].split('id="students"')[0]
+    assert "1 / 1" in missed_table and "2 / 2" not in missed_table
+    assert "Not counted as misses: 1 checker crashed" in missed_table and "(2 of 2)" in missed_table
+
+
+def test_a_real_crashing_checker_is_not_counted_as_missing_every_mutant(tmp_path):
+    from grader import pipeline
+    from grader.settings import Settings
+    checkers = Path(__file__).parent / "checkers"
+    results = [pipeline.grade_file(checkers / name, Settings()) for name in ("first_entries.py", "crashes.py")]
+    missed, count = html.missed_mutants(results)
+    assert count == 1 and all(row["ran"] == 1 for row in missed)
+    assert [row["submission"] for row in html.crashed_checkers(results)] == [results[1].submission]
