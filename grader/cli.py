@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -88,10 +89,25 @@ def _due(value: str):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _not_one_submission(path: Path) -> str | None:
+    """Why `check` cannot grade path as one submission (a folder or a class's zip goes to `grade`), or None."""
+    grade = f"to grade every submission in it, run: gradgrade grade {path}"
+    if path.is_dir():
+        return f"is a folder; gradgrade check grades one submission file: {grade}"
+    if not path.exists():
+        return "no such file"
+    if not path.is_file():
+        return "is not a regular file"
+    if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
+        return f"is a zip archive; gradgrade check grades one submission file: {grade}"
+    return None
+
+
 def _check(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if not path.is_file():
-        print(f"gradgrade: {args.file}: no such file", file=sys.stderr)
+    problem = _not_one_submission(path)
+    if problem:
+        print(f"gradgrade: {args.file}: {problem}", file=sys.stderr)
         return EXIT_USAGE
     result = pipeline.grade_file(path, _settings(args))
     print(render.json_text(result) if args.format == "json" else render.text(result))

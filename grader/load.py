@@ -63,6 +63,9 @@ class Program:
     line_map: tuple[tuple[int, int], ...] = ()
     unrun: tuple[tuple[str, int], ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    # What the student calls each cell of line_map, where that is not "code cell N": `In [4]` for a
+    # function grader.check took from a running notebook.
+    cell_names: tuple[str, ...] = ()
 
     def skipped_reason(self, name: str) -> str | None:
         """Why name is not defined when a part that does not parse would have defined it (the last such), else None."""
@@ -75,6 +78,8 @@ class Program:
         """
         if self.line_map and 1 <= line <= len(self.line_map):
             cell, cell_line = self.line_map[line - 1]
+            if 1 <= cell <= len(self.cell_names):
+                return f"{self.cell_names[cell - 1]}, line {cell_line}"
             return f"code cell {cell}, line {cell_line}"
         return f"line {line}"
 

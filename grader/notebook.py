@@ -6,17 +6,20 @@ during grading, and a function graded here gets the grade the instructor's batch
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import dis
 import html as html_escape
 import inspect
+import re
 import sys
 import textwrap
 import types
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Callable
 
-from grader import assignments, pipeline, render, score
+from grader import assignments, load, pipeline, render, score
 from grader.results import SubmissionResult
 from grader.settings import Settings
 
@@ -111,16 +114,52 @@ def unsent_globals(functions: tuple[Callable, ...]) -> tuple[str, ...]:
                          or _is_simple_constant(value)))
 
 
-def _definition(function: Callable) -> str:
-    return textwrap.dedent(inspect.getsource(function))
+# IPython before 7.x named a cell's code `<ipython-input-4-1a2b3c4d5e6f>`; ipykernel 6 names it
+# /tmp/ipykernel_<pid>/<hash>.py and keeps the cell's number in the shell's compiler (_filename_map).
+_IPYTHON_INPUT = re.compile(r"^<ipython-input-(\d+)-[0-9a-fA-F]+>$")
+# The lines gradgrade writes itself (imports and constants a function uses) belong to no cell.
+ADDED = "the imports gradgrade added"
+
+
+def cell_name(filename: str) -> str:
+    """What the student calls the place code was compiled from: `In [4]` for a notebook cell (either
+    IPython naming), else the file's name."""
+    match = _IPYTHON_INPUT.match(filename)
+    if match:
+        return f"In [{match.group(1)}]"
+    shell = getattr(builtins, "get_ipython", None)  # IPython puts it in builtins while a kernel runs
+    try:
+        number = shell().compile._filename_map.get(filename) if callable(shell) else None
+    except Exception:  # another shell, or an IPython whose compiler keeps no map
+        number = None
+    if isinstance(number, int) and not isinstance(number, bool):
+        return f"In [{number}]"
+    return PurePath(filename).name or filename
+
+
+Places = list[tuple[str, int]]
+
+
+def _definition(function: Callable) -> tuple[str, Places]:
+    """A function's source, dedented, and for each of its lines the cell and line the student sees."""
+    lines, start = inspect.getsourcelines(function)
+    name = cell_name(function.__code__.co_filename)
+    source = textwrap.dedent("".join(lines))
+    return source, [(name, max(start, 1) + offset) for offset in range(source.count("\n") + 1)]
 
 
 def function_sources(functions: tuple[Callable, ...]) -> str:
     """The source of functions and of what they use from their globals: helper functions defined next
     to them, imported modules and functions, and simple constants. OSError when a source is not found."""
+    return function_program(functions)[0]
+
+
+def function_program(functions: tuple[Callable, ...]) -> tuple[str, Places]:
+    """function_sources, and for each of its lines the cell and line the student sees (ADDED for lines
+    gradgrade wrote)."""
     imports: list[str] = []
     constants: list[str] = []
-    definitions: list[str] = []
+    definitions: list[tuple[str, Places]] = []
     for function in _reachable(functions, _names_used):
         for name, value in _globals_of(function, _names_used):
             if isinstance(value, types.ModuleType):
@@ -135,7 +174,13 @@ def function_sources(functions: tuple[Callable, ...]) -> str:
             elif _is_simple_constant(value):
                 constants.append(f"{name} = {value!r}")
         definitions.append(_definition(function))
-    return "\n".join(imports + constants) + "\n\n" + "\n\n".join(definitions)
+    head = "\n".join(imports + constants) + "\n\n"
+    places: Places = [(ADDED, line) for line in range(1, head.count("\n") + 1)]
+    for index, (definition, lines) in enumerate(definitions):
+        if index:
+            places.append((ADDED, 0))  # the blank line between two definitions ("\n\n".join)
+        places += lines
+    return head + "\n\n".join(definition for definition, _ in definitions), places
 
 
 def _caller_namespace() -> dict[str, Any]:
@@ -147,16 +192,34 @@ def _caller_namespace() -> dict[str, Any]:
 
 def history_source(namespace: dict[str, Any]) -> str | None:
     """The notebook's whole input history (IPython's In[]), magics and shell escapes commented out."""
+    found = history_program(namespace)
+    return found[0] if found else None
+
+
+def history_program(namespace: dict[str, Any]) -> tuple[str, Places] | None:
+    """history_source, and for each of its lines the cell (`In [4]`) and line the student sees."""
     cells = namespace.get("In")
     if not isinstance(cells, list) or not cells:
         return None
-    lines = []
-    for cell in cells:
-        for line in str(cell).splitlines():
+    lines, places = [], []
+    for number, cell in enumerate(cells):
+        for index, line in enumerate(str(cell).splitlines(), start=1):
             stripped = line.lstrip()
             lines.append("# " + line if stripped.startswith(("%", "!")) or "get_ipython()" in line else line)
+            places.append((f"In [{number}]", index))
         lines.append("")
-    return "\n".join(lines)
+        places.append((ADDED, 0))
+    return "\n".join(lines), places
+
+
+def _placed(program: load.Program, places: Places) -> load.Program:
+    """program, its lines named as the student sees them (`In [4], line 11`) where places covers them all."""
+    count = len(load.python_lines(program.source))
+    if len(places) < count:
+        return program
+    names = list(dict.fromkeys(name for name, _ in places[:count]))
+    return dataclasses.replace(program, line_map=tuple((names.index(name) + 1, line) for name, line in places[:count]),
+                               cell_names=tuple(names))
 
 
 def assignment_of(functions: tuple[Callable, ...]) -> str:
@@ -181,12 +244,20 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
     options = {key: value for key, value in (("threshold", threshold), ("epsilon", epsilon)) if value is not None}
     settings = Settings(assignment=name, timeout=timeout, total_timeout=total_timeout, **options)
     try:
-        source = function_sources(functions)
+        source, places = function_program(functions)
     except (OSError, TypeError):
-        source = history_source(_caller_namespace())
-        if source is None:
+        found = history_program(_caller_namespace())
+        if found is None:
             raise ValueError("cannot find the source of the function; define it in a notebook cell or a file") from None
-    result = pipeline.grade_source(source.encode(), CELL_FILENAME, settings, submission=functions[0].__name__)
+        source, places = found
+    submission = functions[0].__name__
+    try:
+        program = load.load_bytes(source.encode(), filename=CELL_FILENAME, run_all=settings.run_all)
+    except load.LoadError as error:
+        result = pipeline.error_result(submission, settings, str(error))
+    else:
+        # Messages name the cell and line the student sees, not lines of the file gradgrade built.
+        result = pipeline.grade_program(_placed(program, places), submission, settings)
     result = dataclasses.replace(result, warnings=result.warnings + unsent_globals(functions))
     return Report(only(result, {function.__name__ for function in functions}))
 

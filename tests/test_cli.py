@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -219,3 +220,21 @@ def test_real_shaped_files_grade_as_their_content_deserves_by_check_and_grade_al
     if score < 10:
         checker = next(check for check in checked["checks"] if check["name"] == "gradient_check_n")
         assert "TabError at line 55" in checker["message"] and "the statement at line 47" in checker["message"]
+
+
+def _class_zip(path):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("class/alice.py", "x = 1\n")
+
+
+@pytest.mark.parametrize("make, words", [
+    pytest.param(lambda path: path.mkdir(), "is a folder", id="folder"),
+    pytest.param(_class_zip, "is a zip archive", id="zip"),
+])
+def test_check_of_a_class_says_what_it_is_and_suggests_grade(tmp_path, capsys, make, words):
+    path = tmp_path / ("class.zip" if "zip" in words else "class")
+    make(path)
+    assert cli.main(["check", str(path)]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert words in err and f"gradgrade grade {path}" in err and "no such file" not in err
+    assert len(err.strip().splitlines()) == 1

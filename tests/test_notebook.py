@@ -1,12 +1,14 @@
 """grader.check in a notebook: grades function objects through the sandbox and shows the student page."""
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import grader
@@ -119,3 +121,60 @@ def test_unknown_function_name_asks_for_the_assignment(tmp_path):
     module = module_from(tmp_path, "student_other", "def my_backward(X, Y, cache):\n    return {}\n")
     with pytest.raises(ValueError, match="assignment="):
         grader.check(module.my_backward)
+
+
+def ipython_cell(cell: str, filename: str, namespace: dict) -> dict:
+    """Run a cell the way IPython does: compiled under the cell's file name, its lines in linecache."""
+    import linecache
+
+    linecache.cache[filename] = (len(cell), None, cell.splitlines(keepends=True), filename)
+    exec(compile(cell, filename, "exec"), namespace)
+    return namespace
+
+
+PLANTED = (SUBMISSIONS / "planted_bugs.py").read_text()
+PLANTED_CELL = PLANTED[PLANTED.index("def backward_propagation_n"):]  # its bugs at cell lines 11 and 17
+
+
+class FakeShell:
+    """What ipykernel 6 gives: each cell compiled as /tmp/ipykernel_<pid>/<hash>.py, its number in a map."""
+
+    def __init__(self, numbers: dict[str, int]):
+        self.compile = type("Compiler", (), {"_filename_map": numbers})()
+
+
+def test_hints_point_at_the_cell_and_line_the_student_sees_old_ipython():
+    namespace = ipython_cell(PLANTED_CELL, "<ipython-input-4-0123456789ab>", {"np": np})
+    backward = grader.check(namespace["backward_propagation_n"]).result.check("backward_propagation_n")
+    assert [diagnosis.where for diagnosis in backward.diagnosis] == ["In [4], line 11", "In [4], line 17"]
+
+
+def test_hints_and_errors_point_at_cells_under_ipykernel(monkeypatch, tmp_path):
+    backward_file, checker_file = "/tmp/ipykernel_4242/2841093357.py", "/tmp/ipykernel_4242/1093357284.py"
+    monkeypatch.setattr(builtins, "get_ipython", lambda: FakeShell({backward_file: 4, checker_file: 7}), raising=False)
+    namespace = ipython_cell(PLANTED_CELL, backward_file, {"np": np})
+    checker = ("import numpy as np\n\n# my checker\ndef gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):\n"
+               "    values = parameters['W1']\n    raise ValueError('not finished')\n")
+    ipython_cell(checker, checker_file, namespace)
+    result = grader.check(namespace["backward_propagation_n"], namespace["gradient_check_n"]).result
+    assert [d.where for d in result.check("backward_propagation_n").diagnosis] == ["In [4], line 11", "In [4], line 17"]
+    message = result.check("gradient_check_n").message
+    assert "ValueError: not finished (In [7], line 6)" in message and "(line" not in message
+
+
+def test_the_history_fallback_names_the_cells_too(monkeypatch):
+    cells = ["", "import numpy as np", "%matplotlib inline", PLANTED_CELL, "backward_propagation_n(1, 2, 3)"]
+    namespace: dict = {"np": np}
+    exec(compile(PLANTED_CELL, "<cell>", "exec"), namespace)
+    monkeypatch.setattr(notebook, "_caller_namespace", lambda: {"In": cells})
+    backward = grader.check(namespace["backward_propagation_n"]).result.check("backward_propagation_n")
+    assert [diagnosis.where for diagnosis in backward.diagnosis] == ["In [3], line 11", "In [3], line 17"]
+
+
+@pytest.mark.parametrize("filename, name", [
+    ("<ipython-input-12-a1b2c3d4e5f6>", "In [12]"),
+    ("/home/student/helpers.py", "helpers.py"),
+    ("/tmp/ipykernel_1/123.py", "123.py"),  # no shell to ask: the file's name
+])
+def test_cell_name(filename, name):
+    assert notebook.cell_name(filename) == name
