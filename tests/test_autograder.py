@@ -5,6 +5,7 @@ import ast
 import base64
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -216,7 +217,7 @@ def readme_commands(first_word: str) -> str:
     """The README's shell block (in its Gradescope section) that starts with first_word, as one script."""
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("### Gradescope"):]
-    blocks = [block.split("```", 1)[0].strip() for block in section.split("```\n")[1::2]]
+    blocks = [block.strip() for block in re.findall(r"^```\w*\n(.*?)^```$", section, re.S | re.M)]
     return next(block for block in blocks if block.startswith(first_word))
 
 
