@@ -530,7 +530,11 @@ def _clipped(what: str, text: str) -> list[Capped]:
 def _opaque_capped(what: str, value: Any, depth: int = 0) -> list[Capped]:
     """A Capped for each value inside value that arrived as an Opaque with its repr cut."""
     if isinstance(value, wire.Opaque):
-        return [Capped(f"the repr of the {value.type_name} {what}", len(value.text), value.size)] if value.cut else []
+        if not value.cut:
+            return []
+        shown = wire.clipped_size(value.text)
+        return [Capped(f"the repr of a {value.type_name} that {what}", shown[0] if shown else len(value.text),
+                       value.size)]
     if depth > wire.MAX_DEPTH:
         return []
     items = value.values() if type(value) is dict else value if type(value) in (list, tuple) else ()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grader import child, cli, forkserver, sandbox, wire
 from grader.results import Capped
@@ -254,8 +255,57 @@ def test_a_long_repr_and_a_long_error_come_back_cut_and_reported_with_their_whol
     assert isinstance(opaque, wire.Opaque) and opaque.cut and opaque.size == 5000
     assert run.outcomes[1].message.startswith("ValueError: " + "v" * child.MESSAGE_LIMIT)
     assert "[cut: 300 of 7,000 characters shown]" in run.outcomes[1].message
-    assert run.capped == (Capped("the repr of the Weights weights returned", len(opaque.text), 5000),
+    assert run.capped == (Capped("the repr of a Weights that weights returned", wire.REPR_LIMIT, 5000),
                           Capped("the error message of fails", child.MESSAGE_LIMIT, 7000))
+
+
+SANDBOX_PROPERTY = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SANDBOX_SIZES = st.one_of(st.integers(0, 300), st.sampled_from([9_999, 10_001, 16 * 1024 * 1024]),
+                          st.integers(0, 16 * 1024 * 1024))
+
+
+def sized_text(size: int, seed: int) -> str:
+    """size characters, not all alike, ending in a mark of seed (built at once, not drawn one by one)."""
+    mark = f"|{seed}é"
+    return ("ab\"c'\n\\" * (size // 7 + 1))[:max(0, size - len(mark))] + mark[-size:] if size else ""
+
+
+@SANDBOX_PROPERTY
+@given(st.tuples(SANDBOX_SIZES, st.integers(0, 2 ** 16)), st.tuples(st.integers(0, 5_000), st.integers(0, 99)),
+       st.tuples(SANDBOX_SIZES, st.integers(0, 2 ** 16)))
+def test_a_source_its_file_name_and_an_argument_of_any_size_up_to_16_mb_cross_whole(literal, name, argument):
+    # The source holds a literal of the drawn size ahead of the one function the test calls, which sends back
+    # the literal, its own file name and the argument: each must come back exactly as it went. (The largest
+    # of each at once: test_a_16_mb_source_file_name_and_argument_cross_whole_both_ways.)
+    data, filename, sent = sized_text(*literal), sized_text(*name) + ".py", sized_text(*argument)
+    source = f"DATA = {data!r}\n\ndef echo(value):\n    return DATA, __file__, value\n"
+    run = sandbox.run(source, [sandbox.Call("echo", ({"args": [(sent,)]},))], filename=filename,
+                      limits=sandbox.Limits(timeout=60))
+    assert run.status is sandbox.RunStatus.OK and run.outcomes[0].status is sandbox.CallStatus.OK, run.message
+    got_data, got_name, got_value = run.outcomes[0].value
+    assert got_data == data and got_name == filename and got_value == {"args": [(sent,)]}
+    assert run.capped == ()
+
+
+@SANDBOX_PROPERTY
+@given(st.integers(0, 200_000), st.integers(0, 5_000), st.integers(0, 2_000))
+def test_whatever_comes_back_capped_is_reported_with_its_whole_size(printed, shown, raised):
+    source = ("class Thing:\n    def __init__(self, size):\n        self.size = size\n"
+              "    def __repr__(self):\n        return 'r' * self.size\n"
+              "def talk(printed, shown):\n    print('p' * printed, end='')\n    return [Thing(shown)]\n"
+              "def fail(raised):\n    raise ValueError('e' * raised)\n")
+    run = sandbox.run(source, [sandbox.Call("talk", (printed, shown)), sandbox.Call("fail", (raised,))])
+    expected = []
+    if printed > sandbox.OUTPUT_LIMIT:
+        expected.append(Capped("the submission's captured stdout", sandbox.OUTPUT_LIMIT, printed, "bytes"))
+    if shown > wire.REPR_LIMIT:
+        expected.append(Capped("the repr of a Thing that talk returned", wire.REPR_LIMIT, shown))
+    if len("e" * raised) > child.MESSAGE_LIMIT:
+        expected.append(Capped("the error message of fail", child.MESSAGE_LIMIT, raised))
+    assert run.capped == tuple(expected)
+    opaque = run.outcomes[0].value[0]
+    assert opaque.cut == (shown > wire.REPR_LIMIT) and opaque.size == (shown if opaque.cut else 0)
+    assert len(run.stdout.encode()) <= sandbox.OUTPUT_LIMIT + 100 and run.stdout.startswith("p" * min(printed, 1000))
 
 
 def test_a_16_mb_source_file_name_and_argument_cross_whole_both_ways():
