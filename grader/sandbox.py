@@ -254,21 +254,23 @@ def _start(fds: tuple[int, int, int, int], job: dict[str, Any],
     """
     server = fork_server()
     if server is not None:
+        plan = plan_of(calls)  # before anything is made or started: a WireError here leaves nothing behind
         made = None if server.private_scratch else scratch.make(scratch.RUN_PREFIX)
         try:
-            started = server.start(fds, scratch=made and made.path, plan=plan_of(calls))
+            started = server.start(fds, scratch=made and made.path, plan=plan)
             return started, {**job, "result_fd": 3, "scratch": made.path if made else server.private_scratch,
                              "private_scratch": made is None}, made
         except OSError:
             if made:
                 made.remove()
+    wired = _wire_calls(calls)
     made = scratch.make(scratch.RUN_PREFIX)
     try:
         started = _spawn(*fds)
     except BaseException:
         made.remove()
         raise
-    return started, {**job, "result_fd": fds[3], "scratch": made.path, "calls": _wire_calls(calls)}, made
+    return started, {**job, "result_fd": fds[3], "scratch": made.path, "calls": wired}, made
 
 
 # --- one run -------------------------------------------------------------------------------------------
@@ -360,8 +362,11 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
             child, job, made = _start(child_ends, job, calls)
             # Exact: the source, its name and every argument arrive whole, at any size, or nothing runs.
             sent = wire.encode(job, exact=True)
-        except (OSError, wire.WireError) as error:
+        except OSError as error:
             return SandboxRun(RunStatus.ERROR, f"gradgrade could not start the sandbox: {error}", (),
+                              tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
+        except wire.WireError as error:  # gradgrade's own calls are at fault, never the submission
+            return SandboxRun(RunStatus.ERROR, f"gradgrade could not send the submission its job: {error}", (),
                               tuple(CallOutcome(CallStatus.NOT_RUN) for _ in calls))
         for fd in child_ends:
             os.close(fd)

@@ -5,6 +5,10 @@ and a tagged list elsewhere (lists, tuples, arrays, anything else): JSON's own C
 work, which a result of a dozen small arrays sends and reads about twice as fast as with a tagged object
 per value.
 
+Nothing is cut on the way: strings travel whole at any length, and what the grader sends is encoded
+exactly (encode(..., exact=True) refuses what would not arrive as itself). Only the repr of a value that
+is not data is clipped, and clip leaves a note of the whole size in the text, which the grader reports.
+
 Nothing here unpickles: an array travels as its raw bytes with its dtype and shape in the outline; the
 reader accepts only plain numeric dtypes (bool, int, unsigned, float, complex), checks that the byte
 count matches the shape, and rebuilds it with np.frombuffer, which cannot run code. Everything else is

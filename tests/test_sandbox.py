@@ -308,6 +308,18 @@ def test_whatever_comes_back_capped_is_reported_with_its_whole_size(printed, sho
     assert len(run.stdout.encode()) <= sandbox.OUTPUT_LIMIT + 100 and run.stdout.startswith("p" * min(printed, 1000))
 
 
+@pytest.mark.parametrize("how", ["fork-server", "spawn"])
+def test_an_argument_that_cannot_cross_whole_stops_the_run_instead_of_arriving_as_something_else(
+        how, monkeypatch, tmp_path):
+    if how == "spawn":
+        monkeypatch.setattr(sandbox, "fork_server", lambda: None)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    run = sandbox.run("def f(x):\n    return x\n", [sandbox.Call("f", ({1: np.zeros(2)},))])
+    assert run.status is sandbox.RunStatus.ERROR and run.outcomes[0].status is sandbox.CallStatus.NOT_RUN
+    assert run.message == "gradgrade could not send the submission its job: a dict with keys other than strings cannot be sent"
+    assert run.pid is None and server_children() == [] and list(tmp_path.iterdir()) == []
+
+
 def test_a_16_mb_source_file_name_and_argument_cross_whole_both_ways():
     # The function that answers is the source's last line; the argument comes back as it went.
     limit = 16 * 1024 * 1024
