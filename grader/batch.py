@@ -196,7 +196,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     except (OSError, sqlite3.Error) as error:
         raise OutputError(f"cannot open the gradebook {out / gradebook.FILENAME}: {_reason(error)}") from None
     rules = late_rules or late.LateRules()
-    times = {s.student: late.submitted(s, late_from=rules.late_from) for s in submissions}
+    times = late.submitted_all(submissions, late_from=rules.late_from)
     try:
         with book:
             overrides = book.overrides()

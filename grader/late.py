@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from grader.results import Lateness, LateStatus
@@ -197,8 +197,9 @@ def _nbgrader_timestamp(parts: tuple[str, ...]) -> tuple[str, ...] | None:
     return None
 
 
-def _read_timestamp(submission: Any) -> tuple[bytes | None, str]:
-    """The bytes of the submission's nbgrader timestamp.txt (None when there is none), and where it is."""
+def _read_timestamp(submission: Any, archive: zipfile.ZipFile | None) -> tuple[bytes | None, str]:
+    """The bytes of the submission's nbgrader timestamp.txt (None when there is none), and where it is;
+    archive: the submission's zip, opened once for the whole class."""
     if submission.member is None:
         found = _nbgrader_timestamp(Path(submission.path).parts)
         if found is None:
@@ -215,33 +216,38 @@ def _read_timestamp(submission: Any) -> tuple[bytes | None, str]:
     if found is None:
         return None, ""
     member = "/".join(found)
+    if archive is None:
+        return b"", f"{member}: the zip could not be opened"
     try:
-        with zipfile.ZipFile(submission.path) as zipped, zipped.open(member) as handle:
+        with archive.open(member) as handle:
             return handle.read(TIMESTAMP_BYTES + 1), member
     except KeyError:
         return None, ""
-    except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as error:
+    except (OSError, zipfile.BadZipFile, RuntimeError, EOFError, NotImplementedError) as error:
         return b"", f"{member}: {error}"
 
 
-def _modified(submission: Any) -> datetime | None:
+def _modified(submission: Any, archive: zipfile.ZipFile | None) -> datetime | None:
     if submission.member is None:
         try:
             return datetime.fromtimestamp(os.stat(submission.path).st_mtime, tz=timezone.utc)
         except OSError:
             return None
     try:
-        with zipfile.ZipFile(submission.path) as zipped:
-            return datetime(*zipped.getinfo(submission.member).date_time).astimezone()
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
+        return datetime(*archive.getinfo(submission.member).date_time).astimezone() if archive else None
+    except (KeyError, ValueError):
         return None
 
 
 def submitted(submission: Any, *, late_from: LateFrom = LateFrom.AUTO) -> Submitted:
     """When a discover.Submission came in: nbgrader's timestamp.txt, then a Blackboard attempt date, then
     (late_from mtime only) the file's modification time; with Canvas's LATE marker noted either way."""
+    return submitted_all([submission], late_from=late_from)[submission.student]
+
+
+def _submitted(submission: Any, late_from: LateFrom, archive: zipfile.ZipFile | None) -> Submitted:
     marked = bool(CANVAS_LATE.match(submission.filename))
-    data, where = _read_timestamp(submission)
+    data, where = _read_timestamp(submission, archive)
     note = ""
     if data is not None:
         text = data.decode("utf-8", "replace")
@@ -261,10 +267,34 @@ def submitted(submission: Any, *, late_from: LateFrom = LateFrom.AUTO) -> Submit
         except ValueError:
             note = "; ".join(filter(None, (note, f"the attempt date in {submission.filename} is no date: not used")))
     if late_from is LateFrom.MTIME:
-        at = _modified(submission)
+        at = _modified(submission, archive)
         if at is not None:
             return Submitted(at, Source.MTIME, marked, note)
     return Submitted(None, Source.NONE, marked, note)
+
+
+def submitted_all(submissions: Iterable[Any], *, late_from: LateFrom = LateFrom.AUTO) -> dict[str, Submitted]:
+    """submitted() of each submission, by student, each zip opened once for all its members (a class zip of
+    thousands of nbgrader folders would otherwise read its directory once per student)."""
+    found: dict[str, Submitted] = {}
+    in_zips: dict[Path, list[Any]] = {}
+    for submission in submissions:
+        if submission.member is None:
+            found[submission.student] = _submitted(submission, late_from, None)
+        else:
+            in_zips.setdefault(Path(submission.path), []).append(submission)
+    for path, members in in_zips.items():
+        try:
+            archive = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile, RuntimeError, EOFError):
+            archive = None
+        try:
+            for submission in members:
+                found[submission.student] = _submitted(submission, late_from, archive)
+        finally:
+            if archive is not None:
+                archive.close()
+    return found
 
 
 def _shown(moment: datetime | None) -> str | None:
@@ -333,4 +363,4 @@ class LateRules:
 
 
 __all__ = ["LateRules", "LatePolicy", "LatePolicyError", "LateFrom", "Source", "Submitted", "policy_from_table",
-           "parse_due", "parse_timestamp", "submitted", "lateness", "late_by"]
+           "parse_due", "parse_timestamp", "submitted", "submitted_all", "lateness", "late_by"]

@@ -1,8 +1,13 @@
 """The command line: exit codes, the table, and the result/v1 JSON contract."""
+import csv
+import io
 import json
+import re
+import shlex
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -238,3 +243,44 @@ def test_check_of_a_class_says_what_it_is_and_suggests_grade(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert words in err and f"gradgrade grade {path}" in err and "no such file" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+TERM_SECTIONS = ("Late work", "Overrides", "Regrading one student", "LMS import", "nbgrader feedback folders")
+
+
+def _readme_section(title: str) -> str:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n### {title}\n")
+    return text[start:text.index("\n#", start + 5)]
+
+
+def _readme_blocks(section: str, language: str = "") -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+
+
+def test_the_readme_commands_of_the_term_workflows_run(tmp_path, submissions_dir, monkeypatch, capsys):
+    """Every command the README's late work, overrides, regrading, LMS import and feedback sections show,
+    run as written on a Canvas download, in the order shown."""
+    canvas = tmp_path / "canvas"
+    canvas.mkdir()
+    (canvas / "doejane_1234_56789_gc.py").write_bytes((submissions_dir / "wrong_mask.py").read_bytes())
+    (canvas / "smithbob_LATE_2345_67890_gc.py").write_bytes((submissions_dir / "correct_matmul.py").read_bytes())
+    late_section = _readme_section("Late work")
+    (tmp_path / "rubric.toml").write_text(_readme_blocks(late_section, "toml")[0])
+    monkeypatch.chdir(tmp_path)
+    commands = [line for title in TERM_SECTIONS for block in _readme_blocks(_readme_section(title))
+                for line in block.splitlines() if line.startswith("gradgrade ")]
+    assert len(commands) == 11
+    for command in commands:
+        argv = shlex.split(command, comments=True)[1:]
+        if argv[0] == "grade":
+            argv += ["--jobs", "1"]
+        assert cli.main(argv) == 0, command
+        if argv[0] == "override" and "--clear" not in argv:
+            assert "set to" in capsys.readouterr().out
+    rows = list(csv.reader(io.StringIO((tmp_path / "canvas-import.csv").read_text())))
+    assert rows[0][-1] == "Gradient checking (4321)" and rows[2][:2] == ["doejane", "1234"]
+    assert (tmp_path / "moodle-worksheet.csv").read_text().startswith("Identifier,")
+    feedback = tmp_path / "reports" / "feedback" / "doejane_1234" / "three_layer" / "doejane_1234_56789_gc.html"
+    assert feedback.is_file() and "Late work" in (tmp_path / "reports" / "feedback" / "smithbob_2345" / "three_layer"
+                                                  / "smithbob_LATE_2345_67890_gc.html").read_text()
