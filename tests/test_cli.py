@@ -260,7 +260,8 @@ def _readme_blocks(section: str, language: str = "") -> list[str]:
 
 def test_the_readme_commands_of_the_term_workflows_run(tmp_path, submissions_dir, monkeypatch, capsys):
     """Every command the README's late work, overrides, regrading, LMS import and feedback sections show,
-    run as written on a Canvas download, in the order shown."""
+    run in the order shown on a Canvas download (DIR), with the late policy the README shows as rubric.toml
+    (tests/test_readme.py runs them on the sample class)."""
     canvas = tmp_path / "canvas"
     canvas.mkdir()
     (canvas / "doejane_1234_56789_gc.py").write_bytes((submissions_dir / "wrong_mask.py").read_bytes())
@@ -268,11 +269,14 @@ def test_the_readme_commands_of_the_term_workflows_run(tmp_path, submissions_dir
     late_section = _readme_section("Late work")
     (tmp_path / "rubric.toml").write_text(_readme_blocks(late_section, "toml")[0])
     monkeypatch.chdir(tmp_path)
-    commands = [line for title in TERM_SECTIONS for block in _readme_blocks(_readme_section(title))
+    commands = [line for title in TERM_SECTIONS for block in _readme_blocks(_readme_section(title), "sh")
                 for line in block.splitlines() if line.startswith("gradgrade ")]
-    assert len(commands) == 11
+    assert len(commands) == 14
+    placeholders = {"DIR": "canvas", "OUT": "reports", "STUDENT": "doejane_1234"}
     for command in commands:
-        argv = shlex.split(command, comments=True)[1:]
+        argv = [placeholders.get(word, word) for word in shlex.split(command, comments=True)[1:]]
+        if argv[0] == "grade" and "--id-pattern" not in argv:
+            argv += ["--id-pattern", "canvas"]  # a Canvas download: the README's LMS section names it
         if argv[0] == "grade":
             argv += ["--jobs", "1"]
         assert cli.main(argv) == 0, command

@@ -86,6 +86,8 @@ OPTION_VALUES = {
     "--out": "out",
     "--scheduler": "local",
     "--id-pattern": "canvas",
+    "--student": "planted_bugs",      # a student of class/
+    "--due": "2026-03-01T23:59",
     "--html": "page.html",
     "--submission": "gradescope/submission",
     "--results": "gradescope/results/results.json",
@@ -102,6 +104,7 @@ PLACEHOLDERS = {
     "path/to/other_reference.py": "other_reference.py",   # a copy of reference/three_layer.py
     "tcp://HOST:8786": "tcp://127.0.0.1:{port}",
     "8786": "{port}",
+    "STUDENT": "planted_bugs",        # a student of class/ (an override, --student)
 }
 OPTION_PLACEHOLDER = re.compile(r"^[A-Z]+$")
 
