@@ -38,6 +38,11 @@ class Skipped:
     opening: str
     names: tuple[str, ...]
     problem: str
+    # The part's text, and the student's number of its first line (the file's, or the cell's own with the
+    # cell's number), for a page to show the code that was not run.
+    text: str = ""
+    line: int = 1
+    cell: int | None = None
 
     def warning(self) -> str:
         return f"{self.where} ({self.opening}) does not parse and was skipped: {self.problem}"
@@ -487,7 +492,7 @@ def salvage_statements(text: str) -> tuple[str, list[Skipped]]:
         end = starts[piece + 1]
         chunk = "\n".join(lines[first:end])
         skipped.append(Skipped(f"the statement at line {first + 1}", _first_line(chunk), tuple(defined_names(chunk)),
-                               _parse_problem(chunk, first_line=first + 1) or "it does not parse"))
+                               _parse_problem(chunk, first_line=first + 1) or "it does not parse", chunk, first + 1))
         lines[first:end] = [""] * (end - first)
         piece += 1
     return "\n".join(lines) + "\n", skipped
@@ -697,7 +702,8 @@ def load_script_cells(cells: list[str], *, filename: str, run_all: bool) -> Prog
         if problem is not None:
             # The student reads the .py, not the cell: its lines are the file's.
             problem = _parse_problem(fixed, first_line=start) or problem
-            skipped.append(Skipped(f"the cell at line {start}", _first_line(cell), tuple(defined_names(cell)), problem))
+            skipped.append(Skipped(f"the cell at line {start}", _first_line(cell), tuple(defined_names(cell)), problem,
+                                   cell, start))
             warnings.append(skipped[-1].warning())
             fixed = "\n" * cell.count("\n")
         magics += notes if problem is None else []
@@ -721,7 +727,8 @@ def load_cells(sources: list[str], *, filename: str, run_all: bool, warnings: li
             continue
         cell, notes, problem, tree = _placed_cell(source, line=len(lines) + 1)
         if problem is not None:
-            skipped.append(Skipped(f"code cell {number}", _first_line(source), tuple(defined_names(source)), problem))
+            skipped.append(Skipped(f"code cell {number}", _first_line(source), tuple(defined_names(source)), problem,
+                                   source, 1, number))
             warnings.append(skipped[-1].warning())
             continue
         magics += notes

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader import absent, assignments, backward, checker, diagnose, forward, load, sandbox, score
+from grader import absent, assignments, backward, checker, diagnose, forward, function_source, load, sandbox, score
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
 
@@ -97,7 +97,10 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
         if result.diagnosis:
             result = dataclasses.replace(result, diagnosis=tuple(
                 dataclasses.replace(d, where=program.locate(d.line)) if d.line else d for d in result.diagnosis))
-        result = score.score_check(grader.KIND, result, rubric)
+        # A function graded under a near-miss name shows as the student named it.
+        source = function_source.of(program, renamed.get(result.name, result.name), kind=grader.KIND, taken=taken,
+                                    missing=result.status is Status.MISSING)
+        result = score.score_check(grader.KIND, dataclasses.replace(result, source=source), rubric)
         if result.name in renamed:
             result = absent.penalised(result, meant=renamed[result.name], penalty=rubric.near_miss_penalty)
         checks.append(result)

@@ -63,6 +63,45 @@ class Diagnosis:
                 "parameters": list(self.parameters), "line": self.line, "where": self.where}
 
 
+class SourceStatus(str, Enum):
+    """What gradgrade found of a graded function in the student's file."""
+
+    FOUND = "found"        # the definition that was graded
+    UNPARSED = "unparsed"  # a definition in a cell (or part of the file) that does not parse, so was not run
+    MISSING = "missing"    # no definition: text holds what was found instead, if anything
+
+
+@dataclass(frozen=True)
+class FunctionSource:
+    """A graded function's own lines as the student wrote them, and where they start in the student's file.
+
+    line is the student's number of the first line: the file's line, or the line in code cell `cell` of a
+    notebook. program_line is the same line's number in the program gradgrade ran, the number
+    Diagnosis.line and the sandbox count in. problem_line (a student's number, like line) is where the
+    parser stopped in an unparsed definition.
+    """
+
+    status: SourceStatus
+    text: str = ""
+    line: int = 1
+    cell: int | None = None
+    program_line: int = 0
+    note: str = ""
+    problem_line: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", SourceStatus(self.status))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status.value, "text": self.text, "line": self.line, "cell": self.cell,
+                "program_line": self.program_line, "note": self.note, "problem_line": self.problem_line}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FunctionSource:
+        return cls(SourceStatus(data["status"]), data.get("text", ""), data.get("line", 1), data.get("cell"),
+                   data.get("program_line", 0), data.get("note", ""), data.get("problem_line"))
+
+
 @dataclass(frozen=True)
 class CaseResult:
     """The check of one function on one case."""
@@ -95,6 +134,8 @@ class CheckResult:
     points: float = 0.0
     max_points: float = 0.0
     details: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The graded function's source for the student's page (None where the result was made without it).
+    source: FunctionSource | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "difference", _finite_or_none(self.difference))
@@ -113,6 +154,7 @@ class CheckResult:
             "cases": [case.to_json() for case in self.cases],
             "points": self.points, "max_points": self.max_points,
             "details": self.details,
+            "source": self.source.to_json() if self.source is not None else None,
         }
 
 
@@ -233,7 +275,8 @@ def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
         checks.append(CheckResult(check["name"], Status(check["status"]), check["difference"],
                                   check["threshold"], check["message"], parameters, diagnosis, cases,
                                   check.get("points", 0.0), check.get("max_points", 0.0),
-                                  check.get("details", {})))
+                                  check.get("details", {}),
+                                  FunctionSource.from_json(check["source"]) if check.get("source") else None))
     late = data.get("late")
     lateness = None if not late else Lateness(LateStatus(late["status"]), late.get("submitted"), late.get("source", ""),
                                               late.get("due"), late.get("seconds_late"), late.get("penalty", 0.0),
@@ -249,5 +292,5 @@ def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
                             data.get("final_score") if adjusted else None)
 
 
-__all__ = ["SCHEMA", "Status", "Capped", "ParameterResult", "Diagnosis", "CaseResult", "CheckResult", "LateStatus",
-           "Lateness", "Override", "SubmissionResult", "submission_from_json"]
+__all__ = ["SCHEMA", "Status", "Capped", "ParameterResult", "Diagnosis", "SourceStatus", "FunctionSource", "CaseResult",
+           "CheckResult", "LateStatus", "Lateness", "Override", "SubmissionResult", "submission_from_json"]

@@ -439,7 +439,7 @@ def cells_parsed_one_by_one_then_together(sources: list[str], *, run_all: bool) 
         if problem is not None:
             where = f"code cell {number} ({load._first_line(source)})"
             skipped.append(load.Skipped(f"code cell {number}", load._first_line(source),
-                                        tuple(load.defined_names(source)), problem))
+                                        tuple(load.defined_names(source)), problem, source, 1, number))
             warnings.append(f"{where} does not parse and was skipped: {problem}")
             continue
         magics += notes
