@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import jinja2
 
-from grader import render
+from grader import listing, render
 from grader.late import late_by
 from grader.results import CheckResult, Status, SubmissionResult
 
@@ -38,6 +38,7 @@ def environment() -> jinja2.Environment:
     env.filters["difference"] = render.format_difference
     env.filters["plain"] = plain_text
     env.filters["points"] = render.format_points
+    env.filters["visible"] = listing.visible
     env.filters["percent"] = lambda value: f"{100 * value:.0f}%"
     env.globals["verdict"] = render.VERDICT
     env.filters["late_by"] = late_by
@@ -145,15 +146,38 @@ def checker_families(check: CheckResult) -> list[Family]:
     return [Family(operator, caught, total) for operator, (caught, total) in sorted(counts.items())]
 
 
+def misconception_anchor(operator: str) -> str:
+    """The id, on a student's page, of their first diagnosis of a misconception (the class page links to it)."""
+    return "bug-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", operator).strip("-") or _digest(operator, 8))
+
+
+def _line_number(shown: listing.Listing | None, line: int | None) -> int | None:
+    """The student's number of the program's line `line`, when the listing shows that line."""
+    if shown is None or not line or not shown.source.program_line:
+        return None
+    number = shown.source.line + line - shown.source.program_line
+    return number if any(entry.number == number for block in shown.blocks for entry in block.lines) else None
+
+
 def _context_for_student(result: SubmissionResult) -> dict[str, Any]:
     checks = []
+    anchored: set[str] = set()
     for check in result.checks:
         families = checker_families(check)
         details = check.details or {}
         flaws = [str(flaw) for flaw in details.get("flaws", ()) if flaw] if isinstance(details.get("flaws"), list) else []
-        checks.append({"check": check, "families": families, "flaws": flaws,
+        anchors, targets = [], []
+        shown = listing.listing(check)
+        for diagnosis in check.diagnosis:
+            anchor = misconception_anchor(diagnosis.operator or diagnosis.mutant)
+            anchors.append(anchor if anchor not in anchored else "")
+            anchored.add(anchor)
+            targets.append(_line_number(shown, diagnosis.line))
+        checks.append({"check": check, "families": families, "flaws": flaws, "listing": shown,
+                       "anchors": anchors, "targets": targets,
                        "missed": [entry["mutant"] for entry in checker_mutants(check) if not entry["caught"]]})
-    return {"result": result, "checks": checks}
+    shown = any(item["listing"] is not None for item in checks)
+    return {"result": result, "checks": checks, "source_style": listing.stylesheet() if shown else ""}
 
 
 def student_page(result: SubmissionResult, *, class_page: str | None = None) -> str:
@@ -207,12 +231,14 @@ def parameter_pass_rates(results: Sequence[SubmissionResult]) -> list[dict[str, 
 
 def misconceptions(results: Sequence[SubmissionResult], *, top: int = TOP) -> list[dict[str, Any]]:
     """The most common diagnosed misconceptions (operator families), by how many students made them,
-    with the catalogued mutants behind them and the hint the first such student was given."""
+    with the catalogued mutants behind them, the hint the first such student was given, and every student
+    who made it (in the order of results)."""
     students: Counter[str] = Counter()
     mutants: dict[str, list[str]] = {}
     first: dict[str, Any] = {}
+    who: dict[str, list[str]] = {}
     for result in results:
-        seen = set()
+        seen: set[str] = set()
         for check in result.checks:
             for diagnosis in check.diagnosis:
                 operator = diagnosis.operator or diagnosis.mutant
@@ -222,7 +248,10 @@ def misconceptions(results: Sequence[SubmissionResult], *, top: int = TOP) -> li
                     names.append(diagnosis.mutant)
                 seen.add(operator)
         students.update(seen)
-    return [{"operator": operator, "mutants": mutants[operator], "hint": first[operator].hint, "count": count}
+        for operator in seen:
+            who.setdefault(operator, []).append(result.submission)
+    return [{"operator": operator, "mutants": mutants[operator], "hint": first[operator].hint, "count": count,
+             "students": who[operator], "anchor": misconception_anchor(operator)}
             for operator, count in students.most_common(top)]
 
 

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, cli, discover, pipeline
+from grader import batch, cli, discover, html, pipeline
 from grader.executors import SHARED_SERVER_WORKERS, Job, LocalExecutor, grade_job
 from grader.results import submission_from_json
 from grader.settings import Settings
@@ -613,3 +614,25 @@ def test_the_nbgrader_feedback_layout_and_the_class_page_links(tmp_path):
     # Back to the flat layout: the nbgrader pages are stale and go, the flat ones come.
     summary = batch.grade(course, out, Settings(), jobs=1)
     assert (out / "alice.html").is_file() and not (out / "feedback" / "alice" / "three_layer" / "gc.html").exists()
+
+
+def test_the_class_page_links_each_misconception_to_every_student_with_it(sample_report):
+    _, out = sample_report
+    results = [submission_from_json(entry) for entry in json.loads((out / batch.RESULTS_JSON).read_text())]
+    having: dict[str, set[str]] = {}
+    for result in results:
+        for check in result.checks:
+            for diagnosis in check.diagnosis:
+                having.setdefault(diagnosis.operator or diagnosis.mutant, set()).add(result.submission)
+    pages = html.page_names(result.submission for result in results)
+    index = (out / batch.INDEX_HTML).read_text()
+    table = index.split('<table class="misconceptions">')[1].split("</table>")[0]
+    rows = table.split("<tr id=")[1:]
+    assert len(rows) == min(len(having), html.TOP) and len(having) >= 3
+    for row in rows:
+        operator = re.search(r'<td class="num">\d+</td><td>([^<]+)', row).group(1)
+        links = re.findall(r'<a href="([^"#]+)#([^"]+)">', row)
+        anchor = html.misconception_anchor(operator)
+        assert sorted(page for page, _ in links) == sorted(pages[student] for student in having[operator])
+        for page, target in links:
+            assert target == anchor and f'id="{anchor}"' in (out / page).read_text()

@@ -1,14 +1,17 @@
 """HTML pages: everything the student wrote escaped, self-contained pages, safe file names, class statistics."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from dataclasses import replace
+from html import unescape
 
 import pytest
 
-from grader import html
-from grader.results import CheckResult, Diagnosis, ParameterResult, Status, SubmissionResult
+from grader import html, listing
+from grader.results import (CheckResult, Diagnosis, FunctionSource, ParameterResult, SourceStatus, Status,
+                            SubmissionResult)
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 NAMES = ("dW1", "db1", "dW2", "db2", "dW3", "db3")
@@ -209,3 +212,51 @@ def test_a_real_crashing_checker_is_not_counted_as_missing_every_mutant(tmp_path
     missed, count = html.missed_mutants(results)
     assert count == 1 and all(row["ran"] == 1 for row in missed)
     assert [row["submission"] for row in html.crashed_checkers(results)] == [results[1].submission]
+
+
+HOSTILE_SOURCE = "\n".join([
+    "def backward_propagation_n(X, Y, cache):",
+    '    note = "</script><script>alert(1)</script>"',
+    "    template = '{{ 7 * 7 }} {% raw %} {# comment #}'",
+    "    nul = 'a\x00b'  # a NUL the student pasted",
+    "    access = 'user' # \u202e } \u2066 if is_admin: \u2069 \u2066 # begin admins only",
+    "    dW1 = 2 * cache[0]",
+    "    return {'dW1': dW1, '</pre>': '<!--'}",
+])
+
+
+def test_student_code_in_the_shown_source_renders_as_text():
+    source = FunctionSource(SourceStatus.FOUND, HOSTILE_SOURCE, line=3, program_line=3)
+    hostile = result("mallory", failing=("dW1",), diagnosis=(Diagnosis("scale-double-1", "scale-double", "dW1 is twice"
+                                                                       " the true gradient", ("dW1",), 8),))
+    hostile = dataclasses.replace(hostile, checks=(dataclasses.replace(hostile.checks[0], source=source),))
+    page = html.student_page(hostile)
+    assert "<script" not in page and "<!--" not in page and "</pre>" not in page.split("<main>")[1]
+    # Each shown line reads as the student's line, template syntax and all, with stand-ins for the invisible.
+    shown = [unescape(re.sub(r"<[^>]+>", "", code))
+             for code in re.findall(r'<code class="src">(.*?)</code></div>', page)]
+    assert shown == [listing.visible(line) for line in HOSTILE_SOURCE.split("\n")]
+    assert "{{ 7 * 7 }} {% raw %} {# comment #}" in shown[2] and "49" not in shown[2]
+    for character in ("\x00", "\u202e", "\u2066", "\u2069"):
+        assert character not in page
+    assert "\u2400" in page and "\u27e8U+202E\u27e9" in page and "\u27e8U+2066\u27e9" in page
+    marked = re.findall(r'<div class="ln marked" id="check-1-line-(\d+)"', page)
+    assert marked == ["8"] and "\u25c0" in page and "dW1 is twice the true gradient" in page
+    assert page.count(".listing .src .k {") == 1  # Pygments' stylesheet, inlined once
+
+
+def test_a_missing_function_says_what_was_found_instead():
+    missing = FunctionSource(SourceStatus.MISSING, note="no function is named gradient_check_n; the submission "
+                             "defines backward_propagation_n")
+    page = html.student_page(result("bob", details={"flaws": []}))
+    assert "no function is named" not in page
+    bob = result("bob", details={"flaws": []})
+    bob = dataclasses.replace(bob, checks=(bob.checks[0], dataclasses.replace(bob.checks[1], source=missing)))
+    assert "no function is named gradient_check_n; the submission defines backward_propagation_n" in html.student_page(bob)
+
+
+def test_a_diagnosis_carries_the_anchor_the_class_page_links_to_once_per_page():
+    twice = (Diagnosis("scale-double-6", "scale-double", "dW2 is twice"), Diagnosis("scale-double-7", "scale-double", "db2"))
+    page = html.student_page(result("carol", failing=("dW2", "db2"), diagnosis=twice))
+    assert page.count(f'id="{html.misconception_anchor("scale-double")}"') == 1
+    assert html.misconception_anchor("a/b <c>") == "bug-a-b-c"

@@ -178,3 +178,17 @@ def test_the_history_fallback_names_the_cells_too(monkeypatch):
 ])
 def test_cell_name(filename, name):
     assert notebook.cell_name(filename) == name
+
+
+def test_the_inline_page_shows_the_function_with_the_buggy_line_marked(tmp_path):
+    import html
+    import re
+
+    module = module_from(tmp_path, "student_planted", (SUBMISSIONS / "planted_bugs.py").read_text())
+    page = html.unescape(grader.check(module.backward_propagation_n)._repr_html_().split('srcdoc="')[1].split('"')[0])
+    marked = re.findall(r'<div class="ln marked"[^>]*>.*?<code class="src">(.*?)</code></div>\n<div class="note '
+                        r'diagnosis">.*?</strong>: ([^<]*)', page)
+    code = [(html.unescape(re.sub(r"<[^>]+>", "", line)).strip(), hint) for line, hint in marked]
+    assert code == [("dW2 = 1. / m * np.dot(dZ2, A1.T) * 2", "dW2 is twice the true gradient "),
+                    ("db1 = 4. / m * np.sum(dZ1, axis=1, keepdims=True)",
+                     "db1 is 4 times the true gradient: look at the 1/m factor ")]
