@@ -66,10 +66,12 @@ def _excerpt(program: load.Program, statement: ast.stmt, lines: list[str], *,
     start = min([statement.lineno] + decorators)
     end = statement.end_lineno or statement.lineno
     text, cut = _capped(lines[start - 1:end])
-    cell, line = None, start
+    cell, line, name = None, start, ""
     if program.line_map and start <= len(program.line_map):
         cell, line = program.line_map[start - 1]
-    return FunctionSource(status, text, line, cell, start, "; ".join(part for part in (note, cut) if part))
+        name = program.cell_names[cell - 1] if 1 <= cell <= len(program.cell_names) else ""
+    return FunctionSource(status, text, line, cell, start, "; ".join(part for part in (note, cut) if part),
+                          cell_name=name)
 
 
 def _function_end(lines: list[str], start: int) -> int:

@@ -26,7 +26,6 @@ MARK_TEXT = 300
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
                         "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]")
 _PROGRAM_LINE = re.compile(r"\(line (\d+)\)")
-_CELL_LINE = re.compile(r"\(code cell (\d+), line (\d+)\)")
 
 
 def _stand_in(match: re.Match[str]) -> str:
@@ -81,7 +80,7 @@ class Mark:
 @dataclass(frozen=True)
 class Line:
     number: int
-    where: str  # "line 15" or "code cell 4, line 11": as the student counts
+    where: str  # "line 15", "code cell 4, line 11" or "In [4], line 11": as the student counts
     html: Markup
     marks: tuple[Mark, ...] = ()
 
@@ -107,7 +106,7 @@ class Listing:
         if not lines:
             return ""
         span = f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}–{lines[-1]}"
-        return f"code cell {self.source.cell}, {span}" if self.source.cell is not None else span
+        return f"{self.source.cell_name}, {span}" if self.source.cell_name else span
 
 
 def _shorter(text: str) -> str:
@@ -115,12 +114,11 @@ def _shorter(text: str) -> str:
     return text if len(text) <= MARK_TEXT else text[:MARK_TEXT - 1] + "…"
 
 
-def _error_lines(source: FunctionSource, message: str) -> list[int]:
-    """The student's line numbers, within the shown cell or file, that a message names: "(line 20)" or
-    "(code cell 4, line 11)"."""
-    if source.cell is None:
-        return [int(number) for number in _PROGRAM_LINE.findall(message)]
-    return [int(line) for cell, line in _CELL_LINE.findall(message) if int(cell) == source.cell]
+def _place(source: FunctionSource) -> re.Pattern[str]:
+    """How a message names a line of the shown file or cell: "(line 20)", "(code cell 4, line 11)", "(In [4], line 11)"."""
+    if not source.cell_name:
+        return _PROGRAM_LINE
+    return re.compile(re.escape(f"({source.cell_name}, line ") + r"(\d+)\)")
 
 
 def marks(check: CheckResult) -> dict[int, list[Mark]]:
@@ -144,11 +142,11 @@ def marks(check: CheckResult) -> dict[int, list[Mark]]:
             if diagnosis.line:
                 add(diagnosis.line - source.program_line,
                     Mark("diagnosis", diagnosis.hint, diagnosis.mutant or diagnosis.operator))
-    errors = [check.message] + [case.message for case in check.cases]
-    for message in errors:
-        for number in _error_lines(source, message):
-            if number - source.line not in found:
-                add(number - source.line, Mark("error", _shorter(_CELL_LINE.sub("", _PROGRAM_LINE.sub("", message)))))
+    place = _place(source)
+    for message in [check.message] + [case.message for case in check.cases]:
+        for number in place.findall(message):
+            if int(number) - source.line not in found:
+                add(int(number) - source.line, Mark("error", _shorter(place.sub("", message))))
     return found
 
 
@@ -182,6 +180,5 @@ def listing(check: CheckResult) -> Listing | None:
     lines = []
     for index, html in enumerate(highlighted(source.text)):
         number = source.line + index
-        where = f"code cell {source.cell}, line {number}" if source.cell is not None else f"line {number}"
-        lines.append(Line(number, where, html, tuple(found.get(index, ()))))
+        lines.append(Line(number, source.where(number), html, tuple(found.get(index, ()))))
     return Listing(source, _blocks(lines, set(found)), len(found))

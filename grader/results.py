@@ -88,18 +88,28 @@ class FunctionSource:
     program_line: int = 0
     note: str = ""
     problem_line: int | None = None
+    # What the student calls the cell: "code cell 4" in a notebook file, "In [4]" in Jupyter; "" in a .py.
+    cell_name: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", SourceStatus(self.status))
+        if self.cell is not None and not self.cell_name:
+            object.__setattr__(self, "cell_name", f"code cell {self.cell}")
+
+    def where(self, line: int) -> str:
+        """A line of the student's numbering as they say it: "line 15", "code cell 4, line 11", "In [4], line 11"."""
+        return f"{self.cell_name}, line {line}" if self.cell_name else f"line {line}"
 
     def to_json(self) -> dict[str, Any]:
         return {"status": self.status.value, "text": self.text, "line": self.line, "cell": self.cell,
-                "program_line": self.program_line, "note": self.note, "problem_line": self.problem_line}
+                "cell_name": self.cell_name, "program_line": self.program_line, "note": self.note,
+                "problem_line": self.problem_line}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FunctionSource:
         return cls(SourceStatus(data["status"]), data.get("text", ""), data.get("line", 1), data.get("cell"),
-                   data.get("program_line", 0), data.get("note", ""), data.get("problem_line"))
+                   data.get("program_line", 0), data.get("note", ""), data.get("problem_line"),
+                   data.get("cell_name", ""))
 
 
 @dataclass(frozen=True)

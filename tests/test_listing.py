@@ -38,10 +38,14 @@ def test_a_diagnosis_marks_its_line_in_the_students_numbers():
     pytest.param(None, "on case course: raised ValueError: shapes (line 14)", [14], id="py-line"),
     pytest.param(4, "on case course: raised KeyError: 'A3' (code cell 4, line 3)", [3], id="cell-line"),
     pytest.param(5, "on case course: raised KeyError: 'A3' (code cell 4, line 3)", [], id="another-cell"),
+    pytest.param("In [4]", "on case course: raised KeyError: 'A3' (In [4], line 3)", [3], id="jupyter-cell"),
+    pytest.param("In [4]", "on case course: raised KeyError: 'A3' (In [14], line 3)", [], id="another-jupyter-cell"),
     pytest.param(None, "raised in a helper (line 90)", [], id="outside-the-function"),
 ])
 def test_an_error_marks_the_line_it_names_when_that_line_is_shown(cell, message, marked):
-    source = FunctionSource(SourceStatus.FOUND, "\n".join(BODY), line=1 if cell else 12, cell=cell, program_line=30)
+    number, name = (4, cell) if isinstance(cell, str) else (cell, "")
+    source = FunctionSource(SourceStatus.FOUND, "\n".join(BODY), line=1 if cell else 12, cell=number, program_line=30,
+                            cell_name=name)
     shown = listing.listing(check(source, message=message, cases=(CaseResult("course", Status.ERROR, None, message),)))
     lines = [line for line in shown_lines(shown) if line.marks]
     assert [line.number for line in lines] == marked

@@ -192,3 +192,15 @@ def test_the_inline_page_shows_the_function_with_the_buggy_line_marked(tmp_path)
     assert code == [("dW2 = 1. / m * np.dot(dZ2, A1.T) * 2", "dW2 is twice the true gradient "),
                     ("db1 = 4. / m * np.sum(dZ1, axis=1, keepdims=True)",
                      "db1 is 4 times the true gradient: look at the 1/m factor ")]
+
+
+def test_the_inline_page_numbers_the_code_as_the_cell_the_student_sees():
+    import html
+    import re
+
+    namespace = ipython_cell(PLANTED_CELL, "<ipython-input-4-0123456789ab>", {"np": np})
+    page = html.unescape(grader.check(namespace["backward_propagation_n"])._repr_html_().split('srcdoc="')[1]
+                         .split('"')[0])
+    marked = re.findall(r'<div class="ln marked" id="check-1-line-(\d+)"><span class="no" title="([^"]+)"', page)
+    assert marked == [("11", "In [4], line 11"), ("17", "In [4], line 17")]
+    assert "In [4], lines 1–" in page
