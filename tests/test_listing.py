@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from pygments.token import Token
 
 from grader import listing
 from grader.results import CaseResult, CheckResult, Diagnosis, FunctionSource, SourceStatus, Status
@@ -100,3 +102,31 @@ def test_hostile_characters_become_visible_stand_ins():
 def test_the_stylesheet_styles_tokens_inside_listings_only():
     rules = str(listing.stylesheet()).splitlines()
     assert rules and all(rule.startswith(".listing .src .") for rule in rules)
+
+
+SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
+
+
+@pytest.mark.parametrize("path", sorted(SUBMISSIONS.glob("**/*.py")), ids=lambda path: path.name)
+def test_python_tokens_read_every_sample_file_and_join_back_into_it(path):
+    text = path.read_text()
+    tokens = listing.python_tokens(text)
+    assert tokens is not None and "".join(word for _, word in tokens) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("abdefx_ (),:[]{}=+-*/.\\'\"#\n\t01e") + ["def ", "class ", "f'", '"""', "    "]),
+                max_size=60).map("".join))
+def test_python_tokens_join_back_into_the_text_or_give_up(text):
+    tokens = listing.python_tokens(text)
+    assert tokens is None or "".join(word for _, word in tokens) == text
+    assert len(listing.highlighted(text)) == len(text.split("\n"))
+
+
+def test_python_tokens_name_what_pygments_would():
+    tokens = dict((word, kind) for kind, word in listing.python_tokens(
+        "def f(x, y=None):\n    return len(x) * 2.5  # why\n    s = 'text'\n"))
+    assert tokens["def"] is Token.Keyword and tokens["f"] is Token.Name.Function and tokens["None"] is Token.Keyword.Constant
+    assert tokens["len"] is Token.Name.Builtin and tokens["2.5"] is Token.Number and tokens["# why"] is Token.Comment
+    assert tokens["'text'"] is Token.String and tokens["x"] is Token.Name and tokens["("] is Token.Punctuation
+    assert listing.python_tokens("def f(:\n    x = (1,\n") is None  # left to Pygments' lexer
