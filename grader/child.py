@@ -12,6 +12,7 @@ import ast
 import builtins
 import copy
 import ctypes
+import errno
 import functools
 import inspect
 import os
@@ -67,6 +68,10 @@ def _where(error: BaseException, filename: str) -> str:
     return f" (line {lines[-1]})" if lines else ""
 
 
+# Set once the process-count limit is 0: a fork the kernel then refuses is the sandbox's doing, not a busy system.
+_processes_refused = False
+
+
 def describe(error: BaseException, filename: str, *, memory_bytes: int | None = None) -> str:
     """A one-line account of an exception raised by student code."""
     if isinstance(error, SystemExit):
@@ -78,6 +83,11 @@ def describe(error: BaseException, filename: str, *, memory_bytes: int | None = 
     if isinstance(error, MemoryError):
         limit = f" (the limit is {memory_bytes // 1024 ** 2} MiB)" if memory_bytes else ""
         return f"MemoryError: the submission ran out of memory{limit}{': ' + wire.clip(text, 200) if text else ''}{_where(error, filename)}"
+    if _processes_refused and isinstance(error, BlockingIOError) and error.errno == errno.EAGAIN:
+        # The kernel refuses the fork (EAGAIN) of a process started without an audit event, such as a fresh
+        # copy of a built-in _posixsubprocess: say what it was, not "Resource temporarily unavailable".
+        return (f"PermissionError: gradgrade sandbox: starting a process is not allowed (the process limit refused it)"
+                f"{_where(error, filename)}")
     kind = "PermissionError" if isinstance(error, Refused) else type(error).__name__
     return f"{kind}: {wire.clip(text, MESSAGE_LIMIT)}{_where(error, filename)}"
 
@@ -209,6 +219,8 @@ def set_limits(limits: dict[str, Any], *, processes: bool) -> list[str]:
             applied.append(name)
         except (ValueError, OSError):
             continue
+    global _processes_refused
+    _processes_refused = "processes" in applied
     # A write over the size limit raises OSError (EFBIG) in the submission instead of killing the child.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     return applied
