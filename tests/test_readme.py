@@ -413,7 +413,8 @@ def test_readme_command_exits_as_expected(ran, text):
     assert one.returncode == expected, (
         f"README command {text!r}, run as {one.line!r} in a copy of the sample class, exited {one.returncode}, "
         f"expected {expected}\nstdout: {one.stdout[-3000:]}\nstderr: {one.stderr[-3000:]}")
-    assert "Traceback" not in one.stderr, one.stderr
+    # Never a traceback from gradgrade; Dask's own workers may log one of theirs as their cluster stops.
+    assert not re.search(r'File "[^"]*/grader/[^"]*", line', one.stderr), one.stderr
 
 
 def _verdict_lines(output: str) -> list[str]:
