@@ -134,9 +134,63 @@ def _described(got: Any, true: np.ndarray, threshold: float, difference: float |
                    "is wrong in every entry, and not by a constant factor, sign, transpose or shape"), None
 
 
+# The m a student may divide by instead of the batch size: m + k for a small k (m = X.shape[1] - 1), or a
+# constant they wrote in (m = 3). Each makes the gradient a different multiple of the true one on every case.
+M_SHIFTS = (-1, 1, -2, 2, -3, 3)
+M_KINDS = ("factor-m-shift", "hard-coded-m")
+
+
+def _m_minus(k: int) -> str:
+    return f"m{k:+d}"
+
+
+def _per_case(pairs: Sequence[tuple[float, int]]) -> str:
+    """'1.5 at m = 3, 2 at m = 2 and 1.25 at m = 5': the factor found on each failing case."""
+    shown = [f"{factor:.3g} at m = {m}" for factor, m in pairs]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def m_dependence(pairs: Sequence[tuple[float, int]], broken: Sequence[int] = ()) -> Description | None:
+    """The m the student divides by, when the factor of every case (pairs of factor and batch size m, the
+    passing cases at factor 1) fits one: m/(m + k) for a small k, or m/c for a constant c they wrote in.
+
+    broken: the batch sizes of the cases that gave inf or NaN or raised; m + k = 0 there is what explains
+    them (m - 1 is 0 when m = 1), so the fit is made on the other cases. Needs two failing cases of different m.
+    """
+    failing = [(factor, m) for factor, m in pairs if abs(factor - 1) > FACTOR_RTOL]
+    if len({m for _, m in failing}) < 2:
+        return None
+
+    def fits(model) -> bool:
+        return all(abs(factor - model(m)) <= FACTOR_RTOL * abs(factor) for factor, m in pairs)
+
+    shown = _per_case(failing)
+    for k in M_SHIFTS:
+        if all(m + k != 0 for _, m in pairs) and all(m + k == 0 for m in broken) and fits(lambda m: m / (m + k)):
+            ratio = f"m/({_m_minus(k)})"
+            zero = (f"; where m = {', '.join(map(str, sorted(set(broken))))}, {_m_minus(k)} = 0: a division by zero"
+                    if broken else "")
+            return Description("factor-m-shift", f"is {ratio} times the true one, m the case's batch size ({shown}{zero})",
+                               f"are each {ratio} times the true one, m the case's batch size ({shown}{zero})",
+                               "check how m is computed")
+    constant = failing[0][1] / failing[0][0]
+    if not broken and abs(constant - round(constant)) <= FACTOR_RTOL * constant and round(constant) >= 2:
+        c = int(round(constant))
+        if fits(lambda m: m / c):
+            return Description("hard-coded-m", f"is m_true/{c} times the true one, m_true the case's batch size ({shown})",
+                               f"are each m_true/{c} times the true one, m_true the case's batch size ({shown})",
+                               f"m is hard-coded to {c}")
+    return None
+
+
 def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequence[int], *,
-             threshold: float = check.THRESHOLD) -> Description | None:
-    """How one gradient is wrong over every case: a factor that is m (or 1/m) on each case is named so."""
+             threshold: float = check.THRESHOLD, crashed: Sequence[int] = ()) -> Description | None:
+    """How one gradient is wrong over every case: a factor that is m (or 1/m) on each case is named so, and one
+    that follows a wrong m (m/(m-1) times, or m/3 times where m is hard-coded to 3).
+
+    crashed: the batch sizes of the cases where the backward pass raised (not among gots): they count only to
+    tell a division by zero that explains them.
+    """
     trues = [np.asarray(true, dtype=np.float64) for true in trues]
     # A difference that passes is right whatever else _described would look at (most cases of most gradients).
     described = [(None, None) if difference is not None and check.passes(difference, threshold)
@@ -147,14 +201,27 @@ def describe(gots: Sequence[Any], trues: Sequence[np.ndarray], batch_sizes: Sequ
     if not failing:
         return None
     first = failing[0][1]
-    if any(found.kind not in ("factor", "sign") for _, found in failing):
+    if any(found.kind not in ("factor", "sign", "nan") for _, found in failing):
         return first
-    # Each of these cases is a factor or sign, whose factor _described found: got = factor * true.
+    # Each of these cases is a factor or sign, whose factor _described found (got = factor * true), or NaN.
     factors = [factor if found is not None else 1.0 for found, factor in described]
+    if any(found.kind == "nan" for _, found in failing):
+        # Only a wrong m whose m + k is 0 on exactly those cases explains values that are partly inf or NaN.
+        pairs = [(factor, m) for factor, m, found in zip(factors, batch_sizes, per_case)
+                 if found is None or found.kind != "nan"]
+        broken = [m for m, found in zip(batch_sizes, per_case) if found is not None and found.kind == "nan"]
+        return m_dependence(pairs, [*broken, *crashed]) or first
+    if crashed:
+        found = m_dependence(list(zip(factors, batch_sizes)), crashed)
+        if found is not None:
+            return found
     if all(factor is not None and abs(factor - m) <= 1e-6 * m for factor, m in zip(factors, batch_sizes)):
         return _phrase("factor-m", "is m times the true gradient (m = number of examples)", "the 1/m factor is missing")
     if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
         return _phrase("factor-m", "is the true gradient divided by m once more", "divide by m only once")
+    found = m_dependence(list(zip(factors, batch_sizes)))
+    if found is not None:
+        return found
     wrong_factors = [factor for factor, found in zip(factors, per_case) if found is not None]
     if any(abs(factor - wrong_factors[0]) > 1e-6 * abs(wrong_factors[0]) for factor in wrong_factors):
         shown = ", ".join(f"{factor:.3g}" for factor in wrong_factors[:3])
@@ -487,10 +554,17 @@ def diagnose(student: Sequence[Mapping[str, Any] | None], trues: Sequence[Mappin
     for name in names:
         # Only the cases that have this gradient (l_layer's cases differ in depth).
         graded = [index for index, true in enumerate(trues) if name in true]
-        gots = [None if student[index] is None else student[index].get(name) for index in graded]
+        # A case whose call raised (or returned no dict) says nothing about this gradient: the others are
+        # described, and its batch size tells describe where a division by zero may have raised.
+        crashed = [batch_sizes[index] for index in graded if student[index] is None]
+        graded = [index for index in graded if student[index] is not None]
+        if not graded:
+            continue
+        gots = [student[index].get(name) for index in graded]
         found = describe(gots, [trues[index][name] for index in graded], [batch_sizes[index] for index in graded],
-                         threshold=threshold)
-        if found is not None and found.kind not in ("factor", "factor-m", "sign", "nan", "zeros"):
+                         threshold=threshold, crashed=crashed)
+        if found is not None and found.kind not in ("factor", "factor-m", "factor-m-shift", "hard-coded-m", "sign",
+                                                     "nan", "zeros"):
             found = routed(name, gots, [trues[index] for index in graded]) or found
         if found is not None:
             descriptions[name] = found
@@ -510,8 +584,9 @@ def diagnose(student: Sequence[Mapping[str, Any] | None], trues: Sequence[Mappin
         groups.setdefault((description.kind, description.singular, advice), []).append(name)
     for (kind, _, advice), group in groups.items():
         description = descriptions[group[0]]
-        diagnoses.append(Diagnosis("", kind, sentence(group, description, advice), tuple(group),
-                                   _line(group, lines)))
+        # A wrong m is on the line that computes m, when the student's function has one.
+        line = lines["m"].line if kind in M_KINDS and "m" in lines else _line(group, lines)
+        diagnoses.append(Diagnosis("", kind, sentence(group, description, advice), tuple(group), line))
     return tuple(diagnoses)
 
 
@@ -558,7 +633,8 @@ def refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment,
 
     A diagnosis is advice: if making it fails, the grade stands without it.
     """
-    if result.status is not Status.FAIL:
+    # An error on some cases (m - 1 = 0 where m = 1) leaves the others' gradients to diagnose from.
+    if result.status not in (Status.FAIL, Status.ERROR):
         return result
     try:
         return _refine(result, outcomes, assignment, settings, source=source)

@@ -48,6 +48,19 @@ def check_table(check: CheckResult, *, width: int | None = TABLE_WIDTH) -> str:
                     disable_numparse=True)
 
 
+def case_lines(check: CheckResult) -> list[str]:
+    """Each case's verdict, when some case has no difference (it raised, or gave inf or NaN) and others have
+    one: the table's worst difference is then unknown, and the cases that ran still show what they gave."""
+    differences = [case.difference for case in check.cases]
+    if not check.parameters or None not in differences or all(value is None for value in differences):
+        return []
+    found = ["  per case:"]
+    for case in check.cases:
+        found += wrap(f"{case.case}: {VERDICT[case.status.value]}, difference {format_difference(case.difference)}: "
+                      f"{case.message}", first="    ", rest="      ")
+    return found
+
+
 def hint_line(diagnosis: Diagnosis) -> str:
     """A diagnosis on one line, with where it is in the student's own file: "hint [mutant] (code cell 7, line 3): ..."."""
     where = f" ({diagnosis.where or f'line {diagnosis.line}'})" if diagnosis.line else ""
@@ -67,6 +80,7 @@ def text(result: SubmissionResult) -> str:
             for parameter in check.parameters:
                 if _shorten(parameter.message) != " ".join(parameter.message.split()):
                     lines += wrap(parameter.message, first=f"  {parameter.name}: ")
+        lines += case_lines(check)
         for diagnosis in check.diagnosis:
             lines += wrap(hint_line(diagnosis))
         lines += wrap(check.message)

@@ -65,14 +65,21 @@ def plain_describe(gots, trues, batch_sizes):
     """describe by its definition: describe_case on every case, then best_factor again on each factor or sign."""
     per_case = [diagnose.describe_case(got, true) for got, true in zip(gots, trues)]
     failing = [found for found in per_case if found is not None]
-    if not failing or any(found.kind not in ("factor", "sign") for found in failing):
+    if not failing or any(found.kind not in ("factor", "sign", "nan") for found in failing):
         return failing[0] if failing else None
     factors = [diagnose.best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
-               if found is not None else 1.0 for got, true, found in zip(gots, trues, per_case)]
+               if found is not None and found.kind != "nan" else 1.0 for got, true, found in zip(gots, trues, per_case)]
+    if any(found.kind == "nan" for found in failing):
+        broken = [m for m, found in zip(batch_sizes, per_case) if found is not None and found.kind == "nan"]
+        pairs = [(factor, m) for factor, m, found in zip(factors, batch_sizes, per_case)
+                 if found is None or found.kind != "nan"]
+        return in_short(diagnose.m_dependence(pairs, broken)) or failing[0]
     if all(factor is not None and abs(factor - m) <= 1e-6 * m for factor, m in zip(factors, batch_sizes)):
         return "factor-m", "missing"
     if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
         return "factor-m", "once more"
+    if diagnose.m_dependence(list(zip(factors, batch_sizes))) is not None:
+        return in_short(diagnose.m_dependence(list(zip(factors, batch_sizes))))
     wrong_factors = [factor for factor, found in zip(factors, per_case) if found is not None]
     if any(abs(factor - wrong_factors[0]) > 1e-6 * abs(wrong_factors[0]) for factor in wrong_factors):
         return "varies", ", ".join(f"{factor:.3g}" for factor in wrong_factors[:3])
@@ -81,6 +88,8 @@ def plain_describe(gots, trues, batch_sizes):
 
 def in_short(found):
     """A Description as plain_describe gives it: the whole one, or its kind and the words that tell it apart."""
+    if found is not None and found.kind in diagnose.M_KINDS:
+        return found.kind, found.advice
     if found is None or found.kind not in ("factor-m", "varies"):
         return found
     return found.kind, ("missing" if "missing" in found.advice else "once more") if found.kind == "factor-m" \
@@ -374,3 +383,73 @@ def test_cover_and_routed_equal_their_definitions(seed, mutants, extra_wrong, ga
         gots = [None if found is None else found.get(name) for found in student]
         found = diagnose.routed(name, gots, trues)
         assert (found and found.singular.removeprefix("holds the true ")) == plain_routed(name, gots, trues)
+
+
+# A wrong m: a different factor on every case, fitted against each case's batch size.
+
+BACKWARD_PASSES = Path(__file__).parent / "backward_passes"
+
+
+@pytest.mark.parametrize("name, status, words, advice", [
+    pytest.param("m_minus_one", Status.ERROR, "m/(m-1) times the true one", "check how m is computed",
+                 id="m-minus-one-raises-on-m1"),
+    pytest.param("m_minus_one_numpy", Status.FAIL, "m/(m-1) times the true one", "check how m is computed",
+                 id="m-minus-one-inf-on-m1"),
+    pytest.param("m_hard_coded", Status.FAIL, "m_true/3 times the true one", "m is hard-coded to 3",
+                 id="m-hard-coded-to-3"),
+])
+def test_a_wrong_m_is_described_from_the_factor_on_each_case(name, status, words, advice):
+    check = pipeline.grade_file(BACKWARD_PASSES / f"{name}.py", Settings()).check("backward_propagation_n")
+    assert check.status is status
+    [diagnosis] = check.diagnosis
+    assert words in diagnosis.hint and diagnosis.hint.endswith(advice), diagnosis.hint
+    assert set(diagnosis.parameters) == {"dW1", "db1", "dW2", "db2", "dW3", "db3"}
+    assert diagnosis.line == 7  # the line that computes m
+
+
+def test_a_division_by_zero_on_the_one_example_case_is_named_with_the_others_factors():
+    check = pipeline.grade_file(BACKWARD_PASSES / "m_minus_one_numpy.py", Settings()).check("backward_propagation_n")
+    assert "1.5 at m = 3, 2 at m = 2, 1.25 at m = 5 and 1.07 at m = 16" in check.diagnosis[0].hint
+    assert "where m = 1, m-1 = 0: a division by zero" in check.diagnosis[0].hint
+
+
+def test_a_crash_on_the_one_example_case_does_not_hide_what_the_other_cases_gave():
+    from grader import render
+    result = pipeline.grade_file(BACKWARD_PASSES / "m_minus_one.py", Settings())
+    check = result.check("backward_propagation_n")
+    assert check.status is Status.ERROR and "ZeroDivisionError" in check.message
+    by_case = {case.case: case for case in check.cases}
+    assert by_case["hidden-m1"].status is Status.ERROR and by_case["hidden-m1"].difference is None
+    assert all(case.difference is not None for name, case in by_case.items() if name != "hidden-m1")
+    report = " ".join(render.text(result).split())
+    assert "per case:" in report
+    assert f"hidden-m2: FAIL, difference {render.format_difference(by_case['hidden-m2'].difference)}" in report
+    assert "hidden-m1: ERROR, difference -: raised ZeroDivisionError" in report
+    assert "m/(m-1) times the true one" in report
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), k=st.sampled_from((-1, 1, -2, 2, -3, 3)),
+       sizes=st.lists(st.integers(1, 64), min_size=3, max_size=6, unique=True))
+def test_a_gradient_divided_by_m_plus_k_is_found_whatever_the_batch_sizes(seed, k, sizes):
+    rng = np.random.default_rng(seed)
+    trues = [rng.standard_normal((3, 2)) for _ in sizes]
+    usable = [m for m in sizes if m + k != 0]
+    if len([m for m in usable if m / (m + k) != 1]) < 2:
+        return
+    with np.errstate(all="ignore"):
+        gots = [true * m / (m + k) if m + k != 0 else true / 0.0 for true, m in zip(trues, sizes)]
+        found = diagnose.describe(gots, trues, sizes)
+    assert found.kind == "factor-m-shift" and f"m/(m{k:+d})" in found.singular
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), c=st.integers(2, 128),
+       sizes=st.lists(st.integers(1, 256), min_size=3, max_size=6, unique=True))
+def test_a_hard_coded_m_is_found_whatever_the_batch_sizes(seed, c, sizes):
+    rng = np.random.default_rng(seed)
+    trues = [rng.standard_normal((2, 2)) for _ in sizes]
+    if len([m for m in sizes if m != c]) < 2:
+        return
+    found = diagnose.describe([true * m / c for true, m in zip(trues, sizes)], trues, sizes)
+    assert found.kind == "hard-coded-m" and found.advice == f"m is hard-coded to {c}"
