@@ -581,9 +581,12 @@ def diagnose(student: Sequence[Mapping[str, Any] | None], trues: Sequence[Mappin
             continue
         description = descriptions[name]
         advice = factor_advice(description, lines.get(name))
-        groups.setdefault((description.kind, description.singular, advice), []).append(name)
+        # One wrong m for every gradient: grouped by the ratio alone (l_layer's deeper gradients are on fewer
+        # cases, so their lists of factors are shorter), said with the longest list.
+        said = description.singular.split(" (")[0] if description.kind in M_KINDS else description.singular
+        groups.setdefault((description.kind, said, advice), []).append(name)
     for (kind, _, advice), group in groups.items():
-        description = descriptions[group[0]]
+        description = max((descriptions[name] for name in group), key=lambda found: len(found.singular))
         # A wrong m is on the line that computes m, when the student's function has one.
         line = lines["m"].line if kind in M_KINDS and "m" in lines else _line(group, lines)
         diagnoses.append(Diagnosis("", kind, sentence(group, description, advice), tuple(group), line))

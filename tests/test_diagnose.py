@@ -453,3 +453,18 @@ def test_a_hard_coded_m_is_found_whatever_the_batch_sizes(seed, c, sizes):
         return
     found = diagnose.describe([true * m / c for true, m in zip(trues, sizes)], trues, sizes)
     assert found.kind == "hard-coded-m" and found.advice == f"m is hard-coded to {c}"
+
+
+@pytest.mark.parametrize("m_line, words", [
+    pytest.param("    m = A_prev.shape[1] - 1", "m/(m-1) times the true one", id="m-minus-one"),
+    pytest.param("    m = 4", "m is hard-coded to 4", id="hard-coded"),
+])
+def test_a_wrong_m_in_an_l_layer_helper_is_one_hint_for_every_layer(tmp_path, m_line, words):
+    source = (SUBMISSIONS / "l_layer" / "correct_course.py").read_text()
+    assert source.count("    m = A_prev.shape[1]\n") == 1
+    path = tmp_path / "wrong_m.py"
+    path.write_text(source.replace("    m = A_prev.shape[1]\n", m_line + "\n"))
+    check = pipeline.grade_file(path, Settings(assignment="l_layer")).check("L_layer_backward")
+    [diagnosis] = check.diagnosis
+    assert words in diagnosis.hint
+    assert set(diagnosis.parameters) == {f"d{kind}{layer}" for layer in range(1, 5) for kind in "Wb"}
