@@ -173,9 +173,11 @@ def _context_for_student(result: SubmissionResult) -> dict[str, Any]:
             anchors.append(anchor if anchor not in anchored else "")
             anchored.add(anchor)
             targets.append(_line_number(shown, diagnosis.line))
+        mutants = checker_mutants(check)
         checks.append({"check": check, "families": families, "flaws": flaws, "listing": shown,
                        "anchors": anchors, "targets": targets,
-                       "missed": [entry["mutant"] for entry in checker_mutants(check) if not entry["caught"]]})
+                       "missed": [entry["mutant"] for entry in mutants if entry["ran"] and not entry["caught"]],
+                       "crashed_on": [entry["mutant"] for entry in mutants if not entry["ran"]]})
     shown = any(item["listing"] is not None for item in checks)
     return {"result": result, "checks": checks, "source_style": listing.stylesheet() if shown else ""}
 

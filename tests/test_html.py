@@ -260,3 +260,9 @@ def test_a_diagnosis_carries_the_anchor_the_class_page_links_to_once_per_page():
     page = html.student_page(result("carol", failing=("dW2", "db2"), diagnosis=twice))
     assert page.count(f'id="{html.misconception_anchor("scale-double")}"') == 1
     assert html.misconception_anchor("a/b <c>") == "bug-a-b-c"
+
+
+def test_the_student_page_lists_the_mutants_its_checker_crashed_on_apart_from_those_it_missed():
+    page = html.student_page(result("c", details=HALF_CRASHED_DETAILS))
+    assert "Crashed (raised or timed out) on: <code>scale-2</code>" in page
+    assert "Missed:" not in page
