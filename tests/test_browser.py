@@ -278,3 +278,19 @@ def test_a_notebook_students_marked_line_is_given_as_code_cell_and_line(notebook
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "notebook_page.png"), full_page=True)
     assert errors == []
+
+
+def test_the_printed_class_page_keeps_each_heading_with_its_table(report, browser):
+    page = browser.new_page()
+    page.goto((report / "index.html").as_uri())
+    page.emulate_media(media="print")
+    style = page.evaluate("""() => ({
+        headings: [...document.querySelectorAll("h1, h2")].map(h => getComputedStyle(h).breakAfter),
+        tables: [...document.querySelectorAll("table")].map(t => getComputedStyle(t).breakInside),
+        rows: [...document.querySelectorAll("tr")].map(r => getComputedStyle(r).breakInside)})""")
+    assert style["headings"] and set(style["headings"]) == {"avoid"}
+    assert style["tables"] and set(style["tables"]) == {"avoid"} and set(style["rows"]) == {"avoid"}
+    page.emulate_media(media="screen")
+    assert page.evaluate("getComputedStyle(document.querySelector('h2')).breakAfter") == "auto"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / "class_page.pdf"))
