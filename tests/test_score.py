@@ -146,3 +146,14 @@ def test_a_toml_rubric_sets_the_near_miss_options(tmp_path):
     rubric = score.rubric_from_dict(score.load_rubric(path))
     assert rubric.accept_near_miss is True and rubric.near_miss_penalty == 0.25
     assert score.DEFAULT_RUBRIC.accept_near_miss is False
+
+
+def test_check_and_grade_accept_a_rubric_with_a_gradescope_table(tmp_path):
+    path = tmp_path / "rubric.toml"
+    path.write_text('[backward]\npoints = 3\n[gradescope]\nvisibility = "after_due_date"\nchecker = "hidden"\n')
+    data = score.load_rubric(path)
+    assert score.rubric_from_dict(data).backward_points == 3.0
+    visibility = score.gradescope_rubric(data)
+    assert (visibility.of("backward"), visibility.of("checker")) == (score.Visibility.AFTER_DUE_DATE, score.Visibility.HIDDEN)
+    assert score.gradescope_rubric(None) == score.GradescopeRubric()
+    assert cli.main(["check", str(SUBMISSIONS / "planted_bugs.py"), "--rubric", str(path)]) == 1
