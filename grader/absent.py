@@ -6,7 +6,7 @@ import dataclasses
 import difflib
 from typing import Iterable
 
-from grader import load
+from grader import assignments, load
 from grader.results import CheckResult, ParameterResult, Status
 from grader.sandbox import RunStatus, SandboxRun
 
@@ -52,6 +52,19 @@ def defined_functions(program: load.Program, run: SandboxRun | None = None) -> l
               for target in node.targets if isinstance(target, ast.Name)]
     names += [name for part in program.skipped for name in part.names]
     return names + list(run.defined if run else ())
+
+
+def taken_names(assignment: assignments.Assignment, program: load.Program) -> set[str]:
+    """The names never offered as a near miss: the assignment's graded functions, and those of any other
+    assignment the submission defines in full (the course notebook's one-dimensional exercise beside the
+    three-layer one: its backward_propagation is that exercise, not a misspelt backward_propagation_n)."""
+    defined = set(defined_functions(program))
+    taken = set(assignment.student_functions)
+    for name in assignments.available():
+        other = assignments.get(name).student_functions
+        if other and set(other) <= defined:
+            taken |= set(other)
+    return taken
 
 
 def _tree(program: load.Program) -> ast.Module:

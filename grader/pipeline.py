@@ -77,7 +77,7 @@ def grade_program(program: load.Program, submission: str, settings: Settings) ->
     settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
     graders, calls_by_grader, inject = plan(settings)
     expected = {grader.function_name(assignment): grader.KIND for grader in graders}
-    taken = assignment.student_functions
+    taken = absent.taken_names(assignment, program)
     renamed = absent.aliases(program, expected, taken=taken) if rubric.accept_near_miss else {}
     run = sandbox.run(absent.alias_source(program.source, renamed), [call for calls in calls_by_grader for call in calls],
                       filename=program.filename,

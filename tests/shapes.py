@@ -100,6 +100,94 @@ correctly! You can even use this to convince your CEO. :)
 ]
 
 
+# The notebook's one-dimensional warm-up, as a student fills it in, with its own markdown.
+ONE_D = [
+    ("""## 3 - One-dimensional gradient checking
+
+Consider a one-dimensional linear function $J(\\theta) = \\theta x$. The model contains only a single
+real-valued parameter $\\theta$, and takes $x$ as input. You will implement code to compute $J(.)$ and its
+derivative $\\frac{\\partial J}{\\partial \\theta}$, then use gradient checking to make sure your derivative
+computation for $J$ is correct.
+
+The key computation steps are the forward pass, which computes $J$ ("forward propagation"), and the
+backward pass, which computes the derivative ("backward propagation").
+
+### Exercise 3 - forward_propagation
+
+Implement `forward_propagation()` for this simple function.""",
+     "def forward_propagation(x, theta):\n    J = theta * x\n    return J"),
+    ("""### Exercise 4 - backward_propagation
+
+Now, implement the backward propagation step (derivative computation): compute the derivative of
+$J(\\theta) = \\theta x$ with respect to $\\theta$. To save you from doing the calculus, you should get
+$d\\theta = \\frac { \\partial J }{ \\partial \\theta} = x$.""",
+     "def backward_propagation(x, theta):\n    dtheta = x\n    return dtheta"),
+    ("""### Exercise 5 - gradient_check
+
+To show that `backward_propagation()` computes the gradient correctly, implement gradient checking:
+
+1. compute `gradapprox` using the formula above with a small value of $\\varepsilon$:
+   $\\theta^{+} = \\theta + \\varepsilon$, $\\theta^{-} = \\theta - \\varepsilon$, $J^{+} = J(\\theta^{+})$,
+   $J^{-} = J(\\theta^{-})$, $gradapprox = \\frac{J^{+} - J^{-}}{2 \\varepsilon}$;
+2. compute the gradient using backward propagation, and store the result in a variable `grad`;
+3. compute the relative difference between `gradapprox` and `grad` with the formula of section 2.
+
+If the difference is small (say less than $10^{-7}$), you can be quite confident that you have computed
+your gradient correctly. Otherwise, there may be a mistake in it.""",
+     "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
+     "    theta_plus = theta + epsilon\n    theta_minus = theta - epsilon\n"
+     "    J_plus = forward_propagation(x, theta_plus)\n    J_minus = forward_propagation(x, theta_minus)\n"
+     "    gradapprox = (J_plus - J_minus) / (2 * epsilon)\n\n    grad = backward_propagation(x, theta)\n\n"
+     "    numerator = np.linalg.norm(grad - gradapprox)\n"
+     "    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)\n"
+     "    difference = numerator / denominator\n\n    if print_msg:\n        if difference > 2e-7:\n"
+     "            print(\"There is a mistake in the backward propagation! difference = \" + str(difference))\n"
+     "        else:\n            print(\"Your backward propagation works perfectly fine! difference = \" + str(difference))\n"
+     "    return difference"),
+    ("""**Expected output**: the difference printed for $x = 3$, $\\theta = 4$ is below $2 \\times 10^{-7}$.
+
+Congrats, the difference is smaller than the threshold, so you can have high confidence that you've
+correctly computed the gradient in `backward_propagation()`.
+
+Now, in the more general case, your cost function $J$ has more than a single 1D input. When you are
+training a neural network, $\\theta$ actually consists of multiple matrices $W^{[l]}$ and biases $b^{[l]}$!
+It is important to know how to do a gradient check with higher-dimensional inputs. Let's do it!""",
+     "x, theta = 3, 4\ndifference = gradient_check(x, theta, print_msg=True)"),
+]
+
+
+N_DIMENSIONAL = """### How does the N-dimensional check work?
+
+As in sections 1 and 3, you want to compare `gradapprox` to the gradient computed by backpropagation. The
+formula is still:
+
+$$ \\frac{\\partial J}{\\partial \\theta} = \\lim_{\\varepsilon \\to 0} \\frac{J(\\theta + \\varepsilon) - J(\\theta - \\varepsilon)}{2 \\varepsilon} $$
+
+However, $\\theta$ is not a scalar anymore. It is a dictionary called `parameters`. The function
+`dictionary_to_vector()` converts the `parameters` dictionary into a vector called `values`, obtained by
+reshaping every parameter ($W^{[1]}$, $b^{[1]}$, $W^{[2]}$, $b^{[2]}$, $W^{[3]}$, $b^{[3]}$) into a column
+and concatenating the columns. The inverse function is `vector_to_dictionary`, which gives back the
+`parameters` dictionary. The gradients dictionary is converted into a vector `grad` the same way with
+`gradients_to_vector()`; you don't need to worry about that one.
+
+Note: the order of the entries matters. The vector of parameters and the vector of gradients must list
+the same parameters in the same order, or the comparison means nothing: the helpers take care of it for
+$W$ and $b$, and they skip the intermediate values (`dZ3`, `dA2`, ...) that the gradients dictionary also
+holds.
+
+A word on the value of $\\varepsilon$: too large and the central difference is a poor approximation of the
+derivative; too small and the subtraction $J^{+} - J^{-}$ loses most of its digits to rounding. With the
+double precision numbers numpy uses, $10^{-7}$ is a good compromise for a cost of order one, which is why
+the notebook uses it. The difference you get on a correct backward pass is then around $10^{-8}$ to
+$10^{-7}$; a wrong gradient typically gives a difference above $10^{-3}$, several orders of magnitude
+away. Anything in between deserves a second look: a gradient that is right except for one entry, or a
+cost whose scale makes the approximation coarser than usual.
+
+Finally, remember that gradient checking looks at a single point: a bug that only shows when an
+activation is exactly zero (the kink of ReLU) can hide at a random point and appear at another one. When
+you suspect such a bug, run the check on several random initialisations before you trust your code."""
+
+
 def functions() -> dict[str, str]:
     """The sample class's correct submission, function by function (its imports under "imports")."""
     text = (SUBMISSIONS / "correct_course_style.py").read_text()
@@ -121,16 +209,24 @@ def code_cells() -> list[str]:
             "X, Y, parameters = None, None, None\n# difference = gradient_check_n(parameters, gradients, X, Y, 1e-7)"]
 
 
-def nbconvert_export(*, cells: list[str] | None = None, header: str = "# coding: utf-8") -> str:
-    """A notebook exported with `jupyter nbconvert --to script`: markdown as comments, `# In[n]:` markers."""
-    cells = code_cells() if cells is None else cells
+def _commented(markdown: str) -> list[str]:
+    return ["# " + line if line else "#" for line in markdown.splitlines()] + ["", ""]
+
+
+def nbconvert_export(*, header: str = "# coding: utf-8") -> str:
+    """The course notebook exported with `jupyter nbconvert --to script`: markdown as comments, `# In[n]:`
+    markers, the one-dimensional warm-up first, then the three-layer network."""
     out = ["#!/usr/bin/env python", header, ""]
-    for number, code in enumerate(cells, start=1):
-        if number - 1 < len(MARKDOWN):
-            out += ["# " + line if line else "# " for line in MARKDOWN[number - 1].splitlines()] + ["", ""]
-        out += [f"# In[{number}]:", "", "", code, "", ""]
-    for markdown in MARKDOWN[len(cells):]:
-        out += ["# " + line if line else "# " for line in markdown.splitlines()] + ["", ""]
+    cells = code_cells()
+    out += _commented(MARKDOWN[0]) + ["# In[1]:", "", "", cells[0], "", ""] + _commented(MARKDOWN[1])
+    number = 1
+    for markdown, code in ONE_D:
+        number += 1
+        out += _commented(markdown) + [f"# In[{number}]:", "", "", code, "", ""]
+    for index, code in enumerate(cells[1:], start=2):
+        number += 1
+        out += (_commented(MARKDOWN[index]) if index < len(MARKDOWN) - 1 else []) + [f"# In[{number}]:", "", "", code, "", ""]
+    out += _commented(N_DIMENSIONAL) + _commented(MARKDOWN[-1])
     return "\n".join(out) + "\n"
 
 

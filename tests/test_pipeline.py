@@ -258,3 +258,14 @@ def test_the_rubric_can_grade_a_near_miss_under_the_expected_name(tmp_path, pena
     assert backward.message.startswith("graded as backward_propagation_n, though it is named back_propagation_n")
     assert (f"{penalty:.0%} of its points taken off" in backward.message) == bool(penalty)
     assert backward.details["graded_as"] == "back_propagation_n"
+
+
+def test_the_one_dimensional_exercise_beside_the_three_layer_one_is_not_a_near_miss(tmp_path):
+    one_d = ("def forward_propagation(x, theta):\n    return theta * x\n\n"
+             "def backward_propagation(x, theta):\n    return x\n\n"
+             "def gradient_check(x, theta, epsilon=1e-7):\n    return 0.0\n\n")
+    text = one_d + CORRECT.replace("def backward_propagation_n(", "def my_backward(")
+    backward = grade_text(tmp_path, text).check("backward_propagation_n")
+    assert backward.status is Status.MISSING and "did you mean" not in backward.message
+    alone = grade_text(tmp_path, CORRECT.replace("def backward_propagation_n(", "def backward_propagation("))
+    assert "did you mean backward_propagation?" in alone.check("backward_propagation_n").message
