@@ -93,6 +93,11 @@ def explain(result: CheckResult, *, program: load.Program, run: SandboxRun, kind
     name = result.name
     reason = program.skipped_reason(name)
     status = Status.ERROR
+    unrun = dict(program.unrun).get(name)
+    if reason is None and unrun is not None and not _binding_lines(program, name):
+        # `backward_propagation_n = make_backward()`: the student set it, by code gradgrade does not run.
+        reason = (f"{name} is set only by top-level code at {program.locate(unrun)}, which gradgrade does not run "
+                  "(it runs imports, definitions and constants): define it with def, or grade with --run-all")
     if reason is None:
         lines = _binding_lines(program, name)
         failures = dict(run.load_failures)

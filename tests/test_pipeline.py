@@ -269,3 +269,14 @@ def test_the_one_dimensional_exercise_beside_the_three_layer_one_is_not_a_near_m
     assert backward.status is Status.MISSING and "did you mean" not in backward.message
     alone = grade_text(tmp_path, CORRECT.replace("def backward_propagation_n(", "def backward_propagation("))
     assert "did you mean backward_propagation?" in alone.check("backward_propagation_n").message
+
+
+def test_a_function_set_by_top_level_code_gradgrade_does_not_run_says_so(tmp_path):
+    text = CORRECT.replace("def backward_propagation_n(", "def _backward(") + (
+        "\n\ndef pick(function):\n    return function\n\n\nbackward_propagation_n = pick(_backward)\n")
+    line = text.splitlines().index("backward_propagation_n = pick(_backward)") + 1
+    backward = grade_text(tmp_path, text).check("backward_propagation_n")
+    assert backward.status is Status.ERROR
+    assert backward.message.startswith(f"backward_propagation_n is set only by top-level code at line {line}, which "
+                                       "gradgrade does not run")
+    assert grade_text(tmp_path, text, run_all=True).check("backward_propagation_n").status is Status.PASS
