@@ -48,7 +48,7 @@ LAYOUTS = [
                  {"alice": "alice.py", "bob": "bob.ipynb"}, id="flat"),
     pytest.param({"alice/work.py": BACKWARD, "bob/deep/er/hw.ipynb": b"{}"},
                  {"alice": "work.py", "bob": "hw.ipynb"}, id="folder-per-student"),
-    pytest.param({"alice/helpers.py": OTHER, "alice/solution.py": BACKWARD, "bob/a.py": OTHER, "bob/b.py": OTHER},
+    pytest.param({"alice/helpers.py": OTHER, "alice/solution.py": BACKWARD, "bob/a.py": OTHER},
                  {"alice": "solution.py", "bob": "a.py"}, id="student-folder-picks-the-file-defining-the-function"),
     pytest.param({"submitted/alice/ps1/gradient_checking.ipynb": b"{}",
                   "submitted/bob/ps1/gradient_checking.ipynb": b"{}", "source/ps1/gradient_checking.ipynb": b"{}"},
@@ -374,7 +374,8 @@ def test_every_file_is_a_submission_part_of_one_or_listed_as_not_graded(files):
             assert (path in graded) == (load.source_kind(path) is not None), path
             assert (path in found_.not_graded) == (load.source_kind(path) is None), path
         else:  # a file in a folder: its folder is a student, or the file is listed
-            assert top in by_student or f"{top}/" in by_student or path in found_.not_graded, path
+            assert (top in by_student or f"{top}/" in by_student or path in found_.not_graded
+                    or any(submission.group == top for submission in found_.submissions)), path
 
 
 @pytest.mark.parametrize("name,student", [("alice.py", "alice"), ("alice/hw.py", "alice")])
@@ -495,3 +496,168 @@ def test_a_name_macos_wrote_decomposed_is_one_student_with_the_composed_one(tmp_
     assert [s.student for s in submissions] == ["José", "Zoë"]
     assert all(unicodedata.is_normalized("NFC", s.student + s.filename) for s in submissions)
     assert [s.read() for s in submissions] == [BACKWARD, BACKWARD]  # still read under the name on disk
+
+
+SECTIONS = {"sec1/alice.py": BACKWARD, "sec1/bob.ipynb": b"{}", "sec2/carol.py": BACKWARD, "sec2/dan/gc.ipynb": b"{}",
+            "sec2/dan/notes.md": b"x"}
+
+
+def by_id(found_):
+    return {submission.student: submission for submission in found_.submissions}
+
+
+@pytest.mark.parametrize("zipped, wrap", [(False, ""), (True, ""), (True, "class/")], ids=["folder", "zip", "wrapped-zip"])
+def test_section_folders_are_groups_of_students_not_students(tmp_path, zipped, wrap):
+    files = {wrap + name: data for name, data in SECTIONS.items()}
+    files[wrap + "sec1/bob.ipynb"] = b'{"cells": [{"cell_type": "code", "source": "def backward_propagation_n(X, Y, cache): pass"}]}'
+    files[wrap + "sec2/dan/gc.ipynb"] = files[wrap + "sec1/bob.ipynb"]
+    found_ = survey(tmp_path, files, zipped=zipped)
+    submissions = by_id(found_)
+    assert {s: (sub.group, sub.filename) for s, sub in submissions.items()} == {
+        "alice": ("sec1", "alice.py"), "bob": ("sec1", "bob.ipynb"), "carol": ("sec2", "carol.py"),
+        "dan": ("sec2", "gc.ipynb")}
+    assert found_.not_graded == () and found_.ambiguous == ()
+    assert submissions["dan"].not_graded == ("sec2/dan/notes.md",) and submissions["dan"].graded_path == "sec2/dan/gc.ipynb"
+    assert submissions["carol"].read() == BACKWARD
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_a_section_of_student_folders_is_a_group(tmp_path, zipped):
+    files = {"sec1/alice/gc.ipynb": BACKWARD, "sec1/bob/gc.py": BACKWARD, "sec2/carol/hw/gc.py": BACKWARD,
+             "sec2/dan/gc.py": BACKWARD}
+    submissions = by_id(survey(tmp_path, files, zipped=zipped))
+    assert {s: sub.group for s, sub in submissions.items()} == {"alice": "sec1", "bob": "sec1", "carol": "sec2",
+                                                                 "dan": "sec2"}
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_one_students_versions_are_no_group(tmp_path, zipped):
+    files = {"alice/gc_v1.ipynb": BACKWARD, "alice/gc_v2.ipynb": BACKWARD, "alice/gc_utils.py": OTHER,
+             "bob/Gradient_Checking.ipynb": BACKWARD, "bob/Gradient_Checking-Copy1.ipynb": BACKWARD,
+             "carol/v1/gc.py": BACKWARD, "carol/v2/gc.py": BACKWARD, "dan/gc.py": BACKWARD, "dan/old/gc.py": BACKWARD}
+    found_ = survey(tmp_path, files, zipped=zipped)
+    assert {s: sub.group for s, sub in by_id(found_).items()} == {"alice": "", "bob": "", "carol": "", "dan": ""}
+    assert found_.ambiguous == ()
+
+
+def test_two_students_of_one_name_in_two_sections_are_two_rows(tmp_path):
+    files = {"sec1/alice.py": BACKWARD, "sec1/bob.py": BACKWARD, "sec2/alice.py": BACKWARD, "sec2/carol.py": BACKWARD}
+    found_ = survey(tmp_path, files, zipped=False)
+    # The same name in two folders is what one student's file names do (gc.py in every folder), not
+    # student ids: graded as two students' folders, each with its files listed, and said to be ambiguous.
+    assert len(found_.submissions) == 2 and len(found_.ambiguous) == 2
+    assert all("could be several students" in line for line in found_.ambiguous)
+
+
+def test_a_student_folder_among_many_holding_two_solutions_stays_one_student_and_is_reported(tmp_path):
+    files = {"alice/gc.ipynb": BACKWARD, "alice/solution.py": BACKWARD, "bob/gc.ipynb": BACKWARD,
+             "carol/gc.ipynb": BACKWARD}
+    found_ = survey(tmp_path, files, zipped=False)
+    assert sorted(by_id(found_)) == ["alice", "bob", "carol"]
+    assert found_.ambiguous == ("alice/ holds gc.ipynb, solution.py, which could be several students' work: "
+                                "graded as one student, alice",)
+
+
+def test_a_lone_student_in_a_section_is_a_student_of_that_section_and_said_so(tmp_path):
+    files = {"sec1/alice.py": BACKWARD, "sec1/bob.py": BACKWARD, "sec2/carol.py": BACKWARD,
+             "sec3/dan.py": BACKWARD, "sec3/erin.py": BACKWARD}
+    found_ = survey(tmp_path, files, zipped=False)
+    assert {s: sub.group for s, sub in by_id(found_).items()} == {
+        "alice": "sec1", "bob": "sec1", "carol": "sec2", "dan": "sec3", "erin": "sec3"}
+    assert found_.ambiguous == ("sec2/ holds one student's work (carol.py) among folders of several students': "
+                                "graded as group sec2",)
+
+
+def set_times(root: Path, times: dict[str, int]) -> None:
+    for name, seconds in times.items():
+        os.utime(root / name, (seconds, seconds))
+
+
+def zip_with_times(path: Path, files: dict[str, bytes], times: dict[str, tuple]) -> Path:
+    with zipfile.ZipFile(path, "w") as zipped:
+        for name, data in files.items():
+            zipped.writestr(zipfile.ZipInfo(name, times.get(name, (2026, 3, 1, 12, 0, 0))), data)
+    return path
+
+
+DAY = 86_400
+T0 = 1_772_000_000
+
+
+@pytest.mark.parametrize("files, times, graded", [
+    pytest.param({"alice/gc_v1.ipynb": BACKWARD, "alice/gc_v2.ipynb": BACKWARD}, {}, "gc_v2.ipynb", id="version"),
+    pytest.param({"alice/Gradient_Checking-Copy1.ipynb": BACKWARD, "alice/Gradient_Checking.ipynb": BACKWARD}, {},
+                 "Gradient_Checking.ipynb", id="copy"),
+    pytest.param({"alice/gc_v1.ipynb": BACKWARD, "alice/gc_v2.ipynb": BACKWARD},
+                 {"alice/gc_v1.ipynb": 2}, "gc_v1.ipynb", id="newer-time-wins-over-version"),
+    pytest.param({"alice/a.py": BACKWARD, "alice/b.py": BACKWARD}, {"alice/a.py": 1}, "a.py", id="newest"),
+    pytest.param({"alice/new.py": OTHER, "alice/old.py": BACKWARD}, {"alice/new.py": 1}, "old.py",
+                 id="defining-the-function-first"),
+])
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_of_a_students_several_files_the_newest_is_graded(tmp_path, zipped, files, times, graded):
+    files = {**files, "bob/gc.py": BACKWARD}
+    if zipped:
+        root = zip_with_times(tmp_path / "class.zip", files,
+                              {name: (2026, 3, 1 + days, 12, 0, 0) for name, days in times.items()})
+    else:
+        root = write_tree(tmp_path / "class", files)
+        set_times(root, {name: T0 + DAY * times.get(name, 0) for name in files})
+    alice = by_id(discover.survey(root, assignment="three_layer"))["alice"]
+    assert alice.filename == graded
+    assert alice.graded_path == f"alice/{graded}"
+    assert alice.not_graded == tuple(sorted(f"{name}" for name in files if name.startswith("alice/") and
+                                            name != f"alice/{graded}"))
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_blackboards_newest_attempt_is_graded_whatever_the_files_times(tmp_path, zipped):
+    old = "Gradient Checking_jdoe_attempt_2026-03-01-10-20-30_gc.ipynb"
+    new = "Gradient Checking_jdoe_attempt_2026-03-05-09-00-00_gc.ipynb"
+    files = {new: BACKWARD, old: BACKWARD}
+    if zipped:
+        root = zip_with_times(tmp_path / "class.zip", files, {old: (2026, 3, 9, 0, 0, 0)})
+    else:
+        root = write_tree(tmp_path / "class", files)
+        set_times(root, {old: T0 + DAY, new: T0})
+    jdoe = by_id(discover.survey(root, assignment="three_layer", id_pattern=IdPattern.parse("blackboard")))["jdoe"]
+    assert jdoe.filename == new and jdoe.not_graded == (old,)
+
+
+def test_a_name_pattern_picks_the_file_it_matches(tmp_path):
+    from grader.picking import Pick, Rule
+
+    root = write_tree(tmp_path / "class", {"alice/gc_final.py": BACKWARD, "alice/gc_v3.py": BACKWARD,
+                                          "bob/gc_v2.py": BACKWARD, "bob/gc_v1.py": BACKWARD})
+    set_times(root, {"alice/gc_final.py": T0, "alice/gc_v3.py": T0 + DAY, "bob/gc_v2.py": T0, "bob/gc_v1.py": T0})
+    submissions = by_id(discover.survey(root, assignment="three_layer", pick=Pick(Rule.NAME_PATTERN, r"final")))
+    assert submissions["alice"].filename == "gc_final.py"
+    assert submissions["bob"].filename == "gc_v2.py"  # nothing matches: the newest
+    assert "none of bob's files matches 'final'" in submissions["bob"].note
+
+
+def test_the_instructors_pick_wins_and_a_pick_naming_no_file_is_reported(tmp_path):
+    from grader.picking import Pick
+
+    root = write_tree(tmp_path / "class", {"alice/gc_v1.py": BACKWARD, "alice/gc_v2.py": BACKWARD,
+                                          "bob/gc.py": BACKWARD, "bob/gc_v2.py": BACKWARD})
+    found_ = discover.survey(root, assignment="three_layer",
+                             pick=Pick(files={"alice": "gc_v1.py", "bob": "gc_v9.py", "zed": "gc.py"}))
+    submissions = by_id(found_)
+    assert submissions["alice"].filename == "gc_v1.py" and "the instructor's pick" in submissions["alice"].note
+    assert submissions["bob"].filename == "gc_v2.py"
+    assert "the pick gc_v9.py names no file of bob's" in submissions["bob"].note
+    assert "a pick names zed, who is no student of this class" in found_.ambiguous
+
+
+def test_a_pick_remembered_from_the_last_run_stays_while_the_files_are_the_same(tmp_path):
+    root = write_tree(tmp_path / "class", {"alice/gc_v1.py": BACKWARD, "alice/gc_v2.py": BACKWARD})
+    first = by_id(discover.survey(root, assignment="three_layer"))["alice"]
+    assert first.graded_path == "alice/gc_v2.py"
+    set_times(root, {"alice/gc_v1.py": T0 + DAY, "alice/gc_v2.py": T0})  # copied again: times changed
+    remembered = {"alice": (first.graded_path, first.candidates)}
+    again = by_id(discover.survey(root, assignment="three_layer", remembered=remembered))["alice"]
+    assert again.graded_path == "alice/gc_v2.py" and "as graded before" in again.note
+    (root / "alice" / "gc_v3.py").write_bytes(BACKWARD)  # a new file: picked afresh
+    fresh = by_id(discover.survey(root, assignment="three_layer", remembered=remembered))["alice"]
+    assert fresh.graded_path == "alice/gc_v3.py"
