@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, TextIO
 
-from grader import discover, final, gradebook, html, late, pipeline, render
+from grader import discover, final, gradebook, html, late, picking, pipeline, render
 from grader.atomic import write_atomic
 from grader.executors import Executor, Job, LocalExecutor
 from grader.results import SubmissionResult, submission_from_json
@@ -120,6 +120,7 @@ class Summary:
     seconds: float
     pages: dict[str, str] = field(default_factory=dict)
     not_graded: tuple[str, ...] = ()  # files in the class folder that are no submission (discover.Survey)
+    ambiguous: tuple[str, ...] = ()  # what in the class's layout could be read two ways (discover.Survey)
 
     def counts(self) -> dict[str, int]:
         counts = {"pass": 0, "fail": 0, "error": 0}
@@ -131,7 +132,8 @@ class Summary:
         counts = self.counts()
         return (f"{len(self.results)} submission(s): {counts['pass']} pass, {counts['fail']} fail, "
                 f"{counts['error']} error; graded {self.graded}, reused {self.reused} from the gradebook "
-                f"in {self.seconds:.1f} s; class page {self.out / INDEX_HTML}{not_graded_note(self.not_graded)}")
+                f"in {self.seconds:.1f} s; class page {self.out / INDEX_HTML}{not_graded_note(self.not_graded)}"
+                f"{ambiguous_note(self.ambiguous)}")
 
 
 def not_graded_note(paths: Sequence[str], *, shown: int = 5) -> str:
@@ -140,6 +142,14 @@ def not_graded_note(paths: Sequence[str], *, shown: int = 5) -> str:
         return ""
     listed = ", ".join(paths[:shown]) + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
     return f"; {len(paths)} file(s) not graded (not .py or .ipynb): {listed}"
+
+
+def ambiguous_note(questions: Sequence[str]) -> str:
+    """The summary line's tail counting the layout questions the class page lists, or "" when there are none."""
+    if not questions:
+        return ""
+    return f"; {len(questions)} layout question(s), graded one way, listed on the class page: {questions[0]}" + (
+        f" and {len(questions) - 1} more" if len(questions) > 1 else "")
 
 
 @dataclass(frozen=True)
@@ -151,13 +161,18 @@ class _Pending:
 def _with_note(result: dict[str, Any], submission: discover.Submission) -> dict[str, Any]:
     if submission.note and submission.note not in result.get("warnings", []):
         result = dict(result, warnings=[*result.get("warnings", []), submission.note])
-    return result
+    return _in_class(result, submission)
+
+
+def _in_class(result: dict[str, Any], submission: discover.Submission) -> dict[str, Any]:
+    """result with where its submission is in the class as found now: its group, the file graded, the others."""
+    return dict(result, group=submission.group, file=submission.graded_path, other_files=list(submission.not_graded))
 
 
 def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = None, force: bool = False,
           executor: Executor | None = None, progress: Progress | None = None, title: str = "",
           id_pattern: IdPattern | None = None, late_rules: late.LateRules | None = None,
-          students: Sequence[str] = (), layout: str = "flat") -> Summary:
+          students: Sequence[str] = (), layout: str = "flat", pick: picking.Pick = picking.DEFAULT) -> Summary:
     """Grade every submission in directory (a folder or .zip) into out; returns what was done.
 
     A submission whose (student, content hash) row exists under the same settings is not graded again
@@ -168,7 +183,8 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     (grader.late) and the gradebook's overrides are applied (grader.final) on every run. students, when given,
     are graded again whatever the gradebook holds, and the others reused wherever their file is unchanged,
     under any settings (UnknownStudent for a name not in the class). layout "nbgrader" writes each page to
-    feedback/<student>/<assignment>/<submission>.html.
+    feedback/<student>/<assignment>/<submission>.html. pick chooses among a student's several files
+    (grader.picking), and each pick is kept in the gradebook, so a rerun on the same files keeps it.
     """
     started = time.monotonic()
     out = Path(out)
@@ -178,7 +194,8 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
         # A page or grades.csv would overwrite a file of the same name that sits among the submissions.
         raise OutputError(f"{out} is the class folder itself: the reports would be written among the submissions "
                           f"(a folder inside it, {out / 'reports'}, is fine)")
-    survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out, id_pattern=id_pattern)
+    survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out, id_pattern=id_pattern,
+                             pick=pick, remembered=gradebook.remembered_picks(out) if out.is_dir() else {})
     submissions = survey.submissions
     in_class = {submission.student for submission in submissions}
     unknown = [student for student in students if student not in in_class]
@@ -199,6 +216,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     times = late.submitted_all(submissions, late_from=rules.late_from)
     try:
         with book:
+            book.remember_picks({s.student: (s.graded_path, s.candidates) for s in submissions if len(s.candidates) > 1})
             overrides = book.overrides()
 
             def finish(result: SubmissionResult) -> SubmissionResult:
@@ -221,12 +239,13 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     try:
         title = title or f"{discover.printable(Path(directory).name)} · {settings.assignment}"
         pages = write_reports(ordered, out, title=title, not_graded=survey.not_graded, written=prepared.written,
-                              lines=prepared.lines, pages=names)
+                              lines=prepared.lines, pages=names, ambiguous=survey.ambiguous)
         _remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages)
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {_reason(error)}; every grade is in the gradebook, "
                           "run again to write them") from None
-    return Summary(out, ordered, graded, reused, time.monotonic() - started, pages, survey.not_graded)
+    return Summary(out, ordered, graded, reused, time.monotonic() - started, pages, survey.not_graded,
+                   survey.ambiguous)
 
 
 def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submission],
@@ -249,10 +268,10 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
             key = gradebook.content_hash(b"unreadable\0" + str(error).encode())
             row = None if force or submission.student in regrade else book.lookup(submission.student, key)
             if row is not None and (row.settings_hash == fingerprint or regrade):
-                results[submission.student] = row.result
+                results[submission.student] = _in_class(row.result, submission)
                 reused += 1
                 continue
-            result = pipeline.error_result(submission.student, settings, str(error)).to_json()
+            result = _in_class(pipeline.error_result(submission.student, settings, str(error)).to_json(), submission)
             book.record(submission.student, key, fingerprint, submission.filename, result)
             results[submission.student] = result
             refused.append(result)
@@ -260,7 +279,7 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
         key = gradebook.content_hash(data)
         row = None if force or submission.student in regrade else book.lookup(submission.student, key)
         if row is not None and (row.settings_hash == fingerprint or regrade):
-            results[submission.student] = row.result
+            results[submission.student] = _in_class(row.result, submission)
             reused += 1
         else:
             pending.append(_Pending(submission, key))
@@ -299,7 +318,7 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submis
                 prepared.add(student, result)
         for item, reason in unreadable:
             student = item.submission.student
-            result = pipeline.error_result(student, settings, reason).to_json()
+            result = _in_class(pipeline.error_result(student, settings, reason).to_json(), item.submission)
             book.record(student, item.content_hash, fingerprint, item.submission.filename, result)
             results[student] = result
             graded += 1
@@ -386,7 +405,8 @@ TERM_COLUMNS = ("final_score", "late", "submitted", "hours_late", "late_source",
 def grades_csv(results: Sequence[SubmissionResult]) -> str:
     """student, score (the automatic one), max_score, status, the points of each check (blank when a submission
     lacks it), then the final score (late penalty and overrides applied), the lateness (its status, the time
-    submitted, hours late, where that time came from, the points taken) and the overrides, one per check."""
+    submitted, hours late, where that time came from, the points taken) and the overrides, one per check;
+    then the student's group (section folder, blank when none) and the file graded."""
     names: list[str] = []
     for result in results:
         for check in result.checks:
@@ -394,7 +414,7 @@ def grades_csv(results: Sequence[SubmissionResult]) -> str:
                 names.append(check.name)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", "status", *names, *TERM_COLUMNS])
+    writer.writerow(["student", "score", "max_score", "status", *names, *TERM_COLUMNS, "group", "file"])
     for result in results:
         points = {check.name: f"{check.points:g}" for check in result.checks}
         lateness = result.late
@@ -404,7 +424,7 @@ def grades_csv(results: Sequence[SubmissionResult]) -> str:
                          result.status.value, *(points.get(name, "") for name in names), f"{result.final:g}",
                          lateness.status.value if lateness else "", (lateness.submitted or "") if lateness else "",
                          hours, lateness.source if lateness else "", f"{lateness.penalty:g}" if lateness else "",
-                         _csv_cell(overrides)])
+                         _csv_cell(overrides), _csv_cell(result.group), _csv_cell(result.file)])
     return buffer.getvalue()
 
 
@@ -416,7 +436,8 @@ def _override_cell(override: Any) -> str:
 
 def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "",
                   not_graded: Sequence[str] = (), written: Mapping[str, str] | None = None,
-                  lines: Mapping[str, str] | None = None, pages: Mapping[str, str] | None = None) -> dict[str, str]:
+                  lines: Mapping[str, str] | None = None, pages: Mapping[str, str] | None = None,
+                  ambiguous: Sequence[str] = ()) -> dict[str, str]:
     """OUT/results.json, OUT/grades.csv, a page per student and OUT/index.html; returns student -> page.
 
     written: the pages on disk already (student -> the file holding the page of that very result), left
@@ -432,7 +453,8 @@ def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str 
         if written.get(result.submission) != pages[result.submission]:
             _write_page(out, pages[result.submission], result)
     files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
-    write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files, not_graded=not_graded))
+    write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files, not_graded=not_graded,
+                                                    ambiguous=ambiguous))
     _remove_stale_pages(out, keep={INDEX_HTML, *pages.values()})
     return {result.submission: pages[result.submission] for result in results}
 

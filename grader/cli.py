@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Sequence
 
-from grader import assignments, check, pipeline, render, score
+from grader import assignments, check, picking, pipeline, render, score
 from grader.settings import Settings
 from grader.student_ids import BadPattern, IdPattern
 
@@ -65,11 +65,18 @@ def _rubric_tables(args: argparse.Namespace) -> dict | None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     tables = _rubric_tables(args)
-    # The late policy judges no gradient: left out of Settings, so changing it regrades nothing.
-    rubric = {section: table for section, table in tables.items() if section != "late"} if tables else None
+    # The late policy judges no gradient, nor does [pick] (which file is graded, not how): left out of
+    # Settings, so changing them regrades nothing (a new pick regrades only the students whose file it changes).
+    rubric = {section: table for section, table in tables.items() if section not in ("late", "pick")} if tables else None
     return Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
                     timeout=args.timeout, total_timeout=args.total_timeout, run_all=args.run_all,
                     rubric=rubric or None, fast=args.fast)
+
+
+def _pick(args: argparse.Namespace) -> picking.Pick:
+    """The rubric's [pick] table with --pick, --pick-pattern and --pick-file over it."""
+    return picking.from_table((_rubric_tables(args) or {}).get("pick"), rule=args.pick, pattern=args.pick_pattern,
+                              files=args.pick_file)
 
 
 def _late_rules(args: argparse.Namespace):
@@ -137,7 +144,7 @@ def _grade(args: argparse.Namespace) -> int:
         summary = batch.grade(Path(args.directory), Path(args.out), _settings(args), jobs=args.jobs,
                               force=args.force, executor=executor, progress=batch.default_progress(),
                               id_pattern=args.id_pattern, late_rules=_late_rules(args), students=args.student,
-                              layout=args.feedback_layout)
+                              layout=args.feedback_layout, pick=_pick(args))
     except (discover.DiscoverError, dask_executor.DaskUnavailable, batch.OutputError,
             batch.UnknownStudent) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
@@ -287,6 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--feedback-layout", choices=("flat", "nbgrader"), default="flat",
                               help="student pages beside the class page (flat), or in "
                                    "feedback/<student>/<assignment>/ as nbgrader's (nbgrader)")
+    grade_parser.add_argument("--pick", choices=[rule.value for rule in picking.Rule], default=None,
+                              help="which of a student's several files is graded: the newest (default), or the "
+                                   "newest matching --pick-pattern")
+    grade_parser.add_argument("--pick-pattern", default=None, metavar="REGEX",
+                              help="with --pick name-pattern: a regular expression searched in each file's path")
+    grade_parser.add_argument("--pick-file", action="append", default=[], metavar="STUDENT=PATH",
+                              help="grade this file of this student's (repeatable; PATH as the student's page "
+                                   "lists it, or its name)")
     _add_grading_options(grade_parser)
     grade_parser.set_defaults(run=_grade)
     override_parser = commands.add_parser("override", help="set (or --clear) an instructor's points for a student")

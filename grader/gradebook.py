@@ -67,6 +67,16 @@ CREATE TABLE IF NOT EXISTS lateness (
     recorded_at REAL NOT NULL
 )
 """
+# Which file of a student's several was graded, among which files: a rerun keeps the pick while the
+# student's files are the same files (discover.choose), so a copied folder's new times flip no pick.
+_PICKS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS picks (
+    student TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    candidates TEXT NOT NULL,
+    picked_at REAL NOT NULL
+)
+"""
 
 
 def content_hash(data: bytes) -> str:
@@ -105,7 +115,7 @@ class Gradebook:
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable against a killed process in WAL mode (only a power cut can lose the last commits).
             self._db.execute("PRAGMA synchronous=NORMAL")
-            for table in (_SCHEMA, _OVERRIDES, _LATENESS, _REPORTS):
+            for table in (_SCHEMA, _OVERRIDES, _LATENESS, _REPORTS, _PICKS_SCHEMA):
                 self._db.execute(table)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
@@ -143,6 +153,20 @@ class Gradebook:
         """Every row, by student then time graded."""
         for found in self._db.execute(f"SELECT {_COLUMNS} FROM grades ORDER BY student, graded_at"):
             yield _row(found)
+
+    def picks(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The last run's pick of each student with several files: student -> (path graded, files chosen among)."""
+        rows = self._db.execute("SELECT student, path, candidates FROM picks")
+        return {student: (path, tuple(json.loads(candidates))) for student, path, candidates in rows}
+
+    def remember_picks(self, picks: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+        """Keep each student's pick (student -> (path graded, files chosen among)) for the next run, in one transaction."""
+        now = time.time()
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO picks (student, path, candidates, picked_at) VALUES (?, ?, ?, ?)",
+                [(student, path, json.dumps(list(candidates)), now) for student, (path, candidates) in picks.items()])
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM grades").fetchone()[0]
@@ -211,6 +235,18 @@ _COLUMNS = "student, content_hash, settings_hash, filename, result, graded_at"
 
 def _row(found: tuple) -> Row:
     return Row(*found[:4], json.loads(found[4]), found[5])
+
+
+def remembered_picks(out: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The picks an earlier run kept in OUT's gradebook, without creating one; none when there is none to read."""
+    path = Path(out) / FILENAME
+    if not path.is_file():
+        return {}
+    try:
+        with Gradebook(path) as book:
+            return book.picks()
+    except sqlite3.Error:  # a gradebook that cannot be read: batch says so when it opens it to record grades
+        return {}
 
 
 def open_gradebook(out: Path) -> Gradebook:

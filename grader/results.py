@@ -247,6 +247,11 @@ class SubmissionResult:
     late: Lateness | None = None
     overrides: tuple[Override, ...] = ()
     final_score: float | None = None
+    # Where in the class the submission was found (gradgrade grade): its section or group folder ("" when
+    # none), the file graded as it is in the class, and the student's other files, not graded.
+    group: str = ""
+    file: str = ""
+    other_files: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in SUBMISSION_STATUSES:
@@ -264,6 +269,7 @@ class SubmissionResult:
             "capped": [capped.to_json() for capped in self.capped],
             "final_score": self.final, "late": self.late.to_json() if self.late else None,
             "overrides": [override.to_json() for override in self.overrides],
+            "group": self.group, "file": self.file, "other_files": list(self.other_files),
         }
 
     @property
@@ -299,7 +305,8 @@ def submission_from_json(data: dict[str, Any]) -> SubmissionResult:
                             tuple(data.get("warnings", ())), data.get("output", ""),
                             tuple(Capped(c["what"], c["kept"], c["size"], c.get("unit", "characters"))
                                   for c in data.get("capped", ())), lateness, overrides,
-                            data.get("final_score") if adjusted else None)
+                            data.get("final_score") if adjusted else None,
+                            data.get("group", ""), data.get("file", ""), tuple(data.get("other_files", ())))
 
 
 __all__ = ["SCHEMA", "Status", "Capped", "ParameterResult", "Diagnosis", "SourceStatus", "FunctionSource", "CaseResult",

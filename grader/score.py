@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from grader import picking
 from grader.results import CheckResult, Status
 
 if sys.version_info >= (3, 11):
@@ -158,6 +159,9 @@ def rubric_from_dict(data: Mapping[str, Any]) -> Rubric:
         if section == "gradescope":  # when Gradescope shows what, not points: gradescope_rubric reads it
             continue
         if section == "late":  # the late policy, read and checked by grader.late
+            continue
+        if section == "pick" and isinstance(table, Mapping):  # which file is graded, not points: grader.picking's
+            picking.from_table(table)
             continue
         if not isinstance(table, Mapping):
             raise RubricError(f"rubric: {section!r} must be a table like [{section}]")

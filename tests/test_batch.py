@@ -636,3 +636,88 @@ def test_the_class_page_links_each_misconception_to_every_student_with_it(sample
         assert sorted(page for page, _ in links) == sorted(pages[student] for student in having[operator])
         for page, target in links:
             assert target == anchor and f'id="{anchor}"' in (out / page).read_text()
+
+
+def section_class(root: Path) -> dict[str, bytes]:
+    """Two sections of students, one in a folder of their own, and one student's two versions."""
+    files = {"sec1/alice.py": "correct_matmul.py", "sec1/bob.ipynb": "planted_bugs.ipynb",
+             "sec2/carol.py": "sign_flip.py", "sec2/dan/gc.ipynb": "correct_course_style.ipynb",
+             "sec2/erin/gc_v1.ipynb": "wrong_mask.ipynb", "sec2/erin/gc_v2.ipynb": "correct_matmul.ipynb"}
+    return {name: (SUBMISSIONS / source).read_bytes() for name, source in files.items()}
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_a_class_in_section_folders_grades_every_student_with_their_group(tmp_path, zipped):
+    files = section_class(tmp_path)
+    if zipped:
+        target = tmp_path / "class.zip"
+        with zipfile.ZipFile(target, "w") as archive:
+            for name, data in files.items():
+                archive.writestr(zipfile.ZipInfo(f"class/{name}", (2026, 3, 1, 12, 0, 0)), data)
+    else:
+        target = tmp_path / "class"
+        for name, data in files.items():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_bytes(data)
+            os.utime(target / name, (1_772_000_000, 1_772_000_000))
+    out = tmp_path / "out"
+    summary = batch.grade(target, out, Settings(), jobs=2)
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    assert {student: (row["group"], row["file"], row["status"]) for student, row in rows.items()} == {
+        "alice": ("sec1", "sec1/alice.py", "pass"), "bob": ("sec1", "sec1/bob.ipynb", "fail"),
+        "carol": ("sec2", "sec2/carol.py", "fail"), "dan": ("sec2", "sec2/dan/gc.ipynb", "pass"),
+        "erin": ("sec2", "sec2/erin/gc_v2.ipynb", "pass")}
+    assert list(rows["alice"])[:4] == ["student", "score", "max_score", "status"]
+    results = {result["submission"]: result for result in json.loads((out / "results.json").read_text())}
+    assert results["erin"]["group"] == "sec2" and results["erin"]["other_files"] == ["sec2/erin/gc_v1.ipynb"]
+    index = (out / "index.html").read_text()
+    assert "<th>group</th>" in index and "<code>sec2/erin/gc_v2.ipynb</code>" in index
+    erin = (out / summary.pages["erin"]).read_text()
+    assert "graded <code>sec2/erin/gc_v2.ipynb</code>" in erin and "<code>sec2/erin/gc_v1.ipynb</code>" in erin
+
+
+def test_a_rerun_keeps_each_pick_while_the_files_are_the_same_and_the_instructor_overrides_it(tmp_path):
+    folder = tmp_path / "class"
+    for student in ("alice", "bob"):
+        (folder / student).mkdir(parents=True)
+        (folder / student / "gc_v1.py").write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
+        (folder / student / "gc_v2.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
+        for name, seconds in (("gc_v1.py", 1_772_000_000), ("gc_v2.py", 1_772_086_400)):
+            os.utime(folder / student / name, (seconds, seconds))
+    out = tmp_path / "out"
+    first = batch.grade(folder, out, Settings(), jobs=1)
+    assert {r.submission: (r.file, r.status.value) for r in first.results} == {
+        "alice": ("alice/gc_v2.py", "pass"), "bob": ("bob/gc_v2.py", "pass")}
+    for student in ("alice", "bob"):  # the folder copied without its times: v1 now looks newer
+        os.utime(folder / student / "gc_v1.py", (1_772_200_000, 1_772_200_000))
+    again = batch.grade(folder, out, Settings(), jobs=1)
+    assert (again.graded, again.reused) == (0, 2)
+    assert [r.file for r in again.results] == ["alice/gc_v2.py", "bob/gc_v2.py"]
+    completed = run_cli("grade", str(folder), "--out", str(out), "--jobs", "1", "--pick-file", "bob=gc_v1.py")
+    assert completed.returncode == 0, completed.stderr
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    assert (rows["alice"]["file"], rows["alice"]["status"]) == ("alice/gc_v2.py", "pass")
+    assert (rows["bob"]["file"], rows["bob"]["status"]) == ("bob/gc_v1.py", "fail")
+
+
+def test_an_ambiguous_layout_is_on_the_summary_line_and_the_class_page(tmp_path):
+    folder = tmp_path / "class"
+    code = (SUBMISSIONS / "correct_matmul.py").read_bytes()
+    for name in ("alice/gc.py", "alice/solution.py", "bob/gc.py", "carol/gc.py"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(code)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    assert sorted(r.submission for r in summary.results) == ["alice", "bob", "carol"]
+    assert "1 layout question(s), graded one way, listed on the class page: alice/ holds gc.py, solution.py" in summary.line()
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert 'id="layout"' in index and "which could be several students&#39; work" in index
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--pick", "name-pattern"], "needs a pattern"),
+    (["--pick-file", "alice"], "expected STUDENT=PATH"),
+])
+def test_cli_grade_refuses_a_pick_it_cannot_use_in_one_line(tmp_path, options, message):
+    completed = run_cli("grade", str(SUBMISSIONS), "--out", str(tmp_path / "out"), *options)
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr
+    assert message in completed.stderr and completed.stderr.count("\n") == 1

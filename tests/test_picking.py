@@ -51,3 +51,18 @@ def test_the_rubric_table_and_the_command_line_make_one_pick():
 def test_a_pick_that_cannot_be_used_is_one_line(table, options, message):
     with pytest.raises(picking.PickError, match=message.replace("(", r"\(").replace(")", r"\)")):
         picking.from_table(table, **options)
+
+
+def test_the_rubric_may_hold_a_pick_table_and_a_wrong_one_is_refused(tmp_path):
+    from grader import score
+
+    good = tmp_path / "rubric.toml"
+    good.write_text('[backward]\npoints = 6\n\n[pick]\nrule = "name-pattern"\npattern = "final"\n\n'
+                    '[pick.files]\nalice = "gc_v1.ipynb"\n')
+    tables = score.load_rubric(good)
+    assert picking.from_table(tables["pick"]).files == {"alice": "gc_v1.ipynb"}
+    assert score.rubric_from_dict(tables).backward_points == 6
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[pick]\nrule = "oldest"\n')
+    with pytest.raises(ValueError, match="pick rule 'oldest'"):
+        score.load_rubric(bad)
