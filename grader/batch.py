@@ -159,14 +159,18 @@ class _Pending:
 
 
 def _with_note(result: dict[str, Any], submission: discover.Submission) -> dict[str, Any]:
-    if submission.note and submission.note not in result.get("warnings", []):
-        result = dict(result, warnings=[*result.get("warnings", []), submission.note])
     return _in_class(result, submission)
 
 
 def _in_class(result: dict[str, Any], submission: discover.Submission) -> dict[str, Any]:
-    """result with where its submission is in the class as found now: its group, the file graded, the others."""
-    return dict(result, group=submission.group, file=submission.graded_path, other_files=list(submission.not_graded))
+    """result with where its submission is in the class as found now: its group, the file graded, the others,
+    and discovery's note in its warnings (a reused result's note of an earlier run replaced)."""
+    warnings = [warning for warning in result.get("warnings", [])
+                if warning == submission.note or not discover.is_found_note(warning)]
+    if submission.note and submission.note not in warnings:
+        warnings.append(submission.note)
+    return dict(result, warnings=warnings, group=submission.group, file=submission.graded_path,
+                other_files=list(submission.not_graded))
 
 
 def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = None, force: bool = False,

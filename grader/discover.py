@@ -407,6 +407,12 @@ def choose(entries: list[_Entry], names: tuple[str, ...], *, choice: Choice = Ch
     return chosen, "; ".join([note, *said])
 
 
+def is_found_note(text: str) -> bool:
+    """Whether a warning is a note of choose or pick about which file was graded (replaced on a rerun by the
+    note of that run)."""
+    return text.startswith("graded ") and ("; also found " in text or text.endswith(", from inside the zip"))
+
+
 def pick(files: list[_Entry], names: tuple[str, ...], *, choice: Choice = Choice()) -> tuple[_Entry, str] | None:
     """The file to grade among one student's files (see choose; from inside their zip when nothing beside
     it is gradable) and a note for the student; None when nothing is gradable."""

@@ -693,6 +693,9 @@ def test_a_rerun_keeps_each_pick_while_the_files_are_the_same_and_the_instructor
     again = batch.grade(folder, out, Settings(), jobs=1)
     assert (again.graded, again.reused) == (0, 2)
     assert [r.file for r in again.results] == ["alice/gc_v2.py", "bob/gc_v2.py"]
+    notes = [[w for w in r.warnings if w.startswith("graded ")] for r in again.results]
+    assert notes == [[f"graded {s}/gc_v2.py (as graded before: the same files as then); also found {s}/gc_v1.py"]
+                     for s in ("alice", "bob")]
     completed = run_cli("grade", str(folder), "--out", str(out), "--jobs", "1", "--pick-file", "bob=gc_v1.py")
     assert completed.returncode == 0, completed.stderr
     rows = {row["student"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
