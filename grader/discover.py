@@ -54,7 +54,10 @@ from grader import assignments, load, picking
 from grader.student_ids import IdPattern
 SKIPPED_NAMES = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", "node_modules"})
 NBGRADER_ROOT = "submitted"
-MAX_FILE_BYTES = 32 * 1024 ** 2
+# One bound on any one file's raw size, for `check` and `grade` alike: against a zip bomb or a runaway file,
+# never against a notebook's saved figures (outputs are not code, and a notebook's size must not decide its
+# grade), so generous: the course's notebook with all its plots is a few MB, with videos a few tens.
+MAX_FILE_BYTES = 256 * 1024 ** 2
 MAX_ZIP_BYTES = 2 * 1024 ** 3
 MAX_ZIP_ENTRIES = 200_000
 EMPTY = "is empty: nothing was submitted"  # a student folder with nothing in it
@@ -111,6 +114,12 @@ def _open_regular(path: Path) -> BinaryIO:
     return handle
 
 
+def read_file(path: Path, *, filename: str | None = None) -> bytes:
+    """A submission file's bytes, as `check` and `grade` alike read them: UnreadableSubmission with a one-line
+    reason for a file past MAX_FILE_BYTES, a pipe or a device, or one that cannot be read."""
+    return _read_file(Path(path), filename or Path(path).name)
+
+
 def _read_file(path: Path, filename: str) -> bytes:
     try:
         with _open_regular(path) as handle:
@@ -135,7 +144,10 @@ def _read_member(archive: Path, member: str, filename: str) -> bytes:
 def _capped(data: bytes, filename: str) -> bytes:
     """data, read with one byte past the cap, unless it went past it."""
     if len(data) > MAX_FILE_BYTES:
-        raise UnreadableSubmission(f"{filename} is larger than {MAX_FILE_BYTES // 1024 ** 2} MiB")
+        raise UnreadableSubmission(
+            f"{filename} is larger than {MAX_FILE_BYTES // 1024 ** 2} MiB, gradgrade's bound on any one file (for "
+            "check and grade alike, a notebook's saved outputs included): clear the notebook's outputs and "
+            "submit it again")
     return data
 
 

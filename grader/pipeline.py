@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader import absent, assignments, backward, checker, diagnose, forward, function_source, load, sandbox, score
+
+
+from grader import absent, assignments, backward, checker, diagnose, discover, forward, load, sandbox, score
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
 
@@ -128,7 +131,7 @@ def grade_file(path: Path, settings: Settings, *, submission: str | None = None)
     path = Path(path)
     name = submission or path.stem
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        return error_result(name, settings, f"cannot read {path.name}: {error.strerror or error}")
+        data = discover.read_file(path)  # the very bound and message `grade` gives
+    except discover.UnreadableSubmission as error:
+        return error_result(name, settings, str(error))
     return grade_source(data, path.name, settings, submission=name)

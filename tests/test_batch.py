@@ -492,7 +492,8 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(stream, kind):
         assert text.splitlines()[1:] == ["[1/2] alice: pass 6/6", "[2/2] bob: pass 6/6"]
 
 
-def test_an_unreadable_file_is_not_counted_as_graded_again_on_a_rerun(tmp_path):
+def test_an_unreadable_file_is_not_counted_as_graded_again_on_a_rerun(tmp_path, monkeypatch):
+    monkeypatch.setattr(discover, "MAX_FILE_BYTES", 4096)  # the real bound is hundreds of MiB
     folder = tmp_path / "class"
     folder.mkdir()
     (folder / "good.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
@@ -724,3 +725,40 @@ def test_cli_grade_refuses_a_pick_it_cannot_use_in_one_line(tmp_path, options, m
     completed = run_cli("grade", str(SUBMISSIONS), "--out", str(tmp_path / "out"), *options)
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
     assert message in completed.stderr and completed.stderr.count("\n") == 1
+
+
+def notebook_with_outputs(path: Path, *, megabytes: int) -> Path:
+    """The course's correct notebook with a saved plot of megabytes MB in one cell's outputs, written at test
+    time (never committed): a notebook as big as students' with their figures still in it."""
+    import base64
+    import random
+
+    notebook = json.loads((SUBMISSIONS / "correct_matmul.ipynb").read_text())
+    image = base64.b64encode(random.Random(7).randbytes(megabytes * 1024 ** 2 * 3 // 4)).decode()
+    cell = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
+    cell["outputs"] = [{"output_type": "display_data", "metadata": {},
+                        "data": {"image/png": image, "text/plain": ["<Figure size 640x480 with 1 Axes>"]}}]
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+def test_a_notebook_with_50_mb_of_outputs_is_graded_alike_by_check_and_grade(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    big = notebook_with_outputs(folder / "alice.ipynb", megabytes=50)
+    assert big.stat().st_size > 50 * 1024 ** 2
+    checked = pipeline.grade_file(big, Settings(), submission="alice")
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    assert (checked.status.value, checked.score) == ("pass", checked.max_score)
+    assert [(r.status.value, r.score) for r in summary.results] == [(checked.status.value, checked.score)]
+
+
+def test_a_file_over_the_bound_is_refused_alike_by_check_and_grade(tmp_path, monkeypatch):
+    monkeypatch.setattr(discover, "MAX_FILE_BYTES", 1024 ** 2)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    big = notebook_with_outputs(folder / "alice.ipynb", megabytes=2)
+    checked = pipeline.grade_file(big, Settings(), submission="alice")
+    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    assert checked.status.value == "error" and checked.message == summary.results[0].message
+    assert checked.message.startswith("alice.ipynb is larger than 1 MiB, gradgrade's bound on any one file")

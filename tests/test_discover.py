@@ -661,3 +661,40 @@ def test_a_pick_remembered_from_the_last_run_stays_while_the_files_are_the_same(
     (root / "alice" / "gc_v3.py").write_bytes(BACKWARD)  # a new file: picked afresh
     fresh = by_id(discover.survey(root, assignment="three_layer", remembered=remembered))["alice"]
     assert fresh.graded_path == "alice/gc_v3.py"
+
+
+STUDENT_NAMES = ["alice", "bob", "carol", "dan", "erin", "frank", "gina", "hugo", "ines", "jon"]
+SECTION_CLASSES = st.lists(
+    st.tuples(st.sampled_from(["flat", "folder", "versions", "nested"]), st.sampled_from(["sec1", "sec2", "lab-A"])),
+    min_size=4, max_size=len(STUDENT_NAMES)).filter(
+    # Two sections at least (a zip of one section's folder is read as a class zip wrapped in a folder), and
+    # no section of one student (a layout question, test_a_lone_student_in_a_section_...).
+    lambda students: len({section for _, section in students}) > 1 and all(
+        sum(1 for _, section in students if section == name) != 1 for name in {section for _, section in students}))
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(students=SECTION_CLASSES, zipped=st.booleans())
+def test_every_student_of_a_section_class_is_one_row_with_their_group(students, zipped):
+    import tempfile
+
+    files, expected = {}, {}
+    for name, (shape, section) in zip(STUDENT_NAMES, students):
+        expected[name] = section
+        if shape == "flat":
+            files[f"{section}/{name}.py"] = BACKWARD
+        elif shape == "folder":
+            files[f"{section}/{name}/gc.ipynb"] = BACKWARD
+            files[f"{section}/{name}/gc_utils.py"] = OTHER
+        elif shape == "versions":
+            files[f"{section}/{name}_v1.py"] = BACKWARD
+            files[f"{section}/{name}_v2.py"] = BACKWARD
+        else:
+            files[f"{section}/{name}/v1/gc.py"] = BACKWARD
+            files[f"{section}/{name}/v2/gc.py"] = BACKWARD
+    with tempfile.TemporaryDirectory() as folder:
+        root = (zip_tree(Path(folder) / "class.zip", files) if zipped
+                else write_tree(Path(folder) / "class", files))
+        found_ = discover.survey(root, assignment="three_layer")
+    assert {s.student: s.group for s in found_.submissions} == expected
+    assert found_.ambiguous == () and found_.not_graded == ()

@@ -92,6 +92,7 @@ OPTION_VALUES = {
     "--submission": "gradescope/submission",
     "--results": "gradescope/results/results.json",
     "--reference": "other_reference.py",   # a copy of reference/three_layer.py
+    "--pick-pattern": "final",
 }
 # Any other placeholder, wherever it stands.
 PLACEHOLDERS = {
@@ -105,6 +106,7 @@ PLACEHOLDERS = {
     "tcp://HOST:8786": "tcp://127.0.0.1:{port}",
     "8786": "{port}",
     "STUDENT": "planted_bugs",        # a student of class/ (an override, --student)
+    "STUDENT=PATH": "planted_bugs=planted_bugs.ipynb",   # --pick-file: a student of DIR and their file
 }
 OPTION_PLACEHOLDER = re.compile(r"^[A-Z]+$")
 
