@@ -244,7 +244,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
         title = title or f"{discover.printable(Path(directory).name)} · {settings.assignment}"
         pages = write_reports(ordered, out, title=title, not_graded=survey.not_graded, written=prepared.written,
                               lines=prepared.lines, pages=names, ambiguous=survey.ambiguous)
-        _remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages)
+        _remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages, ambiguous=survey.ambiguous)
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {_reason(error)}; every grade is in the gradebook, "
                           "run again to write them") from None
@@ -463,10 +463,12 @@ def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str 
     return {result.submission: pages[result.submission] for result in results}
 
 
-def _remember_reports(out: Path, *, title: str, not_graded: Sequence[str], pages: Mapping[str, str]) -> None:
+def _remember_reports(out: Path, *, title: str, not_graded: Sequence[str], pages: Mapping[str, str],
+                      ambiguous: Sequence[str] = ()) -> None:
     try:
         with gradebook.open_gradebook(out) as book:
-            book.set_report_setting("reports", {"title": title, "not_graded": list(not_graded), "pages": dict(pages)})
+            book.set_report_setting("reports", {"title": title, "not_graded": list(not_graded), "pages": dict(pages),
+                                                "ambiguous": list(ambiguous)})
     except sqlite3.Error as error:
         raise OSError(f"the gradebook did not keep how the reports were written ({_reason(error)})") from None
 
@@ -494,7 +496,8 @@ def refresh(out: Path) -> int:
     pages = kept.get("pages") or {}
     try:
         write_reports(results, out, title=kept.get("title", ""), not_graded=kept.get("not_graded", ()),
-                      pages=pages if all(result.submission in pages for result in results) else None)
+                      pages=pages if all(result.submission in pages for result in results) else None,
+                      ambiguous=kept.get("ambiguous", ()))
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {_reason(error)}") from None
     return len(results)

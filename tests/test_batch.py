@@ -715,6 +715,8 @@ def test_an_ambiguous_layout_is_on_the_summary_line_and_the_class_page(tmp_path)
     assert "1 layout question(s), graded one way, listed on the class page: alice/ holds gc.py, solution.py" in summary.line()
     index = (tmp_path / "out" / "index.html").read_text()
     assert 'id="layout"' in index and "which could be several students&#39; work" in index
+    batch.refresh(tmp_path / "out")  # the reports written again after an override keep the layout questions
+    assert 'id="layout"' in (tmp_path / "out" / "index.html").read_text()
 
 
 @pytest.mark.parametrize("options, message", [
