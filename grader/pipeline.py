@@ -7,10 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader import absent, assignments, backward, checker, diagnose, forward, function_source, load, sandbox, score
-
-
-from grader import absent, assignments, backward, checker, diagnose, discover, forward, load, sandbox, score
+from grader import (absent, assignments, backward, checker, diagnose, discover, forward, function_source, load,
+                    sandbox, score)
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
 
