@@ -92,7 +92,7 @@ def marked_lines(page) -> list[dict[str, str]]:
         note: line.nextElementSibling.classList.contains('note') ? line.nextElementSibling.innerText : ''}))""")
 
 
-def test_a_planted_bug_students_page_marks_the_buggy_line_with_the_hint_under_it(report, browser):
+def test_a_planted_bug_students_page_marks_the_buggy_line_with_the_hint_under_it(report, browser, artifacts):
     planted = (SUBMISSIONS / "planted_bugs.py").read_text().splitlines()
     bug = next(number for number, line in enumerate(planted, start=1) if line.strip().startswith("dW2 =")
                and line.rstrip().endswith("* 2"))
@@ -108,9 +108,8 @@ def test_a_planted_bug_students_page_marks_the_buggy_line_with_the_hint_under_it
     assert line["where"] == "line 15" and line["flag"] == "\u25b6" and line["code"] == planted[14]
     assert line["note"].replace("\n", " ").startswith("\u25c0 line 15: dW2 is twice the true gradient")
     assert page.locator("#check-1-line-15").is_visible() and page.locator("#check-1-line-15 + .note").is_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.locator("#source-1").screenshot(path=str(ARTIFACTS / "planted_bugs_source.png"))
-    page.screenshot(path=str(ARTIFACTS / "planted_bugs_page.png"), full_page=True)
+    page.locator("#source-1").screenshot(path=str(artifacts / "planted_bugs_source.png"))
+    page.screenshot(path=str(artifacts / "planted_bugs_page.png"), full_page=True)
     page.click("a[href='#check-1-line-15']")  # the diagnosis links to its line
     assert page.url.endswith("#check-1-line-15")
     assert errors == []
@@ -256,7 +255,7 @@ def test_the_notebook_fixture_has_a_real_notebooks_size(notebook_page):
     assert 15_000 <= path.stat().st_size <= 50_000
 
 
-def test_a_notebook_students_marked_line_is_given_as_code_cell_and_line(notebook_page, browser):
+def test_a_notebook_students_marked_line_is_given_as_code_cell_and_line(notebook_page, browser, artifacts):
     path, report = notebook_page
     cells = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     number = next(index for index, source in enumerate(cells, start=1) if "def backward_propagation_n" in source)
@@ -272,11 +271,10 @@ def test_a_notebook_students_marked_line_is_given_as_code_cell_and_line(notebook
     summary = page.locator("#source-1 > summary").inner_text()
     assert f"code cell {number}, lines 3\u2013" in summary
     assert page.locator("#source-1 details.fold").count() >= 1  # the docstring and setup fold away
-    page.locator("#source-1").screenshot(path=str(ARTIFACTS / "notebook_source.png"))
+    page.locator("#source-1").screenshot(path=str(artifacts / "notebook_source.png"))
     page.locator("#source-1 details.fold summary").first.click()
     assert page.locator("#source-1 details.fold").first.evaluate("element => element.open")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "notebook_page.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "notebook_page.png"), full_page=True)
     assert errors == []
 
 
