@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import batch, discover, executors, pipeline  # noqa: E402
+from grader.batch import batch, discover, executors  # noqa: E402
+from grader.grading import pipeline
 from grader.settings import Settings  # noqa: E402
 
 SUBMISSIONS = ROOT / "submissions"
@@ -87,11 +88,13 @@ class Clock:
 
 def stage_profile(folder: Path, settings: Settings, samples: int = 20) -> dict[str, float]:
     """Milliseconds per submission of each stage, graded one by one in this process (warm caches)."""
-    from grader import html, load, sandbox
+    from grader.report import html
+    from grader.load import program as load
+    from grader.sandbox import run as sandbox
 
     files = sorted(folder.iterdir())[:samples]
     pipeline.grade_file(files[0], settings)  # warm the assignment's cases and expected gradients
-    from grader import wire
+    from grader.sandbox import wire
 
     totals = {"load": 0.0, "sandbox": 0.0, "wire_encode": 0.0, "wire_decode": 0.0, "grade_total": 0.0,
               "student_page": 0.0}
@@ -132,7 +135,9 @@ def stage_profile(folder: Path, settings: Settings, samples: int = 20) -> dict[s
 
 def sandbox_split(files: list[Path], settings: Settings) -> dict[str, float]:
     """Milliseconds of one sandbox run with no calls, and the extra of each grader's calls alone."""
-    from grader import assignments, load, sandbox
+    from grader import assignments
+    from grader.load import program as load
+    from grader.sandbox import run as sandbox
 
     assignment = assignments.get(settings.assignment)
     program = load.load(files[0])
@@ -168,7 +173,8 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
     import copy
     import io
 
-    from grader import child, load, reuse
+    from grader.sandbox import child, reuse
+    from grader.load import program as load
 
     _, calls_by_grader, inject = pipeline.plan(settings)
     calls = [call for calls in calls_by_grader for call in calls]
@@ -236,7 +242,7 @@ def cpu_split(main_seconds: float, count: int) -> dict[str, float]:
             own, reaped = _cpu_seconds(pid)
         except OSError:
             continue
-        if b"grader.forkserver" in command:
+        if b"grader.sandbox.forkserver" in command:
             split["fork_servers"] += own
             split["sandboxed_children"] += reaped
         else:

@@ -11,8 +11,8 @@ import timeit
 
 import numpy as np
 
-from grader import check
-from reference import three_layer
+from grader.numerics import check
+from grader.reference import three_layer
 
 
 def notebook_loop_check(parameters, gradients, X, Y, epsilon=1e-6):

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import batch, discover, executors  # noqa: E402
-from grader.dask_executor import DaskExecutor  # noqa: E402
+from grader.batch import batch, discover, executors  # noqa: E402
+from grader.batch.dask_executor import DaskExecutor  # noqa: E402
 from grader.settings import Settings  # noqa: E402
 
 SUBMISSIONS = ROOT / "submissions"

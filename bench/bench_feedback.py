@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader import backward, checker, diagnose, pipeline
+from grader.grading import backward, checker, diagnose, pipeline
 from grader.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from grader import check, large
-from reference import l_layer
+from grader.numerics import check, large
+from grader.reference import l_layer
 
 CAT_SIZES = (12288, 20, 7, 5, 1)
 CAT_EXAMPLES = 209

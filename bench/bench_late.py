@@ -15,7 +15,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from grader import discover, late
+from grader.batch import discover
+from grader.grading import late
 
 
 def main() -> None:

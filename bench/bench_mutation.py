@@ -15,7 +15,8 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 
-from grader import assignments, mutate  # noqa: E402
+from grader import assignments  # noqa: E402
+from grader.mutation import mutate
 
 
 def main() -> None:

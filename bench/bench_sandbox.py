@@ -21,7 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import backward, assignments, load, sandbox  # noqa: E402
+from grader import assignments  # noqa: E402
+from grader.grading import backward
+from grader.load import program as load
+from grader.sandbox import run as sandbox
 from grader.settings import Settings  # noqa: E402
 
 TARGET = 0.15

@@ -12,8 +12,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import assignments, html, score
-from grader.atomic import write_atomic
+from grader import assignments
+from grader.grading import score
+from grader.report import html
+from grader.report.atomic import write_atomic
 from grader.settings import Settings
 
 # What a gradgrade wheel is built from (pyproject.toml's packages and the README it names).

@@ -7,9 +7,12 @@ import zipfile
 from pathlib import Path
 from typing import Sequence
 
-from grader import assignments, check, picking, pipeline, render, score
+from grader import assignments
+from grader.grading import picking, pipeline, score
+from grader.numerics import check
+from grader.report import render
 from grader.settings import Settings
-from grader.student_ids import BadPattern, IdPattern
+from grader.batch.student_ids import BadPattern, IdPattern
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -80,7 +83,7 @@ def _pick(args: argparse.Namespace) -> picking.Pick:
 
 
 def _late_rules(args: argparse.Namespace):
-    from grader import late
+    from grader.grading import late
 
     tables = _rubric_tables(args) or {}
     policy = late.policy_from_table(tables["late"]) if "late" in tables else None
@@ -88,7 +91,7 @@ def _late_rules(args: argparse.Namespace):
 
 
 def _due(value: str):
-    from grader import late
+    from grader.grading import late
 
     try:
         return late.parse_due(value)
@@ -119,8 +122,8 @@ def _check(args: argparse.Namespace) -> int:
     result = pipeline.grade_file(path, _settings(args))
     print(render.json_text(result) if args.format == "json" else render.text(result))
     if args.html:
-        from grader import html
-        from grader.atomic import write_atomic
+        from grader.report import html
+        from grader.report.atomic import write_atomic
 
         try:
             write_atomic(Path(args.html), html.student_page(result))
@@ -131,7 +134,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader import batch, dask_executor, discover
+    from grader.batch import batch, dask_executor, discover
 
     executor = None
     if args.scheduler:
@@ -161,7 +164,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _override(args: argparse.Namespace) -> int:
-    from grader import batch, overrides
+    from grader.batch import batch, overrides
 
     try:
         if args.clear:
@@ -185,8 +188,8 @@ def _override(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from grader import export
-    from grader.atomic import write_atomic
+    from grader.batch import export
+    from grader.report.atomic import write_atomic
 
     try:
         made = export.export(export.read_results(Path(args.directory)), export.Target(args.to), column=args.column)
@@ -229,13 +232,14 @@ def _autograder(args: argparse.Namespace) -> int:
 
 
 def _mutation(args: argparse.Namespace) -> int:
-    from grader import mutate, mutation_report
+    from grader.mutation import mutate
+    from grader.report import mutation as mutation_report
 
     reference = getattr(args, "reference", None)
     module = mutate.load_reference(Path(reference)) if reference else assignments.get(args.assignment).module
     try:
         if args.command == "mutate":
-            run = mutate.write_catalogue(module, directory=Path(args.out))[0]
+            run = mutate.write_catalogue(module, directory=Path(args.out) if args.out else mutate.MUTANTS_DIR)[0]
         else:
             run = mutate.run(module)
         print(mutation_report.json_text(run) if args.format == "json" else mutation_report.text(run))
@@ -335,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     autograder_parser.set_defaults(run=_autograder)
     mutate_parser = commands.add_parser("mutate", help="(re)generate mutants/<assignment>/ from the reference")
     _add_mutation_options(mutate_parser)
-    mutate_parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "mutants"),
+    mutate_parser.add_argument("--out", default=None,
                                help="catalogue folder (default: the repository's mutants/)")
     test_parser = commands.add_parser("mutation-test", help="prove the checker sound: the reference passes, every mutant is caught")
     _add_mutation_options(test_parser)

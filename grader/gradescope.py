@@ -15,10 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from grader import assignments, discover, html, pipeline, render, score
-from grader.atomic import write_atomic
+from grader import assignments
+from grader.batch import discover
+from grader.grading import pipeline, score
+from grader.report import html, render
+from grader.report.atomic import write_atomic
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
+from grader.load import files as reading
 
 # A test's output is shown in a <pre>: plain text keeps the parameter table's columns and shows whatever a
 # student wrote as written. The top-level output is "simple_format" (Gradescope's default there: newlines
@@ -139,7 +143,7 @@ def grade(folder: Path, settings: Settings) -> SubmissionResult:
         return pipeline.error_result("submission", settings, message)
     try:
         data = submission.read()
-    except discover.UnreadableSubmission as error:
+    except reading.UnreadableSubmission as error:
         return pipeline.error_result(submission.filename, settings, str(error))
     result = pipeline.grade_source(data, submission.filename, settings, submission=submission.filename)
     if submission.note:

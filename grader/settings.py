@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from grader import check
+from grader.numerics import check
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from typing import Mapping
 
 import numpy as np
 
-from reference.cases import Case, hidden_layers_healthy, output_healthy, parameter_shapes
+from grader.reference.cases import Case, hidden_layers_healthy, output_healthy, parameter_shapes
 
 NAME = "l_layer"
 TITLE = "L-layer network (any depth)"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference.cases import Case
+from grader.reference.cases import Case
 
 NAME = "one_d"
 TITLE = "One-dimensional warm-up (J = theta * x)"

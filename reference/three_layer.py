@@ -5,8 +5,8 @@ from typing import Mapping
 
 import numpy as np
 
-from reference.cases import Case, hidden_layers_healthy, output_healthy
-from reference.cases import parameter_shapes as layer_shapes
+from grader.reference.cases import Case, hidden_layers_healthy, output_healthy
+from grader.reference.cases import parameter_shapes as layer_shapes
 
 NAME = "three_layer"
 TITLE = "Three-layer network (4-5-3-1)"

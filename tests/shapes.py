@@ -3,6 +3,8 @@ export with the notebook's markdown, a Colab notebook, Windows and classic-Mac l
 marks, declared encodings, a PowerShell UTF-16 redirect, and a hand-written .py with one broken function."""
 from __future__ import annotations
 
+import nbformat
+
 import json
 import re
 from pathlib import Path
@@ -295,3 +297,16 @@ def shapes() -> dict[str, tuple[bytes, float]]:
         "tab_error.py": (with_tab_error(plain).encode(), 6.0),
         "tab_error_cr.py": (with_tab_error(plain).replace("\n", "\r").encode(), 6.0),
     }
+
+
+def notebook(*cells: str, minor: int = 4) -> bytes:
+    """A notebook with these code cells (a cell starting with '# md ' becomes markdown)."""
+    book = nbformat.v4.new_notebook()
+    for cell in cells:
+        book.cells.append(nbformat.v4.new_markdown_cell(cell[5:]) if cell.startswith("# md ")
+                          else nbformat.v4.new_code_cell(cell))
+    book.nbformat_minor = minor
+    if minor < 5:
+        for cell in book.cells:
+            cell.pop("id", None)  # cell ids arrived with v4.5
+    return nbformat.writes(book).encode()

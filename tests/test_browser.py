@@ -10,7 +10,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader import batch, html, pipeline
+from grader.batch import batch
+from grader.grading import pipeline
+from grader.report import html
 from grader.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -149,7 +149,8 @@ def test_console_script_is_installed():
 
 def test_an_installed_gradgrade_ships_every_file_it_reads():
     """A wheel holds each listed package's own modules and the package-data globs, nothing else: every file
-    of grader/, reference/ and mutants/ (the catalogue the checker's probes come from) must be one of them."""
+    of grader/, reference/ and mutants/ (the catalogue the checker's probes come from) must be one of them,
+    and every package folder below grader/ must be listed."""
     import fnmatch
     import tomllib
     from pathlib import Path
@@ -157,15 +158,21 @@ def test_an_installed_gradgrade_ships_every_file_it_reads():
     root = Path(__file__).resolve().parent.parent
     setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
     packages, data = setuptools["packages"], setuptools.get("package-data", {})
+    folders = {package: root / setuptools.get("package-dir", {}).get(package, package.replace(".", "/"))
+               for package in packages}
     missing = []
-    for folder in ("grader", "reference", "mutants"):
-        for path in sorted((root / folder).rglob("*")):
-            relative = path.relative_to(root / folder).as_posix()
+    for top in ("grader", "reference", "mutants"):
+        for path in sorted((root / top).rglob("*")):
+            relative = path.relative_to(root).as_posix()
             if not path.is_file() or "__pycache__" in relative:
                 continue
-            own_module = folder in packages and path.suffix == ".py" and "/" not in relative
-            if not own_module and not any(fnmatch.fnmatch(relative, glob) for glob in data.get(folder, [])):
-                missing.append(f"{folder}/{relative}")
+            owners = [(package, path.relative_to(folder).as_posix()) for package, folder in folders.items()
+                      if path.is_relative_to(folder)]
+            shipped = any((path.suffix == ".py" and "/" not in inner)
+                          or any(fnmatch.fnmatch(inner, glob) for glob in data.get(package, []))
+                          for package, inner in owners)
+            if not shipped:
+                missing.append(relative)
     assert missing == []
 
 

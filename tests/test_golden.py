@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from grader import assignments
-from grader import mutate
-from grader import mutation_report
-from grader import pipeline
-from grader import render
+from grader.mutation import mutate
+from grader.report import mutation as mutation_report
+from grader.grading import pipeline
+from grader.report import render
 from grader.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -147,7 +147,7 @@ def test_hints_keep_their_cell_and_line(tmp_path):
 
 
 def test_messages_are_never_cut(tmp_path):
-    from grader import pipeline
+    from grader.grading import pipeline
     from grader.settings import Settings
 
     source = (SUBMISSIONS / "planted_bugs.py").read_bytes() + b"\nprint('x' * 9000 + ' the end')\n"

@@ -9,12 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import assignments, backward, check, load, sandbox
+from grader import assignments
+from grader.grading import backward
+from grader.numerics import check
+from grader.load import program as load
+from grader.sandbox import run as sandbox
 from grader.course import dnn_utils
 from grader.results import Status
 from grader.settings import Settings
-from reference import l_layer
-from reference.cases import hidden_layers_healthy, output_healthy
+from grader.reference import l_layer
+from grader.reference.cases import hidden_layers_healthy, output_healthy
 
 SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions" / "l_layer"
 SETTINGS = Settings(assignment="l_layer")

@@ -6,10 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import assignments, check, diagnose, pipeline
+from grader import assignments
+from grader.grading import diagnose, pipeline
+from grader.numerics import check
 from grader.results import Status
 from grader.settings import Settings
-from reference import one_d
+from grader.reference import one_d
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "submissions" / "one_d"

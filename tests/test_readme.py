@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, score
+from grader import cli
+from grader.grading import score
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -125,7 +126,7 @@ PYTHON_SETUP = {
 }
 LARGE_SETUP = '''
 import numpy as np
-from reference import l_layer
+from grader.reference import l_layer
 
 rng = np.random.default_rng(7)
 sizes = [12, 7, 5, 4, 1]

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from reference import cases as screening
-from reference import three_layer
+from grader.reference import cases as screening
+from grader.reference import three_layer
 
 
 def test_public_case_has_the_course_numbers():

@@ -1,0 +1,222 @@
+"""Grade a student's backward pass: the sandbox calls to make, and the verdict from what they returned."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from grader import assignments
+from grader.numerics import check, large
+from grader.assignments import Assignment
+from grader.results import CaseResult, CheckResult, ParameterResult, Status
+from grader.sandbox.run import Call, CallOutcome, CallStatus, Ref, SandboxRun
+from grader.settings import Settings
+from grader.sandbox.wire import Opaque
+
+KIND = "backward"
+
+
+def function_name(assignment: Assignment) -> str | None:
+    """The student function this grader grades."""
+    return assignment.backward
+
+
+def calls(assignment: Assignment, settings: Settings) -> list[Call]:
+    """One call of the student's backward pass per case, on the reference forward's outputs (these are graded).
+
+    When the assignment chains the student's own forward pass into their backward pass (l_layer: their
+    caches may have their own layout), a forward and a backward call per case follow, the backward's
+    inputs taken from the forward's output inside the sandbox. They assume this plan starts the run.
+    """
+    module = assignment.module
+    cases = assignment.cases()
+    plan = [Call(assignment.backward, module.backward_args(case), arg_names=module.BACKWARD_ARG_NAMES)
+            for case in cases]
+    if _chains(assignment):
+        for case in cases:
+            forward_index = len(plan)
+            plan.append(Call(assignment.forward, module.forward_args(case), arg_names=module.FORWARD_ARG_NAMES))
+            own = module.chained_backward_args(case, lambda item, index=forward_index: Ref(index, item))
+            plan.append(Call(assignment.backward, own, arg_names=module.BACKWARD_ARG_NAMES))
+    return plan
+
+
+def _chains(assignment: Assignment) -> bool:
+    return bool(assignment.forward) and hasattr(assignment.module, "chained_backward_args")
+
+
+def _own_forward(assignment: Assignment, outcomes: Sequence[CallOutcome], threshold: float
+                 ) -> tuple[list[CallOutcome | None], dict[str, Any]]:
+    """Per case, the backward outcome on the student's own forward caches when that one is usable, and details.
+
+    Usable: the student's forward returned the reference's output (relative difference below the
+    threshold) and the backward on its caches returned. It replaces a graded call that raised, so a
+    backward pass written for its own cache layout is graded on the caches it was written for.
+    """
+    cases = assignment.cases()
+    if not _chains(assignment) or len(outcomes) != 3 * len(cases):
+        return [None] * len(cases), {}
+    usable, report = [], []
+    for index, case in enumerate(cases):
+        forward, own = outcomes[len(cases) + 2 * index], outcomes[len(cases) + 2 * index + 1]
+        agrees = forward.status is CallStatus.OK and assignment.module.forward_agrees(case, forward.value, threshold=threshold)
+        entry = {"case": case.name, "forward": forward.status.value if forward.status is not CallStatus.OK
+                 else ("ok" if agrees else "wrong output"), "backward": own.status.value}
+        if own.status is not CallStatus.OK and own.message:
+            entry["message"] = own.message
+        report.append(entry)
+        usable.append(own if agrees and own.status is CallStatus.OK else None)
+    defined = any(outcome.status is not CallStatus.MISSING for outcome in outcomes[len(cases)::2])
+    return usable, {"own_forward": {"defined": defined, "cases": report}}
+
+
+def gradients_of(value: Any, names: Sequence[str]) -> tuple[dict[str, Any] | None, str]:
+    """The gradients a backward pass returned, keyed by name, or None and what was wrong with the value."""
+    if isinstance(value, Opaque):
+        return None, f"returned a {value.type_name}, expected a dict of gradients ({', '.join(names)})"
+    if len(names) == 1 and value is not None and not isinstance(value, dict):
+        # A one-gradient assignment (one_d's dtheta) returns the gradient itself.
+        value = {names[0]: value}
+    if not isinstance(value, dict):
+        kind = "None" if value is None else type(value).__name__
+        return None, f"returned {kind}, expected a dict of gradients ({', '.join(names)})"
+    gradients = {}
+    for name in names:
+        entry = value.get(name)
+        if isinstance(entry, (int, float)) and not isinstance(entry, bool):
+            entry = np.asarray(entry, dtype=np.float64)
+        gradients[name] = entry
+    return gradients, ""
+
+
+def _failed_case(case: str, status: Status, message: str, names: Sequence[str]) -> tuple[CaseResult, dict]:
+    blocks = {name: check.BlockCheck(name, False, None, message) for name in names}
+    return CaseResult(case, status, None, message), blocks
+
+
+def judge_case(case_name: str, outcome: CallOutcome, expected: Mapping[str, np.ndarray] | check.Expected, *,
+               names: Sequence[str], threshold: float,
+               verify: Callable[[Mapping[str, Any]], check.GradientCheck] | None = None
+               ) -> tuple[CaseResult, dict[str, check.BlockCheck]]:
+    """One case's verdict, and the per-parameter blocks it contributes.
+
+    verify, when given, checks the gradients instead of comparing them with expected (the fast check).
+    """
+    if outcome.status is CallStatus.ERROR:
+        return _failed_case(case_name, Status.ERROR, f"raised {outcome.message}", names)
+    if outcome.status is CallStatus.TIMEOUT:
+        return _failed_case(case_name, Status.TIMEOUT, "did not finish in time", names)
+    if outcome.status in (CallStatus.MISSING, CallStatus.NOT_RUN):
+        return _failed_case(case_name, Status.ERROR, "was not run", names)
+    gradients, problem = gradients_of(outcome.value, names)
+    if gradients is None:
+        return _failed_case(case_name, Status.FAIL, problem, names)
+    verdict = verify(gradients) if verify else check.check_gradients(gradients, expected, threshold=threshold, names=names)
+    failing = [block.message for block in verdict.blocks if not block.passed]
+    message = "; ".join(failing[:2]) if failing else "ok"
+    if outcome.mutated:
+        message += f" (it changed its input {', '.join(outcome.mutated)} in place)"
+    status = Status.PASS if verdict.passed else Status.FAIL
+    return CaseResult(case_name, status, verdict.difference, message), {b.name: b for b in verdict.blocks}
+
+
+def _worst(values: list[float | None]) -> float | None:
+    return None if any(value is None for value in values) else max(values, default=None)
+
+
+def aggregate_parameters(names: Sequence[str], case_names: Sequence[str],
+                         blocks_by_case: Sequence[Mapping[str, check.BlockCheck]]) -> tuple[ParameterResult, ...]:
+    """Each parameter's worst status and difference over every case, with the first failure's message."""
+    parameters = []
+    for name in names:
+        graded = [(case, blocks[name]) for case, blocks in zip(case_names, blocks_by_case) if name in blocks]
+        blocks = [block for _, block in graded]
+        failures = [(case, block) for case, block in graded if not block.passed]
+        if failures:
+            case, block = failures[0]
+            more = f" (fails on {len(failures)} of {len(blocks)} cases)" if len(blocks) > 1 else ""
+            message = f"case {case}: {block.message}{more}"
+        else:
+            message = f"ok on all {len(blocks)} cases"
+        parameters.append(ParameterResult(name, Status.FAIL if failures else Status.PASS,
+                                          _worst([block.difference for block in blocks]), message))
+    return tuple(parameters)
+
+
+def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxRun,
+          settings: Settings) -> CheckResult:
+    """The CheckResult of the backward pass from its outcomes, one per case in calls() order."""
+    epsilon, threshold = settings.epsilon, settings.threshold
+    name, names = assignment.backward, assignment.gradient_names
+    case_names = [case.name for case in assignment.cases()]
+    if all(outcome.status is CallStatus.MISSING for outcome in outcomes[:len(case_names)]):
+        # Why it is missing (its def raised, loading stopped before it) is absent.explain's to say: a failed
+        # import elsewhere is not the reason a function the student never wrote is missing.
+        return CheckResult(name, Status.MISSING, None, threshold, f"{name} is not defined in the submission",
+                           parameters=tuple(ParameterResult(n, Status.FAIL, None, f"{name} is missing") for n in names))
+    own, details = _own_forward(assignment, outcomes, threshold)
+    if details and assignment.forward not in run.defined:
+        # The course's forward pass, put in the namespace for the student's checker, is not their own.
+        own, details["own_forward"]["defined"] = [None] * len(own), False
+    cases, blocks_by_case = [], []
+    for index, (case_name, outcome) in enumerate(zip(case_names, outcomes)):
+        expected = _expected(assignment, index, epsilon)
+        note = ""
+        if outcome.status is CallStatus.ERROR and own[index] is not None:
+            outcome, note = own[index], " (graded on the caches of its own forward pass, which it was written for)"
+        case, blocks = judge_case(case_name, outcome, expected, names=assignment.case_gradient_names(index),
+                                  threshold=threshold, verify=_fast_verify(assignment, index, settings, details))
+        if note:
+            case = CaseResult(case.case, case.status, case.difference, case.message + note)
+        cases.append(case)
+        blocks_by_case.append(blocks)
+    parameters = aggregate_parameters(names, case_names, blocks_by_case)
+    status, message = _overall(cases, run)
+    return CheckResult(name, status, _worst([case.difference for case in cases]), threshold, message,
+                       parameters=parameters, cases=tuple(cases), details=details)
+
+
+@functools.lru_cache(maxsize=64)
+def _expected(assignment: Assignment, case_index: int, epsilon: float) -> check.Expected:
+    """A case's numerical gradients ready for check_gradients: the same for every submission, so prepared once."""
+    return check.prepare(assignment.expected_gradients(case_index, epsilon=epsilon),
+                         assignment.case_gradient_names(case_index))
+
+
+def _fast_verify(assignment: Assignment, case_index: int, settings: Settings, details: dict[str, Any]
+                 ) -> Callable[[Mapping[str, Any]], check.GradientCheck] | None:
+    """With settings.fast, on a ReLU/sigmoid network: random directional derivatives first, exact checks after.
+
+    Blocks sent to the exact check and ReLU kinks stepped around are recorded in details["fast"].
+    """
+    if not settings.fast or not getattr(assignment.module, "RELU_SIGMOID_NETWORK", False):
+        return None
+    case = assignment.cases()[case_index]
+
+    def verify(gradients: Mapping[str, Any]) -> check.GradientCheck:
+        found = large.fast_check(case.parameters, gradients, case.X, case.Y, epsilon=settings.epsilon,
+                                 threshold=settings.threshold, network=_network(assignment.name, case_index))
+        details.setdefault("fast", []).append({"case": case.name, "rechecked": list(found.rechecked),
+                                               "kinks": [kink.message() for kink in found.kinks]})
+        return found.check
+    return verify
+
+
+@functools.cache
+def _network(assignment_name: str, case_index: int) -> large.Network:
+    """The reference case's sweeps for the fast check, the same for every submission: computed once."""
+    case = assignments.get(assignment_name).cases()[case_index]
+    return large.forward(case.parameters, case.X, case.Y)
+
+
+def _overall(cases: Sequence[CaseResult], run: SandboxRun) -> tuple[Status, str]:
+    for status in (Status.TIMEOUT, Status.ERROR):
+        broken = [case for case in cases if case.status is status]
+        if broken:
+            detail = run.message if status is Status.TIMEOUT or broken[0].message == "was not run" else broken[0].message
+            return status, f"on case {broken[0].case}: {detail}"
+    failing = [case for case in cases if case.status is Status.FAIL]
+    if failing:
+        return Status.FAIL, f"wrong gradients on {len(failing)} of {len(cases)} cases; first, {failing[0].case}: {failing[0].message}"
+    return Status.PASS, f"correct on all {len(cases)} cases"

@@ -1,0 +1,138 @@
+"""Grade one submission: load -> sandbox -> check -> diagnose -> score, into one SubmissionResult."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from grader import assignments
+from grader.grading import absent, backward, checker, diagnose, forward, function_source, score
+from grader.load import program as load
+from grader.sandbox import run as sandbox
+from grader.results import CheckResult, Status, SubmissionResult
+from grader.settings import Settings
+from grader.load import files as reading
+
+# Each grader module grades one student function. It provides KIND (its rubric entry),
+# function_name(assignment) -> the function's name or None when the assignment has none,
+# calls(assignment, settings) -> the sandbox calls it needs, and
+# judge(assignment, outcomes, run, settings) -> CheckResult from the outcomes of exactly those calls.
+GRADERS = (backward, checker, forward)
+# A grader module may also provide inject(assignment, settings) -> {name: "module:attribute"}: course
+# helpers the sandbox puts in the submission's namespace before its code runs (its own definitions win),
+# and judge may return None for an optional function the submission does not define.
+
+# Steps after a grader's judge, by KIND: refine(result, outcomes, assignment, settings, source=) -> CheckResult.
+REFINERS = {backward.KIND: (diagnose.refine,)}
+
+
+def error_result(submission: str, settings: Settings, message: str, *,
+                 warnings: tuple[str, ...] = ()) -> SubmissionResult:
+    """The result of a submission that could not be graded at all: status error, score 0."""
+    rubric = score.rubric_of(settings)
+    return SubmissionResult(submission, settings.assignment, Status.ERROR, 0.0, rubric.backward_points + rubric.checker_points,
+                            message=message, warnings=warnings)
+
+
+def checks_message(checks: tuple[CheckResult, ...]) -> str:
+    """A submission's one-line summary: each check's name and message."""
+    return "; ".join(f"{check.name}: {check.message}" for check in checks)
+
+
+def overall_status(checks: tuple[CheckResult, ...]) -> Status:
+    """pass when every check passed; error when a check could not run (raised, crashed, timed out); else fail."""
+    statuses = {check.status for check in checks}
+    if statuses == {Status.PASS}:
+        return Status.PASS
+    if statuses & {Status.ERROR, Status.TIMEOUT}:
+        return Status.ERROR
+    return Status.FAIL
+
+
+Plan = tuple[tuple[Any, ...], tuple[tuple[sandbox.Call, ...], ...], Mapping[str, str]]
+
+
+def plan(settings: Settings) -> Plan:
+    """The graders that apply, the sandbox calls each needs, and the course helpers to inject.
+
+    The same for every submission graded with these settings, so it is built once per process: the
+    reference's cases, caches and probes are computed once, and the sandbox encodes each call once.
+    """
+    return _plan(json.dumps(settings.to_json(), sort_keys=True))
+
+
+@functools.lru_cache(maxsize=16)
+def _plan(settings_json: str) -> Plan:
+    settings = Settings.from_json(json.loads(settings_json))
+    assignment = assignments.get(settings.assignment)
+    sandbox.start_fork_server()  # it boots while the plan is made, where a second core is free
+    graders = tuple(grader for grader in GRADERS if grader.function_name(assignment))
+    calls = tuple(tuple(grader.calls(assignment, settings)) for grader in graders)
+    inject = {name: helper for grader in graders if hasattr(grader, "inject")
+              for name, helper in grader.inject(assignment, settings).items()}
+    return graders, calls, inject
+
+
+def grade_program(program: load.Program, submission: str, settings: Settings) -> SubmissionResult:
+    """Run a loaded program's functions in the sandbox (one run for every grader) and judge the results."""
+    assignment = assignments.get(settings.assignment)
+    settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
+    graders, calls_by_grader, inject = plan(settings)
+    expected = {grader.function_name(assignment): grader.KIND for grader in graders}
+    taken = absent.taken_names(assignment, program)
+    renamed = absent.aliases(program, expected, taken=taken) if rubric.accept_near_miss else {}
+    run = sandbox.run(absent.alias_source(program.source, renamed), [call for calls in calls_by_grader for call in calls],
+                      filename=program.filename,
+                      limits=sandbox.Limits(timeout=settings.timeout, total_timeout=settings.total_timeout),
+                      inject=inject)
+    run = run.relabelled(program.relabel)  # "(line 40)" of a notebook's program -> "(code cell 7, line 3)"
+    checks, start = [], 0
+    for grader, calls in zip(graders, calls_by_grader):
+        outcomes = run.outcomes[start:start + len(calls)]
+        start += len(calls)
+        result = grader.judge(assignment, outcomes, run, settings)
+        if result is None:
+            continue
+        result = absent.explain(result, program=program, run=run, kind=grader.KIND, taken=taken)
+        for refine in REFINERS.get(grader.KIND, ()):
+            result = refine(result, outcomes, assignment, settings, source=program.source)
+        if result.diagnosis:
+            result = dataclasses.replace(result, diagnosis=tuple(
+                dataclasses.replace(d, where=program.locate(d.line)) if d.line else d for d in result.diagnosis))
+        # A function graded under a near-miss name shows as the student named it.
+        source = function_source.of(program, renamed.get(result.name, result.name), kind=grader.KIND, taken=taken,
+                                    missing=result.status is Status.MISSING)
+        result = score.score_check(grader.KIND, dataclasses.replace(result, source=source), rubric)
+        if result.name in renamed:
+            result = absent.penalised(result, meant=renamed[result.name], penalty=rubric.near_miss_penalty)
+        checks.append(result)
+    checks_ = tuple(checks)
+    total, maximum = score.totals(checks_)
+    warnings = program.warnings + ((f"while loading: {run.load_error}",) if run.load_error else ())
+    warnings += tuple(capped.sentence() for capped in run.capped)
+    output = run.stdout + (("\n[stderr]\n" + run.stderr) if run.stderr.strip() else "")
+    message = run.message or checks_message(checks_)
+    return SubmissionResult(submission, assignment.name, overall_status(checks_), total, maximum, checks_,
+                            message, warnings, output, run.capped)
+
+
+def grade_source(data: bytes, filename: str, settings: Settings, *, submission: str) -> SubmissionResult:
+    """Grade a submission given as bytes (a batch worker or a remote one has no path to read)."""
+    try:
+        program = load.load_bytes(data, filename=filename, run_all=settings.run_all)
+    except load.LoadError as error:
+        return error_result(submission, settings, str(error))
+    return grade_program(program, submission, settings)
+
+
+def grade_file(path: Path, settings: Settings, *, submission: str | None = None) -> SubmissionResult:
+    """Grade one submission file; every problem with the file becomes an error result, never an exception."""
+    path = Path(path)
+    name = submission or path.stem
+    try:
+        data = reading.read_file(path)  # the very bound and message `grade` gives
+    except reading.UnreadableSubmission as error:
+        return error_result(name, settings, str(error))
+    return grade_source(data, path.name, settings, submission=name)

@@ -1,0 +1,1 @@
+"""The generated catalogue of known-bad variants, one folder per assignment (`gradgrade mutate`)."""
