@@ -40,7 +40,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from grader import assignments
-from grader.mutation import operators
+from grader.mutation.operators.apply import Site, bound_names, mutated_source, preorder, sites
+from grader.mutation.operators.registry import REGISTRY, Operator
+from grader.mutation.operators.zero import CANARY
 from grader.numerics import check
 
 PROFILES = ("course", "square")
@@ -205,21 +207,21 @@ def _line(source: str, number: int) -> str:
     return lines[number - 1].strip() if 0 < number <= len(lines) else ""
 
 
-def generate(module: ModuleType, *, registry: Mapping[str, operators.Operator] | None = None) -> tuple[Mutant, ...]:
+def generate(module: ModuleType, *, registry: Mapping[str, Operator] | None = None) -> tuple[Mutant, ...]:
     """Every mutant of the module's backward function, operator by operator, in source order."""
-    registry = operators.REGISTRY if registry is None else registry
+    registry = REGISTRY if registry is None else registry
     source = reference_source(module)
     tree = ast.parse(source)
-    names = operators.bound_names(tree)
-    nodes = operators.preorder(tree)
+    names = bound_names(tree)
+    nodes = preorder(tree)
     found = []
     for operator in registry.values():
-        for site in operators.sites(operator, tree, names=names, nodes=nodes):
+        for site in sites(operator, tree, names=names, nodes=nodes):
             found.append(_mutant(operator, site, tree, nodes))
     return tuple(found)
 
 
-def _mutant(operator: operators.Operator, site: operators.Site, tree: ast.AST, nodes: list) -> Mutant:
+def _mutant(operator: Operator, site: Site, tree: ast.AST, nodes: list) -> Mutant:
     node = site.original
     common = dict(id=f"{operator.id}-{site.occurrence}", operator=operator.id, family=operator.family,
                   description=operator.description, misconception=operator.misconception, line=node.lineno,
@@ -227,7 +229,7 @@ def _mutant(operator: operators.Operator, site: operators.Site, tree: ast.AST, n
                   original=ast.unparse(node))
     try:
         replacement = ast.unparse(site.replacement)
-        source = operators.mutated_source(tree, site, nodes=nodes)
+        source = mutated_source(tree, site, nodes=nodes)
         ast.parse(source)
     except (SyntaxError, ValueError, TypeError, AttributeError, RecursionError) as error:
         return Mutant(**common, replacement="", source="", valid=False,
@@ -521,7 +523,7 @@ def run(module: ModuleType, *, timeout: float | None = TIMEOUT,
     """Generate every mutant of module's backward pass and judge them all: the whole mutation test."""
     mutants = generate(module) if mutants is None else mutants
     reference, records = judge(module, mutants, timeout=timeout)
-    canaries = [r for r in records if r.operator == operators.CANARY]
+    canaries = [r for r in records if r.operator == CANARY]
     sound = bool(canaries) and all(any(o.status is MutantStatus.KILLED for o in r.profiles) for r in canaries)
     return MutationRun(assignment=getattr(module, "NAME", "?"), backward=module.BACKWARD,
                        reference_source=reference_source(module), reference=reference, mutants=records, sound=sound)

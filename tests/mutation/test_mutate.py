@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from grader import assignments, cli
-from grader.mutation import mutate, operators
+from grader.mutation import mutate
 from grader.mutation.mutate import MutantStatus
+from grader.mutation.operators.registry import Example, Operator
 
 THREE_LAYER = assignments.get("three_layer").module
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -87,8 +88,8 @@ def test_a_mutant_that_does_not_reparse_is_reported_invalid_not_dropped():
         if node.id == "dZ3":
             return ast.Name("1dZ3", ast.Load())
 
-    registry = {"broken": operators.Operator("broken", "swap", "Breaks the code.", "m", (ast.Name,), broken,
-                                             (operators.Example("x", ()),))}
+    registry = {"broken": Operator("broken", "swap", "Breaks the code.", "m", (ast.Name,), broken,
+                                (Example("x", ()),))}
     mutants = mutate.generate(THREE_LAYER, registry=registry)
     assert mutants and all(not mutant.valid for mutant in mutants)
     _, records = mutate.judge(THREE_LAYER, mutants)

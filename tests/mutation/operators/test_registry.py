@@ -1,0 +1,39 @@
+"""The registry's promises: families, one-line descriptions, examples required, purity."""
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+from grader.mutation import operators
+from grader.mutation.operators.registry import REGISTRY, Operator
+
+FAMILIES = {"scale", "sign", "arithmetic", "mask", "swap", "routing", "transpose", "matmul", "reduction", "zero",
+            "nan", "loop"}
+
+
+def test_every_family_of_the_issue_is_covered():
+    assert {operator.family for operator in REGISTRY.values()} == FAMILIES
+
+
+def test_operators_have_one_line_descriptions_and_misconceptions():
+    for operator in REGISTRY.values():
+        assert "\n" not in operator.description and operator.description.endswith(".")
+        assert operator.misconception and "\n" not in operator.misconception
+
+
+def test_an_operator_without_examples_is_refused():
+    with pytest.raises(ValueError):
+        Operator(id="x", family="scale", description="d.", misconception="m", node_types=(ast.BinOp,),
+                 function=lambda node, names: None, examples=())
+
+
+def test_operators_import_nothing_of_ours_but_each_other():
+    imported = set()
+    for path in pathlib.Path(operators.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    ours = {name for name in imported if name.split(".")[0] in {"grader", "reference"}}
+    assert ours and all(name.startswith("grader.mutation.operators") for name in ours)
