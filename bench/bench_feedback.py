@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader.grading import backward, checker, diagnose, pipeline
+from grader.grading import backward, checker_probes, matching, pipeline
 from grader.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +30,10 @@ def per_submission(repeats: int) -> float:
 
 def main(repeats: int = 2) -> None:
     start = time.perf_counter()
-    probes = checker.probes("three_layer")
+    probes = checker_probes.probes("three_layer")
     probes_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    diagnose.catalogue_candidates("three_layer")
+    matching.catalogue_candidates("three_layer")
     catalogue_seconds = time.perf_counter() - start
     pipeline.grade_file(SAMPLES[0], Settings())  # warm caches (cases, expected gradients)
     full = per_submission(repeats)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader import assignments
-from grader.grading import diagnose, pipeline
+from grader.grading import description, pipeline
 from grader.numerics import check
 from grader.results import Status
 from grader.settings import Settings
@@ -90,5 +90,5 @@ def test_a_checker_using_the_notebooks_forward_that_compares_gradapprox_with_its
 
 def test_the_description_of_a_varying_multiple():
     trues = [np.asarray(x) for x in (2.0, -1.0, 3.0)]
-    found = diagnose.describe([np.asarray(4.0), np.asarray(2.5), np.asarray(-3.0)], trues, (1, 1, 1))
+    found = description.describe([np.asarray(4.0), np.asarray(2.5), np.asarray(-3.0)], trues, (1, 1, 1))
     assert found.kind == "varies"

@@ -63,7 +63,7 @@ def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None
     numpy, the catalogue and gradgrade: about 0.5 ms of every submission's CPU, none of it needed (gc.freeze).
     """
     from grader import assignments
-    from grader.grading import diagnose
+    from grader.grading import matching
     from grader.sandbox import run as sandbox
     from grader.settings import Settings
 
@@ -73,7 +73,7 @@ def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None
     assignment = assignments.get(parsed.assignment)
     for index, _ in enumerate(assignment.cases()):
         assignment.expected_gradients(index, epsilon=parsed.epsilon)
-    diagnose.catalogue_candidates(assignment.name)
+    matching.catalogue_candidates(assignment.name)
     gc.collect()
     gc.freeze()
 

@@ -9,36 +9,19 @@ and l_layer's gradient_checking are graded this way; one_d's gradient_check on i
 """
 from __future__ import annotations
 
-import functools
 import math
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
-import numpy as np
-
-from grader import assignments
 from grader.grading import score
-from grader.mutation import mutate
-from grader.numerics import check
-from grader.sandbox import wire
+from grader.grading.checker_probes import MAX_COURSE_MUTANTS, MAX_SQUARE_MUTANTS, WIDE_EPSILON, _names, _public, probes
+from grader.grading.checker_reading import (NO_EPSILON, Reading, accepted_cases, constant_value, credited,
+                                            depends_on_inputs, flaws, read)
+from grader.grading.checker_variants import expectations
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, Status
 from grader.sandbox.run import Call, CallOutcome, CallStatus, SandboxRun
-from grader.sandbox.wire import Opaque
 
 KIND = "checker"
-COURSE_EPSILON = 1e-7
-# Large enough that the course method's value is truncation error (1.7e-6 on the public case, 14 times its
-# value at 1e-7), so a checker that ignores the epsilon it is given shows; small enough to stay a check.
-WIDE_EPSILON = 1e-2
-# A checker whose values on correct and wrong gradients all lie this close (relatively) computes nothing that
-# depends on them: the correct gradients give about 1e-7 and the known bugs 1e-3 or more, six decades apart,
-# while a checker that forgets to divide by 2 * epsilon returns 1 - 4e-7 or so for every one of them.
-SAME_RTOL = 1e-4
-MAX_COURSE_MUTANTS = 6
-MAX_SQUARE_MUTANTS = 1
-# The course's planted bugs are always among the representatives.
-PLANTED = (("scale-double-gradient", "dW2"), ("scale-quadruple-m", "db1"))
 # The helpers a notebook has in scope: the course's, unless the submission defines its own.
 COURSE_HELPERS = {
     "forward_propagation_n": "course_forward:forward_propagation_n",
@@ -51,33 +34,13 @@ COURSE_HELPERS = {
 # one_d's checker, gradient_check(x, theta, epsilon), calls the student's own backward_propagation: each
 # probe binds the reference's or a mutant's over it for that call (sandbox.Call.bind).
 ONE_D_HELPERS = {"forward_propagation": "course_forward:forward_propagation"}
-# one_d's J is linear in theta, so its gradapprox does not depend on epsilon: no wide-epsilon probe there.
-# Two points, so that no two of its mutants give the same numbers.
-ONE_D_CASES = (0, 2)
 # l_layer's gradient_checking(params, grads, X, Y, epsilon) calls the notebook's forward pass, cost and
 # vector helpers; the course's are size-agnostic, so the square probe is the deeper 3-3-3-3-1 network.
 L_LAYER_HELPERS = {name: f"course_l_layer:{name}" for name in
                    ("L_layer_forward", "cost_func", "params_to_vector", "grads_to_vector", "vector_to_params")}
-SQUARE_CASE = {"l_layer": 1}
 # Why square-size probes did not count, when the checker rejects the square reference.
 SQUARE_SKIPPED = {"three_layer": "skipped: its helpers work only for the course's 4-5-3-1 sizes"}
 SUPPORTED = ("three_layer", "one_d", "l_layer")
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One call of the student's checker: which gradients, which epsilon, and what the course method says."""
-
-    name: str
-    kind: str  # "reference", "epsilon" or "mutant"
-    operator: str
-    family: str
-    profile: str
-    gradients: Mapping[str, np.ndarray]
-    epsilon: float
-    parameters: tuple[str, ...] = ()
-    case_index: int = 0
-    bind: Mapping[str, str] = field(default_factory=dict)
 
 
 def function_name(assignment: Assignment) -> str | None:
@@ -92,144 +55,6 @@ def inject(assignment: Assignment, settings: Any) -> dict[str, str]:
     if assignment.name == "l_layer":
         return dict(L_LAYER_HELPERS)
     return dict(COURSE_HELPERS) if assignment.name in SUPPORTED else {}
-
-
-def _public(assignment: Assignment, profile: str, index: int = 0):
-    return assignment.cases(profile=profile)[index]
-
-
-def _square_index(assignment: Assignment) -> int:
-    return SQUARE_CASE.get(assignment.name, 0)
-
-
-def _names(assignment: Assignment, profile: str = "course", index: int = 0) -> tuple[str, ...]:
-    """The gradients a probe's case has (l_layer's depend on its depth)."""
-    return assignment.case_gradient_names(index, profile=profile)
-
-
-def _changed(gradients: Mapping[str, np.ndarray], reference: Mapping[str, np.ndarray], names: Sequence[str]) -> tuple[str, ...]:
-    return tuple(name for name in names if gradients[name].shape != reference[name].shape
-                 or not np.allclose(gradients[name], reference[name], rtol=1e-9, atol=0))
-
-
-@functools.lru_cache(maxsize=4)
-def probes(assignment_name: str) -> tuple[Probe, ...]:
-    """The checker's probes: reference twice (course and wide epsilon), then mutant representatives."""
-    assignment = assignments.get(assignment_name)
-    module = assignment.module
-    if hasattr(module, "MUTANTS"):
-        return tuple(listed_probes(assignment))
-    reference = module.reference_gradients(_public(assignment, "course"))
-    found = [Probe("reference", "reference", "reference", "reference", "course", reference, COURSE_EPSILON),
-             Probe("reference-wide-epsilon", "epsilon", "reference", "reference", "course", reference, WIDE_EPSILON)]
-    found += representatives(assignment, "course", MAX_COURSE_MUTANTS)
-    index = _square_index(assignment)
-    square = module.reference_gradients(_public(assignment, "square", index))
-    found.append(Probe("reference-square", "reference", "reference", "reference", "square", square, COURSE_EPSILON,
-                       case_index=index))
-    found += representatives(assignment, "square", MAX_SQUARE_MUTANTS, case_index=index)
-    return tuple(found)
-
-
-def listed_probes(assignment: Assignment) -> list[Probe]:
-    """Probes of an assignment with its own small mutant set (one_d): the reference and every mutant, each
-    bound over the student's backward pass, on a few cases."""
-    module, names = assignment.module, assignment.gradient_names
-    found = []
-    for index in ONE_D_CASES:
-        case = _public(assignment, "course", index)
-        reference = module.reference_gradients(case)
-        found.append(Probe(f"reference@{case.name}", "reference", "reference", "reference", "course", reference,
-                           COURSE_EPSILON, case_index=index,
-                           bind={assignment.backward: module.REFERENCE_BACKWARD_SOURCE}))
-        for mutant_id, operator, family, _, _ in module.MUTANTS:
-            gradients = module.mutant_gradients(mutant_id, case)
-            found.append(Probe(f"{mutant_id}@{case.name}", "mutant", operator, family, "course", gradients,
-                               COURSE_EPSILON, _changed(gradients, reference, names), case_index=index,
-                               bind={assignment.backward: module.mutant_source(mutant_id)}))
-    return found
-
-
-def _mutant_gradients(assignment: Assignment, record: Any, profile: str, case_index: int = 0
-                      ) -> dict[str, np.ndarray] | None:
-    """A mutant's gradients on a case, only those the case has (l_layer's also returns dA); None when it
-    crashes or leaves one out."""
-    names = _names(assignment, profile, case_index)
-    gradients = mutate.mutant_gradients(assignment.name, record.id, profile, case_index)
-    if gradients is None or any(name not in gradients for name in names):
-        return None
-    return {name: np.asarray(gradients[name], dtype=np.float64) for name in names}
-
-
-def representatives(assignment: Assignment, profile: str, limit: int, *, case_index: int = 0) -> list[Probe]:
-    """A few value mutants standing for the catalogue on one profile.
-
-    On the course profile: the planted bugs, then for each parameter block not yet covered the mutant that
-    changes the fewest blocks besides it (last blocks first, so a checker that looks only at the first
-    entries shows), then one per family, then the mutants that change the fewest blocks.
-    On the square profile: only mutants that crash on the course sizes (swapped or untransposed operands).
-    """
-    records = mutate.catalogue(assignment.name)
-    names = _names(assignment, profile, case_index)
-    reference = assignment.module.reference_gradients(_public(assignment, profile, case_index))
-    candidates = []
-    for record in records:
-        if record.status is not mutate.MutantStatus.KILLED:
-            continue
-        if profile == "square" and _mutant_gradients(assignment, record, "course") is not None:
-            continue
-        gradients = _mutant_gradients(assignment, record, profile, case_index)
-        if gradients is None:
-            continue
-        if not all(np.all(np.isfinite(gradients[name])) for name in names):
-            continue
-        changed = _changed(gradients, reference, names)
-        if not changed or any(gradients[name].shape != reference[name].shape for name in names):
-            continue
-        candidates.append((record, gradients, changed))
-    chosen: list[tuple[Any, dict, tuple]] = []
-    signatures: set[bytes] = set()
-
-    def take(entry) -> bool:
-        signature = np.round(check.flatten(entry[1], names)[:, None], 12).tobytes()
-        if signature in signatures or len(chosen) >= limit:
-            return False
-        signatures.add(signature)
-        chosen.append(entry)
-        return True
-
-    for operator, parameter in PLANTED:
-        for entry in candidates:
-            if entry[0].operator == operator and entry[2] == (parameter,) and take(entry):
-                break
-    # A checker that looks only at the first entries of theta catches every mutant that changes the first
-    # block, so one mutant leaves it alone when the catalogue has one (three_layer's planted bugs do;
-    # every l_layer mutant that changes the last blocks changes the first too).
-    if all(names[0] in entry[2] for entry in chosen):
-        spare_first = [entry for entry in candidates if names[0] not in entry[2]]
-        spare_first.sort(key=lambda entry: (len(entry[2]), -max(names.index(name) for name in entry[2])))
-        for entry in spare_first:
-            if take(entry):
-                break
-    families = {entry[0].family for entry in chosen}
-    for parameter in reversed(names):
-        if any(parameter in entry[2] for entry in chosen):
-            continue
-        # three_layer has a mutant of each block alone; l_layer's change two blocks or more.
-        only = [entry for entry in candidates if parameter in entry[2]]
-        only.sort(key=lambda entry: (len(entry[2]), entry[0].family in families))
-        for entry in only:
-            if take(entry):
-                families.add(entry[0].family)
-                break
-    for entry in candidates:
-        if entry[0].family not in families and take(entry):
-            families.add(entry[0].family)
-    # Slots left (l_layer's families are few): the mutants that change the fewest blocks.
-    for entry in sorted(candidates, key=lambda entry: len(entry[2])):
-        take(entry)
-    return [Probe(record.id, "mutant", record.operator, record.family, profile, gradients, COURSE_EPSILON, changed,
-                  case_index=case_index) for record, gradients, changed in chosen]
 
 
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
@@ -264,223 +89,6 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
                           arg_names=arg_names + ("X", "Y", "epsilon"), only_if_below=waits, reuse=reuse,
                           optional=("epsilon",)))
     return found
-
-
-# --- What the course method says, and what known-wrong checkers would say --------------------------
-
-
-@functools.lru_cache(maxsize=16)
-def _gradapprox(assignment_name: str, profile: str, epsilon: float, *, half: bool = False,
-                case_index: int = 0) -> np.ndarray:
-    """The course's gradapprox on a case; half=True: thetaminus left at theta (thetaplus reused)."""
-    assignment = assignments.get(assignment_name)
-    module = assignment.module
-    case = _public(assignment, profile, case_index)
-    if assignment_name == "one_d":
-        x, theta = float(case.X), float(case.parameters["theta"])
-        J_minus = module.forward_propagation(x, theta if half else theta - epsilon)
-        gradapprox = np.array([[(module.forward_propagation(x, theta + epsilon) - J_minus) / (2 * epsilon)]])
-        gradapprox.setflags(write=False)
-        return gradapprox
-    # reuse_thetaplus: thetaminus left at theta, half the course's gradapprox.
-    gradapprox = module.course_gradapprox(case.parameters, case.X, case.Y, epsilon, reuse_thetaplus=half)
-    gradapprox.setflags(write=False)
-    return gradapprox
-
-
-def _norms(grad: np.ndarray, gradapprox: np.ndarray) -> tuple[float, float, float]:
-    return (float(np.linalg.norm(grad - gradapprox)), float(np.linalg.norm(grad)), float(np.linalg.norm(gradapprox)))
-
-
-def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
-    """The value the course method gives for a probe, and the values of known-wrong checkers."""
-    names = _names(assignments.get(assignment_name), probe.profile, probe.case_index)
-    grad = check.flatten(probe.gradients, names)[:, None]
-    at = {"case_index": probe.case_index}
-    numerator, norm_grad, norm_approx = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, **at))
-    half = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, half=True, **at))
-    fixed = _norms(grad, _gradapprox(assignment_name, probe.profile, COURSE_EPSILON, **at))
-    return {
-        "course": numerator / (norm_grad + norm_approx),
-        "no-denominator": numerator,
-        "squared-norms": numerator ** 2 / (norm_grad ** 2 + norm_approx ** 2),
-        "squared-difference": (numerator / (norm_grad + norm_approx)) ** 2,
-        "thetaplus-reused": half[0] / (half[1] + half[2]),
-        "fixed-epsilon": fixed[0] / (fixed[1] + fixed[2]),
-    }
-
-
-@functools.lru_cache(maxsize=4)
-def expectations(assignment_name: str) -> tuple[dict[str, float], ...]:
-    """variants() of every probe, in probes() order: they depend on the assignment alone, so they are
-    computed once, not for every submission."""
-    return tuple(variants(assignment_name, probe) for probe in probes(assignment_name))
-
-
-FLAWS = {
-    "no-denominator": "its values equal ||grad - gradapprox|| alone ({example}): it forgets to divide by "
-                      "||grad|| + ||gradapprox||",
-    "squared-norms": "its values equal the difference with squared norms ({example}): np.linalg.norm already "
-                     "takes the square root",
-    "squared-difference": "its values are the square of the course's difference ({example}): the ratio "
-                          "should not be squared",
-    "thetaplus-reused": "its values are those of a gradapprox half the true one ({example}): thetaminus "
-                        "starts from thetaplus instead of a fresh copy of theta",
-}
-
-
-# The wide-epsilon probe of a checker whose signature takes no epsilon: called without one, it cannot follow it.
-NO_EPSILON = "not applicable: its signature takes no epsilon, so it was called without one"
-
-
-# --- Judging the student's numbers --------------------------------------------------------------------
-
-
-def number(value: Any) -> tuple[float | None, str]:
-    """The difference a checker returned as a float (a 1x1 array counts), or None and what it was instead."""
-    if isinstance(value, Opaque):
-        return None, f"returned a {value.type_name}, expected a number"
-    if isinstance(value, bool) or value is None:
-        return None, f"returned {value!r}, expected a number"
-    found = wire.one_number(value)  # the child decides on only_if_below with the same reading
-    if found is not None:
-        return found, "returned a sequence; its first item is taken as the difference" if isinstance(
-            value, (tuple, list)) else ""
-    if isinstance(value, np.ndarray):
-        return None, f"returned an array of shape {value.shape}, expected a number"
-    return None, f"returned a {type(value).__name__}, expected a number"
-
-
-def agrees(value: float, expected: float, *, rtol: float) -> bool:
-    return math.isfinite(value) and abs(value - expected) <= rtol * abs(expected)
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One probe's outcome: the value (or why there is none) and the verdicts on it."""
-
-    probe: Probe
-    value: float | None
-    problem: str
-    expected: dict[str, float]
-    ok: bool | None  # accepted (reference), caught (mutant); None for the epsilon probe or no value
-    agrees: bool | None
-    status: CallStatus  # how the call ended: OK also when what it returned is not a number
-
-
-def read(probe: Probe, expected: dict[str, float], outcome: CallOutcome, *, threshold: float,
-         rtol: float) -> Reading:
-    """The reading of one call of the checker on probe, whose variants() are expected."""
-    if outcome.status is not CallStatus.OK:
-        text = {CallStatus.ERROR: f"raised {outcome.message}", CallStatus.TIMEOUT: "did not finish in time"}.get(
-            outcome.status, "was not run")
-        return Reading(probe, None, text, expected, None, None, outcome.status)
-    value, problem = number(outcome.value)
-    if value is None:
-        return Reading(probe, None, problem, expected, None, None, outcome.status)
-    if probe.kind == "epsilon" and "epsilon" in outcome.omitted:
-        return Reading(probe, value, NO_EPSILON, expected, None, None, outcome.status)
-    if probe.kind == "reference":
-        return Reading(probe, value, problem, expected, bool(0 <= value < threshold), None, outcome.status)
-    agreement = agrees(value, expected["course"], rtol=rtol)
-    if probe.kind == "epsilon":
-        return Reading(probe, value, problem, expected, None, agreement, outcome.status)
-    return Reading(probe, value, problem, expected, bool(math.isfinite(value) and value > threshold), agreement,
-                   outcome.status)
-
-
-def _example(reading: Reading) -> str:
-    return f"{reading.value:.3g} on {reading.probe.name}, where the course method gives {reading.expected['course']:.3g}"
-
-
-def constant_value(readings: Sequence[Reading]) -> tuple[float, float] | None:
-    """(lowest, highest) of what the checker returns for the correct gradients and the known bugs at the course
-    epsilon, when those are all about the same number (within SAME_RTOL): its result does not depend on the
-    gradients it is given. None when it does, or when fewer than two such calls returned a number."""
-    values = [r.value for r in readings if r.value is not None and r.probe.kind in ("reference", "mutant")
-              and r.probe.epsilon == COURSE_EPSILON]
-    if len(values) < 2 or not all(math.isfinite(value) for value in values):
-        return None
-    low, high = min(values), max(values)
-    return (low, high) if high - low <= SAME_RTOL * max(abs(low), abs(high)) else None
-
-
-def flaws(readings: Sequence[Reading], names: Sequence[str], *, rtol: float,
-          threshold: float = score.CHECKER_THRESHOLD) -> list[str]:
-    """What the checker's numbers reveal about how it is wrong, in words (empty for a sound checker)."""
-    valued = [r for r in readings if r.value is not None]
-    mutants = [r for r in valued if r.probe.kind == "mutant"]
-    found = []
-    if len(valued) >= 2 and all(abs(r.value) < 1e-15 for r in valued):
-        found.append("it returns 0 for every input, even for gradients the course method finds "
-                     f"{max(r.expected['course'] for r in valued):.2g} wrong: it compares the gradient with "
-                     "itself, or never computes the difference")
-        return found
-    same = constant_value(readings)
-    if same is not None:
-        low, high = same
-        told = f"{low:.3g}" if low == high else f"about {high:.3g} ({low:.7g} to {high:.7g})"
-        if high >= threshold:
-            found.append(f"it returns {told} for correct and wrong gradients alike: it rejects correct gradients "
-                         "too: its result does not depend on them")
-        else:
-            found.append(f"it returns {told} for correct and wrong gradients alike: it accepts wrong gradients "
-                         "too: its result does not depend on them")
-        return found
-    broken = [r for r in valued if not math.isfinite(r.value) or r.value < 0]
-    if broken:
-        found.append(f"it returns {broken[0].value:.3g} on {broken[0].probe.name}: a difference of norms is a finite "
-                     "number >= 0 (look for a division by zero or a subtraction the wrong way round)")
-    reference = next((r for r in valued if r.probe.kind == "reference" and r.probe.profile == "course"), None)
-    wide = next((r for r in valued if r.probe.kind == "epsilon" and r.problem != NO_EPSILON), None)
-    if reference is not None and wide is not None and not wide.agrees and reference.value != 0 \
-            and abs(wide.value - reference.value) <= 1e-9 * abs(reference.value) \
-            and not agrees(reference.expected["course"], wide.expected["course"], rtol=0.5):
-        found.append(f"it returns {wide.value:.3g} with epsilon={wide.probe.epsilon:g} as with "
-                     f"epsilon={reference.probe.epsilon:g}, where the course method gives {wide.expected['course']:.3g}: "
-                     "it ignores the epsilon it is given")
-    course_mutants = [r for r in mutants if r.probe.profile == "course"]
-    if not all(r.agrees for r in course_mutants):
-        for variant, text in FLAWS.items():
-            # The reference's own value at epsilon 1e-7 is rounding noise: it tells a variant only when large.
-            scored = course_mutants + [r for r in valued if r.probe.kind == "reference"
-                                     and r.probe.profile == "course" and r.expected[variant] > 1e-4]
-            if len(scored) >= 2 and all(agrees(r.value, r.expected[variant], rtol=rtol) for r in scored):
-                witness = max(scored, key=lambda r: abs(r.value - r.expected["course"]) / r.expected["course"])
-                found.append(text.format(example=_example(witness)))
-                break
-    missed = [r for r in mutants if r.ok is False]
-    caught = [r for r in mutants if r.ok]
-    if missed and caught:
-        order = {name: index for index, name in enumerate(names)}
-        first_missed = min(order[p] for r in missed for p in r.probe.parameters)
-        last_caught = max(min(order[p] for p in r.probe.parameters) for r in caught)
-        if last_caught < first_missed:
-            late = sorted({p for r in missed for p in r.probe.parameters}, key=order.get)
-            early = sorted({min(r.probe.parameters, key=order.get) for r in caught}, key=order.get)
-            found.append(f"it catches wrong gradients in {', '.join(early)} but misses every one that changes "
-                         f"only {', '.join(late)}: it checks only the first entries of theta")
-    return found
-
-
-def credited(reading: Reading, accepted: set[tuple[str, int]]) -> bool:
-    """Whether a known bug the checker rejected counts as caught: only when it accepted the correct gradients
-    of the same case, so that rejecting tells something about the gradients (a checker that returns 1 for
-    everything rejects every bug and the correct gradients alike)."""
-    return bool(reading.ok) and (reading.probe.profile, reading.probe.case_index) in accepted
-
-
-def accepted_cases(readings: Sequence[Reading]) -> set[tuple[str, int]]:
-    """The (profile, case index) of every case whose correct gradients the checker accepted."""
-    return {(r.probe.profile, r.probe.case_index) for r in readings if r.probe.kind == "reference" and r.ok}
-
-
-def depends_on_inputs(readings: Sequence[Reading]) -> bool:
-    """Whether the checker returns numbers that follow the gradients it is given: at least two numbers at the
-    course epsilon, not all about the same."""
-    numbers = [r for r in readings if r.value is not None and r.probe.kind in ("reference", "mutant")
-               and r.probe.epsilon == COURSE_EPSILON]
-    return len(numbers) >= 2 and constant_value(readings) is None
 
 
 def _details(readings: Sequence[Reading], *, threshold: float, crashed: bool, found: Sequence[str]) -> dict[str, Any]:

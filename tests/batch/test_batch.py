@@ -289,8 +289,8 @@ def test_local_executor_survives_a_dying_worker():
 def _worker_state(job: Job) -> dict:
     import gc
 
-    from grader.grading import diagnose
-    return {"frozen": gc.get_freeze_count(), "catalogue": diagnose.catalogue_candidates.cache_info().currsize}
+    from grader.grading import matching
+    return {"frozen": gc.get_freeze_count(), "catalogue": matching.catalogue_candidates.cache_info().currsize}
 
 
 def test_a_warmed_worker_holds_the_catalogue_out_of_the_garbage_collectors_sight():

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.grading import checker, pipeline
+from grader.grading import checker, checker_probes, checker_reading, checker_variants, pipeline
 from grader.results import Status
 from grader.settings import Settings
 from grader.sandbox.wire import Opaque
@@ -71,7 +71,7 @@ def checker_outcomes(monkeypatch):
         result = pipeline.grade_file(CHECKERS / f"{name}.py", Settings())
         graders, calls_by_grader, _ = pipeline.plan(Settings())
         offset = sum(len(calls) for calls in calls_by_grader[:graders.index(checker)])
-        return result.check("gradient_check_n"), runs[-1].outcomes[offset:offset + len(checker.probes("three_layer"))]
+        return result.check("gradient_check_n"), runs[-1].outcomes[offset:offset + len(checker_probes.probes("three_layer"))]
     return grade
 
 
@@ -82,7 +82,7 @@ def checker_calls() -> list:
 
 def test_a_course_helper_checker_stops_at_once_on_the_square_reference(checker_outcomes):
     check, outcomes = checker_outcomes("correct_course")
-    square = next(index for index, probe in enumerate(checker.probes("three_layer")) if probe.name == "reference-square")
+    square = next(index for index, probe in enumerate(checker_probes.probes("three_layer")) if probe.name == "reference-square")
     assert outcomes[square].status is pipeline.sandbox.CallStatus.ERROR
     assert "4-5-3-1" in outcomes[square].message
     assert check.status is Status.PASS and check.details["square_sizes"].startswith("skipped")
@@ -95,7 +95,7 @@ def test_a_course_helper_checker_stops_at_once_on_the_square_reference(checker_o
 def test_three_layer_square_mutants_run_only_when_the_square_reference_is_accepted(checker_outcomes, name,
                                                                                    square_mutants_run):
     _, outcomes = checker_outcomes(name)
-    calls, probes = checker_calls(), checker.probes("three_layer")
+    calls, probes = checker_calls(), checker_probes.probes("three_layer")
     waiting = [index for index, call in enumerate(calls) if call.only_if_below]
     assert [probes[index].name for index in waiting] == [p.name for p in probes if p.profile == "square" and p.kind == "mutant"]
     for index in waiting:
@@ -159,13 +159,13 @@ def test_a_missing_checker_scores_nothing():
     pytest.param("1e-8", None, id="printed-text-is-not-a-number"),
 ])
 def test_number_reads_what_a_checker_returns(value, expected):
-    assert checker.number(value)[0] == expected
+    assert checker_reading.number(value)[0] == expected
 
 
 def test_probes_are_few_distinct_and_cover_every_parameter():
-    probes = checker.probes("three_layer")
+    probes = checker_probes.probes("three_layer")
     mutants = [probe for probe in probes if probe.kind == "mutant"]
-    assert len(probes) <= checker.MAX_COURSE_MUTANTS + checker.MAX_SQUARE_MUTANTS + 3
+    assert len(probes) <= checker_probes.MAX_COURSE_MUTANTS + checker_probes.MAX_SQUARE_MUTANTS + 3
     assert {"scale-double-gradient", "scale-quadruple-m"} <= {probe.operator for probe in mutants}
     covered = {name for probe in mutants if probe.profile == "course" for name in probe.parameters}
     assert covered == {"dW1", "db1", "dW2", "db2", "dW3", "db3"}
@@ -175,10 +175,10 @@ def test_probes_are_few_distinct_and_cover_every_parameter():
 
 def test_the_course_method_is_what_the_reference_checker_returns():
     from grader.reference import three_layer
-    probe = next(p for p in checker.probes("three_layer") if p.kind == "mutant")
+    probe = next(p for p in checker_probes.probes("three_layer") if p.kind == "mutant")
     case = three_layer.public_case()
     expected = three_layer.gradient_check_n(case.parameters, dict(probe.gradients), case.X, case.Y, probe.epsilon)
-    assert checker.variants("three_layer", probe)["course"] == pytest.approx(expected, rel=1e-12)
+    assert checker_variants.variants("three_layer", probe)["course"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_a_checker_that_hangs_is_a_timeout_and_the_backward_pass_keeps_its_grade():
@@ -244,7 +244,7 @@ def test_l_layer_flaws_are_named_from_the_numbers(graded_l_layer):
 
 
 def test_l_layer_probes_are_few_distinct_and_keep_the_loop_cheap():
-    probes = checker.probes("l_layer")
+    probes = checker_probes.probes("l_layer")
     assert len(probes) <= 10
     mutants = [probe for probe in probes if probe.kind == "mutant"]
     assert len({probe.family for probe in mutants}) >= 4
@@ -260,10 +260,10 @@ def test_l_layer_probes_are_few_distinct_and_keep_the_loop_cheap():
 
 def test_l_layer_course_method_is_the_reference_gradient_checking():
     from grader.reference import l_layer
-    for probe in checker.probes("l_layer"):
+    for probe in checker_probes.probes("l_layer"):
         case = (l_layer.cases(profile=probe.profile))[probe.case_index]
         expected = l_layer.gradient_checking(*l_layer.checker_args(case, probe.gradients), epsilon=probe.epsilon)
-        assert checker.variants("l_layer", probe)["course"] == pytest.approx(expected, rel=1e-12), probe.name
+        assert checker_variants.variants("l_layer", probe)["course"] == pytest.approx(expected, rel=1e-12), probe.name
 
 
 @pytest.mark.parametrize("name", [

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from grader.grading import diagnose, pipeline
+from grader.grading import description, diagnose, matching, pipeline, source_lines
 from grader.results import Status
 from grader.settings import Settings
 from grader.sandbox.wire import Opaque
@@ -41,45 +41,45 @@ T = true_gradient()
     pytest.param(T.astype(object), "type", "is an array of object, not a float array", id="object-array"),
 ])
 def test_describe_case_names_how_a_gradient_is_wrong(got, kind, phrase):
-    found = diagnose.describe_case(got, T)
+    found = description.describe_case(got, T)
     assert found is not None and found.kind == kind
     assert phrase in found.singular
 
 
 def test_describe_case_says_nothing_for_a_right_gradient():
-    assert diagnose.describe_case(T * (1 + 1e-12), T) is None
+    assert description.describe_case(T * (1 + 1e-12), T) is None
 
 
 def test_a_square_transpose_is_named():
     square = true_gradient((4, 4))
-    assert diagnose.describe_case(square.T.copy(), square).kind == "transposed"
+    assert description.describe_case(square.T.copy(), square).kind == "transposed"
 
 
 def test_a_factor_equal_to_m_on_every_case_is_the_missing_1_over_m():
     trues = [true_gradient((2, 2)) for _ in range(3)]
-    found = diagnose.describe([m * t for m, t in zip((1, 3, 5), trues)], trues, (1, 3, 5))
-    assert found.kind == "factor-m" and "the 1/m factor is missing" in diagnose.sentence(["dW3"], found)
+    found = description.describe([m * t for m, t in zip((1, 3, 5), trues)], trues, (1, 3, 5))
+    assert found.kind == "factor-m" and "the 1/m factor is missing" in description.sentence(["dW3"], found)
 
 
 def plain_describe(gots, trues, batch_sizes):
     """describe by its definition: describe_case on every case, then best_factor again on each factor or sign."""
-    per_case = [diagnose.describe_case(got, true) for got, true in zip(gots, trues)]
+    per_case = [description.describe_case(got, true) for got, true in zip(gots, trues)]
     failing = [found for found in per_case if found is not None]
     if not failing or any(found.kind not in ("factor", "sign", "nan") for found in failing):
         return failing[0] if failing else None
-    factors = [diagnose.best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
+    factors = [description.best_factor(np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64))
                if found is not None and found.kind != "nan" else 1.0 for got, true, found in zip(gots, trues, per_case)]
     if any(found.kind == "nan" for found in failing):
         broken = [m for m, found in zip(batch_sizes, per_case) if found is not None and found.kind == "nan"]
         pairs = [(factor, m) for factor, m, found in zip(factors, batch_sizes, per_case)
                  if found is None or found.kind != "nan"]
-        return in_short(diagnose.m_dependence(pairs, broken)) or failing[0]
+        return in_short(description.m_dependence(pairs, broken)) or failing[0]
     if all(factor is not None and abs(factor - m) <= 1e-6 * m for factor, m in zip(factors, batch_sizes)):
         return "factor-m", "missing"
     if all(factor is not None and abs(factor * m - 1) <= 1e-6 for factor, m in zip(factors, batch_sizes)):
         return "factor-m", "once more"
-    if diagnose.m_dependence(list(zip(factors, batch_sizes))) is not None:
-        return in_short(diagnose.m_dependence(list(zip(factors, batch_sizes))))
+    if description.m_dependence(list(zip(factors, batch_sizes))) is not None:
+        return in_short(description.m_dependence(list(zip(factors, batch_sizes))))
     wrong_factors = [factor for factor, found in zip(factors, per_case) if found is not None]
     if any(abs(factor - wrong_factors[0]) > 1e-6 * abs(wrong_factors[0]) for factor in wrong_factors):
         return "varies", ", ".join(f"{factor:.3g}" for factor in wrong_factors[:3])
@@ -88,7 +88,7 @@ def plain_describe(gots, trues, batch_sizes):
 
 def in_short(found):
     """A Description as plain_describe gives it: the whole one, or its kind and the words that tell it apart."""
-    if found is not None and found.kind in diagnose.M_KINDS:
+    if found is not None and found.kind in description.M_KINDS:
         return found.kind, found.advice
     if found is None or found.kind not in ("factor-m", "varies"):
         return found
@@ -125,7 +125,7 @@ def test_describe_equals_describe_case_on_every_case(seed, kinds, common):
     kinds = [common or kind for kind in kinds]
     gots = [student_gradient(kind, true, m, rng) for kind, true, m in zip(kinds, trues, batch_sizes)]
     with np.errstate(all="ignore"):
-        assert in_short(diagnose.describe(gots, trues, batch_sizes)) == plain_describe(gots, trues, batch_sizes)
+        assert in_short(description.describe(gots, trues, batch_sizes)) == plain_describe(gots, trues, batch_sizes)
 
 
 @pytest.mark.parametrize("names, expected", [
@@ -134,15 +134,15 @@ def test_describe_equals_describe_case_on_every_case(seed, kinds, common):
     pytest.param(["dW1", "db1", "dW2"], "dW1, db1 and dW2 have the wrong sign", id="three"),
 ])
 def test_sentences_agree_with_their_subject(names, expected):
-    assert diagnose.sentence(names, diagnose.describe_case(-T, T)) == expected
+    assert description.sentence(names, description.describe_case(-T, T)) == expected
 
 
 def test_gradient_lines_find_the_students_assignment():
     source = "def backward_propagation_n(X, Y, cache):\n    dW2 = 1\n    dW2 = 2 * dW2\n    dW1, db1 = f()\n" \
              "    grads['db3'] = 3\n"
-    lines = diagnose.gradient_lines(source, "backward_propagation_n")
+    lines = source_lines.gradient_lines(source, "backward_propagation_n")
     assert (lines["dW2"].line, lines["dW1"].line, lines["db1"].line, lines["db3"].line) == (3, 4, 4, 5)
-    assert diagnose.gradient_lines("def broken(:\n", "backward_propagation_n") == {}
+    assert source_lines.gradient_lines("def broken(:\n", "backward_propagation_n") == {}
 
 
 NESTED = """\
@@ -207,22 +207,22 @@ def test_statements_come_in_ast_walks_order(source):
     import ast
 
     tree = ast.parse(source)
-    assert list(diagnose.statements(tree)) == [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+    assert list(source_lines.statements(tree)) == [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
     for node in ast.walk(tree):
-        assert list(diagnose.statements(node)) == [inner for inner in ast.walk(node) if isinstance(inner, ast.stmt)]
+        assert list(source_lines.statements(node)) == [inner for inner in ast.walk(node) if isinstance(inner, ast.stmt)]
 
 
 def test_gradient_lines_take_the_last_definition_in_walk_order_and_the_last_assignment_on_a_line():
-    lines = diagnose.gradient_lines(NESTED, "backward_propagation_n")
+    lines = source_lines.gradient_lines(NESTED, "backward_propagation_n")
     assert set(lines) == {"db1"} and lines["db1"].line == 14
-    lines = diagnose.gradient_lines(NESTED.replace("def backward_propagation_n():\n                    db1", "def f():\n                    db1"),
+    lines = source_lines.gradient_lines(NESTED.replace("def backward_propagation_n():\n                    db1", "def f():\n                    db1"),
                                     "backward_propagation_n")
     assert lines["dW1"].line == 6 and lines["dW1"].value.value == 2
 
 
 def test_constant_over_m_is_seen_in_the_students_line():
-    lines = diagnose.gradient_lines("def f():\n    db1 = 4. / m * s\n    dW2 = 1. / m * d * 2\n", "f")
-    assert diagnose.constant_over_m(lines["db1"].value) and not diagnose.constant_over_m(lines["dW2"].value)
+    lines = source_lines.gradient_lines("def f():\n    db1 = 4. / m * s\n    dW2 = 1. / m * d * 2\n", "f")
+    assert source_lines.constant_over_m(lines["db1"].value) and not source_lines.constant_over_m(lines["dW2"].value)
 
 
 @pytest.fixture(scope="module")
@@ -315,11 +315,11 @@ def test_a_match_points_at_the_students_line_the_bug_is_on(graded, name, line):
     pytest.param(None, T, False, id="missing"),
 ])
 def test_equal_is_a_finite_relative_difference_within_match_rtol(got, want, equal):
-    assert diagnose._equal(got, want) is equal
+    assert matching._equal(got, want) is equal
 
 
 def test_every_catalogued_gradient_is_a_float_array_so_flat_keeps_it():
-    for candidate in diagnose.catalogue_candidates("three_layer"):
+    for candidate in matching.catalogue_candidates("three_layer"):
         for gradients, flat in zip(candidate.gradients, candidate.flat):
             assert (gradients is None) == (flat is None)
             for name, value in (gradients or {}).items():
@@ -329,12 +329,12 @@ def test_every_catalogued_gradient_is_a_float_array_so_flat_keeps_it():
 
 def plain_cover(candidates, student, wrong):
     """cover by its definition: every candidate asked whether it explains the wrong parameters."""
-    remaining, flat_student = set(wrong), diagnose.flat_gradients(student)
+    remaining, flat_student = set(wrong), matching.flat_gradients(student)
     with np.errstate(all="ignore"):
-        matching = [candidate for candidate in candidates if diagnose.explains(candidate, flat_student, set(wrong))]
+        explaining = [candidate for candidate in candidates if matching.explains(candidate, flat_student, set(wrong))]
     chosen = []
     while remaining:
-        useful = [c for c in matching if c.changed & remaining]
+        useful = [c for c in explaining if c.changed & remaining]
         if not useful:
             break
         best = min(useful, key=lambda c: (-len(c.changed & remaining), len(c.changed)))
@@ -347,7 +347,7 @@ def plain_routed(name, gots, trues):
     """routed by its definition: _equal on every other key of every case."""
     present = [(got, true) for got, true in zip(gots, trues) if got is not None]
     for other in dict.fromkeys(key for _, true in present for key in true):
-        if other != name and all(diagnose._equal(got, true.get(other)) and not diagnose._equal(got, true.get(name))
+        if other != name and all(matching._equal(got, true.get(other)) and not matching._equal(got, true.get(name))
                                  for got, true in present):
             return other
     return None
@@ -358,8 +358,8 @@ def plain_routed(name, gots, trues):
        gaps=st.booleans())
 def test_cover_and_routed_equal_their_definitions(seed, mutants, extra_wrong, gaps):
     rng = np.random.default_rng(seed)
-    candidates = diagnose.catalogue_candidates("three_layer")
-    trues, _ = diagnose._true_gradients("three_layer")
+    candidates = matching.catalogue_candidates("three_layer")
+    trues, _ = matching._true_gradients("three_layer")
     student = [dict(true) for true in trues]
     wrong = set()
     # Some parameters as catalogued mutants compute them, some moved to another key, some scaled.
@@ -377,7 +377,7 @@ def test_cover_and_routed_equal_their_definitions(seed, mutants, extra_wrong, ga
     if gaps:
         student[int(rng.integers(len(student)))] = None
     wrong = [name for name in names if name in wrong]
-    assert [c.mutant for c in diagnose.cover(candidates, student, wrong)] == \
+    assert [c.mutant for c in matching.cover(candidates, student, wrong)] == \
         [c.mutant for c in plain_cover(candidates, student, wrong)]
     for name in names:
         gots = [None if found is None else found.get(name) for found in student]
@@ -439,7 +439,7 @@ def test_a_gradient_divided_by_m_plus_k_is_found_whatever_the_batch_sizes(seed, 
         return
     with np.errstate(all="ignore"):
         gots = [true * m / (m + k) if m + k != 0 else true / 0.0 for true, m in zip(trues, sizes)]
-        found = diagnose.describe(gots, trues, sizes)
+        found = description.describe(gots, trues, sizes)
     assert found.kind == "factor-m-shift" and f"m/(m{k:+d})" in found.singular
 
 
@@ -451,7 +451,7 @@ def test_a_hard_coded_m_is_found_whatever_the_batch_sizes(seed, c, sizes):
     trues = [rng.standard_normal((2, 2)) for _ in sizes]
     if len([m for m in sizes if m != c]) < 2:
         return
-    found = diagnose.describe([true * m / c for true, m in zip(trues, sizes)], trues, sizes)
+    found = description.describe([true * m / c for true, m in zip(trues, sizes)], trues, sizes)
     assert found.kind == "hard-coded-m" and found.advice == f"m is hard-coded to {c}"
 
 
