@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from grader import assignments  # noqa: E402
 from grader.grading import backward
 from grader.load import program as load
+from grader.sandbox import forkclient
 from grader.sandbox import run as sandbox
 from grader.settings import Settings  # noqa: E402
 
@@ -49,7 +50,7 @@ def main() -> None:
     assignment = assignments.get("three_layer")
     calls = backward.calls(assignment, Settings())
     start = time.perf_counter()
-    server = sandbox.fork_server()
+    server = forkclient.fork_server()
     server_start = (time.perf_counter() - start) * 1e3
     sandbox.run(program.source, calls, filename=program.filename)  # warm the grader side's imports
     times = []

@@ -57,18 +57,18 @@ def _start_worker(grader: int, settings: dict[str, Any] | None,
 def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None = None) -> None:
     """Compute the assignment's cases, expected gradients and diagnosis catalogue once per worker, before its
     first job; then take everything the worker holds out of the garbage collector's sight. shared_server:
-    the sandbox fork server the pool's maker shares with its workers (sandbox.share_fork_server).
+    the sandbox fork server the pool's maker shares with its workers (forkclient.share_fork_server).
 
     Grading allocates enough to set off full collections now and then, and each walked every object of
     numpy, the catalogue and gradgrade: about 0.5 ms of every submission's CPU, none of it needed (gc.freeze).
     """
     from grader import assignments
     from grader.grading import matching
-    from grader.sandbox import run as sandbox
+    from grader.sandbox import forkclient
     from grader.settings import Settings
 
     if shared_server is not None:
-        sandbox.adopt_fork_server(*shared_server)
+        forkclient.adopt_fork_server(*shared_server)
     parsed = Settings.from_json(settings)
     assignment = assignments.get(parsed.assignment)
     for index, _ in enumerate(assignment.cases()):
@@ -142,7 +142,7 @@ class LocalExecutor:
         wait; workers with a server each started theirs only once warm, and the first results came
         0.2 s later. One server forks for every worker: one fewer to boot and to hold in memory.
         """
-        from grader.sandbox import run as sandbox
+        from grader.sandbox import forkclient
 
         if self.workers > SHARED_SERVER_WORKERS:
             return None
@@ -150,7 +150,7 @@ class LocalExecutor:
             from multiprocessing import forkserver
 
             forkserver.ensure_running()
-        return sandbox.share_fork_server()
+        return forkclient.share_fork_server()
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[str, dict[str, Any]]]:
         pending = iter(jobs)

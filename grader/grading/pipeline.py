@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from grader import assignments
 from grader.grading import absent, backward, checker, diagnose, forward, function_source, score
 from grader.load import program as load
+from grader.sandbox import forkclient
 from grader.sandbox import run as sandbox
 from grader.results import CheckResult, Status, SubmissionResult
 from grader.settings import Settings
@@ -67,7 +68,7 @@ def plan(settings: Settings) -> Plan:
 def _plan(settings_json: str) -> Plan:
     settings = Settings.from_json(json.loads(settings_json))
     assignment = assignments.get(settings.assignment)
-    sandbox.start_fork_server()  # it boots while the plan is made, where a second core is free
+    forkclient.start_fork_server()  # it boots while the plan is made, where a second core is free
     graders = tuple(grader for grader in GRADERS if grader.function_name(assignment))
     calls = tuple(tuple(grader.calls(assignment, settings)) for grader in graders)
     inject = {name: helper for grader in graders if hasattr(grader, "inject")

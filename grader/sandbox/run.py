@@ -1,6 +1,6 @@
 """Run a submission's functions in a contained child process and bring back their results as data.
 
-Student code never runs in the grader's process. A child (forked by grader.forkserver on Linux, started
+Student code never runs in the grader's process. A child (forked by grader.sandbox.forkserver on Linux, started
 as `python -I -m grader.child` elsewhere on POSIX) gets the source and the calls on stdin, contains
 itself before any student code runs (its own session and PID namespace, rlimits, an empty network
 namespace, a read-only file system but for its scratch folder, an audit hook; see grader.child.contain),
@@ -26,8 +26,8 @@ import numpy as np
 
 from grader.sandbox import scratch, wire
 from grader.results import Capped
-from grader.sandbox.forkserver import (adopt_fork_server, child_environment, fork_server, kill_group,  # noqa: F401
-                               python_command, share_fork_server, shutdown_fork_server, start_fork_server)
+from grader.sandbox.forkclient import child_environment, fork_server, python_command
+from grader.sandbox.processes import kill_group
 
 OUTPUT_LIMIT = 64 * 1024
 RESULT_LIMIT = 64 * 1024 * 1024

@@ -304,11 +304,11 @@ def test_a_warmed_worker_holds_the_catalogue_out_of_the_garbage_collectors_sight
 
 
 def _sandbox_use(job: Job) -> dict:
-    from grader.sandbox import forkserver
+    from grader.sandbox import forkclient
     from grader.sandbox import run as sandbox
 
     run = sandbox.run("def f():\n    return 1\n", [sandbox.Call("f")])
-    server = forkserver.fork_server()
+    server = forkclient.fork_server()
     return {"value": run.outcomes[0].value, "shared": server is not None and server.process is None}
 
 
@@ -323,15 +323,15 @@ def _servers(pid: int) -> list[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox forks from a server on Linux only")
 def test_a_pools_workers_share_the_fork_server_of_the_process_that_made_the_pool():
-    from grader.sandbox import forkserver
+    from grader.sandbox import forkclient
 
     jobs = [Job(key, "x.py", b"", Settings().to_json()) for key in "abcdef"]
     with LocalExecutor(2, warm=Settings().to_json(), grade=_sandbox_use) as executor:
         results = dict(executor.run(jobs))
-        assert _servers(os.getpid()) == [forkserver.fork_server().process.pid]
+        assert _servers(os.getpid()) == [forkclient.fork_server().process.pid]
         assert all(result == {"value": 1, "shared": True} for result in results.values())
         # Should the shared server die, each worker starts one of its own and grades on.
-        server = forkserver.fork_server().process
+        server = forkclient.fork_server().process
         server.kill()
         server.wait()
         again = dict(executor.run(jobs))

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grader import cli
-from grader.sandbox import child, forkserver, wire
+from grader.sandbox import child, forkclient, forkserver, processes, wire
 from grader.sandbox import run as sandbox
 from grader.results import Capped
 
@@ -54,8 +54,8 @@ def children_of(pid: int) -> list[int]:
 def server_children() -> list[int]:
     """Living processes the fork server has as children (it is their subreaper: every descendant), but for
     its one spare: process 1 of a PID namespace with no children, or its stand-in (see _is_spare)."""
-    server = forkserver._server
-    if server is None or forkserver._server_pid != os.getpid():
+    server = forkclient._server
+    if server is None or forkclient._server_pid != os.getpid():
         return []
     children = [pid for pid in children_of(server.process.pid) if alive(pid)]
     spares = [pid for pid in children if _is_spare(pid)]
@@ -409,11 +409,11 @@ def test_spawned_children_are_contained_the_same_way(monkeypatch):
 def test_a_forked_worker_starts_its_own_fork_server():
     if not sys.platform.startswith("linux"):
         pytest.skip("the fork server runs on Linux")
-    first = sandbox.fork_server()
+    first = forkclient.fork_server()
     pid = os.fork()
     if pid == 0:
         try:
-            mine = sandbox.fork_server()
+            mine = forkclient.fork_server()
             ok = mine is not None and mine is not first and mine.process.pid != first.process.pid
             run = sandbox.run("def f():\n    return 7\n", [sandbox.Call("f")])
             os._exit(0 if ok and run.outcomes[0].value == 7 else 1)
@@ -421,32 +421,32 @@ def test_a_forked_worker_starts_its_own_fork_server():
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert sandbox.fork_server() is first
+    assert forkclient.fork_server() is first
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server runs on Linux")
 def test_a_server_started_early_is_waited_for_at_the_first_run_and_then_kept():
-    sandbox.shutdown_fork_server()
-    sandbox.start_fork_server()  # returns at once: nothing has read the server's word yet
-    early = forkserver._server
+    forkclient.shutdown_fork_server()
+    forkclient.start_fork_server()  # returns at once: nothing has read the server's word yet
+    early = forkclient._server
     assert early is not None and not early.ready
-    sandbox.start_fork_server()
-    assert forkserver._server is early
+    forkclient.start_fork_server()
+    assert forkclient._server is early
     run = sandbox.run("def f():\n    return 7\n", [sandbox.Call("f")])
     assert run.outcomes[0].value == 7
-    assert early.ready and sandbox.fork_server() is early
+    assert early.ready and forkclient.fork_server() is early
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server runs on Linux")
 def test_a_server_started_early_that_dies_before_it_is_ready_is_replaced():
-    sandbox.shutdown_fork_server()
-    sandbox.start_fork_server()
-    early = forkserver._server
+    forkclient.shutdown_fork_server()
+    forkclient.start_fork_server()
+    early = forkclient._server
     early.process.kill()
     early.process.wait()
     run = sandbox.run("def f():\n    return 7\n", [sandbox.Call("f")])
     assert run.outcomes[0].value == 7
-    assert sandbox.fork_server() is not early and sandbox.fork_server().ready
+    assert forkclient.fork_server() is not early and forkclient.fork_server().ready
 
 
 def test_runs_from_several_threads_share_one_server():
@@ -527,7 +527,7 @@ def test_the_child_reports_every_layer_on_linux():
     layers = dict(sandbox.run("x = 1\n", []).isolation)
     # As root the server forks each child straight into a new PID namespace, so process 1 leads its own
     # session; otherwise process 1 runs in the session of the stand-in the server forked.
-    straight = forkserver.own_pid_namespace() is not None
+    straight = processes.own_pid_namespace() is not None
     assert layers["process group"] == ("own session" if straight else "in its stand-in's session")
     assert layers["processes"] == "own PID namespace"
     assert layers["audit hook"] == "installed"
@@ -571,7 +571,7 @@ def test_the_graders_environment_does_not_reach_student_code(mode, monkeypatch):
     if mode == "spawn":
         monkeypatch.setenv("GRADGRADE_SANDBOX", "spawn")
     else:
-        sandbox.shutdown_fork_server()  # the next run starts a server while the secret is set
+        forkclient.shutdown_fork_server()  # the next run starts a server while the secret is set
     source = "import os\ndef env():\n    return sorted(os.environ)\n"
     names = sandbox.run(source, [sandbox.Call("env")]).outcomes[0].value
     assert "GRADGRADE_TEST_SECRET" not in names and "HOME" in names
@@ -611,7 +611,7 @@ def test_a_grader_killed_mid_run_leaves_no_process_and_no_scratch_folder(tmp_pat
         grader.kill()
         grader.wait()
         for pid in [*descendants, *([server] if server else [])]:
-            forkserver.kill_group(pid)
+            processes.kill_group(pid)
         raise
 
 
@@ -629,7 +629,7 @@ def _exit_code_of_forked(body) -> int:
 
 @linux_only
 def test_each_child_forked_into_a_pid_namespace_gets_a_new_one_and_the_server_stays_in_its_own():
-    home = forkserver.own_pid_namespace()
+    home = processes.own_pid_namespace()
     if home is None:
         pytest.skip("making a PID namespace per child and coming back to its own needs root")
 
@@ -639,7 +639,7 @@ def test_each_child_forked_into_a_pid_namespace_gets_a_new_one_and_the_server_st
         namespaces = []
         for _ in range(2):
             wait_here, go = os.pipe()
-            pid = forkserver.fork_into_pid_namespace(home)
+            pid = processes.fork_into_pid_namespace(home)
             if pid == 0:
                 os.read(wait_here, 1)  # alive until its namespace is read
                 os._exit(3 if os.getpid() == 1 else 4)
@@ -667,7 +667,7 @@ def test_without_a_namespace_from_the_server_the_child_makes_one_behind_a_stand_
     # with process 1's exit code. Without root, the server has first made the user namespace that lets it.
     def spare():
         child.leave_network()
-        if forkserver._enter_pid_namespace() == "own PID namespace" and os.getpid() == 1:
+        if processes.enter_pid_namespace() == "own PID namespace" and os.getpid() == 1:
             return 9
         return 1
 
@@ -682,13 +682,13 @@ def test_each_new_list_of_calls_reaches_the_children_forked_after_it():
     first, second = [sandbox.Call("f", (1,))], [sandbox.Call("f", (2,)), sandbox.Call("f", (3,))]
     runs = [sandbox.run(source, calls) for calls in (first, second, first)]
     assert [[outcome.value for outcome in run.outcomes] for run in runs] == [[10], [20, 30], [10]]
-    assert sandbox.fork_server().plans >= {sandbox.plan_of(first)[0], sandbox.plan_of(second)[0]}
+    assert forkclient.fork_server().plans >= {sandbox.plan_of(first)[0], sandbox.plan_of(second)[0]}
 
 
 @linux_only
 @pytest.mark.parametrize("data", [None, b"not a plan"], ids=["never-sent", "garbled"])
 def test_the_fork_server_starts_no_child_for_a_plan_it_does_not_hold(data):
-    server = sandbox.fork_server()
+    server = forkclient.fork_server()
     key = os.urandom(32).hex()
     if data is None:
         server.plans.add(key)  # as if sent, so start() does not send it
@@ -705,7 +705,7 @@ def test_the_fork_server_starts_no_child_for_a_plan_it_does_not_hold(data):
 
 @linux_only
 def test_each_child_writes_in_a_scratch_folder_of_its_own_that_goes_away_with_it():
-    server = sandbox.fork_server()
+    server = forkclient.fork_server()
     if server.private_scratch is None:
         pytest.skip("no private scratch folders here (no mount namespace, or a user namespace without id maps): a folder per run")
     source = ("import os\n"
@@ -726,7 +726,7 @@ def test_each_child_writes_in_a_scratch_folder_of_its_own_that_goes_away_with_it
 
 @linux_only
 def test_a_private_scratch_folder_is_bounded():
-    if sandbox.fork_server().private_scratch is None:
+    if forkclient.fork_server().private_scratch is None:
         pytest.skip("no private scratch folders here (no mount namespace, or a user namespace without id maps)")
     limit = 1024 ** 2
     source = ("def fill(count, size):\n"
@@ -827,17 +827,17 @@ def test_a_fork_server_killed_outright_takes_its_children_with_it_and_the_next_s
             past = time.time() - 2 * scratch.STALE_AFTER
             os.utime(folder, (past, past))
         monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-        sandbox.shutdown_fork_server()
-        assert sandbox.fork_server() is not None  # the next server's start sweeps them
+        forkclient.shutdown_fork_server()
+        assert forkclient.fork_server() is not None  # the next server's start sweeps them
         assert left() == []
     except BaseException:  # a failed assertion must not leave a sleeping submission behind
         for pid in descendants:
-            forkserver.kill_group(pid)
+            processes.kill_group(pid)
         raise
     finally:
         grader.kill()
         grader.wait()
-        sandbox.shutdown_fork_server()  # the next test's server makes its run folders where it did before
+        forkclient.shutdown_fork_server()  # the next test's server makes its run folders where it did before
         for folder in left():
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -900,13 +900,13 @@ def test_the_sandbox_runs_the_copy_of_gradgrade_that_started_it(tmp_path):
     shutil.copytree(Path(sandbox.__file__).parents[1], checkout / "grader", ignore=shutil.ignore_patterns("__pycache__"))
     script = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
-        "from grader.sandbox import forkserver, run as sandbox\n"
+        "from grader.sandbox import forkclient, run as sandbox\n"
         "assert sandbox.__file__.startswith(sys.argv[1]), sandbox.__file__\n"
         "call = [sandbox.Call('f', (2,))]\n"
         "forked = sandbox.run('def f(x):\\n    return x * 21', call)\n"
-        "server = forkserver.fork_server()\n"
+        "server = forkclient.fork_server()\n"
         "command = open(f'/proc/{server.process.pid}/cmdline', 'rb').read().split(b'\\0')\n"
-        "forkserver.shutdown_fork_server()\n"
+        "forkclient.shutdown_fork_server()\n"
         "import os; os.environ['GRADGRADE_SANDBOX'] = 'spawn'\n"
         "spawned = sandbox.run('def f(x):\\n    return x * 21', call)\n"
         "print(forked.outcomes[0].value, spawned.outcomes[0].value, sys.argv[1].encode() in command)\n")
