@@ -134,7 +134,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.batch import batch, dask_executor, discover
+    from grader.batch import batch, dask_executor, entries
 
     executor = None
     if args.scheduler:
@@ -148,7 +148,7 @@ def _grade(args: argparse.Namespace) -> int:
                               force=args.force, executor=executor, progress=batch.default_progress(),
                               id_pattern=args.id_pattern, late_rules=_late_rules(args), students=args.student,
                               layout=args.feedback_layout, pick=_pick(args))
-    except (discover.DiscoverError, dask_executor.DaskUnavailable, batch.OutputError,
+    except (entries.DiscoverError, dask_executor.DaskUnavailable, batch.OutputError,
             batch.UnknownStudent) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE

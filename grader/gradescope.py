@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignments
-from grader.batch import discover
+from grader.batch import choosing, discover
+from grader.batch.entries import Submission, folder_entries
 from grader.grading import pipeline, score
 from grader.report import html, render
 from grader.report.atomic import write_atomic
@@ -120,13 +121,13 @@ def results_json(result: SubmissionResult, *, seconds: float | None = None,
     return document
 
 
-def find_submission(folder: Path, settings: Settings) -> discover.Submission | None:
+def find_submission(folder: Path, settings: Settings) -> Submission | None:
     """The file to grade in Gradescope's submission folder (the one defining the assignment's function);
     None when the folder holds no file at all, and an unreadable submission naming them when none is gradable."""
-    entries = list(discover.folder_entries(folder)) if folder.is_dir() else []
+    entries = list(folder_entries(folder)) if folder.is_dir() else []
     if not entries:
         return None
-    picked = discover.pick(entries, discover.function_names(settings.assignment))
+    picked = choosing.pick(entries, choosing.function_names(settings.assignment))
     if picked is None:
         reason = discover.nothing_gradable("the submission", ["/".join(entry.parts) for entry in entries])
         return replace(entries[0].submission(folder.name), refused=reason)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, TextIO
 
-from grader.batch import discover, final, gradebook
+from grader.batch import choosing, discover, entries, final, gradebook
 from grader.grading import late, picking, pipeline
 from grader.report import html, render
 from grader.report.atomic import write_atomic
@@ -157,19 +157,19 @@ def ambiguous_note(questions: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class _Pending:
-    submission: discover.Submission
+    submission: entries.Submission
     content_hash: str
 
 
-def _with_note(result: dict[str, Any], submission: discover.Submission) -> dict[str, Any]:
+def _with_note(result: dict[str, Any], submission: entries.Submission) -> dict[str, Any]:
     return _in_class(result, submission)
 
 
-def _in_class(result: dict[str, Any], submission: discover.Submission) -> dict[str, Any]:
+def _in_class(result: dict[str, Any], submission: entries.Submission) -> dict[str, Any]:
     """result with where its submission is in the class as found now: its group, the file graded, the others,
     and discovery's note in its warnings (a reused result's note of an earlier run replaced)."""
     warnings = [warning for warning in result.get("warnings", [])
-                if warning == submission.note or not discover.is_found_note(warning)]
+                if warning == submission.note or not choosing.is_found_note(warning)]
     if submission.note and submission.note not in warnings:
         warnings.append(submission.note)
     return dict(result, warnings=warnings, group=submission.group, file=submission.graded_path,
@@ -184,7 +184,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
 
     A submission whose (student, content hash) row exists under the same settings is not graded again
     unless force is set. Each result reaches the gradebook as soon as it is graded; the reports are
-    written from the gradebook at the end. Raises discover.DiscoverError when directory is unusable and
+    written from the gradebook at the end. Raises entries.DiscoverError when directory is unusable and
     OutputError when out cannot take the gradebook or the reports. id_pattern reads the student ids out
     of the names an LMS gave its downloads (grader.student_ids). late_rules judge each submission's lateness
     (grader.late) and the gradebook's overrides are applied (grader.final) on every run. students, when given,
@@ -244,7 +244,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     except sqlite3.Error as error:
         raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {_reason(error)}") from None
     try:
-        title = title or f"{discover.printable(Path(directory).name)} · {settings.assignment}"
+        title = title or f"{entries.printable(Path(directory).name)} · {settings.assignment}"
         pages = write_reports(ordered, out, title=title, not_graded=survey.not_graded, written=prepared.written,
                               lines=prepared.lines, pages=names, ambiguous=survey.ambiguous)
         _remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages, ambiguous=survey.ambiguous)
@@ -255,7 +255,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
                    survey.ambiguous)
 
 
-def _grade_into(book: gradebook.Gradebook, submissions: Sequence[discover.Submission],
+def _grade_into(book: gradebook.Gradebook, submissions: Sequence[entries.Submission],
                 results: dict[str, dict[str, Any]], settings: Settings, fingerprint: str, *, jobs: int | None,
                 force: bool, executor: Executor | None, progress: Progress, prepared: "_Prepared",
                 regrade: frozenset[str] = frozenset()) -> tuple[int, int]:

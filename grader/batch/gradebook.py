@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS lateness (
 )
 """
 # Which file of a student's several was graded, among which files: a rerun keeps the pick while the
-# student's files are the same files (discover.choose), so a copied folder's new times flip no pick.
+# student's files are the same files (choosing.choose), so a copied folder's new times flip no pick.
 _PICKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS picks (
     student TEXT PRIMARY KEY,

@@ -240,7 +240,7 @@ def _modified(submission: Any, archive: zipfile.ZipFile | None) -> datetime | No
 
 
 def submitted(submission: Any, *, late_from: LateFrom = LateFrom.AUTO) -> Submitted:
-    """When a discover.Submission came in: nbgrader's timestamp.txt, then a Blackboard attempt date, then
+    """When an entries.Submission came in: nbgrader's timestamp.txt, then a Blackboard attempt date, then
     (late_from mtime only) the file's modification time; with Canvas's LATE marker noted either way."""
     return submitted_all([submission], late_from=late_from)[submission.student]
 

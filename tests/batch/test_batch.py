@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.batch import batch, discover
+from grader.batch import batch, discover, entries
 from grader.grading import pipeline
 from grader.report import html
 from grader.batch.executors import SHARED_SERVER_WORKERS, Job, LocalExecutor, grade_job
@@ -219,7 +219,7 @@ def test_a_file_that_becomes_unreadable_before_grading_gets_its_own_error(tmp_pa
     for name in ("planted_bugs.py", "correct_matmul.py"):
         (folder / name).write_bytes((SUBMISSIONS / name).read_bytes())
     reads: dict[str, int] = {}
-    original = discover.Submission.read
+    original = entries.Submission.read
 
     def read_once(submission):
         reads[submission.student] = reads.get(submission.student, 0) + 1
@@ -227,7 +227,7 @@ def test_a_file_that_becomes_unreadable_before_grading_gets_its_own_error(tmp_pa
             raise reading.UnreadableSubmission("planted_bugs.py: removed while the batch ran")
         return original(submission)
 
-    monkeypatch.setattr(discover.Submission, "read", read_once)
+    monkeypatch.setattr(entries.Submission, "read", read_once)
     summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
     by_student = {result.submission: result for result in summary.results}
     assert by_student["planted_bugs"].status.value == "error"

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from grader.batch import discover
+from grader.batch import discover, entries
 from grader.load import program as load
 from grader.batch.student_ids import IdPattern
 from grader.load import files as reading
@@ -103,7 +103,7 @@ def test_zip_wrapped_in_one_top_folder_is_unwrapped(tmp_path):
     pytest.param("..\\evil.py", id="backslash-parent"),
 ])
 def test_zip_member_that_could_escape_is_skipped(tmp_path, name):
-    assert discover.safe_member_parts(name) is None
+    assert entries.safe_member_parts(name) is None
     archive = zip_tree(tmp_path / "class.zip", {name: BACKWARD, "alice.py": BACKWARD})
     assert found(discover.discover(archive)) == {"alice": "alice.py"}
 
@@ -131,11 +131,11 @@ def test_oversized_submission_is_unreadable_not_fatal(tmp_path, monkeypatch):
 
 
 def test_zip_bomb_total_size_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(discover, "MAX_ZIP_BYTES", 1000)
+    monkeypatch.setattr(entries, "MAX_ZIP_BYTES", 1000)
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr("a.py", b"\0" * 100_000)
-    with pytest.raises(discover.DiscoverError, match="unpacks to more than"):
+    with pytest.raises(entries.DiscoverError, match="unpacks to more than"):
         discover.discover(path)
 
 
@@ -192,7 +192,7 @@ def test_a_named_pipe_is_unreadable_at_once_not_waited_on(tmp_path):
                  marks=pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")),
 ])
 def test_unusable_class_path_raises_one_line(tmp_path, make, message):
-    with pytest.raises(discover.DiscoverError, match=message):
+    with pytest.raises(entries.DiscoverError, match=message):
         discover.discover(make(tmp_path))
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from grader.grading import late
-from grader.batch.discover import Submission
+from grader.batch.entries import Submission
 from grader.grading.late import Count, LatePolicy, LatePolicyError, Period, Unit
 from grader.results import LateStatus
 
