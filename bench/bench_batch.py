@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.batch import batch, discover, executors  # noqa: E402
+from grader.batch import batch, discover, executors, reports  # noqa: E402
 from grader.grading import pipeline
 from grader.settings import Settings  # noqa: E402
 
@@ -321,7 +321,7 @@ def main() -> None:
         rerun = batch.grade(folder, workdir / "out", settings, jobs=workers)
         rerun_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        batch.write_reports(summary.results, workdir / "reports-only")
+        reports.write_reports(summary.results, workdir / "reports-only")
         report_seconds = time.perf_counter() - started
         line = {"bench": "batch", "executor": "local", "submissions": len(summary.results), "workers": workers,
                 "cores": os.cpu_count(), "seconds": round(seconds, 2),

@@ -134,7 +134,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.batch import batch, dask_executor, entries
+    from grader.batch import batch, dask_executor, entries, reports
+    from grader.batch.progress import default_progress
 
     executor = None
     if args.scheduler:
@@ -145,10 +146,10 @@ def _grade(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     try:
         summary = batch.grade(Path(args.directory), Path(args.out), _settings(args), jobs=args.jobs,
-                              force=args.force, executor=executor, progress=batch.default_progress(),
+                              force=args.force, executor=executor, progress=default_progress(),
                               id_pattern=args.id_pattern, late_rules=_late_rules(args), students=args.student,
                               layout=args.feedback_layout, pick=_pick(args))
-    except (entries.DiscoverError, dask_executor.DaskUnavailable, batch.OutputError,
+    except (entries.DiscoverError, dask_executor.DaskUnavailable, reports.OutputError,
             batch.UnknownStudent) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -164,7 +165,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _override(args: argparse.Namespace) -> int:
-    from grader.batch import batch, overrides
+    from grader.batch import overrides, reports
 
     try:
         if args.clear:
@@ -178,8 +179,8 @@ def _override(args: argparse.Namespace) -> int:
             made = overrides.set_override(Path(args.out), args.student, points=args.points, check=args.check,
                                           comment=args.comment, by=args.by)
             print(f"{args.student}: {made.check or 'score'} set to {made.points:g} by {made.by} at {made.at}")
-        count = batch.refresh(Path(args.out))
-    except (overrides.OverrideError, batch.OutputError) as error:
+        count = reports.refresh(Path(args.out))
+    except (overrides.OverrideError, reports.OutputError) as error:
         print(f"gradgrade: {error}", file=sys.stderr)
         return EXIT_USAGE
     if count:

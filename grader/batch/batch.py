@@ -1,34 +1,22 @@
 """Grade a class: find the submissions, grade what the gradebook lacks in parallel, write every report."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
 import sqlite3
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, TextIO
+from typing import Any, Iterator, Sequence
 
 from grader.batch import choosing, discover, entries, final, gradebook
 from grader.grading import late, picking, pipeline
-from grader.report import html, render
-from grader.report.atomic import write_atomic
 from grader.batch.executors import Executor, Job, LocalExecutor
+from grader.batch.progress import NoProgress, Progress
+from grader.batch.reports import (INDEX_HTML, OutputError, Prepared, error_reason, page_names,
+                                  remember_reports, write_reports)
 from grader.results import SubmissionResult, submission_from_json
 from grader.settings import Settings
 from grader.batch.student_ids import IdPattern
 from grader.load import files as reading
-
-RESULTS_JSON, GRADES_CSV, INDEX_HTML = "results.json", "grades.csv", "index.html"
-STALE_PAGE_HEAD = 4096  # a student page says what it is in its head, well within its first bytes
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class OutputError(Exception):
-    """The output folder cannot take the gradebook or the reports (one line, for the instructor)."""
 
 
 class UnknownStudent(ValueError):
@@ -36,80 +24,6 @@ class UnknownStudent(ValueError):
 
 
 LAYOUTS = ("flat", "nbgrader")  # where the student pages go: beside the class page, or nbgrader's feedback/ tree
-
-
-def _reason(error: BaseException) -> str:
-    return (error.strerror if isinstance(error, OSError) and error.strerror else str(error)) or type(error).__name__
-
-
-class Progress(Protocol):
-    """Told how many submissions will be graded, then about each one as it finishes."""
-
-    def start(self, total: int) -> None: ...
-
-    def advance(self, result: dict[str, Any]) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class LineProgress:
-    """One plain line per graded submission, for logs and pipes."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream, self.total, self.done = stream, 0, 0
-
-    def start(self, total: int) -> None:
-        self.total = total
-        print(f"grading {total} submission(s)", file=self.stream, flush=True)
-
-    def advance(self, result: dict[str, Any]) -> None:
-        self.done += 1
-        print(f"[{self.done}/{self.total}] {shown(result['submission'])}: {result['status']} "
-              f"{render.format_points(result['score'])}/{render.format_points(result['max_score'])}", file=self.stream, flush=True)
-
-    def close(self) -> None:
-        pass
-
-
-class BarProgress:
-    """A tqdm progress bar with an ETA, for a terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream, self.bar = stream, None
-
-    def start(self, total: int) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, file=self.stream, unit="submission", dynamic_ncols=True)
-
-    def advance(self, result: dict[str, Any]) -> None:
-        self.bar.set_postfix_str(f"{shown(result['submission'])[:24]} {result['status']}", refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-class NoProgress:
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, result: dict[str, Any]) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def shown(student: str) -> str:
-    """A student id for one line of a terminal or log: a newline or escape code in a file name shown escaped."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in student)
-
-
-def progress_for(stream: TextIO) -> Progress:
-    """A bar on a terminal, plain lines otherwise."""
-    return BarProgress(stream) if stream.isatty() else LineProgress(stream)
 
 
 @dataclass(frozen=True)
@@ -218,7 +132,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     try:
         book = gradebook.open_gradebook(out)
     except (OSError, sqlite3.Error) as error:
-        raise OutputError(f"cannot open the gradebook {out / gradebook.FILENAME}: {_reason(error)}") from None
+        raise OutputError(f"cannot open the gradebook {out / gradebook.FILENAME}: {error_reason(error)}") from None
     rules = late_rules or late.LateRules()
     times = late.submitted_all(submissions, late_from=rules.late_from)
     try:
@@ -233,7 +147,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
 
             # Each graded submission's result, its line of results.json and its page (written as it arrives, while
             # the workers grade the next ones, rather than all at the end, when only this process works).
-            prepared = _Prepared(out, names, finish)
+            prepared = Prepared(out, names, finish)
             graded, reused = _grade_into(book, submissions, results, settings, fingerprint, jobs=jobs, force=force,
                                          executor=executor, progress=progress, prepared=prepared,
                                          regrade=frozenset(students))
@@ -242,14 +156,14 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
                             for s in submissions if s.student in results)
             book.record_lateness({result.submission: result.late for result in ordered})
     except sqlite3.Error as error:
-        raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {_reason(error)}") from None
+        raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {error_reason(error)}") from None
     try:
         title = title or f"{entries.printable(Path(directory).name)} · {settings.assignment}"
         pages = write_reports(ordered, out, title=title, not_graded=survey.not_graded, written=prepared.written,
                               lines=prepared.lines, pages=names, ambiguous=survey.ambiguous)
-        _remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages, ambiguous=survey.ambiguous)
+        remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages, ambiguous=survey.ambiguous)
     except OSError as error:
-        raise OutputError(f"cannot write the reports in {out}: {_reason(error)}; every grade is in the gradebook, "
+        raise OutputError(f"cannot write the reports in {out}: {error_reason(error)}; every grade is in the gradebook, "
                           "run again to write them") from None
     return Summary(out, ordered, graded, reused, time.monotonic() - started, pages, survey.not_graded,
                    survey.ambiguous)
@@ -257,7 +171,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
 
 def _grade_into(book: gradebook.Gradebook, submissions: Sequence[entries.Submission],
                 results: dict[str, dict[str, Any]], settings: Settings, fingerprint: str, *, jobs: int | None,
-                force: bool, executor: Executor | None, progress: Progress, prepared: "_Prepared",
+                force: bool, executor: Executor | None, progress: Progress, prepared: "Prepared",
                 regrade: frozenset[str] = frozenset()) -> tuple[int, int]:
     """Fill results (student -> result JSON) from the gradebook and by grading, and prepared with each
     graded result; returns (graded, reused). With students to regrade, those are graded again and every
@@ -335,195 +249,3 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[entries.Submiss
         if own_executor:
             executor.close()
     return graded, reused
-
-
-class _Prepared:
-    """The reports' share of each result graded in this run, done as it arrives: the result as the reports
-    take it, its line of results.json, and its page, written at once under the name the class gives it.
-
-    A page that cannot be written now is left to write_reports, which says why if it fails again: a full
-    disk must not stop the grading, whose grades reach the gradebook first.
-    """
-
-    def __init__(self, out: Path, pages: Mapping[str, str],
-                 finish: Callable[[SubmissionResult], SubmissionResult] = lambda result: result) -> None:
-        self.out = out
-        self.pages = pages
-        self.finish = finish
-        self.results: dict[str, SubmissionResult] = {}
-        self.lines: dict[str, str] = {}
-        self.written: dict[str, str] = {}  # student -> the page file holding this run's page
-
-    def add(self, student: str, result: dict[str, Any]) -> None:
-        submission = self.results[student] = self.finish(submission_from_json(result))
-        self.lines[student] = _json_line(submission)
-        name = self.pages.get(student)
-        if name is None:
-            return
-        try:
-            _write_page(self.out, name, submission)
-        except OSError:
-            return
-        self.written[student] = name
-
-
-def page_names(files: Mapping[str, str], *, assignment: str, layout: str = "flat") -> dict[str, str]:
-    """Each student's page, as a path inside the output folder: beside the class page, or (layout "nbgrader")
-    feedback/<student>/<assignment>/<submission>.html as nbgrader lays out its feedback (files: student ->
-    the file graded)."""
-    if layout == "nbgrader":
-        return html.nbgrader_pages(files, assignment=assignment)
-    return html.page_names(files)
-
-
-def _write_page(out: Path, name: str, result: SubmissionResult) -> None:
-    """A student's page at name (a path inside out), its link to the class page relative to where it is."""
-    path = out / name
-    if "/" in name:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, html.student_page(result, class_page="../" * name.count("/") + INDEX_HTML))
-
-
-def _json_line(result: SubmissionResult) -> str:
-    return json.dumps(result.to_json(), allow_nan=False)
-
-
-def results_json(results: Sequence[SubmissionResult], lines: Mapping[str, str] | None = None) -> str:
-    """OUT/results.json: the list of result objects, one to a line; lines holds lines made already
-    (student -> the line of that very result).
-
-    One line each rather than json's indent, which takes its pure-Python encoder: ten times slower, over
-    half a second for 600 submissions.
-    """
-    if not results:
-        return "[]\n"
-    lines = lines or {}
-    return "[\n" + ",\n".join(lines.get(result.submission) or _json_line(result) for result in results) + "\n]\n"
-
-
-def _csv_cell(text: str) -> str:
-    # A spreadsheet runs a cell starting with = + - @ as a formula; student ids come from file names.
-    return "'" + text if text.startswith(CSV_FORMULA_START) else text
-
-
-TERM_COLUMNS = ("final_score", "late", "submitted", "hours_late", "late_source", "late_penalty", "override")
-
-
-def grades_csv(results: Sequence[SubmissionResult]) -> str:
-    """student, score (the automatic one), max_score, status, the points of each check (blank when a submission
-    lacks it), then the final score (late penalty and overrides applied), the lateness (its status, the time
-    submitted, hours late, where that time came from, the points taken) and the overrides, one per check;
-    then the student's group (section folder, blank when none) and the file graded."""
-    names: list[str] = []
-    for result in results:
-        for check in result.checks:
-            if check.name not in names:
-                names.append(check.name)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", "status", *names, *TERM_COLUMNS, "group", "file"])
-    for result in results:
-        points = {check.name: f"{check.points:g}" for check in result.checks}
-        lateness = result.late
-        hours = "" if lateness is None or lateness.seconds_late is None else f"{lateness.seconds_late / 3600:.2f}"
-        overrides = "; ".join(_override_cell(override) for override in result.overrides)
-        writer.writerow([_csv_cell(result.submission), f"{result.score:g}", f"{result.max_score:g}",
-                         result.status.value, *(points.get(name, "") for name in names), f"{result.final:g}",
-                         lateness.status.value if lateness else "", (lateness.submitted or "") if lateness else "",
-                         hours, lateness.source if lateness else "", f"{lateness.penalty:g}" if lateness else "",
-                         _csv_cell(overrides), _csv_cell(result.group), _csv_cell(result.file)])
-    return buffer.getvalue()
-
-
-def _override_cell(override: Any) -> str:
-    target = override.check or "score"
-    unused = "" if override.applied else " (not applied: no such check in this result)"
-    return f"{target}={override.points:g} by {override.by} at {override.at}{unused}: {override.comment}"
-
-
-def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "",
-                  not_graded: Sequence[str] = (), written: Mapping[str, str] | None = None,
-                  lines: Mapping[str, str] | None = None, pages: Mapping[str, str] | None = None,
-                  ambiguous: Sequence[str] = ()) -> dict[str, str]:
-    """OUT/results.json, OUT/grades.csv, a page per student and OUT/index.html; returns student -> page.
-
-    written: the pages on disk already (student -> the file holding the page of that very result), left
-    as they are where the name is still the student's; lines: lines of results.json made already; pages: each
-    student's page path (page_names), beside the class page when not given.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / RESULTS_JSON, results_json(results, lines))
-    write_atomic(out / GRADES_CSV, grades_csv(results))
-    pages = dict(pages) if pages is not None else html.page_names(result.submission for result in results)
-    written = written or {}
-    for result in results:
-        if written.get(result.submission) != pages[result.submission]:
-            _write_page(out, pages[result.submission], result)
-    files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
-    write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files, not_graded=not_graded,
-                                                    ambiguous=ambiguous))
-    _remove_stale_pages(out, keep={INDEX_HTML, *pages.values()})
-    return {result.submission: pages[result.submission] for result in results}
-
-
-def _remember_reports(out: Path, *, title: str, not_graded: Sequence[str], pages: Mapping[str, str],
-                      ambiguous: Sequence[str] = ()) -> None:
-    try:
-        with gradebook.open_gradebook(out) as book:
-            book.set_report_setting("reports", {"title": title, "not_graded": list(not_graded), "pages": dict(pages),
-                                                "ambiguous": list(ambiguous)})
-    except sqlite3.Error as error:
-        raise OSError(f"the gradebook did not keep how the reports were written ({_reason(error)})") from None
-
-
-def refresh(out: Path) -> int:
-    """Write out's reports again from its results.json with the gradebook's overrides as they are now (after
-    `gradgrade override`), without grading; returns how many results they hold (0 when out has no reports yet).
-    OutputError when they cannot be read or written."""
-    out = Path(out)
-    try:
-        documents = json.loads((out / RESULTS_JSON).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return 0
-    except (OSError, ValueError) as error:
-        raise OutputError(f"cannot read {out / RESULTS_JSON}: {_reason(error)}") from None
-    try:
-        with gradebook.open_gradebook(out) as book:
-            overrides = book.overrides()
-            kept = book.report_setting("reports", {})
-    except sqlite3.Error as error:
-        raise OutputError(f"cannot read the gradebook {out / gradebook.FILENAME}: {_reason(error)}") from None
-    results = [submission_from_json(document) for document in documents]
-    results = [final.adjust(result, lateness=result.late, overrides=overrides.get(result.submission, ()))
-               for result in results]
-    pages = kept.get("pages") or {}
-    try:
-        write_reports(results, out, title=kept.get("title", ""), not_graded=kept.get("not_graded", ()),
-                      pages=pages if all(result.submission in pages for result in results) else None,
-                      ambiguous=kept.get("ambiguous", ()))
-    except OSError as error:
-        raise OutputError(f"cannot write the reports in {out}: {_reason(error)}") from None
-    return len(results)
-
-
-def _remove_stale_pages(out: Path, *, keep: set[str]) -> None:
-    """Remove the student pages an earlier run wrote in out for students no longer in the class (a file
-    renamed or withdrawn), so a published folder never shows a page the class page does not link. Only
-    files that say they are a gradgrade student page go: whatever else is in out stays."""
-    feedback = out / html.FEEDBACK
-    nested = [Path(folder) / name for folder, _, files in os.walk(feedback) for name in files] if feedback.is_dir() else []
-    for entry in [*os.scandir(out), *nested]:
-        name = Path(entry).relative_to(out).as_posix() if isinstance(entry, Path) else entry.name
-        if not name.endswith(".html") or name in keep or not os.path.isfile(entry) or os.path.islink(entry):
-            continue
-        try:
-            with open(entry, "rb") as handle:
-                head = handle.read(STALE_PAGE_HEAD)
-            if html.STUDENT_PAGE_MARK in head:
-                os.unlink(entry)
-        except OSError:  # a page that cannot be read or removed stays; the reports are complete without it
-            continue
-
-
-def default_progress() -> Progress:
-    return progress_for(sys.stdout)

@@ -1,4 +1,4 @@
-"""Grading a class: the sample class end to end, bad and hostile submissions, the reports, exit codes, progress."""
+"""Grading a class: the sample class end to end, bad and hostile submissions, the reports, exit codes."""
 from __future__ import annotations
 
 import csv
@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.batch import batch, discover, entries
+from grader.batch import batch, discover, entries, reports
 from grader.grading import pipeline
 from grader.report import html
 from grader.batch.executors import SHARED_SERVER_WORKERS, Job, LocalExecutor, grade_job
+from grader.batch.progress import NoProgress
 from grader.results import submission_from_json
 from grader.settings import Settings
 from grader.batch.student_ids import IdPattern
@@ -76,19 +77,19 @@ def test_results_json_holds_one_result_object_a_line(sample_report):
     lines = (out / "results.json").read_text().splitlines()
     assert lines[0] == "[" and lines[-1] == "]" and len(lines) == len(summary.results) + 2
     assert [json.loads(line.rstrip(",")) for line in lines[1:-1]] == [result.to_json() for result in summary.results]
-    assert json.loads(batch.results_json(())) == []
+    assert json.loads(reports.results_json(())) == []
 
 
 def test_the_pages_made_while_grading_are_the_pages_the_reports_alone_make(sample_report, tmp_path):
     summary, out = sample_report
-    batch.write_reports(summary.results, tmp_path, title="")
+    reports.write_reports(summary.results, tmp_path, title="")
     for student, page in summary.pages.items():
         assert (out / page).read_bytes() == (tmp_path / page).read_bytes(), student
 
 
 def test_the_results_json_made_while_grading_is_the_one_the_reports_alone_make(sample_report):
     summary, out = sample_report
-    assert (out / "results.json").read_text() == batch.results_json(summary.results)
+    assert (out / "results.json").read_text() == reports.results_json(summary.results)
 
 
 class _ErrorRows:
@@ -129,7 +130,7 @@ def test_each_page_is_on_disk_as_soon_as_its_result_is_in(tmp_path):
     out = tmp_path / "out"
     pages_seen = []
 
-    class Watching(batch.NoProgress):
+    class Watching(NoProgress):
         def advance(self, result):
             pages_seen.append(sorted(path.name for path in out.glob("*.html")))
 
@@ -139,7 +140,7 @@ def test_each_page_is_on_disk_as_soon_as_its_result_is_in(tmp_path):
 
 
 def test_a_page_that_cannot_be_written_while_grading_is_written_with_the_reports(tmp_path, monkeypatch):
-    real_write = batch.write_atomic
+    real_write = reports.write_atomic
     grading = {"now": True}
 
     def full_disk_while_grading(path, text):
@@ -147,11 +148,11 @@ def test_a_page_that_cannot_be_written_while_grading_is_written_with_the_reports
             raise OSError(28, "No space left on device")
         real_write(path, text)
 
-    class Finished(batch.NoProgress):
+    class Finished(NoProgress):
         def close(self):
             grading["now"] = False
 
-    monkeypatch.setattr(batch, "write_atomic", full_disk_while_grading)
+    monkeypatch.setattr(reports, "write_atomic", full_disk_while_grading)
     out = tmp_path / "out"
     summary = batch.grade(_small_class(tmp_path), out, Settings(), executor=_ErrorRows(), progress=Finished())
     assert len(summary.results) == 4 and all((out / page).is_file() for page in summary.pages.values())
@@ -467,36 +468,6 @@ def test_hostile_class_finishes_every_one_non_pass_no_process_left(tmp_path):
     assert not [path for path in escapes if path.exists()]
 
 
-def test_a_progress_line_shows_control_characters_of_a_file_name_escaped():
-    stream = io.StringIO()
-    progress = batch.LineProgress(stream)
-    progress.start(1)
-    progress.advance({"submission": "new\nline\x1b[31m", "status": "fail", "score": 4.0, "max_score": 10.0})
-    assert stream.getvalue().splitlines()[1:] == ["[1/1] new\\nline\\x1b[31m: fail 4/10"]
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.mark.parametrize("stream, kind", [
-    pytest.param(FakeTerminal(), batch.BarProgress, id="terminal-bar"),
-    pytest.param(io.StringIO(), batch.LineProgress, id="pipe-lines"),
-])
-def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(stream, kind):
-    progress = batch.progress_for(stream)
-    assert isinstance(progress, kind)
-    progress.start(2)
-    for student in ("alice", "bob"):
-        progress.advance({"submission": student, "status": "pass", "score": 6.0, "max_score": 6.0})
-    progress.close()
-    text = stream.getvalue()
-    if kind is batch.BarProgress:
-        assert "2/2" in text and "\r" in text
-    else:
-        assert text.splitlines()[1:] == ["[1/2] alice: pass 6/6", "[2/2] bob: pass 6/6"]
-
-
 def test_an_unreadable_file_is_not_counted_as_graded_again_on_a_rerun(tmp_path, monkeypatch):
     monkeypatch.setattr(reading, "MAX_FILE_BYTES", 4096)  # the real bound is hundreds of MiB
     folder = tmp_path / "class"
@@ -625,14 +596,14 @@ def test_the_nbgrader_feedback_layout_and_the_class_page_links(tmp_path):
 
 def test_the_class_page_links_each_misconception_to_every_student_with_it(sample_report):
     _, out = sample_report
-    results = [submission_from_json(entry) for entry in json.loads((out / batch.RESULTS_JSON).read_text())]
+    results = [submission_from_json(entry) for entry in json.loads((out / reports.RESULTS_JSON).read_text())]
     having: dict[str, set[str]] = {}
     for result in results:
         for check in result.checks:
             for diagnosis in check.diagnosis:
                 having.setdefault(diagnosis.operator or diagnosis.mutant, set()).add(result.submission)
     pages = html.page_names(result.submission for result in results)
-    index = (out / batch.INDEX_HTML).read_text()
+    index = (out / reports.INDEX_HTML).read_text()
     table = index.split('<table class="misconceptions">')[1].split("</table>")[0]
     rows = table.split("<tr id=")[1:]
     assert len(rows) == min(len(having), html.TOP) and len(having) >= 3
@@ -721,7 +692,7 @@ def test_an_ambiguous_layout_is_on_the_summary_line_and_the_class_page(tmp_path)
     assert "1 layout question(s), graded one way, listed on the class page: alice/ holds gc.py, solution.py" in summary.line()
     index = (tmp_path / "out" / "index.html").read_text()
     assert 'id="layout"' in index and "which could be several students&#39; work" in index
-    batch.refresh(tmp_path / "out")  # the reports written again after an override keep the layout questions
+    reports.refresh(tmp_path / "out")  # the reports written again after an override keep the layout questions
     assert 'id="layout"' in (tmp_path / "out" / "index.html").read_text()
 
 

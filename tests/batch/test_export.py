@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.batch import batch, export, overrides
+from grader.batch import batch, export, overrides, reports
 from grader.grading import late
 from grader.grading.late import LatePolicy, Period, Unit
 from grader.settings import Settings
@@ -29,7 +29,7 @@ def canvas_class(tmp_path_factory):
     rules = late.LateRules(due=late.parse_due("2026-03-01T23:59Z"), policy=LatePolicy(Period.DAY, 0.1, Unit.FRACTION))
     batch.grade(folder, out, Settings(), jobs=1, id_pattern=IdPattern.parse("canvas"), late_rules=rules)
     overrides.set_override(out, "smithbob_2345", points=5, comment="regrade request", by="prof")
-    batch.refresh(out)
+    reports.refresh(out)
     return out
 
 
