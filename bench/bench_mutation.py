@@ -16,7 +16,7 @@ import json  # noqa: E402
 import time  # noqa: E402
 
 from grader import assignments  # noqa: E402
-from grader.mutation import mutate
+from grader.mutation import judge, records
 
 
 def main() -> None:
@@ -32,12 +32,12 @@ def main() -> None:
         assignments._cases.cache_clear()
         assignments._expected.cache_clear()
         wall, cpu = time.perf_counter(), time.process_time()
-        run = mutate.run(module)
+        run = judge.run(module)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
-    cases = sum(len(module.cases(profile=profile)) for profile in mutate.PROFILES)
+    cases = sum(len(module.cases(profile=profile)) for profile in records.PROFILES)
     print(json.dumps({"bench": "mutation", "assignment": args.assignment, "mutants": len(run.mutants),
-                      "cases": cases, "profiles": list(mutate.PROFILES), "repeats": args.repeats,
+                      "cases": cases, "profiles": list(records.PROFILES), "repeats": args.repeats,
                       "seconds": round(min(walls), 4), "cpu_seconds": round(min(cpus), 4),
                       "mutants_per_second": round(len(run.mutants) / min(walls), 1),
                       "under_2_seconds": min(walls) < 2.0, "passed": run.passed}))

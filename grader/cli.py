@@ -233,16 +233,16 @@ def _autograder(args: argparse.Namespace) -> int:
 
 
 def _mutation(args: argparse.Namespace) -> int:
-    from grader.mutation import mutate
+    from grader.mutation import catalogue, judge
     from grader.report import mutation as mutation_report
 
     reference = getattr(args, "reference", None)
-    module = mutate.load_reference(Path(reference)) if reference else assignments.get(args.assignment).module
+    module = catalogue.load_reference(Path(reference)) if reference else assignments.get(args.assignment).module
     try:
         if args.command == "mutate":
-            run = mutate.write_catalogue(module, directory=Path(args.out) if args.out else mutate.MUTANTS_DIR)[0]
+            run = catalogue.write_catalogue(module, directory=Path(args.out) if args.out else catalogue.MUTANTS_DIR)[0]
         else:
-            run = mutate.run(module)
+            run = judge.run(module)
         print(mutation_report.json_text(run) if args.format == "json" else mutation_report.text(run))
         mutation_report.write_reports(run, html_path=args.html, stryker_path=args.stryker)
     except OSError as error:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import assignments
-from grader.mutation import mutate
+from grader.mutation import judge
 from grader.report import mutation as mutation_report
 from grader.grading import pipeline
 from grader.report import render
@@ -41,5 +41,5 @@ def test_a_sample_submissions_result_json_is_unchanged(request, path, assignment
 
 @pytest.mark.parametrize("assignment", assignments.BUILT_IN)
 def test_the_mutation_test_json_of_a_built_in_is_unchanged(request, assignment):
-    run = mutate.run(assignments.get(assignment).module)
+    run = judge.run(assignments.get(assignment).module)
     _compare(request, f"mutation/{assignment}.json", mutation_report.json_text(run) + "\n")

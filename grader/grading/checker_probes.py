@@ -8,7 +8,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from grader import assignments
-from grader.mutation import mutate
+from grader.mutation import catalogue
+from grader.mutation.records import MutantStatus
 from grader.numerics import check
 from grader.assignments import Assignment
 
@@ -103,7 +104,7 @@ def _mutant_gradients(assignment: Assignment, record: Any, profile: str, case_in
     """A mutant's gradients on a case, only those the case has (l_layer's also returns dA); None when it
     crashes or leaves one out."""
     names = _names(assignment, profile, case_index)
-    gradients = mutate.mutant_gradients(assignment.name, record.id, profile, case_index)
+    gradients = catalogue.mutant_gradients(assignment.name, record.id, profile, case_index)
     if gradients is None or any(name not in gradients for name in names):
         return None
     return {name: np.asarray(gradients[name], dtype=np.float64) for name in names}
@@ -117,12 +118,12 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
     entries shows), then one per family, then the mutants that change the fewest blocks.
     On the square profile: only mutants that crash on the course sizes (swapped or untransposed operands).
     """
-    records = mutate.catalogue(assignment.name)
+    records = catalogue.catalogue(assignment.name)
     names = _names(assignment, profile, case_index)
     reference = assignment.module.reference_gradients(_public(assignment, profile, case_index))
     candidates = []
     for record in records:
-        if record.status is not mutate.MutantStatus.KILLED:
+        if record.status is not MutantStatus.KILLED:
             continue
         if profile == "square" and _mutant_gradients(assignment, record, "course") is not None:
             continue

@@ -12,7 +12,8 @@ import numpy as np
 
 from grader import assignments
 from grader.grading.source_lines import _targets
-from grader.mutation import mutate
+from grader.mutation import catalogue, plant
+from grader.mutation.records import MutantStatus
 from grader.numerics import check
 
 # Two gradients are the same bug when they agree to this relative difference on every case.
@@ -162,12 +163,12 @@ def _candidates(assignment_name: str) -> list[Candidate]:
     references, _ = _true_gradients(assignment_name)
     if hasattr(module, "MUTANTS"):
         return _listed(module, cases, references)
-    targets = _targets_by_line(mutate.reference_source(module))
+    targets = _targets_by_line(plant.reference_source(module))
     found = []
-    for record in mutate.catalogue(assignment_name):
-        if record.status in (mutate.MutantStatus.EQUIVALENT, mutate.MutantStatus.INVALID):
+    for record in catalogue.catalogue(assignment_name):
+        if record.status in (MutantStatus.EQUIVALENT, MutantStatus.INVALID):
             continue
-        gradients = tuple(mutate.mutant_gradients(assignment_name, record.id, "course", index)
+        gradients = tuple(catalogue.mutant_gradients(assignment_name, record.id, "course", index)
                           for index in range(len(cases)))
         found.append(Candidate(record.id, record.operator, record.misconception, gradients,
                                _changed(gradients, references), targets.get(record.line)))

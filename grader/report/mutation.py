@@ -9,7 +9,8 @@ from tabulate import tabulate
 
 from grader.report.atomic import write_atomic
 from grader.report.html import environment
-from grader.mutation.mutate import MutantStatus, MutationRun, reference_file
+from grader.mutation.catalogue import reference_file
+from grader.mutation.records import MutantStatus, MutationRun
 from grader.report.render import format_difference
 
 SCHEMA = "gradgrade/mutation/v1"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from grader import assignments, cli
-from grader.mutation import mutate
-from grader.mutation.mutate import MutantStatus
+from grader.mutation import catalogue, judge, plant
+from grader.mutation.records import MutantStatus
 from grader.mutation.operators.registry import Example, Operator
 
 THREE_LAYER = assignments.get("three_layer").module
@@ -19,13 +19,13 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def run():
-    return mutate.run(THREE_LAYER)
+    return judge.run(THREE_LAYER)
 
 
 def by_replacement(run, text):
     """The mutant whose changed line reads text."""
-    sources = {mutant.id: mutant.source for mutant in mutate.generate(THREE_LAYER)}
-    return next(record for record in run.mutants if mutate._line(sources[record.id], record.line) == text)
+    sources = {mutant.id: mutant.source for mutant in plant.generate(THREE_LAYER)}
+    return next(record for record in run.mutants if plant._line(sources[record.id], record.line) == text)
 
 
 def test_the_reference_passes_every_case_on_both_profiles(run):
@@ -90,17 +90,17 @@ def test_a_mutant_that_does_not_reparse_is_reported_invalid_not_dropped():
 
     registry = {"broken": Operator("broken", "swap", "Breaks the code.", "m", (ast.Name,), broken,
                                 (Example("x", ()),))}
-    mutants = mutate.generate(THREE_LAYER, registry=registry)
+    mutants = plant.generate(THREE_LAYER, registry=registry)
     assert mutants and all(not mutant.valid for mutant in mutants)
-    _, records = mutate.judge(THREE_LAYER, mutants)
+    _, records = judge.judge(THREE_LAYER, mutants)
     assert [r.status for r in records] == [MutantStatus.INVALID] * len(mutants)
     assert "re-parse" in records[0].message
 
 
 def test_a_mutant_that_hangs_times_out():
     source = "def backward_propagation_n(X, Y, cache):\n    while True:\n        pass\n"
-    function = mutate.compile_function(source, THREE_LAYER)
-    result = mutate.trial(function, mutate.bench(THREE_LAYER), timeout=0.2)
+    function = plant.compile_function(source, THREE_LAYER)
+    result = judge.trial(function, judge.bench(THREE_LAYER), timeout=0.2)
     assert {outcome.status for outcome in result.profiles} == {MutantStatus.TIMEOUT}
 
 
@@ -137,7 +137,7 @@ def batched_cost(case):
 def test_a_run_whose_canary_survives_is_unsound(tmp_path):
     path = tmp_path / "constant.py"
     path.write_text(CONSTANT_COST)
-    result = mutate.run(mutate.load_reference(path))
+    result = judge.run(catalogue.load_reference(path))
     assert result.reference.status == "pass"
     assert not result.sound and not result.passed
 
@@ -146,30 +146,30 @@ def test_a_reference_file_that_cannot_load_is_a_one_line_error(tmp_path):
     path = tmp_path / "broken.py"
     path.write_text("import numpy as np\nraise RuntimeError('boom')\n")
     with pytest.raises(ValueError, match="cannot load the reference"):
-        mutate.load_reference(path)
+        catalogue.load_reference(path)
     with pytest.raises(ValueError, match="no such file"):
-        mutate.load_reference(tmp_path / "missing.py")
+        catalogue.load_reference(tmp_path / "missing.py")
 
 
 def test_catalogue_reads_the_committed_index_with_a_compiled_function_per_mutant():
-    records = mutate.catalogue("three_layer")
-    index = json.loads((mutate.MUTANTS_DIR / "three_layer" / "index.json").read_text())
+    records = catalogue.catalogue("three_layer")
+    index = json.loads((catalogue.MUTANTS_DIR / "three_layer" / "index.json").read_text())
     assert [r.id for r in records] == [entry["id"] for entry in index["mutants"]]
     assert all(r.function is not None for r in records if r.status is not MutantStatus.INVALID)
-    assert mutate.catalogue("three_layer") is records
+    assert catalogue.catalogue("three_layer") is records
 
 
 def test_mutant_gradients_are_the_mutants_own():
     reference = THREE_LAYER.reference_gradients(assignments.get("three_layer").cases()[0])
-    planted = mutate.mutant_gradients("three_layer", "scale-quadruple-m-6", "course", 0)
+    planted = catalogue.mutant_gradients("three_layer", "scale-quadruple-m-6", "course", 0)
     np.testing.assert_allclose(planted["db1"], 4 * reference["db1"])
     np.testing.assert_array_equal(planted["dW1"], reference["dW1"])
     assert not planted["db1"].flags.writeable
 
 
 def test_mutant_gradients_are_none_when_the_mutant_crashes():
-    assert mutate.mutant_gradients("three_layer", "mask-other-layer-1", "course", 0) is None
-    assert mutate.mutant_gradients("three_layer", "mask-other-layer-1", "square", 0) is not None
+    assert catalogue.mutant_gradients("three_layer", "mask-other-layer-1", "course", 0) is None
+    assert catalogue.mutant_gradients("three_layer", "mask-other-layer-1", "square", 0) is not None
 
 
 @pytest.mark.parametrize("assignment", ["three_layer", "l_layer", "one_d"])
@@ -185,7 +185,7 @@ def test_the_committed_catalogue_is_what_gradgrade_mutate_generates(tmp_path, as
 
 
 def test_the_l_layer_loop_is_mutated_and_every_mutant_caught():
-    result = mutate.run(assignments.get("l_layer").module)
+    result = judge.run(assignments.get("l_layer").module)
     assert result.reference.status == "pass" and result.passed
     operators_used = {r.operator for r in result.mutants}
     assert {"loop-range-stop", "loop-range-start", "loop-reversed-drop", "loop-cache-index",

@@ -1,6 +1,7 @@
 """The mutation reports: the mutation/v1 JSON contract, Stryker's schema, the HTML page, and the CLI's exit codes."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -8,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from grader import assignments, cli
-from grader.mutation import mutate
+from grader.mutation import judge
 from grader.report import mutation as mutation_report
-from grader.mutation.mutate import MutantStatus
+from grader.mutation.records import MutantStatus
 
 REFERENCE_FILE = Path(assignments.get("three_layer").module.__file__)
 
@@ -49,7 +50,7 @@ STRYKER_SCHEMA = {
 
 @pytest.fixture(scope="module")
 def run():
-    return mutate.run(assignments.get("three_layer").module)
+    return judge.run(assignments.get("three_layer").module)
 
 
 def test_json_follows_the_mutation_v1_contract(run):
@@ -135,8 +136,8 @@ def test_mutation_test_exits_1_on_a_broken_reference(tmp_path, capsys):
 
 
 def test_a_surviving_mutant_fails_the_run(run):
-    survivor = mutate.replace(run.mutants[0], status=MutantStatus.SURVIVED)
-    weakened = mutate.replace(run, mutants=(survivor,) + run.mutants[1:])
+    survivor = dataclasses.replace(run.mutants[0], status=MutantStatus.SURVIVED)
+    weakened = dataclasses.replace(run, mutants=(survivor,) + run.mutants[1:])
     assert not weakened.passed
     assert "survived (the checker misses them): " + survivor.id in mutation_report.text(weakened)
 
