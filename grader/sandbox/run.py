@@ -15,8 +15,6 @@ import os
 import selectors
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -26,13 +24,14 @@ import numpy as np
 
 from grader.sandbox import scratch, wire
 from grader.results import Capped
-from grader.sandbox.forkclient import child_environment, fork_server, python_command
-from grader.sandbox.processes import kill_group
+from grader.sandbox.children import Child, spawn
+from grader.sandbox.forkclient import fork_server
+from grader.sandbox.output import (RESULT_PIPE_BYTES, clipped, decode_all, drain, exit_reason, opaque_capped,
+                                   output_capped, read_available, text_of)
 
 OUTPUT_LIMIT = 64 * 1024
 RESULT_LIMIT = 64 * 1024 * 1024
 RESULT_POLL = 0.05  # seconds between reads of the result pipe while nothing else wakes the grader
-RESULT_PIPE_BYTES = 1024 * 1024  # results the pipe holds before the child waits for a read
 F_SETPIPE_SZ = 1031
 
 
@@ -197,54 +196,8 @@ class SandboxRun:
 
 # --- how a child is started: the fork server on Linux, a fresh interpreter elsewhere on POSIX -------------
 
-class _Child:
-    """A started child: its pid (also its process group id), a way to kill the group, its return code."""
-
-    pid: int
-
-    def kill(self) -> None:
-        raise NotImplementedError
-
-    def wait(self, timeout: float) -> int | None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release what the grader holds for this child."""
-
-
-class _SpawnedChild(_Child):
-    def __init__(self, process: subprocess.Popen) -> None:
-        self.process, self.pid = process, process.pid
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            kill_group(self.pid)
-        else:
-            # The leader is gone; members of its group may not be (the group id stays theirs).
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-    def wait(self, timeout: float) -> int | None:
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def close(self) -> None:
-        self.wait(timeout=1.0)  # reap it
-
-
-def _spawn(stdin: int, stdout: int, stderr: int, result: int) -> _SpawnedChild:
-    process = subprocess.Popen(
-        python_command("grader.sandbox.child"), stdin=stdin, stdout=stdout, stderr=stderr,
-        pass_fds=(result,), start_new_session=True, env=child_environment())
-    return _SpawnedChild(process)
-
-
 def _start(fds: tuple[int, int, int, int], job: dict[str, Any],
-           calls: Sequence[Call]) -> tuple[_Child, dict[str, Any], scratch.Held | None]:
+           calls: Sequence[Call]) -> tuple[Child, dict[str, Any], scratch.Held | None]:
     """Start a child and complete its job; also the scratch folder made for the run, which the caller
     removes and releases.
 
@@ -266,7 +219,7 @@ def _start(fds: tuple[int, int, int, int], job: dict[str, Any],
     wired = _wire_calls(calls)
     made = scratch.make(scratch.RUN_PREFIX)
     try:
-        started = _spawn(*fds)
+        started = spawn(*fds)
     except BaseException:
         made.remove()
         raise
@@ -389,7 +342,7 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
             made.release()  # whatever is left of it, a later sweep removes
 
 
-def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int, job: bytes, nonce: bytes,
+def _supervise(child: Child, stdin: int, stdout: int, stderr: int, result: int, job: bytes, nonce: bytes,
                calls: Sequence[Call], limits: Limits, ours: set[int]) -> SandboxRun:
     selector = selectors.DefaultSelector()
     outputs = {"stdout": bytearray(), "stderr": bytearray()}
@@ -427,10 +380,10 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
             time.sleep(wait)
             events = []
         if result_open:
-            chunks, result_open = _read_available(result)
+            chunks, result_open = read_available(result)
             for chunk in chunks:
                 received += len(chunk)
-                fresh = _decode_all(reader.feed(chunk))
+                fresh = decode_all(reader.feed(chunk))
                 if fresh:
                     messages += fresh
                     deadline = time.monotonic() + limits.timeout
@@ -473,7 +426,7 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
         # status adds nothing, so the run ends here and the child is killed while it tears down.
         for key in list(selector.get_map().values()):
             if key.data in outputs:
-                sizes[key.data] += _drain(key.fd, outputs[key.data], limits.output_bytes)
+                sizes[key.data] += drain(key.fd, outputs[key.data], limits.output_bytes)
     elif not timed_out:
         returncode = child.wait(timeout=limits.timeout)
         if returncode is None:
@@ -481,96 +434,6 @@ def _supervise(child: _Child, stdin: int, stdout: int, stderr: int, result: int,
     selector.close()
     return _collect(child, returncode, outputs, messages, calls, limits, timed_out,
                     overflow=received >= RESULT_LIMIT, over_total=over_total, sizes=sizes)
-
-
-def _read_available(fd: int, most: int = RESULT_PIPE_BYTES) -> tuple[list[bytes], bool]:
-    """What a non-blocking pipe holds now, up to about most bytes (a child writing as fast as this reads
-    must not keep it here), and whether it is still open (no end of file seen)."""
-    chunks, size = [], 0
-    while size < most:
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return chunks, True
-        if not chunk:
-            return chunks, False
-        chunks.append(chunk)
-        size += len(chunk)
-    return chunks, True
-
-
-def _drain(fd: int, buffer: bytearray, cap: int) -> int:
-    """Read what a non-blocking pipe holds now, keeping at most cap + 1 bytes; how many bytes were read."""
-    read = 0
-    while True:
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return read
-        if not chunk:
-            return read
-        read += len(chunk)
-        room = cap + 1 - len(buffer)
-        if room > 0:
-            buffer += chunk[:room]
-
-
-def _text(data: bytearray, cap: int, size: int) -> str:
-    text = bytes(data[:cap]).decode("utf-8", errors="replace")
-    if len(data) > cap:
-        text += f"\n[output truncated at {cap // 1024} KiB: {cap:,} of its {size:,} bytes are shown]"
-    return text
-
-
-def _output_capped(name: str, data: bytearray, cap: int, size: int) -> list[Capped]:
-    return [Capped(f"the submission's captured {name}", cap, size, "bytes")] if len(data) > cap else []
-
-
-def _clipped(what: str, text: str) -> list[Capped]:
-    """A Capped for a message the child clipped (wire.clip), read back from the note clip left in it."""
-    found = wire.clipped_size(text)
-    return [] if found is None else [Capped(what, found[0], found[1])]
-
-
-def _opaque_capped(what: str, value: Any, depth: int = 0) -> list[Capped]:
-    """A Capped for each value inside value that arrived as an Opaque with its repr cut."""
-    if isinstance(value, wire.Opaque):
-        if not value.cut:
-            return []
-        shown = wire.clipped_size(value.text)
-        return [Capped(f"the repr of a {value.type_name} that {what}", shown[0] if shown else len(value.text),
-                       value.size)]
-    if depth > wire.MAX_DEPTH:
-        return []
-    items = value.values() if type(value) is dict else value if type(value) in (list, tuple) else ()
-    return [capped for item in items for capped in _opaque_capped(what, item, depth + 1)]
-
-
-def exit_reason(returncode: int | None) -> str:
-    """Why a child stopped before finishing, in words."""
-    if returncode is None:
-        return "the submission's process stopped without saying why"
-    if returncode < 0:
-        number = -returncode
-        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
-        meaning = {"SIGSEGV": "a segmentation fault", "SIGKILL": "killed", "SIGABRT": "aborted",
-                   "SIGXFSZ": "a file over the size limit", "SIGBUS": "a bus error",
-                   "SIGXCPU": "over its CPU time limit", "SIGFPE": "a floating-point trap",
-                   "SIGILL": "an illegal instruction", "SIGTERM": "terminated"}.get(name, "a signal")
-        return f"the submission's process died of {name} ({meaning})"
-    return f"the submission's process exited with code {returncode} before it finished"
-
-
-def _decode_all(payloads: list[bytes]) -> list[dict]:
-    messages = []
-    for payload in payloads:
-        try:
-            message = wire.decode(payload)
-        except wire.WireError:
-            continue
-        if isinstance(message, dict):
-            messages.append(message)
-    return messages
 
 
 def _outcome(message: dict | None, call: Call, timed_out: bool) -> CallOutcome:
@@ -587,7 +450,7 @@ def _outcome(message: dict | None, call: Call, timed_out: bool) -> CallOutcome:
     return CallOutcome(status, message.get("value"), str(message.get("message", "")), mutated, omitted)
 
 
-def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray], messages: list[dict],
+def _collect(child: Child, returncode: int | None, outputs: dict[str, bytearray], messages: list[dict],
              calls: Sequence[Call], limits: Limits, timed_out: bool, *, overflow: bool = False,
              over_total: bool = False, sizes: Mapping[str, int] | None = None) -> SandboxRun:
     loaded = next((m for m in messages if m.get("kind") == "loaded"), None)
@@ -614,19 +477,19 @@ def _collect(child: _Child, returncode: int | None, outputs: dict[str, bytearray
     layers = tuple((str(k), str(v)) for k, v in isolation.items()) if isinstance(isolation, dict) else ()
     sizes = sizes or {name: len(data) for name, data in outputs.items()}
     capped = [item for name in ("stdout", "stderr")
-              for item in _output_capped(name, outputs[name], limits.output_bytes, sizes[name])]
+              for item in output_capped(name, outputs[name], limits.output_bytes, sizes[name])]
     if load_error is not None:
-        capped += _clipped("the error loading the submission", str(load_error))
+        capped += clipped("the error loading the submission", str(load_error))
     for call, outcome in zip(calls, outcomes):
-        capped += _clipped(f"the error message of {call.function}", outcome.message)
+        capped += clipped(f"the error message of {call.function}", outcome.message)
         if outcome.value is not None:
-            capped += _opaque_capped(f"{call.function} returned", outcome.value)
+            capped += opaque_capped(f"{call.function} returned", outcome.value)
     failures = loaded.get("failures") if loaded else None
     load_failures = tuple((entry[0], str(entry[1])) for entry in (failures if isinstance(failures, list) else ())
                           if isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int)
     return SandboxRun(
         status=status, message=text, defined=tuple(str(name) for name in defined or ()), outcomes=outcomes,
-        stdout=_text(outputs["stdout"], limits.output_bytes, sizes["stdout"]),
-        stderr=_text(outputs["stderr"], limits.output_bytes, sizes["stderr"]),
+        stdout=text_of(outputs["stdout"], limits.output_bytes, sizes["stdout"]),
+        stderr=text_of(outputs["stderr"], limits.output_bytes, sizes["stderr"]),
         load_error=str(load_error) if load_error is not None else None, pid=child.pid, returncode=returncode,
         isolation=layers, capped=tuple(dict.fromkeys(capped)), load_failures=load_failures)

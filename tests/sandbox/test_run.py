@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grader import cli
-from grader.sandbox import child, forkclient, forkserver, processes, wire
+from grader.sandbox import child, forkclient, forkserver, output, processes, wire
 from grader.sandbox import run as sandbox
 from grader.results import Capped
 
@@ -458,16 +458,6 @@ def test_runs_from_several_threads_share_one_server():
     assert [run.outcomes[0].value for run in runs] == [x * 2 for x in range(8)]
 
 
-@pytest.mark.parametrize("returncode, words", [
-    pytest.param(-11, "SIGSEGV (a segmentation fault)", id="segv"),
-    pytest.param(-9, "SIGKILL", id="kill"),
-    pytest.param(3, "exited with code 3", id="exit-3"),
-    pytest.param(None, "without saying why", id="unknown"),
-])
-def test_exit_reasons_are_named(returncode, words):
-    assert words in sandbox.exit_reason(returncode)
-
-
 def test_memory_errors_say_memory_and_the_limit():
     text = child.describe(MemoryError(), "submission.py", memory_bytes=2 * 1024 ** 3)
     assert "out of memory" in text and "2048 MiB" in text
@@ -762,7 +752,7 @@ def test_results_larger_than_the_pipe_holds_all_arrive():
     # The grader reads results only when woken or every RESULT_POLL seconds; a child with more to send
     # than the pipe holds waits for those reads, and nothing is lost.
     source = "import numpy as np\ndef big(n):\n    return np.arange(float(n))\n"
-    count = 3 * sandbox.RESULT_PIPE_BYTES // 8
+    count = 3 * output.RESULT_PIPE_BYTES // 8
     run = sandbox.run(source, [sandbox.Call("big", (count,)), sandbox.Call("big", (3,))])
     assert run.status is sandbox.RunStatus.OK, run.message
     assert np.array_equal(run.outcomes[0].value, np.arange(float(count)))
