@@ -22,6 +22,8 @@ from typing import Any, Callable
 from grader import assignments
 from grader.grading import pipeline, score
 from grader.report import render
+from grader.load import loaded
+from grader.load import parse
 from grader.load import program as load
 from grader.results import SubmissionResult
 from grader.settings import Settings
@@ -215,9 +217,9 @@ def history_program(namespace: dict[str, Any]) -> tuple[str, Places] | None:
     return "\n".join(lines), places
 
 
-def _placed(program: load.Program, places: Places) -> load.Program:
+def _placed(program: loaded.Program, places: Places) -> loaded.Program:
     """program, its lines named as the student sees them (`In [4], line 11`) where places covers them all."""
-    count = len(load.python_lines(program.source))
+    count = len(parse.python_lines(program.source))
     if len(places) < count:
         return program
     names = list(dict.fromkeys(name for name, _ in places[:count]))
@@ -256,7 +258,7 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
     submission = functions[0].__name__
     try:
         program = load.load_bytes(source.encode(), filename=CELL_FILENAME, run_all=settings.run_all)
-    except load.LoadError as error:
+    except loaded.LoadError as error:
         result = pipeline.error_result(submission, settings, str(error))
     else:
         # Messages name the cell and line the student sees, not lines of the file gradgrade built.

@@ -7,7 +7,7 @@ from typing import Iterable
 from grader import assignments
 from grader.batch.entries import DiscoverError, Entry, zip_members
 from grader.grading import picking
-from grader.load import program as load
+from grader.load import kinds
 from grader.load.files import UnreadableSubmission
 
 
@@ -46,10 +46,10 @@ def mentions(entry: Entry, names: Iterable[str]) -> bool:
 def _recency(entry: Entry) -> tuple:
     """How recent a file is, for picking the newest: the attempt date in its name (else its time), then its
     version number, then not being a copy, then being a notebook."""
-    stem = load.source_stem(entry.parts[-1])
+    stem = kinds.source_stem(entry.parts[-1])
     when = picking.attempt_time(entry.parts[-1])
     return (entry.mtime if when is None else when, picking.version_number(stem), not picking.is_copy(stem),
-            load.source_kind(entry.parts[-1]) == ".ipynb")
+            kinds.source_kind(entry.parts[-1]) == ".ipynb")
 
 
 def _named(entry: Entry, wanted: str) -> bool:

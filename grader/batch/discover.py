@@ -20,7 +20,7 @@ in (an LMS's `doejane_1234_56789_gc.ipynb`) is moved into a folder of that id fi
 files are then one student folder, graded as above.
 
 Only files gradgrade grades count as submissions: .py and .ipynb in any case, and those a download renamed
-(`hw.ipynb.txt`, `hw.py.json`; see load.source_kind). Hidden files and folders, `__MACOSX`, `__pycache__`
+(`hw.ipynb.txt`, `hw.py.json`; see kinds.source_kind). Hidden files and folders, `__MACOSX`, `__pycache__`
 and `.ipynb_checkpoints` are skipped, and so are subfolders named after a built-in assignment (`l_layer/`,
 `one_d/`, `three_layer/`): they hold that assignment's submissions, and `--assignment l_layer` grades
 the `l_layer/` folder when there is one (so `gradgrade grade submissions --assignment l_layer` grades
@@ -51,7 +51,7 @@ from grader.batch.entries import (EMPTY, NBGRADER_ROOT, DiscoverError, Entry, Su
                                   zip_entries)
 from grader.batch.student_ids import IdPattern
 from grader.grading import picking
-from grader.load import program as load
+from grader.load import kinds
 
 
 @dataclass(frozen=True)
@@ -120,10 +120,10 @@ def _students(entries: list[Entry], context: _Context, *, group: str = "") -> tu
     student_folders = any(picks.values())
     not_graded = [entry.shown for entry in flat if not entry.gradable]
     flat = [entry for entry in flat if entry.gradable]
-    stems = Counter(load.source_stem(entry.parts[0]) for entry in flat)
+    stems = Counter(kinds.source_stem(entry.parts[0]) for entry in flat)
     found: dict[str, Submission] = {}
     for entry in flat:
-        stem = load.source_stem(entry.parts[0])
+        stem = kinds.source_stem(entry.parts[0])
         student = stem if stems[stem] == 1 and stem not in folders else entry.parts[0]
         found[student] = entry.submission(student, group=group)
     for student, files in folders.items():
@@ -162,7 +162,7 @@ def _unit(entry: Entry, names: tuple[str, ...]) -> str | None:
         return None
     inner = entry.parts[1:]
     if len(inner) == 1:
-        return picking.base_name(load.source_stem(inner[0])).lower()
+        return picking.base_name(kinds.source_stem(inner[0])).lower()
     # "_" first, so a folder named only a version ("v2", "old") is a version of its student's work.
     return picking.base_name("_" + inner[0]).lower()
 
@@ -213,7 +213,7 @@ def _as_student_folders(entries: list[Entry], names: tuple[str, ...]) -> list[En
     placed = []
     for entry in entries:
         if len(entry.parts) == 1 and entry.gradable:
-            student = picking.base_name(load.source_stem(entry.parts[0])) or load.source_stem(entry.parts[0])
+            student = picking.base_name(kinds.source_stem(entry.parts[0])) or kinds.source_stem(entry.parts[0])
             student = spelled.setdefault(student.lower(), student)
             entry = replace(entry, parts=(student, *entry.parts), grouped=True)
         placed.append(entry)

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
 from grader.load import files as reading
-from grader.load import program as load
+from grader.load import kinds
 from grader.load.files import UnreadableSubmission
 SKIPPED_NAMES = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints", "node_modules"})
 NBGRADER_ROOT = "submitted"
@@ -73,7 +73,7 @@ class Entry:
 
     @property
     def gradable(self) -> bool:
-        return load.source_kind(self.parts[-1]) is not None
+        return kinds.source_kind(self.parts[-1]) is not None
 
     @property
     def shown(self) -> str:

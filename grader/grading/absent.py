@@ -7,7 +7,9 @@ import difflib
 from typing import Iterable
 
 from grader import assignments
-from grader.load import program as load
+from grader.load import keep
+from grader.load import loaded
+from grader.load import parse
 from grader.results import CheckResult, ParameterResult, Status
 from grader.sandbox.run import RunStatus, SandboxRun
 
@@ -44,7 +46,7 @@ def near_miss(name: str, candidates: Iterable[str], *, kind: str = "", taken: It
     return known[0] if len(known) == 1 else None
 
 
-def defined_functions(program: load.Program, run: SandboxRun | None = None) -> list[str]:
+def defined_functions(program: loaded.Program, run: SandboxRun | None = None) -> list[str]:
     """The functions a submission defines: its defs and lambdas as written (those of parts skipped too),
     and what the sandbox found callable after loading."""
     names = [node.name for node in _tree(program).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -55,7 +57,7 @@ def defined_functions(program: load.Program, run: SandboxRun | None = None) -> l
     return names + list(run.defined if run else ())
 
 
-def taken_names(assignment: assignments.Assignment, program: load.Program) -> set[str]:
+def taken_names(assignment: assignments.Assignment, program: loaded.Program) -> set[str]:
     """The names never offered as a near miss: the assignment's graded functions, and those of any other
     assignment the submission defines in full (the course notebook's one-dimensional exercise beside the
     three-layer one: its backward_propagation is that exercise, not a misspelt backward_propagation_n)."""
@@ -68,20 +70,20 @@ def taken_names(assignment: assignments.Assignment, program: load.Program) -> se
     return taken
 
 
-def _tree(program: load.Program) -> ast.Module:
+def _tree(program: loaded.Program) -> ast.Module:
     try:
-        return load.syntax_tree(program.source)
+        return parse.syntax_tree(program.source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return ast.Module(body=[], type_ignores=[])
 
 
-def _binding_lines(program: load.Program, name: str) -> list[int]:
+def _binding_lines(program: loaded.Program, name: str) -> list[int]:
     """The first lines of the top-level statements of the program that bind name."""
     return [statement.lineno for statement in _tree(program).body
-            if any(bound == name for bound, _ in load.names_set([statement]))]
+            if any(bound == name for bound, _ in keep.names_set([statement]))]
 
 
-def explain(result: CheckResult, *, program: load.Program, run: SandboxRun, kind: str,
+def explain(result: CheckResult, *, program: loaded.Program, run: SandboxRun, kind: str,
             taken: Iterable[str] = ()) -> CheckResult:
     """A check of a function the sandbox did not find, with the real reason on its row.
 
@@ -121,7 +123,7 @@ def explain(result: CheckResult, *, program: load.Program, run: SandboxRun, kind
     return dataclasses.replace(result, status=status, message=reason, parameters=parameters)
 
 
-def aliases(program: load.Program, names: dict[str, str], *, taken: Iterable[str] = ()) -> dict[str, str]:
+def aliases(program: loaded.Program, names: dict[str, str], *, taken: Iterable[str] = ()) -> dict[str, str]:
     """For each expected name (name -> kind) the program does not define, the near-miss name it defines
     instead, to be graded under the expected name (the rubric's [names] accept_near_miss)."""
     defined = defined_functions(program)

@@ -6,7 +6,8 @@ import re
 from typing import Iterable
 
 from grader.grading import absent
-from grader.load import program as load
+from grader.load import loaded
+from grader.load import parse
 from grader.results import FunctionSource, SourceStatus
 
 # The most lines a result carries of one function: a page shows the student's function, and every line
@@ -61,7 +62,7 @@ def _capped(lines: list[str]) -> tuple[str, str]:
     return "\n".join(lines[:MAX_LINES]), f"only its first {MAX_LINES} of {len(lines)} lines are shown"
 
 
-def _excerpt(program: load.Program, statement: ast.stmt, lines: list[str], *,
+def _excerpt(program: loaded.Program, statement: ast.stmt, lines: list[str], *,
              status: SourceStatus = SourceStatus.FOUND, note: str = "") -> FunctionSource:
     decorators = [node.lineno for node in getattr(statement, "decorator_list", [])]
     start = min([statement.lineno] + decorators)
@@ -86,14 +87,14 @@ def _function_end(lines: list[str], start: int) -> int:
     return end
 
 
-def _unparsed(program: load.Program, name: str) -> FunctionSource | None:
+def _unparsed(program: loaded.Program, name: str) -> FunctionSource | None:
     """The definition of `name` in the last skipped part that has one: the part did not parse, so never ran."""
     short = name.rsplit(".", 1)[-1]
     definition = re.compile(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(short)}\b")
     for part in reversed(program.skipped):
         if short not in part.names or not part.text:
             continue
-        lines = load.python_lines(part.text)
+        lines = parse.python_lines(part.text)
         start = next((index for index, line in enumerate(lines) if definition.match(line)), 0)
         found = _PROBLEM_LINE.search(part.problem)  # in the student's numbering, as part.line is
         problem_index = int(found.group(1)) - part.line if found else None
@@ -111,7 +112,7 @@ def _unparsed(program: load.Program, name: str) -> FunctionSource | None:
     return None
 
 
-def _missing(program: load.Program, tree: ast.Module | None, name: str, *, kind: str,
+def _missing(program: loaded.Program, tree: ast.Module | None, name: str, *, kind: str,
              taken: Iterable[str]) -> FunctionSource:
     """What the submission defines instead: the function the student may have meant shown, if there is one."""
     functions = [statement for statement in (_top_statements(tree.body) if tree else [])
@@ -120,7 +121,7 @@ def _missing(program: load.Program, tree: ast.Module | None, name: str, *, kind:
     meant = absent.near_miss(name, absent.defined_functions(program), kind=kind, taken=taken)
     statement = next((function for function in reversed(functions) if function.name == meant), None)
     if statement is not None:
-        return _excerpt(program, statement, load.python_lines(program.source), status=SourceStatus.MISSING,
+        return _excerpt(program, statement, parse.python_lines(program.source), status=SourceStatus.MISSING,
                         note=f"no function is named {name}; {meant}, shown here, may be the one you meant "
                              f"(rename it {name} to have it graded)")
     if names:
@@ -129,7 +130,7 @@ def _missing(program: load.Program, tree: ast.Module | None, name: str, *, kind:
     return FunctionSource(SourceStatus.MISSING, note=f"no function is named {name}; the submission defines no function")
 
 
-def of(program: load.Program, name: str, *, missing: bool = False, kind: str = "",
+def of(program: loaded.Program, name: str, *, missing: bool = False, kind: str = "",
        taken: Iterable[str] = ()) -> FunctionSource | None:
     """The source of the graded function `name` as the student wrote it.
 
@@ -139,14 +140,14 @@ def of(program: load.Program, name: str, *, missing: bool = False, kind: str = "
     elsewhere, a course helper put in for the student).
     """
     try:
-        tree = load.syntax_tree(program.source)
+        tree = parse.syntax_tree(program.source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
     statement = binding(tree, name) if tree is not None else None
     if statement is not None:
         note = "" if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else (
             f"{name} is not defined with def here: this statement sets it")
-        return _excerpt(program, statement, load.python_lines(program.source), note=note)
+        return _excerpt(program, statement, parse.python_lines(program.source), note=note)
     unparsed = _unparsed(program, name)
     if unparsed is not None:
         return unparsed

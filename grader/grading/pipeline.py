@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from grader import assignments
 from grader.grading import absent, backward, checker, diagnose, forward, function_source, score
+from grader.load import loaded
 from grader.load import program as load
 from grader.sandbox import forkclient
 from grader.sandbox import run as sandbox
@@ -76,7 +77,7 @@ def _plan(settings_json: str) -> Plan:
     return graders, calls, inject
 
 
-def grade_program(program: load.Program, submission: str, settings: Settings) -> SubmissionResult:
+def grade_program(program: loaded.Program, submission: str, settings: Settings) -> SubmissionResult:
     """Run a loaded program's functions in the sandbox (one run for every grader) and judge the results."""
     assignment = assignments.get(settings.assignment)
     settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
@@ -123,7 +124,7 @@ def grade_source(data: bytes, filename: str, settings: Settings, *, submission: 
     """Grade a submission given as bytes (a batch worker or a remote one has no path to read)."""
     try:
         program = load.load_bytes(data, filename=filename, run_all=settings.run_all)
-    except load.LoadError as error:
+    except loaded.LoadError as error:
         return error_result(submission, settings, str(error))
     return grade_program(program, submission, settings)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from grader.grading.description import Description
-from grader.load import program as load
+from grader.load import parse
 
 @dataclass(frozen=True)
 class GradientLine:
@@ -59,7 +59,7 @@ def statements(node: ast.AST) -> Iterator[ast.stmt]:
 def gradient_lines(source: str, function: str) -> dict[str, GradientLine]:
     """The last assignment of every name in the student's function (dW2 = ..., grads["dW2"] = ...)."""
     try:
-        tree = load.syntax_tree(source)  # the submission's program was parsed when it was loaded
+        tree = parse.syntax_tree(source)  # the submission's program was parsed when it was loaded
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     bodies = [node for node in statements(tree) if isinstance(node, ast.FunctionDef) and node.name == function]

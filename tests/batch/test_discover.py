@@ -13,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from grader.batch import discover, entries
-from grader.load import program as load
+from grader.load import kinds
 from grader.batch.student_ids import IdPattern
 from grader.load import files as reading
 
@@ -373,8 +373,8 @@ def test_every_file_is_a_submission_part_of_one_or_listed_as_not_graded(files):
     for path in files:
         top, _, rest = path.partition("/")
         if not rest:  # a file directly in the class folder
-            assert (path in graded) == (load.source_kind(path) is not None), path
-            assert (path in found_.not_graded) == (load.source_kind(path) is None), path
+            assert (path in graded) == (kinds.source_kind(path) is not None), path
+            assert (path in found_.not_graded) == (kinds.source_kind(path) is None), path
         else:  # a file in a folder: its folder is a student, or the file is listed
             assert (top in by_student or f"{top}/" in by_student or path in found_.not_graded
                     or any(submission.group == top for submission in found_.submissions)), path
