@@ -173,19 +173,19 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
     import copy
     import io
 
-    from grader.sandbox import child, reuse
+    from grader.sandbox import calls, child, guard, reuse
     from grader.load import program as load
 
     _, calls_by_grader, inject = pipeline.plan(settings)
     calls = [call for calls in calls_by_grader for call in calls]
-    sys.path.insert(0, child.HELPERS)
+    sys.path.insert(0, guard.HELPERS)
     try:
         best = []
         for path in files:
             spent = []
             for _ in range(rounds):
                 for name, module in list(sys.modules.items()):  # each round's helpers fresh, as in a child
-                    if os.path.dirname(getattr(module, "__file__", None) or "") == child.HELPERS:
+                    if os.path.dirname(getattr(module, "__file__", None) or "") == guard.HELPERS:
                         del sys.modules[name]
                 namespace = {"__name__": "submission", "__builtins__": builtins}
                 injected = child.inject_helpers(namespace, inject)
@@ -194,13 +194,13 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
                     exec(compile(load.load(path).source, path.name, "exec"), namespace)
                     for index, call in enumerate(calls):
                         function = namespace.get(call.function)
-                        if not callable(function) or child.waits_in_vain(call.only_if_below, index, returned) \
+                        if not callable(function) or calls.waits_in_vain(call.only_if_below, index, returned) \
                                 or (call.own_only and injected.get(call.function) is function):
                             continue
-                        saved = child.bind_sources(namespace, dict(call.bind))
-                        reusing = reuse.reuse(namespace, call.reuse, reused, child.same)
-                        args = copy.deepcopy(child.resolve(call.args, returned))
-                        kwargs = copy.deepcopy(child.resolve(dict(call.kwargs), returned))
+                        saved = calls.bind_sources(namespace, dict(call.bind))
+                        reusing = reuse.reuse(namespace, call.reuse, reused, calls.same)
+                        args = copy.deepcopy(calls.resolve(call.args, returned))
+                        kwargs = copy.deepcopy(calls.resolve(dict(call.kwargs), returned))
                         started = time.process_time()
                         try:
                             returned[index] = function(*args, **kwargs)
@@ -208,11 +208,11 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
                             pass
                         seconds += time.process_time() - started
                         reuse.restore(namespace, reusing, reused)
-                        child.unbind(namespace, saved)
+                        calls.unbind(namespace, saved)
                 spent.append(seconds)
             best.append(min(spent))
     finally:
-        sys.path.remove(child.HELPERS)
+        sys.path.remove(guard.HELPERS)
     return 1000 * sum(best) / len(best)
 
 

@@ -33,7 +33,7 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); module = sys.argv[2]; del
 
 def python_command(module: str, *arguments: str) -> list[str]:
     """The command that runs one of gradgrade's modules as `python -I -m module arguments` would, from the
-    folder this gradgrade was imported from (child.python_path keeps that folder from the submission)."""
+    folder this gradgrade was imported from (guard.python_path keeps that folder from the submission)."""
     return [sys.executable, "-I", "-c", _BOOT, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
             module, *arguments]
 

@@ -292,15 +292,16 @@ def _preload() -> str:
     """
     global child
     from grader.sandbox import child as child_module
+    from grader.sandbox import containment, guard
 
     child = child_module
     # Computed and imported once here, inherited by every child.
-    child_module.python_folders(), child_module.grader_folders(), child_module.python_path()
+    guard.python_folders(), guard.grader_folders(), guard.python_path()
     import _posixsubprocess  # noqa: F401
     import resource  # noqa: F401
-    _preload_helpers(child_module.HELPERS)
-    network = child_module.leave_network()
-    child_module.scrub_modules()  # the server needs its modules no more: each child then skips the scan
+    _preload_helpers(guard.HELPERS)
+    network = containment.leave_network()
+    containment.scrub_modules()  # the server needs its modules no more: each child then skips the scan
     return network
 
 

@@ -3,7 +3,7 @@
 Student code never runs in the grader's process. A child (forked by grader.sandbox.forkserver on Linux, started
 as `python -I -m grader.child` elsewhere on POSIX) gets the source and the calls on stdin, contains
 itself before any student code runs (its own session and PID namespace, rlimits, an empty network
-namespace, a read-only file system but for its scratch folder, an audit hook; see grader.child.contain),
+namespace, a read-only file system but for its scratch folder, an audit hook; see grader.sandbox.containment),
 answers with wire frames on a private pipe, and is killed with its whole process group when a call
 overruns its time. Everything the grader concludes, it concludes from decoded arrays in this process.
 """

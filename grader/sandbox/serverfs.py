@@ -7,7 +7,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from grader.sandbox import scratch
+from grader.sandbox import containment, scratch
 from grader.sandbox.processes import CLONE_NEWNS
 
 
@@ -57,7 +57,7 @@ def prepare_file_system() -> PreparedFileSystem:
     pid = os.fork()
     if pid == 0:  # try it once, in a process of its own, down to writing a file there
         try:
-            child.read_only_filesystem(folder, private_bytes=1 << 20)
+            containment.read_only_filesystem(folder, private_bytes=1 << 20)
             # A user namespace without id maps mounts the tmpfs, but files cannot be made in it (EOVERFLOW).
             written = os.open(os.path.join(folder, "probe"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os._exit(0 if os.write(written, b"x") == 1 else 1)
@@ -69,7 +69,7 @@ def prepare_file_system() -> PreparedFileSystem:
     parent = os.open(os.path.dirname(folder), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     before = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        return PreparedFileSystem(folder, child.read_only_view(), parent, held)
+        return PreparedFileSystem(folder, containment.read_only_view(), parent, held)
     except OSError:
         # Back to the namespace it started in (a half-made view must not reach the children), which
         # must work, or no server at all.

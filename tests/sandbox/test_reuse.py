@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.grading import pipeline
-from grader.sandbox import child, reuse
+from grader.sandbox import reuse
+from grader.sandbox.calls import same
 from grader.load import program as load
 from grader.sandbox import run as sandbox
 from grader.settings import Settings
@@ -141,7 +142,7 @@ def _pass(wrapper, inputs):
 
 def test_a_pure_function_is_computed_again_only_until_its_repeats_are_trusted():
     function, calls = _counted(lambda x, scale: (float(x.sum() * scale), x * scale))
-    entry = reuse.Reused(function, child.same)
+    entry = reuse.Reused(function, same)
     inputs = [np.full((2, 2), float(i)) for i in range(6)]
     first = _pass(entry.wrapper, inputs)
     assert len(calls) == 6 and not entry.trusted
@@ -150,7 +151,7 @@ def test_a_pure_function_is_computed_again_only_until_its_repeats_are_trusted():
     third = _pass(entry.wrapper, inputs)
     assert len(calls) == 6 + reuse.REPEATS_TO_TRUST
     for results in (second, third):
-        assert all(child.same(a, b) for a, b in zip(first, results))
+        assert all(same(a, b) for a, b in zip(first, results))
     entry.wrapper(np.full((2, 2), 9.0), scale=2.0)  # a new input is computed, trusted or not
     assert len(calls) == 7 + reuse.REPEATS_TO_TRUST
 
@@ -163,7 +164,7 @@ def test_a_pure_function_is_computed_again_only_until_its_repeats_are_trusted():
 ])
 def test_a_function_whose_result_changes_is_never_reused(make):
     function, calls = _counted(make())
-    entry = reuse.Reused(function, child.same)
+    entry = reuse.Reused(function, same)
     inputs = [np.full(3, float(i)) for i in range(4)]
     for _ in range(4):
         results = [entry.wrapper(x) for x in inputs]
@@ -173,7 +174,7 @@ def test_a_function_whose_result_changes_is_never_reused(make):
 
 def test_a_caller_that_changes_the_result_it_gets_is_never_reused():
     function, calls = _counted(lambda x: x * 2)
-    entry = reuse.Reused(function, child.same)
+    entry = reuse.Reused(function, same)
     for _ in range(3):
         for i in range(4):
             result = entry.wrapper(np.full(3, float(i)))
@@ -190,7 +191,7 @@ def test_a_function_that_raises_on_a_repeat_is_never_reused():
             raise ValueError("now it fails")
         return x + 1
 
-    entry = reuse.Reused(flaky, child.same)
+    entry = reuse.Reused(flaky, same)
     entry.wrapper(1.0)
     state["raise"] = True
     with pytest.raises(ValueError, match="now it fails"):
@@ -200,7 +201,7 @@ def test_a_function_that_raises_on_a_repeat_is_never_reused():
 
 def test_arguments_without_a_key_are_computed_every_time():
     function, calls = _counted(lambda x: len(x))
-    entry = reuse.Reused(function, child.same)
+    entry = reuse.Reused(function, same)
     for _ in range(6):
         entry.wrapper([object()])
     assert len(calls) == 6 and not entry.kept and not entry.broken
@@ -213,19 +214,19 @@ def test_the_wrapper_looks_like_the_function_and_goes_back_after_the_call():
 
     namespace = {"forward_propagation_n": forward_propagation_n, "threshold": 1e-7}
     reused: dict = {}
-    saved = reuse.reuse(namespace, ["forward_propagation_n", "threshold", "absent"], reused, child.same)
+    saved = reuse.reuse(namespace, ["forward_propagation_n", "threshold", "absent"], reused, same)
     wrapper = namespace["forward_propagation_n"]
     assert wrapper is not forward_propagation_n and wrapper.__name__ == "forward_propagation_n"
     assert wrapper.__doc__ == "The student's forward pass." and namespace["threshold"] == 1e-7
     reuse.restore(namespace, saved, reused)
     assert namespace == {"forward_propagation_n": forward_propagation_n, "threshold": 1e-7}
-    reuse.reuse(namespace, ["forward_propagation_n"], reused, child.same)
+    reuse.reuse(namespace, ["forward_propagation_n"], reused, same)
     assert namespace["forward_propagation_n"] is wrapper  # the same kept results from call to call
 
     def redefined(X, Y, parameters):
         return 1.0
     namespace["forward_propagation_n"] = redefined
-    reuse.reuse(namespace, ["forward_propagation_n"], reused, child.same)
+    reuse.reuse(namespace, ["forward_propagation_n"], reused, same)
     assert reused["forward_propagation_n"].function is redefined and not reused["forward_propagation_n"].kept
 
 
@@ -265,7 +266,7 @@ def test_a_function_the_call_defines_again_keeps_its_new_definition():
 
     namespace = {"forward_propagation_n": forward_propagation_n}
     reused: dict = {}
-    saved = reuse.reuse(namespace, ["forward_propagation_n"], reused, child.same)
+    saved = reuse.reuse(namespace, ["forward_propagation_n"], reused, same)
     namespace["forward_propagation_n"] = defined_by_the_call  # `global forward_propagation_n` in a checker
     reuse.restore(namespace, saved, reused)
     assert namespace["forward_propagation_n"] is defined_by_the_call

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grader import cli
-from grader.sandbox import child, forkclient, forkserver, output, processes, wire
+from grader.sandbox import child, containment, forkclient, forkserver, guard, output, processes, wire
 from grader.sandbox import run as sandbox
 from grader.results import Capped
 
@@ -543,7 +543,7 @@ def test_the_kernel_refuses_writes_outside_scratch_even_past_the_audit_hook():
 
 @linux_only
 def test_the_reference_is_hidden_from_the_child_even_past_the_audit_hook():
-    reference = child.PACKAGE.parent / "reference" / "three_layer.py"
+    reference = guard.PACKAGE.parent / "reference" / "three_layer.py"
     assert reference.exists()
     source = ("import ctypes, os\n"
               "def attempt(path):\n"
@@ -656,7 +656,7 @@ def test_without_a_namespace_from_the_server_the_child_makes_one_behind_a_stand_
     # What a server without root does: a plain fork, then the child's own unshare; the stand-in leaves
     # with process 1's exit code. Without root, the server has first made the user namespace that lets it.
     def spare():
-        child.leave_network()
+        containment.leave_network()
         if processes.enter_pid_namespace() == "own PID namespace" and os.getpid() == 1:
             return 9
         return 1
@@ -739,8 +739,8 @@ def test_a_child_without_the_private_scratch_folder_it_was_promised_does_not_go_
     def promised(folder: str):
         def body():
             try:
-                child.read_only_filesystem(folder, private_bytes=1 << 20)
-            except child.NoPrivateScratch:
+                containment.read_only_filesystem(folder, private_bytes=1 << 20)
+            except containment.NoPrivateScratch:
                 return 9
             return 1
         return body
