@@ -1,4 +1,4 @@
-"""Choose what of a submission runs: its definitions, imports and constants; every other top-level statement blanked in place."""
+"""Choose what of a submission runs: definitions, imports and constants; the rest blanked in place."""
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,4 @@
-"""What a submission holds, by its file name (.py, .ipynb, a suffix a download added) or, where they differ, its text."""
+"""What a submission holds: .py or .ipynb, by its file name or, where they differ, by its text."""
 from __future__ import annotations
 
 import json

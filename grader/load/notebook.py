@@ -1,4 +1,4 @@
-"""Read a notebook's code cells (JSON, or a .py exported with cell markers), make IPython's magics inert, and join the cells into one program."""
+"""Notebooks: read the code cells, make IPython's magics inert, join the cells into one program."""
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,4 @@
-"""Parse a submission's text as Python numbers it: its lines, its tree (kept for later steps), or why it does not parse."""
+"""Parse student text as Python numbers it: its lines, its tree (kept for later steps), or why not."""
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,4 @@
-"""Turn a submission file (.py or .ipynb) into the source the sandbox runs: parse, keep definitions, warn about the rest."""
+"""Turn a submission file (.py or .ipynb) into the source the sandbox runs, with what loading said."""
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,4 @@
-"""A call's inputs and what it did to them: earlier returns put in, fresh copies fitted to the student's signature, the grader's code bound for the call, arguments changed in place found."""
+"""A call's inputs and what it did to them: references, fresh copies, fitted arguments, changes in place."""
 from __future__ import annotations
 
 import builtins

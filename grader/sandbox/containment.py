@@ -1,4 +1,4 @@
-"""Lock a child in before student code runs: rlimits, network and mount namespaces, forgotten grader modules, the audit hook."""
+"""Lock a child in before student code runs: rlimits, network and mount namespaces, the audit hook."""
 from __future__ import annotations
 
 import ctypes

@@ -1,4 +1,4 @@
-"""The audit hook a child installs last: it refuses processes, network, C libraries, writes outside the scratch folder and reads of the grader."""
+"""The audit hook: no processes, network or C libraries, no writes outside scratch, no reads of the grader."""
 from __future__ import annotations
 
 import functools
