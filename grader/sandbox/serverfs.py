@@ -7,7 +7,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from grader.sandbox import containment, scratch
+from grader.sandbox import scratch
 from grader.sandbox.processes import CLONE_NEWNS
 
 
@@ -50,7 +50,7 @@ def prepare_file_system() -> PreparedFileSystem:
     """
     if not sys.platform.startswith("linux"):
         return PreparedFileSystem()
-    from grader.sandbox import child  # imported by the server's _preload already, after it left the network
+    from grader.sandbox import containment  # imported by the server's _preload already, after it left the network
 
     held = scratch.make(f"{scratch.SERVER_PREFIX}{os.getpid()}-")
     folder = held.path
