@@ -49,7 +49,7 @@ def unique_copy(data: bytes, suffix: str, index: int) -> bytes:
 
 def replicate(folder: Path, count: int) -> Path:
     """count distinct submissions made from the sample class's top-level files, cycling through them."""
-    samples = [s for s in discover.discover(SUBMISSIONS, assignment="three_layer")]
+    samples = [s for s in discover.discover(SUBMISSIONS, assignment=assignments.get("three_layer"))]
     folder.mkdir(parents=True)
     for index in range(count):
         sample = samples[index % len(samples)]
@@ -93,7 +93,7 @@ def stage_profile(folder: Path, settings: Settings, samples: int = 20) -> dict[s
     from grader.sandbox import run as sandbox
 
     files = sorted(folder.iterdir())[:samples]
-    pipeline.grade_file(files[0], settings)  # warm the assignment's cases and expected gradients
+    pipeline.grade_file(files[0], settings, assignment=assignments.get(settings.assignment))  # warm the assignment's cases and expected gradients
     from grader.sandbox import wire
 
     totals = {"load": 0.0, "sandbox": 0.0, "wire_encode": 0.0, "wire_decode": 0.0, "grade_total": 0.0,
@@ -118,7 +118,7 @@ def stage_profile(folder: Path, settings: Settings, samples: int = 20) -> dict[s
             load.load(path)
             totals["load"] += time.perf_counter() - started
             started = time.perf_counter()
-            result = pipeline.grade_file(path, settings)
+            result = pipeline.grade_file(path, settings, assignment=assignments.get(settings.assignment))
             totals["grade_total"] += time.perf_counter() - started
             started = time.perf_counter()
             html.student_page(result)
@@ -176,7 +176,7 @@ def student_code_ms(files: list[Path], settings: Settings, rounds: int = 3) -> f
     from grader.sandbox import calls, child, guard, reuse
     from grader.load import program as load
 
-    _, calls_by_grader, inject = pipeline.plan(settings)
+    _, calls_by_grader, inject = pipeline.plan(assignments.get(settings.assignment), settings)
     calls = [call for calls in calls_by_grader for call in calls]
     sys.path.insert(0, guard.HELPERS)
     try:
@@ -309,7 +309,7 @@ def main() -> None:
         started, before, host_before = time.perf_counter(), os.times(), host_ticks()
         clock = Clock(started)
         try:
-            summary = batch.grade(folder, workdir / "out", settings, jobs=workers, executor=executor,
+            summary = batch.grade(folder, workdir / "out", settings, assignment=assignments.get(settings.assignment), jobs=workers, executor=executor,
                                   progress=clock)
             seconds = time.perf_counter() - started
             after, host_after = os.times(), host_ticks()
@@ -318,7 +318,7 @@ def main() -> None:
         finally:
             executor.close()
         started = time.perf_counter()
-        rerun = batch.grade(folder, workdir / "out", settings, jobs=workers)
+        rerun = batch.grade(folder, workdir / "out", settings, assignment=assignments.get(settings.assignment), jobs=workers)
         rerun_seconds = time.perf_counter() - started
         started = time.perf_counter()
         reports.write_reports(summary.results, workdir / "reports-only")
@@ -334,7 +334,7 @@ def main() -> None:
                 "python": interpreter()}
         if cpu:
             line["cpu_ms_per_submission"] = cpu
-        samples = sorted(folder.iterdir())[:len(discover.discover(SUBMISSIONS, assignment="three_layer"))]
+        samples = sorted(folder.iterdir())[:len(discover.discover(SUBMISSIONS, assignment=assignments.get("three_layer")))]
         floor = student_code_ms(samples, settings)
         line["student_code_ms_per_submission"] = round(floor, 1)
         line["student_code_only_per_second"] = round((os.cpu_count() or 1) * 1000 / floor, 1)

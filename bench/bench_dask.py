@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader import assignments
 from grader.batch import batch, discover, executors  # noqa: E402
 from grader.batch.dask_executor import DaskExecutor  # noqa: E402
 from grader.settings import Settings  # noqa: E402
@@ -30,7 +31,7 @@ SUBMISSIONS = ROOT / "submissions"
 
 def replicate(folder: Path, count: int) -> Path:
     """count submissions made from the sample class, cycling through it."""
-    samples = discover.discover(SUBMISSIONS, assignment="three_layer")
+    samples = discover.discover(SUBMISSIONS, assignment=assignments.get("three_layer"))
     folder.mkdir(parents=True)
     for index in range(count):
         sample = samples[index % len(samples)]
@@ -42,7 +43,7 @@ def replicate(folder: Path, count: int) -> Path:
 def timed_grade(folder: Path, out: Path, settings: Settings, *, workers: int,
                 executor: executors.Executor | None = None) -> tuple[batch.Summary, float]:
     started = time.perf_counter()
-    summary = batch.grade(folder, out, settings, jobs=workers, executor=executor)
+    summary = batch.grade(folder, out, settings, assignment=assignments.get(settings.assignment), jobs=workers, executor=executor)
     return summary, time.perf_counter() - started
 
 

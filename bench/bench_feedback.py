@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from grader import assignments
 from grader.grading import backward, checker_probes, matching, pipeline
 from grader.settings import Settings
 
@@ -23,19 +24,19 @@ def per_submission(repeats: int) -> float:
     for _ in range(repeats):
         for path in SAMPLES:
             start = time.perf_counter()
-            pipeline.grade_file(path, Settings())
+            pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer"))
             times.append(time.perf_counter() - start)
     return statistics.mean(times)
 
 
 def main(repeats: int = 2) -> None:
     start = time.perf_counter()
-    probes = checker_probes.probes("three_layer")
+    probes = checker_probes.probes(assignments.get("three_layer"))
     probes_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    matching.catalogue_candidates("three_layer")
+    matching.catalogue_candidates(assignments.get("three_layer"))
     catalogue_seconds = time.perf_counter() - start
-    pipeline.grade_file(SAMPLES[0], Settings())  # warm caches (cases, expected gradients)
+    pipeline.grade_file(SAMPLES[0], Settings(), assignment=assignments.get("three_layer"))  # warm caches (cases, expected gradients)
     full = per_submission(repeats)
     graders = pipeline.GRADERS
     pipeline.GRADERS = (backward,)

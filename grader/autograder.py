@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import assignments
+from grader.assignments import Assignment
 from grader.grading import score
 from grader.report import html
 from grader.report.atomic import write_atomic
@@ -110,13 +110,13 @@ def _entry(name: str, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def build(out: Path, settings: Settings, *, rubric_path: Path | None = None, wheel: Path | None = None) -> Autograder:
+def build(out: Path, settings: Settings, *, assignment: Assignment, rubric_path: Path | None = None,
+          wheel: Path | None = None) -> Autograder:
     """Write the autograder zip to out: Gradescope's setup.sh and run_autograder at its root, the rubric
     (when there is one) and gradgrade's wheel (the one given, or built from this checkout)."""
     out = Path(out)
     if out.is_dir():
         raise AutograderError(f"{out} is a folder; give the zip's file name (--out autograder.zip)")
-    assignment = assignments.get(settings.assignment)
     rubric_text = None
     if rubric_path is not None:
         score.load_rubric(rubric_path)  # a mistake is found here, not by the first student's submission

@@ -119,7 +119,8 @@ def _check(args: argparse.Namespace) -> int:
     if problem:
         print(f"gradgrade: {args.file}: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    result = pipeline.grade_file(path, _settings(args))
+    settings = _settings(args)
+    result = pipeline.grade_file(path, settings, assignment=assignments.get(settings.assignment))
     print(render.json_text(result) if args.format == "json" else render.text(result))
     if args.html:
         from grader.report import html
@@ -145,7 +146,9 @@ def _grade(args: argparse.Namespace) -> int:
             print(f"gradgrade: {error}", file=sys.stderr)
             return EXIT_USAGE
     try:
-        summary = batch.grade(Path(args.directory), Path(args.out), _settings(args), jobs=args.jobs,
+        settings = _settings(args)
+        summary = batch.grade(Path(args.directory), Path(args.out), settings,
+                              assignment=assignments.get(settings.assignment), jobs=args.jobs,
                               force=args.force, executor=executor, progress=default_progress(),
                               id_pattern=args.id_pattern, late_rules=_late_rules(args), students=args.student,
                               layout=args.feedback_layout, pick=_pick(args))
@@ -222,7 +225,9 @@ def _autograder(args: argparse.Namespace) -> int:
     from grader import autograder
 
     try:
-        built = autograder.build(Path(args.out), _settings(args), rubric_path=Path(args.rubric) if args.rubric else None,
+        settings = _settings(args)
+        built = autograder.build(Path(args.out), settings, assignment=assignments.get(settings.assignment),
+                                 rubric_path=Path(args.rubric) if args.rubric else None,
                                  wheel=Path(args.wheel) if args.wheel else None)
     except autograder.AutograderError as error:
         print(f"gradgrade: {error}", file=sys.stderr)
@@ -237,12 +242,14 @@ def _mutation(args: argparse.Namespace) -> int:
     from grader.report import mutation as mutation_report
 
     reference = getattr(args, "reference", None)
-    module = catalogue.load_reference(Path(reference)) if reference else assignments.get(args.assignment).module
+    installed = None if reference else assignments.get(args.assignment)
+    module = catalogue.load_reference(Path(reference)) if reference else installed.module
     try:
         if args.command == "mutate":
-            run = catalogue.write_catalogue(module, directory=Path(args.out) if args.out else catalogue.MUTANTS_DIR)[0]
+            run = catalogue.write_catalogue(module, directory=Path(args.out) if args.out else catalogue.MUTANTS_DIR,
+                                            installed=installed)[0]
         else:
-            run = judge.run(module)
+            run = judge.run(module, installed=installed)
         print(mutation_report.json_text(run) if args.format == "json" else mutation_report.text(run))
         mutation_report.write_reports(run, html_path=args.html, stryker_path=args.stryker)
     except OSError as error:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignments
+from grader.assignments import Assignment
 from grader.batch import choosing, discover
 from grader.batch.entries import Submission, folder_entries
 from grader.grading import pipeline, score
@@ -66,11 +67,9 @@ def _check_output(check: CheckResult) -> str:
     return "\n".join(line for line in lines if line is not None)
 
 
-def _kinds(assignment_name: str) -> dict[str, str]:
+def _kinds(assignment: Assignment | None) -> dict[str, str]:
     """Which kind of check (the rubric's backward, checker, forward) each graded function is."""
-    try:
-        assignment = assignments.get(assignment_name)
-    except assignments.UnknownAssignment:
+    if assignment is None:
         return {}
     return {name: kind for kind, name in (("backward", assignment.backward), ("checker", assignment.checker),
                                           ("forward", assignment.forward)) if name}
@@ -99,11 +98,11 @@ def summary(result: SubmissionResult) -> str:
     return "\n".join(lines)
 
 
-def results_json(result: SubmissionResult, *, seconds: float | None = None,
-                 settings: Settings | None = None) -> dict[str, Any]:
+def results_json(result: SubmissionResult, *, seconds: float | None = None, settings: Settings | None = None,
+                 assignment: Assignment | None = None) -> dict[str, Any]:
     """Gradescope's results.json for one graded submission, visibilities from the rubric's [gradescope] table."""
     rubric = score.gradescope_rubric(settings.rubric if settings else None)
-    kinds = _kinds(result.assignment)
+    kinds = _kinds(assignment)
     tests = [test_entry(check, number=number, visibility=rubric.of(kinds.get(check.name, "")))
              for number, check in enumerate(result.checks, start=1)]
     if not tests:
@@ -121,13 +120,13 @@ def results_json(result: SubmissionResult, *, seconds: float | None = None,
     return document
 
 
-def find_submission(folder: Path, settings: Settings) -> Submission | None:
+def find_submission(folder: Path, assignment: Assignment) -> Submission | None:
     """The file to grade in Gradescope's submission folder (the one defining the assignment's function);
     None when the folder holds no file at all, and an unreadable submission naming them when none is gradable."""
     entries = list(folder_entries(folder)) if folder.is_dir() else []
     if not entries:
         return None
-    picked = choosing.pick(entries, choosing.function_names(settings.assignment))
+    picked = choosing.pick(entries, assignment.student_functions)
     if picked is None:
         reason = discover.nothing_gradable("the submission", ["/".join(entry.parts) for entry in entries])
         return replace(entries[0].submission(folder.name), refused=reason)
@@ -135,9 +134,9 @@ def find_submission(folder: Path, settings: Settings) -> Submission | None:
     return chosen.submission(folder.name, note=note)
 
 
-def grade(folder: Path, settings: Settings) -> SubmissionResult:
+def grade(folder: Path, settings: Settings, *, assignment: Assignment) -> SubmissionResult:
     """Grade the submission in folder; a missing or unreadable one is an error result, never an exception."""
-    submission = find_submission(Path(folder), settings)
+    submission = find_submission(Path(folder), assignment)
     if submission is None:
         message = (f"no .py or .ipynb file found in the submission ({folder})" if Path(folder).is_dir()
                    else f"there is no submission folder at {folder}")
@@ -146,7 +145,8 @@ def grade(folder: Path, settings: Settings) -> SubmissionResult:
         data = submission.read()
     except reading.UnreadableSubmission as error:
         return pipeline.error_result(submission.filename, settings, str(error))
-    result = pipeline.grade_source(data, submission.filename, settings, submission=submission.filename)
+    result = pipeline.grade_source(data, submission.filename, settings, submission=submission.filename,
+                                   assignment=assignment)
     if submission.note:
         result = replace(result, warnings=result.warnings + (submission.note,))
     return result
@@ -160,8 +160,9 @@ def write_results(path: Path, document: dict[str, Any]) -> None:
 def run(folder: Path, results: Path, settings: Settings) -> int:
     """Grade and write results.json; 0 when it was written (whatever the score), 2 when it could not be."""
     started = time.monotonic()
-    result = grade(folder, settings)
-    document = results_json(result, seconds=time.monotonic() - started, settings=settings)
+    assignment = assignments.get(settings.assignment)  # the front door: resolved once, passed down
+    result = grade(folder, settings, assignment=assignment)
+    document = results_json(result, seconds=time.monotonic() - started, settings=settings, assignment=assignment)
     try:
         write_results(Path(results), document)
     except OSError as error:

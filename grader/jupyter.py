@@ -262,7 +262,8 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
         result = pipeline.error_result(submission, settings, str(error))
     else:
         # Messages name the cell and line the student sees, not lines of the file gradgrade built.
-        result = pipeline.grade_program(_placed(program, places), submission, settings)
+        result = pipeline.grade_program(_placed(program, places), submission, settings,
+                                        assignment=assignments.get(name))
     result = dataclasses.replace(result, warnings=result.warnings + unsent_globals(functions))
     return Report(only(result, {function.__name__ for function in functions}))
 

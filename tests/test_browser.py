@@ -10,6 +10,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from grader import assignments
 from grader.batch import batch
 from grader.grading import pipeline
 from grader.report import html
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and shutil.which("chromium
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    batch.grade(SUBMISSIONS, out, Settings(), jobs=2)
+    batch.grade(SUBMISSIONS, out, Settings(), assignment=assignments.get("three_layer"), jobs=2)
     return out
 
 
@@ -248,7 +249,7 @@ def notebook_page(tmp_path_factory):
     path = folder / "course_notebook.ipynb"
     path.write_text(course_notebook())
     page = folder / "course_notebook.html"
-    page.write_text(html.student_page(pipeline.grade_file(path, Settings())))
+    page.write_text(html.student_page(pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer"))))
     return path, page
 
 

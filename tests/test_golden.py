@@ -35,7 +35,7 @@ def _compare(request, name: str, text: str) -> None:
 @pytest.mark.parametrize("path, assignment", SAMPLES,
                          ids=[f"{assignment}/{path.name}" for path, assignment in SAMPLES])
 def test_a_sample_submissions_result_json_is_unchanged(request, path, assignment):
-    result = pipeline.grade_file(path, Settings(assignment=assignment))
+    result = pipeline.grade_file(path, Settings(assignment=assignment), assignment=assignments.get(assignment))
     _compare(request, f"results/{assignment}/{path.name}.json", render.json_text(result) + "\n")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, gradescope
+from grader import assignments, cli, gradescope
 from gradescope_spec import gradescope_problems
 
 SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
@@ -153,7 +153,7 @@ def test_messages_are_never_cut(tmp_path):
     source = (SUBMISSIONS / "planted_bugs.py").read_bytes() + b"\nprint('x' * 9000 + ' the end')\n"
     _, document = run(tmp_path, {"hw.py": source}, "--run-all")
     backward = next(test for test in document["tests"] if test["name"] == "backward_propagation_n")
-    graded = pipeline.grade_source(source, "hw.py", Settings(run_all=True), submission="hw.py")
+    graded = pipeline.grade_source(source, "hw.py", Settings(run_all=True), submission="hw.py", assignment=assignments.get("three_layer"))
     long_messages = [p.message for p in graded.check("backward_propagation_n").parameters if len(p.message) > 110]
     assert long_messages and all(" ".join(message.split()) in backward["output"] for message in long_messages)
     assert "…" not in backward["output"]

@@ -45,7 +45,7 @@ def test_every_mutant_is_distinct_on_the_graded_cases():
 
 
 def graded(path: Path):
-    return pipeline.grade_file(path, SETTINGS)
+    return pipeline.grade_file(path, SETTINGS, assignment=assignments.get(SETTINGS.assignment))
 
 
 def test_a_correct_warm_up_passes_everything():

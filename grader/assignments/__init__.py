@@ -1,15 +1,17 @@
 """Assignments: what a student writes for each assignment, and what grading needs from its reference.
 
-Receives an assignment's name (a built-in: grader.reference.<name>); hands on an Assignment that
-carries its reference module, the student functions it grades, its cases per profile, the gradient
-names of each case and the expected (numerical) gradients, each computed once.
+Receives an assignment's name (a built-in: grader.reference.<name>) from a front door, once; hands on an
+Assignment that carries its reference module, the student functions it grades, its cases per profile,
+the gradient names of each case and the expected (numerical) gradients, and every later stage's caches
+(its memo, filled through `cached`), each computed once per Assignment object.
 """
 from __future__ import annotations
 
 import functools
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any, Callable, Hashable, TypeVar
 
 import numpy as np
 
@@ -18,16 +20,33 @@ from grader.numerics import check
 BUILT_IN = ("three_layer", "l_layer", "one_d")
 
 
+T = TypeVar("T")
+
+
 class UnknownAssignment(ValueError):
     pass
 
 
 @dataclass(frozen=True)
 class Assignment:
-    """An assignment's reference module and the names of what a student writes for it."""
+    """An assignment's reference module, the names of what a student writes for it, and every stage's caches.
+
+    A front door resolves the assignment once (get) and passes this object down; what a stage derives from
+    the assignment (cases, expected gradients, the mutant catalogue, the checker's probes, plans) is kept
+    in its memo, so it is computed once per process and lives exactly as long as the object.
+    """
 
     name: str
     module: ModuleType
+    memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def remember(self, key: Hashable, make: Callable[[], T]) -> T:
+        """make()'s value, computed once for this assignment and key (an exception is not remembered)."""
+        try:
+            return self.memo[key]
+        except KeyError:
+            value = self.memo[key] = make()
+            return value
 
     @property
     def title(self) -> str:
@@ -53,19 +72,41 @@ class Assignment:
     @property
     def gradient_names(self) -> tuple[str, ...]:
         """Every gradient graded on some case; per-case names (l_layer's depend on depth) in first-seen order."""
-        return _gradient_names(self.name)
+        return _gradient_names(self)
 
     def case_gradient_names(self, case_index: int, *, profile: str = "course") -> tuple[str, ...]:
         """The gradients graded on one case."""
-        return _case_names(self.name, profile, case_index)[1]
+        return _case_names(self, profile, case_index)[1]
 
     def cases(self, *, profile: str = "course") -> list:
-        return _cases(self.name, profile)
+        return _cases(self, profile)
 
     def expected_gradients(self, case_index: int, *, epsilon: float = check.EPSILON,
                            profile: str = "course") -> dict[str, np.ndarray]:
         """The numerical gradients of one case, keyed like the student's (dW1, ...)."""
-        return _expected(self.name, profile, case_index, epsilon)
+        return _expected(self, profile, case_index, epsilon)
+
+    def backward_args(self, case_index: int, *, profile: str = "course") -> tuple:
+        """The reference backward pass's arguments on one case, made once (a caller that may write into
+        them copies them first)."""
+        return _backward_args(self, profile, case_index)
+
+
+def cached(function: Callable[..., T]) -> Callable[..., T]:
+    """Keep function(assignment, *args)'s values in the assignment's memo, not in a module-level cache.
+
+    For a stage's function whose first argument is the Assignment: the value is computed once per
+    assignment object and arguments. `function.cached_on(assignment, *args)` says whether it is there.
+    """
+    def key(args: tuple, kwargs: dict[str, Any]) -> Hashable:
+        return (on_assignment, args, tuple(sorted(kwargs.items())))
+
+    @functools.wraps(function)
+    def on_assignment(assignment: Assignment, *args: Any, **kwargs: Any) -> T:
+        return assignment.remember(key(args, kwargs), lambda: function(assignment, *args, **kwargs))
+
+    on_assignment.cached_on = lambda assignment, *args, **kwargs: key(args, kwargs) in assignment.memo
+    return on_assignment
 
 
 def available() -> tuple[str, ...]:
@@ -92,33 +133,43 @@ def get(name: str) -> Assignment:
     return Assignment(name, module)
 
 
-@functools.cache
-def _cases(name: str, profile: str) -> list:
-    return get(name).module.cases(profile=profile)
+def built_in_student_functions() -> tuple[tuple[str, ...], ...]:
+    """The student functions of every installed built-in assignment (which of a submission's functions belong
+    to another exercise of the course, rather than being near misses of this one's)."""
+    return tuple(get(name).student_functions for name in available())
 
 
-@functools.cache
-def _case_names(name: str, profile: str, case_index: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+@cached
+def _cases(assignment: Assignment, profile: str) -> list:
+    return assignment.module.cases(profile=profile)
+
+
+@cached
+def _case_names(assignment: Assignment, profile: str, case_index: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(parameter names, gradient names) of one case: the module's per-case ones when it has them."""
-    module = get(name).module
-    case = _cases(name, profile)[case_index]
+    module = assignment.module
+    case = _cases(assignment, profile)[case_index]
     if callable(getattr(module, "gradient_names", None)):
         return tuple(module.parameter_names(case)), tuple(module.gradient_names(case))
     return tuple(module.PARAMETER_NAMES), tuple(module.GRADIENT_NAMES)
 
 
-@functools.cache
-def _gradient_names(name: str) -> tuple[str, ...]:
+@cached
+def _gradient_names(assignment: Assignment) -> tuple[str, ...]:
     names: dict[str, None] = {}
-    for index, _ in enumerate(_cases(name, "course")):
-        names.update(dict.fromkeys(_case_names(name, "course", index)[1]))
+    for index, _ in enumerate(_cases(assignment, "course")):
+        names.update(dict.fromkeys(_case_names(assignment, "course", index)[1]))
     return tuple(names)
 
 
-@functools.cache
-def _expected(name: str, profile: str, case_index: int, epsilon: float) -> dict[str, np.ndarray]:
-    module = get(name).module
-    case = _cases(name, profile)[case_index]
-    gradapprox = check.numerical_gradient(module.batched_cost(case), case.parameters, epsilon=epsilon)
-    by_parameter = dict(zip(*_case_names(name, profile, case_index)))
-    return {by_parameter[name_]: value for name_, value in gradapprox.items()}
+@cached
+def _expected(assignment: Assignment, profile: str, case_index: int, epsilon: float) -> dict[str, np.ndarray]:
+    case = _cases(assignment, profile)[case_index]
+    gradapprox = check.numerical_gradient(assignment.module.batched_cost(case), case.parameters, epsilon=epsilon)
+    by_parameter = dict(zip(*_case_names(assignment, profile, case_index)))
+    return {by_parameter[name]: value for name, value in gradapprox.items()}
+
+
+@cached
+def _backward_args(assignment: Assignment, profile: str, case_index: int) -> tuple:
+    return assignment.module.backward_args(_cases(assignment, profile)[case_index])

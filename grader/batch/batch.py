@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from grader.assignments import Assignment
 from grader.batch import choosing, discover, entries, final, gradebook
 from grader.grading import late, picking, pipeline
 from grader.batch.executors import Executor, Job, LocalExecutor
@@ -90,8 +91,8 @@ def _in_class(result: dict[str, Any], submission: entries.Submission) -> dict[st
                 other_files=list(submission.not_graded))
 
 
-def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = None, force: bool = False,
-          executor: Executor | None = None, progress: Progress | None = None, title: str = "",
+def grade(directory: Path, out: Path, settings: Settings, *, assignment: Assignment, jobs: int | None = None,
+          force: bool = False, executor: Executor | None = None, progress: Progress | None = None, title: str = "",
           id_pattern: IdPattern | None = None, late_rules: late.LateRules | None = None,
           students: Sequence[str] = (), layout: str = "flat", pick: picking.Pick = picking.DEFAULT) -> Summary:
     """Grade every submission in directory (a folder or .zip) into out; returns what was done.
@@ -106,6 +107,8 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
     under any settings (UnknownStudent for a name not in the class). layout "nbgrader" writes each page to
     feedback/<student>/<assignment>/<submission>.html. pick chooses among a student's several files
     (grader.picking), and each pick is kept in the gradebook, so a rerun on the same files keeps it.
+    assignment: settings.assignment, resolved by the front door (its functions choose each student's file;
+    the workers resolve their own from the settings they are sent).
     """
     started = time.monotonic()
     out = Path(out)
@@ -115,7 +118,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, jobs: int | None = 
         # A page or grades.csv would overwrite a file of the same name that sits among the submissions.
         raise OutputError(f"{out} is the class folder itself: the reports would be written among the submissions "
                           f"(a folder inside it, {out / 'reports'}, is fine)")
-    survey = discover.survey(Path(directory), assignment=settings.assignment, leave_out=out, id_pattern=id_pattern,
+    survey = discover.survey(Path(directory), assignment=assignment, leave_out=out, id_pattern=id_pattern,
                              pick=pick, remembered=gradebook.remembered_picks(out) if out.is_dir() else {})
     submissions = survey.submissions
     in_class = {submission.student for submission in submissions}

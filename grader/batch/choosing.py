@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from grader import assignments
 from grader.batch.entries import DiscoverError, Entry, zip_members
 from grader.grading import picking
 from grader.load import kinds
@@ -129,14 +128,3 @@ def pick(files: list[Entry], names: tuple[str, ...], *, choice: Choice = Choice(
     if zipped and not note:
         note = f"graded {chosen.shown}, from inside the zip"
     return chosen, note
-
-
-def function_names(assignment: str | None) -> tuple[str, ...]:
-    """The student functions of an assignment (backward, checker, forward), by which a student's file is chosen."""
-    if assignment is None:
-        return ()
-    try:
-        found = assignments.get(assignment)
-    except assignments.UnknownAssignment:
-        return ()
-    return found.student_functions

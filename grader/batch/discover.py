@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Mapping
 
 from grader import assignments
-from grader.batch.choosing import Choice, function_names, gradable_files, mentions, pick
+from grader.assignments import Assignment
+from grader.batch.choosing import Choice, gradable_files, mentions, pick
 from grader.batch.entries import (EMPTY, NBGRADER_ROOT, DiscoverError, Entry, Submission, folder_entries, into,
                                   zip_entries)
 from grader.batch.student_ids import IdPattern
@@ -75,17 +76,21 @@ class _Context:
         return Choice(student, group, self.pick, remembered)
 
 
-def survey_entries(entries: list[Entry], *, assignment: str | None = None, id_pattern: IdPattern | None = None,
-                   pick: picking.Pick = picking.DEFAULT,
+def survey_entries(entries: list[Entry], *, assignment: Assignment | None = None,
+                   id_pattern: IdPattern | None = None, pick: picking.Pick = picking.DEFAULT,
                    remembered: Mapping[str, tuple[str, tuple[str, ...]]] | None = None) -> Survey:
-    """Group files into submissions by the layout rules of this module's docstring."""
-    context = _Context(function_names(assignment), pick, remembered or {})
+    """Group files into submissions by the layout rules of this module's docstring.
+
+    assignment: the one graded; its student functions choose a student's file, its name its folder.
+    """
+    context = _Context(assignment.student_functions if assignment else (), pick, remembered or {})
+    assignment_folder = assignment.name if assignment else None
     other_assignments = set(assignments.BUILT_IN)
     strays = [entry.shown for entry in entries if entry.stray]
     entries = [entry for entry in entries if not entry.stray]
-    if assignment and any(entry.parts[0] == assignment and len(entry.parts) > 1 and entry.gradable
-                          for entry in entries):
-        entries = into(entries, assignment)
+    if assignment_folder and any(entry.parts[0] == assignment_folder and len(entry.parts) > 1 and entry.gradable
+                                 for entry in entries):
+        entries = into(entries, assignment_folder)
     if any(entry.parts[0] == NBGRADER_ROOT and len(entry.parts) > 2 for entry in entries):
         # Every student folder under submitted/, gradable files or not; the rest of nbgrader's tree is its own.
         entries = [entry for entry in into(entries, NBGRADER_ROOT) if len(entry.parts) > 1]
@@ -257,7 +262,7 @@ def nothing_gradable(where: str, held: list[str]) -> str:
     return f"no .py or .ipynb file in {where} (it holds {shown})"
 
 
-def survey(path: Path, *, assignment: str | None = None, leave_out: Path | None = None,
+def survey(path: Path, *, assignment: Assignment | None = None, leave_out: Path | None = None,
            id_pattern: IdPattern | None = None, pick: picking.Pick = picking.DEFAULT,
            remembered: Mapping[str, tuple[str, tuple[str, ...]]] | None = None) -> Survey:
     """A class folder's or .zip's submissions, sorted by student id, and its files that are not graded;
@@ -277,6 +282,6 @@ def survey(path: Path, *, assignment: str | None = None, leave_out: Path | None 
     return survey_entries(entries, assignment=assignment, id_pattern=id_pattern, pick=pick, remembered=remembered)
 
 
-def discover(path: Path, *, assignment: str | None = None) -> list[Submission]:
+def discover(path: Path, *, assignment: Assignment | None = None) -> list[Submission]:
     """Every submission in a class folder or .zip, sorted by student id; DiscoverError if path is unusable."""
     return list(survey(path, assignment=assignment).submissions)

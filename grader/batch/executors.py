@@ -26,12 +26,18 @@ class Job:
 
 
 def grade_job(job: Job) -> dict[str, Any]:
-    """Grade one Job anywhere gradgrade is installed; returns the result/v1 dict, never raises for the student."""
+    """Grade one Job anywhere gradgrade is installed; returns the result/v1 dict, never raises for the student.
+
+    A worker's front door: the job's settings name the assignment, resolved here into the process's one
+    Assignment object (whose caches serve every job the worker grades).
+    """
+    from grader import assignments
     from grader.grading import pipeline
     from grader.settings import Settings
 
     settings = Settings.from_json(job.settings)
-    result = pipeline.grade_source(job.data, job.filename, settings, submission=job.key)
+    result = pipeline.grade_source(job.data, job.filename, settings, submission=job.key,
+                                   assignment=assignments.get(settings.assignment))
     return result.to_json()
 
 
@@ -73,7 +79,7 @@ def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None
     assignment = assignments.get(parsed.assignment)
     for index, _ in enumerate(assignment.cases()):
         assignment.expected_gradients(index, epsilon=parsed.epsilon)
-    matching.catalogue_candidates(assignment.name)
+    matching.catalogue_candidates(assignment)
     gc.collect()
     gc.freeze()
 

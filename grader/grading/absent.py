@@ -63,8 +63,7 @@ def taken_names(assignment: assignments.Assignment, program: loaded.Program) -> 
     three-layer one: its backward_propagation is that exercise, not a misspelt backward_propagation_n)."""
     defined = set(defined_functions(program))
     taken = set(assignment.student_functions)
-    for name in assignments.available():
-        other = assignments.get(name).student_functions
+    for other in assignments.built_in_student_functions():
         if other and set(other) <= defined:
             taken |= set(other)
     return taken

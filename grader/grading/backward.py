@@ -1,7 +1,6 @@
 """Grade a student's backward pass: the sandbox calls to make, and the verdict from what they returned."""
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -177,7 +176,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
                        parameters=parameters, cases=tuple(cases), details=details)
 
 
-@functools.lru_cache(maxsize=64)
+@assignments.cached
 def _expected(assignment: Assignment, case_index: int, epsilon: float) -> check.Expected:
     """A case's numerical gradients ready for check_gradients: the same for every submission, so prepared once."""
     return check.prepare(assignment.expected_gradients(case_index, epsilon=epsilon),
@@ -196,17 +195,17 @@ def _fast_verify(assignment: Assignment, case_index: int, settings: Settings, de
 
     def verify(gradients: Mapping[str, Any]) -> check.GradientCheck:
         found = large.fast_check(case.parameters, gradients, case.X, case.Y, epsilon=settings.epsilon,
-                                 threshold=settings.threshold, network=_network(assignment.name, case_index))
+                                 threshold=settings.threshold, network=_network(assignment, case_index))
         details.setdefault("fast", []).append({"case": case.name, "rechecked": list(found.rechecked),
                                                "kinks": [kink.message() for kink in found.kinks]})
         return found.check
     return verify
 
 
-@functools.cache
-def _network(assignment_name: str, case_index: int) -> large.Network:
+@assignments.cached
+def _network(assignment: Assignment, case_index: int) -> large.Network:
     """The reference case's sweeps for the fast check, the same for every submission: computed once."""
-    case = assignments.get(assignment_name).cases()[case_index]
+    case = assignment.cases()[case_index]
     return large.forward(case.parameters, case.X, case.Y)
 
 

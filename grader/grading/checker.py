@@ -71,7 +71,7 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
     reuse = (assignment.forward,) if assignment.forward else ()
     found: list[Call] = []
     square_reference = None
-    for probe in probes(assignment.name):
+    for probe in probes(assignment):
         if probe.profile == "square" and probe.kind == "reference":
             square_reference = len(found)
         waits = (len(found) - square_reference, threshold) if (
@@ -185,9 +185,9 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     name = assignment.checker
     if all(outcome.status is CallStatus.MISSING for outcome in outcomes):
         return CheckResult(name, Status.MISSING, None, threshold, f"{name} is not defined in the submission")
-    expected = expectations(assignment.name)
+    expected = expectations(assignment)
     readings = [read(probe, variant, outcome, threshold=threshold, rtol=rtol)
-                for probe, variant, outcome in zip(probes(assignment.name), expected, outcomes)]
+                for probe, variant, outcome in zip(probes(assignment), expected, outcomes)]
     # three_layer's square-size calls only count when the checker accepts the square reference: the
     # course's vector_to_dictionary knows only the 4-5-3-1 sizes, so failing there (or returning nonsense)
     # is what the course's own helpers do, not a flaw of the checker. l_layer's course helpers take any

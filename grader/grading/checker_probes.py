@@ -1,7 +1,6 @@
 """The probes a student's gradient checker is called on: the reference gradients and a few catalogued mutants'."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -61,10 +60,9 @@ def _changed(gradients: Mapping[str, np.ndarray], reference: Mapping[str, np.nda
                  or not np.allclose(gradients[name], reference[name], rtol=1e-9, atol=0))
 
 
-@functools.lru_cache(maxsize=4)
-def probes(assignment_name: str) -> tuple[Probe, ...]:
+@assignments.cached
+def probes(assignment: Assignment) -> tuple[Probe, ...]:
     """The checker's probes: reference twice (course and wide epsilon), then mutant representatives."""
-    assignment = assignments.get(assignment_name)
     module = assignment.module
     if hasattr(module, "MUTANTS"):
         return tuple(listed_probes(assignment))
@@ -104,7 +102,7 @@ def _mutant_gradients(assignment: Assignment, record: Any, profile: str, case_in
     """A mutant's gradients on a case, only those the case has (l_layer's also returns dA); None when it
     crashes or leaves one out."""
     names = _names(assignment, profile, case_index)
-    gradients = catalogue.mutant_gradients(assignment.name, record.id, profile, case_index)
+    gradients = catalogue.mutant_gradients(assignment, record.id, profile, case_index)
     if gradients is None or any(name not in gradients for name in names):
         return None
     return {name: np.asarray(gradients[name], dtype=np.float64) for name in names}
@@ -118,7 +116,7 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
     entries shows), then one per family, then the mutants that change the fewest blocks.
     On the square profile: only mutants that crash on the course sizes (swapped or untransposed operands).
     """
-    records = catalogue.catalogue(assignment.name)
+    records = catalogue.catalogue(assignment)
     names = _names(assignment, profile, case_index)
     reference = assignment.module.reference_gradients(_public(assignment, profile, case_index))
     candidates = []

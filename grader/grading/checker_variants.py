@@ -1,22 +1,21 @@
 """What the course method gives for each probe, and what known-wrong checkers would give."""
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
 from grader import assignments
+from grader.assignments import Assignment
 from grader.grading.checker_probes import COURSE_EPSILON, Probe, _names, _public, probes
 from grader.numerics import check
 
-@functools.lru_cache(maxsize=16)
-def _gradapprox(assignment_name: str, profile: str, epsilon: float, *, half: bool = False,
+@assignments.cached
+def _gradapprox(assignment: Assignment, profile: str, epsilon: float, *, half: bool = False,
                 case_index: int = 0) -> np.ndarray:
     """The course's gradapprox on a case; half=True: thetaminus left at theta (thetaplus reused)."""
-    assignment = assignments.get(assignment_name)
     module = assignment.module
     case = _public(assignment, profile, case_index)
-    if assignment_name == "one_d":
+    if assignment.name == "one_d":
         x, theta = float(case.X), float(case.parameters["theta"])
         J_minus = module.forward_propagation(x, theta if half else theta - epsilon)
         gradapprox = np.array([[(module.forward_propagation(x, theta + epsilon) - J_minus) / (2 * epsilon)]])
@@ -32,14 +31,14 @@ def _norms(grad: np.ndarray, gradapprox: np.ndarray) -> tuple[float, float, floa
     return (float(np.linalg.norm(grad - gradapprox)), float(np.linalg.norm(grad)), float(np.linalg.norm(gradapprox)))
 
 
-def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
+def variants(assignment: Assignment, probe: Probe) -> dict[str, float]:
     """The value the course method gives for a probe, and the values of known-wrong checkers."""
-    names = _names(assignments.get(assignment_name), probe.profile, probe.case_index)
+    names = _names(assignment, probe.profile, probe.case_index)
     grad = check.flatten(probe.gradients, names)[:, None]
     at = {"case_index": probe.case_index}
-    numerator, norm_grad, norm_approx = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, **at))
-    half = _norms(grad, _gradapprox(assignment_name, probe.profile, probe.epsilon, half=True, **at))
-    fixed = _norms(grad, _gradapprox(assignment_name, probe.profile, COURSE_EPSILON, **at))
+    numerator, norm_grad, norm_approx = _norms(grad, _gradapprox(assignment, probe.profile, probe.epsilon, **at))
+    half = _norms(grad, _gradapprox(assignment, probe.profile, probe.epsilon, half=True, **at))
+    fixed = _norms(grad, _gradapprox(assignment, probe.profile, COURSE_EPSILON, **at))
     return {
         "course": numerator / (norm_grad + norm_approx),
         "no-denominator": numerator,
@@ -50,11 +49,11 @@ def variants(assignment_name: str, probe: Probe) -> dict[str, float]:
     }
 
 
-@functools.lru_cache(maxsize=4)
-def expectations(assignment_name: str) -> tuple[dict[str, float], ...]:
+@assignments.cached
+def expectations(assignment: Assignment) -> tuple[dict[str, float], ...]:
     """variants() of every probe, in probes() order: they depend on the assignment alone, so they are
-    computed once, not for every submission."""
-    return tuple(variants(assignment_name, probe) for probe in probes(assignment_name))
+    computed once per Assignment object, not for every submission."""
+    return tuple(variants(assignment, probe) for probe in probes(assignment))
 
 
 FLAWS = {

@@ -135,7 +135,7 @@ def refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment,
 def _refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment, settings: Any, *,
             source: str) -> CheckResult:
     from grader.grading import backward
-    trues, batch_sizes = _true_gradients(assignment.name)
+    trues, batch_sizes = _true_gradients(assignment)
     # Every gradient some case has, in order (l_layer's deeper cases have more).
     names = list(dict.fromkeys([*assignment.gradient_names, *(name for true in trues for name in true)]))
     student = []
@@ -144,7 +144,7 @@ def _refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment
                         else (None, ""))
         student.append(gradients)
     lines = gradient_lines(source, assignment.backward) if source else {}
-    candidates = catalogue_candidates(assignment.name)
+    candidates = catalogue_candidates(assignment)
     diagnoses = diagnose(student, trues, batch_sizes, names, candidates=candidates,
                          lines=lines, threshold=settings.threshold)
     return dataclasses.replace(result, diagnosis=diagnoses)

@@ -5,12 +5,12 @@ here, as itself, and never blamed on the backward pass.
 """
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, Sequence
 
 import numpy as np
 
+from grader import assignments
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, Status
 from grader.sandbox.run import Call, CallOutcome, CallStatus, SandboxRun
@@ -55,7 +55,7 @@ def reference_cost(assignment: Assignment, case: Any) -> float:
     return float(np.asarray(value[0] if isinstance(value, tuple) else value).reshape(-1)[0])
 
 
-@functools.lru_cache(maxsize=64)
+@assignments.cached
 def _reference_cost(assignment: Assignment, case_index: int) -> float:
     """reference_cost of the assignment's case, once per process rather than once per submission."""
     return reference_cost(assignment, assignment.cases()[case_index])

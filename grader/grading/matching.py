@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -11,6 +10,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from grader import assignments
+from grader.assignments import Assignment
 from grader.grading.source_lines import _targets
 from grader.mutation import catalogue, plant
 from grader.mutation.records import MutantStatus
@@ -20,9 +20,8 @@ from grader.numerics import check
 MATCH_RTOL = 1e-9
 
 
-@functools.lru_cache(maxsize=8)
-def _true_gradients(assignment_name: str) -> tuple[tuple[dict[str, np.ndarray], ...], tuple[int, ...]]:
-    assignment = assignments.get(assignment_name)
+@assignments.cached
+def _true_gradients(assignment: Assignment) -> tuple[tuple[dict[str, np.ndarray], ...], tuple[int, ...]]:
     cases = assignment.cases()
     batch_sizes = tuple(int(case.X.shape[1]) if np.ndim(case.X) >= 2 else 1 for case in cases)
     return tuple(assignment.module.reference_gradients(case) for case in cases), batch_sizes
@@ -143,32 +142,31 @@ def cover(candidates: Iterable[Candidate], student: Sequence[Mapping[str, Any] |
     return chosen
 
 
-@functools.lru_cache(maxsize=8)
-def catalogue_candidates(assignment_name: str) -> tuple[Candidate, ...]:
+@assignments.cached
+def catalogue_candidates(assignment: Assignment) -> tuple[Candidate, ...]:
     """Every catalogued mutant of the assignment with its gradients on the graded (course-profile) cases.
 
-    Built once per process. A catalogue that cannot be loaded gives no candidates (and is not retried
+    Built once per Assignment object (kept in its memo). A catalogue that cannot be loaded gives no candidates (and is not retried
     for every submission): the descriptions still explain each wrong gradient.
     """
     try:
-        return tuple(_candidates(assignment_name))
+        return tuple(_candidates(assignment))
     except Exception:
         return ()
 
 
-def _candidates(assignment_name: str) -> list[Candidate]:
-    assignment = assignments.get(assignment_name)
+def _candidates(assignment: Assignment) -> list[Candidate]:
     module = assignment.module
     cases = assignment.cases()
-    references, _ = _true_gradients(assignment_name)
+    references, _ = _true_gradients(assignment)
     if hasattr(module, "MUTANTS"):
         return _listed(module, cases, references)
     targets = _targets_by_line(plant.reference_source(module))
     found = []
-    for record in catalogue.catalogue(assignment_name):
+    for record in catalogue.catalogue(assignment):
         if record.status in (MutantStatus.EQUIVALENT, MutantStatus.INVALID):
             continue
-        gradients = tuple(catalogue.mutant_gradients(assignment_name, record.id, "course", index)
+        gradients = tuple(catalogue.mutant_gradients(assignment, record.id, "course", index)
                           for index in range(len(cases)))
         found.append(Candidate(record.id, record.operator, record.misconception, gradients,
                                _changed(gradients, references), targets.get(record.line)))

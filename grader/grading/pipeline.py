@@ -1,13 +1,17 @@
-"""Grade one submission: load -> sandbox -> check -> diagnose -> score, into one SubmissionResult."""
+"""Grade one submission: load -> sandbox -> check -> diagnose -> score, into one SubmissionResult.
+
+The assignment arrives resolved (an Assignment, from the front door that read settings.assignment);
+nothing here looks it up by name.
+"""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from pathlib import Path
 from typing import Any, Mapping
 
 from grader import assignments
+from grader.assignments import Assignment
 from grader.grading import absent, backward, checker, diagnose, forward, function_source, score
 from grader.load import loaded
 from grader.load import program as load
@@ -56,19 +60,19 @@ def overall_status(checks: tuple[CheckResult, ...]) -> Status:
 Plan = tuple[tuple[Any, ...], tuple[tuple[sandbox.Call, ...], ...], Mapping[str, str]]
 
 
-def plan(settings: Settings) -> Plan:
+def plan(assignment: Assignment, settings: Settings) -> Plan:
     """The graders that apply, the sandbox calls each needs, and the course helpers to inject.
 
-    The same for every submission graded with these settings, so it is built once per process: the
-    reference's cases, caches and probes are computed once, and the sandbox encodes each call once.
+    The same for every submission graded with these settings, so it is built once per assignment object
+    and settings (kept in the assignment's memo): the reference's cases, caches and probes are computed
+    once, and the sandbox encodes each call once.
     """
-    return _plan(json.dumps(settings.to_json(), sort_keys=True))
+    return _plan(assignment, json.dumps(settings.to_json(), sort_keys=True))
 
 
-@functools.lru_cache(maxsize=16)
-def _plan(settings_json: str) -> Plan:
+@assignments.cached
+def _plan(assignment: Assignment, settings_json: str) -> Plan:
     settings = Settings.from_json(json.loads(settings_json))
-    assignment = assignments.get(settings.assignment)
     forkclient.start_fork_server()  # it boots while the plan is made, where a second core is free
     graders = tuple(grader for grader in GRADERS if grader.function_name(assignment))
     calls = tuple(tuple(grader.calls(assignment, settings)) for grader in graders)
@@ -77,11 +81,14 @@ def _plan(settings_json: str) -> Plan:
     return graders, calls, inject
 
 
-def grade_program(program: loaded.Program, submission: str, settings: Settings) -> SubmissionResult:
-    """Run a loaded program's functions in the sandbox (one run for every grader) and judge the results."""
-    assignment = assignments.get(settings.assignment)
+def grade_program(program: loaded.Program, submission: str, settings: Settings, *,
+                  assignment: Assignment) -> SubmissionResult:
+    """Run a loaded program's functions in the sandbox (one run for every grader) and judge the results.
+
+    assignment: settings.assignment, resolved by the front door.
+    """
     settings, rubric = score.with_rubric_thresholds(settings), score.rubric_of(settings)
-    graders, calls_by_grader, inject = plan(settings)
+    graders, calls_by_grader, inject = plan(assignment, settings)
     expected = {grader.function_name(assignment): grader.KIND for grader in graders}
     taken = absent.taken_names(assignment, program)
     renamed = absent.aliases(program, expected, taken=taken) if rubric.accept_near_miss else {}
@@ -120,16 +127,18 @@ def grade_program(program: loaded.Program, submission: str, settings: Settings) 
                             message, warnings, output, run.capped)
 
 
-def grade_source(data: bytes, filename: str, settings: Settings, *, submission: str) -> SubmissionResult:
+def grade_source(data: bytes, filename: str, settings: Settings, *, submission: str,
+                 assignment: Assignment) -> SubmissionResult:
     """Grade a submission given as bytes (a batch worker or a remote one has no path to read)."""
     try:
         program = load.load_bytes(data, filename=filename, run_all=settings.run_all)
     except loaded.LoadError as error:
         return error_result(submission, settings, str(error))
-    return grade_program(program, submission, settings)
+    return grade_program(program, submission, settings, assignment=assignment)
 
 
-def grade_file(path: Path, settings: Settings, *, submission: str | None = None) -> SubmissionResult:
+def grade_file(path: Path, settings: Settings, *, assignment: Assignment,
+               submission: str | None = None) -> SubmissionResult:
     """Grade one submission file; every problem with the file becomes an error result, never an exception."""
     path = Path(path)
     name = submission or path.stem
@@ -137,4 +146,4 @@ def grade_file(path: Path, settings: Settings, *, submission: str | None = None)
         data = reading.read_file(path)  # the very bound and message `grade` gives
     except reading.UnreadableSubmission as error:
         return error_result(name, settings, str(error))
-    return grade_source(data, path.name, settings, submission=name)
+    return grade_source(data, path.name, settings, submission=name, assignment=assignment)

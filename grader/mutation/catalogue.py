@@ -2,18 +2,17 @@
 
 Contract for the other stages (diagnosis, grading students' gradient checkers):
 
-``catalogue(assignment_name) -> tuple[MutantRecord, ...]``
+``catalogue(assignment) -> tuple[MutantRecord, ...]``
     Every committed mutant of the assignment, read from ``mutants/<assignment>/index.json`` in catalogue
     order, each with its function compiled in this process (``record.function``; None for an invalid
-    mutant). Built once per process. An assignment without a committed catalogue gives ``()``.
+    mutant). Built once per Assignment object (kept in its memo). An assignment without a committed catalogue gives ``()``.
     A record carries id, operator, family, description, misconception, line (of
     ``mutants/<assignment>/reference.py``), status (MutantStatus), parameters (the gradients it gets
     wrong, e.g. ``("db1",)``), difference (the largest over every case), duplicate_of, original and
     replacement (the source of the changed node) and one ProfileOutcome per shape profile.
 
-``mutant_gradients(assignment_name, mutant_id, profile, case_index) -> dict[str, np.ndarray] | None``
-    What the mutant's backward pass returns on case ``case_index`` of ``assignments.get(name).cases(
-    profile=profile)`` (profile "course" or "square"): every array it returns, keyed like the reference
+``mutant_gradients(assignment, mutant_id, profile, case_index) -> dict[str, np.ndarray] | None``
+    What the mutant's backward pass returns on case ``case_index`` of ``assignment.cases(profile=profile)`` (profile "course" or "square"): every array it returns, keyed like the reference
     (dW1, ..., and extras such as dZ1), read-only. None when the mutant raises, times out or does not
     return a dict. Cached; KeyError for an unknown mutant id.
 
@@ -22,7 +21,6 @@ under a time guard so a mutated loop cannot hang the run.
 """
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 from pathlib import Path
@@ -80,11 +78,11 @@ def catalogue_files(run_: MutationRun, mutants: Sequence[Mutant]) -> dict[str, s
     return files
 
 
-def write_catalogue(module: ModuleType, *, directory: Path = MUTANTS_DIR,
-                    timeout: float | None = TIMEOUT) -> tuple[MutationRun, Path]:
+def write_catalogue(module: ModuleType, *, directory: Path = MUTANTS_DIR, timeout: float | None = TIMEOUT,
+                    installed: assignments.Assignment | None = None) -> tuple[MutationRun, Path]:
     """Regenerate mutants/<assignment>/ from the reference (stale mutant files are removed)."""
     mutants = generate(module)
-    run_ = run(module, timeout=timeout, mutants=mutants)
+    run_ = run(module, timeout=timeout, mutants=mutants, installed=installed)
     files = catalogue_files(run_, mutants)
     folder = Path(directory) / run_.assignment
     folder.mkdir(parents=True, exist_ok=True)
@@ -96,11 +94,11 @@ def write_catalogue(module: ModuleType, *, directory: Path = MUTANTS_DIR,
     return run_, folder
 
 
-@functools.cache
-def catalogue(assignment_name: str) -> tuple[MutantRecord, ...]:
+@assignments.cached
+def catalogue(assignment: assignments.Assignment) -> tuple[MutantRecord, ...]:
     """Every committed mutant of the assignment with its compiled function (see the module docstring)."""
-    module = assignments.get(assignment_name).module
-    folder = MUTANTS_DIR / assignment_name
+    module = assignment.module
+    folder = MUTANTS_DIR / assignment.name
     index_path = folder / "index.json"
     if not index_path.is_file():
         return ()
@@ -124,21 +122,22 @@ def catalogue(assignment_name: str) -> tuple[MutantRecord, ...]:
     return tuple(records)
 
 
-@functools.cache
-def _by_id(assignment_name: str) -> dict[str, MutantRecord]:
-    return {record.id: record for record in catalogue(assignment_name)}
+@assignments.cached
+def _by_id(assignment: assignments.Assignment) -> dict[str, MutantRecord]:
+    return {record.id: record for record in catalogue(assignment)}
 
 
-@functools.cache
-def mutant_gradients(assignment_name: str, mutant_id: str, profile: str, case_index: int) -> dict[str, np.ndarray] | None:
+@assignments.cached
+def mutant_gradients(assignment: assignments.Assignment, mutant_id: str, profile: str, case_index: int
+                     ) -> dict[str, np.ndarray] | None:
     """The mutant's gradients on one case (see the module docstring); None when it crashes."""
-    record = _by_id(assignment_name)[mutant_id]
+    record = _by_id(assignment)[mutant_id]
     if record.function is None:
         return None
-    names = assignments.get(assignment_name).case_gradient_names(case_index, profile=profile)
+    names = assignment.case_gradient_names(case_index, profile=profile)
     try:
         with time_guard(TIMEOUT):
-            gradients, _ = call(record.function, _backward_args(assignment_name, profile, case_index), names)
+            gradients, _ = call(record.function, assignment.backward_args(case_index, profile=profile), names)
     except MutantTimeout:
         return None
     if gradients is None:
@@ -150,13 +149,6 @@ def mutant_gradients(assignment_name: str, mutant_id: str, profile: str, case_in
             value.setflags(write=False)
             arrays[name] = value
     return arrays
-
-
-@functools.cache
-def _backward_args(assignment_name: str, profile: str, case_index: int) -> tuple:
-    """The backward pass's arguments on one case, made once for every mutant (call gives each a copy)."""
-    assignment = assignments.get(assignment_name)
-    return assignment.module.backward_args(assignment.cases(profile=profile)[case_index])
 
 
 def load_reference(path: Path) -> ModuleType:

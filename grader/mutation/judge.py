@@ -70,14 +70,15 @@ class Bench:
         return [entry.names for entries in self.cases.values() for entry in entries]
 
 
-def bench(module: ModuleType) -> Bench:
+def bench(module: ModuleType, *, installed: assignments.Assignment | None = None) -> Bench:
     """The cases of both profiles with their expected (numerical) gradients.
 
-    For an installed assignment the expected gradients come from assignments' cache; for another
-    reference module (e.g. one given with --reference), or a case of another depth than the
-    assignment's default, they are computed the same way here.
+    installed: the assignment whose reference module is module, when it is a built-in one; its cases and
+    expected gradients are then the ones its Assignment holds. For another reference module (e.g. one
+    given with --reference), or a case of another depth than the assignment's default, they are computed
+    the same way here.
     """
-    installed = _installed(module)
+    installed = installed if installed is not None and installed.module is module else None
     cases: dict[str, tuple] = {}
     for profile in PROFILES:
         try:
@@ -97,14 +98,6 @@ def bench(module: ModuleType) -> Bench:
             entries.append(Entry(module.backward_args(case), expected, names))
         cases[profile] = tuple(entries)
     return Bench(cases=cases)
-
-
-def _installed(module: ModuleType) -> assignments.Assignment | None:
-    try:
-        assignment = assignments.get(getattr(module, "NAME", ""))
-    except assignments.UnknownAssignment:
-        return None
-    return assignment if assignment.module is module else None
 
 
 def _fresh(value: Any) -> Any:
@@ -222,9 +215,10 @@ def _overall(profiles: Sequence[ProfileOutcome]) -> MutantStatus:
     return MutantStatus.SURVIVED
 
 
-def judge(module: ModuleType, mutants: Sequence[Mutant], *, timeout: float | None = TIMEOUT) -> tuple[ReferenceOutcome, tuple[MutantRecord, ...]]:
+def judge(module: ModuleType, mutants: Sequence[Mutant], *, timeout: float | None = TIMEOUT,
+          installed: assignments.Assignment | None = None) -> tuple[ReferenceOutcome, tuple[MutantRecord, ...]]:
     """The reference's verdict and one record per mutant, with equivalent and duplicate mutants marked."""
-    cases = bench(module)
+    cases = bench(module, installed=installed)
     source = reference_source(module)
     reference_trial = trial(compile_function(source, module, filename="<reference>"), cases, timeout=None)
     reference = _reference_outcome(reference_trial)
@@ -296,11 +290,14 @@ def _reference_outcome(result: Trial) -> ReferenceOutcome:
     return ReferenceOutcome(status, difference, f"{worst.profile} profile: {worst.message}", result.profiles)
 
 
-def run(module: ModuleType, *, timeout: float | None = TIMEOUT,
-        mutants: Sequence[Mutant] | None = None) -> MutationRun:
-    """Generate every mutant of module's backward pass and judge them all: the whole mutation test."""
+def run(module: ModuleType, *, timeout: float | None = TIMEOUT, mutants: Sequence[Mutant] | None = None,
+        installed: assignments.Assignment | None = None) -> MutationRun:
+    """Generate every mutant of module's backward pass and judge them all: the whole mutation test.
+
+    installed: the built-in assignment module belongs to, whose cached cases and gradients bench uses.
+    """
     mutants = generate(module) if mutants is None else mutants
-    reference, records = judge(module, mutants, timeout=timeout)
+    reference, records = judge(module, mutants, timeout=timeout, installed=installed)
     canaries = [r for r in records if r.operator == CANARY]
     sound = bool(canaries) and all(any(o.status is MutantStatus.KILLED for o in r.profiles) for r in canaries)
     return MutationRun(assignment=getattr(module, "NAME", "?"), backward=module.BACKWARD,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli
+from grader import assignments, cli
 from grader.batch import batch, discover, entries, reports
 from grader.grading import pipeline
 from grader.report import html
@@ -41,13 +41,13 @@ BROKEN = {
 @pytest.fixture(scope="module")
 def sample_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    summary = batch.grade(SUBMISSIONS, out, Settings(), jobs=2)
+    summary = batch.grade(SUBMISSIONS, out, Settings(), assignment=assignments.get("three_layer"), jobs=2)
     return summary, out
 
 
 def test_sample_class_gets_a_page_per_submission_and_a_class_page(sample_report):
     summary, out = sample_report
-    students = [submission.student for submission in discover.discover(SUBMISSIONS, assignment="three_layer")]
+    students = [submission.student for submission in discover.discover(SUBMISSIONS, assignment=assignments.get("three_layer"))]
     assert [result.submission for result in summary.results] == students
     index = (out / "index.html").read_text()
     for student in students:
@@ -117,10 +117,10 @@ def test_a_rerun_removes_the_pages_of_students_no_longer_in_the_class_and_nothin
     for name in ("alice.py", "bob.py"):
         (folder / name).write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
     out = tmp_path / "out"
-    batch.grade(folder, out, Settings(), jobs=1)
+    batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1)
     (out / "notes.html").write_text("<p>the instructor's own notes</p>")
     (folder / "bob.py").rename(folder / "robert.py")  # a file renamed: bob's page would describe no one now
-    summary = batch.grade(folder, out, Settings(), jobs=1)
+    summary = batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert sorted(summary.pages.values()) == ["alice.html", "robert.html"]
     assert sorted(path.name for path in out.glob("*.html")) == ["alice.html", "index.html", "notes.html",
                                                                 "robert.html"]
@@ -134,7 +134,7 @@ def test_each_page_is_on_disk_as_soon_as_its_result_is_in(tmp_path):
         def advance(self, result):
             pages_seen.append(sorted(path.name for path in out.glob("*.html")))
 
-    summary = batch.grade(_small_class(tmp_path), out, Settings(), executor=_ErrorRows(), progress=Watching())
+    summary = batch.grade(_small_class(tmp_path), out, Settings(), assignment=assignments.get("three_layer"), executor=_ErrorRows(), progress=Watching())
     names = [summary.pages[result.submission] for result in summary.results]
     assert pages_seen == [sorted(names[:index]) for index in range(len(names))]
 
@@ -154,7 +154,7 @@ def test_a_page_that_cannot_be_written_while_grading_is_written_with_the_reports
 
     monkeypatch.setattr(reports, "write_atomic", full_disk_while_grading)
     out = tmp_path / "out"
-    summary = batch.grade(_small_class(tmp_path), out, Settings(), executor=_ErrorRows(), progress=Finished())
+    summary = batch.grade(_small_class(tmp_path), out, Settings(), assignment=assignments.get("three_layer"), executor=_ErrorRows(), progress=Finished())
     assert len(summary.results) == 4 and all((out / page).is_file() for page in summary.pages.values())
 
 
@@ -174,7 +174,7 @@ def test_bad_submissions_get_error_rows_and_the_batch_goes_on(tmp_path):
     for name, data in BROKEN.items():
         (folder / name).write_bytes(data)
     (folder / "good.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=2)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=2)
     by_student = {result.submission: result for result in summary.results}
     assert by_student["good"].check("backward_propagation_n").status.value == "pass"
     for name in BROKEN:
@@ -194,7 +194,7 @@ def test_no_student_goes_missing_without_a_word(tmp_path):
                        "dave/ps1.zip": handed_in.getvalue(), "README.md": b"# ps1"}.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     by_student = {result.submission: result for result in summary.results}
     assert by_student["alice"].check("backward_propagation_n").status.value == "pass"
     assert by_student["carol"].check("backward_propagation_n").status.value == "pass"
@@ -229,7 +229,7 @@ def test_a_file_that_becomes_unreadable_before_grading_gets_its_own_error(tmp_pa
         return original(submission)
 
     monkeypatch.setattr(entries.Submission, "read", read_once)
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     by_student = {result.submission: result for result in summary.results}
     assert by_student["planted_bugs"].status.value == "error"
     assert by_student["planted_bugs"].message == "planted_bugs.py: removed while the batch ran"
@@ -257,7 +257,7 @@ def test_the_progress_counts_submissions_unreadable_from_the_start(tmp_path):
     (folder / "good.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
     os.mkfifo(folder / "pipe.py")
     progress = CountingProgress()
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1, progress=progress)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1, progress=progress)
     assert progress.total == 2 and sorted(progress.shown) == ["good", "pipe"]
     assert summary.graded == 2 and {r.submission: r.status.value for r in summary.results} == {"good": "pass",
                                                                                                 "pipe": "error"}
@@ -267,7 +267,7 @@ def test_zip_of_the_class_grades_like_the_folder(tmp_path):
     with zipfile.ZipFile(archive, "w") as zipped:
         for name in ("planted_bugs.py", "correct_matmul.py"):
             zipped.write(SUBMISSIONS / name, f"class/{name}")
-    summary = batch.grade(archive, tmp_path / "out", Settings(), jobs=1)
+    summary = batch.grade(archive, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert {r.submission: r.status.value for r in summary.results} == {"correct_matmul": "pass", "planted_bugs": "fail"}
 
 
@@ -290,8 +290,10 @@ def test_local_executor_survives_a_dying_worker():
 def _worker_state(job: Job) -> dict:
     import gc
 
+    from grader import assignments
     from grader.grading import matching
-    return {"frozen": gc.get_freeze_count(), "catalogue": matching.catalogue_candidates.cache_info().currsize}
+    warmed = matching.catalogue_candidates.cached_on(assignments.get(Settings.from_json(job.settings).assignment))
+    return {"frozen": gc.get_freeze_count(), "catalogue": int(warmed)}
 
 
 def test_a_warmed_worker_holds_the_catalogue_out_of_the_garbage_collectors_sight():
@@ -403,7 +405,7 @@ def test_a_file_name_that_is_not_utf8_costs_no_one_a_grade(tmp_path):
     (folder / "alice.py").write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
     with open(os.path.join(os.fsencode(folder), b"\xff\xfebob.py"), "wb") as handle:
         handle.write((SUBMISSIONS / "wrong_mask.py").read_bytes())
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert sorted(result.submission for result in summary.results) == ["\\xff\\xfebob", "alice"]
     assert all(result.status.value == "fail" and result.checks for result in summary.results)
     assert all((tmp_path / "out" / page).is_file() for page in summary.pages.values())
@@ -474,12 +476,12 @@ def test_an_unreadable_file_is_not_counted_as_graded_again_on_a_rerun(tmp_path, 
     folder.mkdir()
     (folder / "good.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
     (folder / "big.py").write_bytes(b"#" * (reading.MAX_FILE_BYTES + 1))
-    first = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    first = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert (first.graded, first.reused) == (2, 0)
-    again = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    again = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert (again.graded, again.reused) == (0, 2) and "graded 0, reused 2" in again.line()
     assert {r.submission: r.status.value for r in again.results} == {"big": "error", "good": "pass"}
-    forced = batch.grade(folder, tmp_path / "out", Settings(), jobs=1, force=True)
+    forced = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1, force=True)
     assert (forced.graded, forced.reused) == (2, 0)
 
 
@@ -493,7 +495,7 @@ def test_an_id_with_spaces_or_accents_gets_a_safe_page_the_class_page_links(tmp_
         zipped.writestr(unicodedata.normalize("NFD", "José Núñez_123456_assignsubmission_file_/gc.py"), code)
         zipped.writestr("Eric Roe_654321_assignsubmission_file_/gc.py", code)
     out = tmp_path / "out"
-    summary = batch.grade(archive, out, Settings(), jobs=1, id_pattern=IdPattern.parse("moodle"))
+    summary = batch.grade(archive, out, Settings(), assignment=assignments.get("three_layer"), jobs=1, id_pattern=IdPattern.parse("moodle"))
     assert [result.submission for result in summary.results] == ["Eric Roe_654321", "José Núñez_123456"]
     assert re.fullmatch(r"Eric_Roe_654321-[0-9a-f]{8}\.html", summary.pages["Eric Roe_654321"])
     assert re.fullmatch(r"Jos_N_ez_123456-[0-9a-f]{8}\.html", summary.pages["José Núñez_123456"])
@@ -507,7 +509,7 @@ def test_an_id_with_spaces_or_accents_gets_a_safe_page_the_class_page_links(tmp_
     for name in ("José Núñez_123456_assignsubmission_file_", "Eric Roe_654321_assignsubmission_file_"):
         (folder / name).mkdir(parents=True)
         (folder / name / "gc.py").write_bytes(code)
-    again = batch.grade(folder, out, Settings(), jobs=1, id_pattern=IdPattern.parse("moodle"))
+    again = batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1, id_pattern=IdPattern.parse("moodle"))
     assert (again.graded, again.reused) == (0, 2) and again.pages == summary.pages
 
 
@@ -529,7 +531,7 @@ def test_lateness_reaches_grades_csv_results_json_the_gradebook_and_both_pages(t
                                         "bob": "2026-03-03 11:59:00.000000 UTC"})
     policy = late.policy_from_table({"per": "day", "penalty": 0.2, "cap": 0.3, "grace_minutes": 15})
     rules = late.LateRules(due=late.parse_due("2026-03-01T23:59Z"), policy=policy)
-    summary = batch.grade(course, tmp_path / "out", Settings(), jobs=1, late_rules=rules)
+    summary = batch.grade(course, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1, late_rules=rules)
     out = tmp_path / "out"
     rows = {row["student"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
     assert (rows["alice"]["late"], rows["alice"]["late_penalty"], rows["alice"]["final_score"]) == ("on_time", "0", "10")
@@ -551,7 +553,7 @@ def test_a_canvas_late_marker_is_not_dropped_without_a_due_time(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
     (folder / "smithbob_LATE_2345_67890_gc.py").write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1, id_pattern=IdPattern.parse("canvas"))
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1, id_pattern=IdPattern.parse("canvas"))
     result = summary.results[0]
     assert result.late.status.value == "late" and result.late.penalty == 0 and result.final == result.score
     assert "no late penalty was applied" in (tmp_path / "out" / summary.pages["smithbob_2345"]).read_text()
@@ -562,12 +564,12 @@ def test_a_canvas_late_marker_is_not_dropped_without_a_due_time(tmp_path):
 def test_student_regrades_only_that_student_and_reuses_the_rest(tmp_path):
     folder = _small_class(tmp_path, count=4)
     out = tmp_path / "out"
-    batch.grade(folder, out, Settings(), jobs=1)
+    batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1)
     # A longer timeout for one student: the others' rows were graded under other settings, and are reused.
-    summary = batch.grade(folder, out, Settings(timeout=30.0), jobs=1, students=["student2"])
+    summary = batch.grade(folder, out, Settings(timeout=30.0), assignment=assignments.get("three_layer"), jobs=1, students=["student2"])
     assert (summary.graded, summary.reused) == (1, 3) and "graded 1, reused 3" in summary.line()
     with pytest.raises(batch.UnknownStudent, match="no submission of 'nobody'"):
-        batch.grade(folder, out, Settings(), jobs=1, students=["nobody"])
+        batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1, students=["nobody"])
 
 
 def test_student_on_the_command_line(tmp_path, capsys):
@@ -583,14 +585,14 @@ def test_student_on_the_command_line(tmp_path, capsys):
 def test_the_nbgrader_feedback_layout_and_the_class_page_links(tmp_path):
     course = _nbgrader_class(tmp_path, {"alice": "2026-03-01 20:00:00 UTC", "bob": "2026-03-01 20:00:00 UTC"})
     out = tmp_path / "out"
-    summary = batch.grade(course, out, Settings(), jobs=1, layout="nbgrader")
+    summary = batch.grade(course, out, Settings(), assignment=assignments.get("three_layer"), jobs=1, layout="nbgrader")
     assert summary.pages == {"alice": "feedback/alice/three_layer/gc.html", "bob": "feedback/bob/three_layer/gc.html"}
     page = (out / "feedback" / "alice" / "three_layer" / "gc.html").read_text()
     assert 'href="../../../index.html"' in page
     index = (out / "index.html").read_text()
     assert 'href="feedback/alice/three_layer/gc.html"' in index and not (out / "alice.html").exists()
     # Back to the flat layout: the nbgrader pages are stale and go, the flat ones come.
-    summary = batch.grade(course, out, Settings(), jobs=1)
+    summary = batch.grade(course, out, Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert (out / "alice.html").is_file() and not (out / "feedback" / "alice" / "three_layer" / "gc.html").exists()
 
 
@@ -639,7 +641,7 @@ def test_a_class_in_section_folders_grades_every_student_with_their_group(tmp_pa
             (target / name).write_bytes(data)
             os.utime(target / name, (1_772_000_000, 1_772_000_000))
     out = tmp_path / "out"
-    summary = batch.grade(target, out, Settings(), jobs=2)
+    summary = batch.grade(target, out, Settings(), assignment=assignments.get("three_layer"), jobs=2)
     rows = {row["student"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
     assert {student: (row["group"], row["file"], row["status"]) for student, row in rows.items()} == {
         "alice": ("sec1", "sec1/alice.py", "pass"), "bob": ("sec1", "sec1/bob.ipynb", "fail"),
@@ -663,12 +665,12 @@ def test_a_rerun_keeps_each_pick_while_the_files_are_the_same_and_the_instructor
         for name, seconds in (("gc_v1.py", 1_772_000_000), ("gc_v2.py", 1_772_086_400)):
             os.utime(folder / student / name, (seconds, seconds))
     out = tmp_path / "out"
-    first = batch.grade(folder, out, Settings(), jobs=1)
+    first = batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert {r.submission: (r.file, r.status.value) for r in first.results} == {
         "alice": ("alice/gc_v2.py", "pass"), "bob": ("bob/gc_v2.py", "pass")}
     for student in ("alice", "bob"):  # the folder copied without its times: v1 now looks newer
         os.utime(folder / student / "gc_v1.py", (1_772_200_000, 1_772_200_000))
-    again = batch.grade(folder, out, Settings(), jobs=1)
+    again = batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert (again.graded, again.reused) == (0, 2)
     assert [r.file for r in again.results] == ["alice/gc_v2.py", "bob/gc_v2.py"]
     notes = [[w for w in r.warnings if w.startswith("graded ")] for r in again.results]
@@ -687,7 +689,7 @@ def test_an_ambiguous_layout_is_on_the_summary_line_and_the_class_page(tmp_path)
     for name in ("alice/gc.py", "alice/solution.py", "bob/gc.py", "carol/gc.py"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(code)
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert sorted(r.submission for r in summary.results) == ["alice", "bob", "carol"]
     assert "1 layout question(s), graded one way, listed on the class page: alice/ holds gc.py, solution.py" in summary.line()
     index = (tmp_path / "out" / "index.html").read_text()
@@ -726,8 +728,8 @@ def test_a_notebook_with_50_mb_of_outputs_is_graded_alike_by_check_and_grade(tmp
     folder.mkdir()
     big = notebook_with_outputs(folder / "alice.ipynb", megabytes=50)
     assert big.stat().st_size > 50 * 1024 ** 2
-    checked = pipeline.grade_file(big, Settings(), submission="alice")
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    checked = pipeline.grade_file(big, Settings(), submission="alice", assignment=assignments.get("three_layer"))
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert (checked.status.value, checked.score) == ("pass", checked.max_score)
     assert [(r.status.value, r.score) for r in summary.results] == [(checked.status.value, checked.score)]
 
@@ -737,7 +739,7 @@ def test_a_file_over_the_bound_is_refused_alike_by_check_and_grade(tmp_path, mon
     folder = tmp_path / "class"
     folder.mkdir()
     big = notebook_with_outputs(folder / "alice.ipynb", megabytes=2)
-    checked = pipeline.grade_file(big, Settings(), submission="alice")
-    summary = batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    checked = pipeline.grade_file(big, Settings(), submission="alice", assignment=assignments.get("three_layer"))
+    summary = batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert checked.status.value == "error" and checked.message == summary.results[0].message
     assert checked.message.startswith("alice.ipynb is larger than 1 MiB, gradgrade's bound on any one file")

@@ -15,7 +15,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 import cloudpickle  # noqa: E402  (installed with distributed)
 
-from grader import cli  # noqa: E402
+from grader import assignments, cli  # noqa: E402
 from grader.batch import batch, dask_executor, discover, gradebook
 from grader.batch.dask_executor import DaskExecutor, DaskUnavailable  # noqa: E402
 from grader.batch.executors import Job, LocalExecutor, grade_job  # noqa: E402
@@ -51,7 +51,7 @@ def killing_grade(job: Job) -> dict:
 
 def class_jobs() -> list[Job]:
     """The sample class as `gradgrade grade submissions` finds it (.py and .ipynb), and two broken files."""
-    found = discover.discover(SUBMISSIONS, assignment=Settings().assignment)
+    found = discover.discover(SUBMISSIONS, assignment=assignments.get(Settings().assignment))
     jobs = [Job(submission.student, submission.filename, submission.read(), SETTINGS) for submission in found]
     return jobs + [Job(Path(name).stem, name, data, SETTINGS) for name, data in BROKEN.items()]
 
@@ -127,7 +127,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(execut
     summaries: list[batch.Summary] = []
     removed_before = _removed_workers(executor.client)
     thread = threading.Thread(target=lambda: summaries.append(
-        batch.grade(folder, out, Settings(), executor=slow_executor)))
+        batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), executor=slow_executor)))
     thread.start()
     victim = _worker_running(executor.client, "slow-")
     os.kill(executor.client.run(os.getpid)[victim], signal.SIGKILL)

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from grader import assignments
 from grader.batch import discover, entries
 from grader.load import kinds
 from grader.batch.student_ids import IdPattern
@@ -67,13 +68,13 @@ LAYOUTS = [
 
 @pytest.mark.parametrize("files, expected", LAYOUTS)
 def test_folder_layouts(tmp_path, files, expected):
-    assert found(discover.discover(write_tree(tmp_path / "class", files), assignment="three_layer")) == expected
+    assert found(discover.discover(write_tree(tmp_path / "class", files), assignment=assignments.get("three_layer"))) == expected
 
 
 @pytest.mark.parametrize("files, expected", LAYOUTS)
 def test_zip_layouts_match_folders(tmp_path, files, expected):
     archive = zip_tree(tmp_path / "class.zip", files)
-    submissions = discover.discover(archive, assignment="three_layer")
+    submissions = discover.discover(archive, assignment=assignments.get("three_layer"))
     assert found(submissions) == expected
     assert all(submission.read() == files[submission.member] for submission in submissions)
 
@@ -86,8 +87,8 @@ def test_zip_layouts_match_folders(tmp_path, files, expected):
 def test_assignment_folder_holds_that_assignments_submissions(tmp_path, assignment, expected):
     files = {"alice.py": BACKWARD, "l_layer/deep.py": BACKWARD, "l_layer/deeper.py": BACKWARD,
              "one_d/warm.py": BACKWARD}
-    assert found(discover.discover(write_tree(tmp_path / "class", files), assignment=assignment)) == expected
-    assert found(discover.discover(zip_tree(tmp_path / "class.zip", files), assignment=assignment)) == expected
+    assert found(discover.discover(write_tree(tmp_path / "class", files), assignment=assignments.get(assignment))) == expected
+    assert found(discover.discover(zip_tree(tmp_path / "class.zip", files), assignment=assignments.get(assignment))) == expected
 
 
 def test_zip_wrapped_in_one_top_folder_is_unwrapped(tmp_path):
@@ -146,7 +147,7 @@ def test_symlink_out_of_the_class_folder_is_listed_but_never_followed(tmp_path):
     (root / "mallory.py").symlink_to(outside)
     (root / "bob" / "solution.py").symlink_to(outside)  # bob's own file is chosen over the link
     (root / "carol.py").symlink_to(root / "alice.py")  # inside the class folder: followed
-    submissions = {submission.student: submission for submission in discover.discover(root, assignment="three_layer")}
+    submissions = {submission.student: submission for submission in discover.discover(root, assignment=assignments.get("three_layer"))}
     assert found(submissions.values()) == {"alice": "alice.py", "bob": "notes.py", "carol": "carol.py",
                                            "mallory": "mallory.py"}
     assert submissions["carol"].read() == BACKWARD
@@ -164,7 +165,7 @@ def test_a_file_name_that_is_not_utf8_gives_a_printable_student_id_and_is_still_
         with open(os.path.join(os.fsencode(root), name), "wb") as handle:
             handle.write(BACKWARD)
     (root / "alice.py").write_bytes(BACKWARD)
-    found_ = discover.survey(root, assignment="three_layer")
+    found_ = discover.survey(root, assignment=assignments.get("three_layer"))
     students = [submission.student for submission in found_.submissions]
     assert sorted(students) == sorted(["alice", "d\\xe9j\\xe0", "\\xff\\xfebob"])
     for submission in found_.submissions:
@@ -177,7 +178,7 @@ def test_a_named_pipe_is_unreadable_at_once_not_waited_on(tmp_path):
     root = write_tree(tmp_path / "class", {"alice.py": BACKWARD, "dave/solution.py": BACKWARD})
     os.mkfifo(root / "eve.py")
     os.mkfifo(root / "dave" / "pipe.py")  # read while choosing dave's file: must not block either
-    submissions = {submission.student: submission for submission in discover.discover(root, assignment="three_layer")}
+    submissions = {submission.student: submission for submission in discover.discover(root, assignment=assignments.get("three_layer"))}
     assert submissions["dave"].filename == "solution.py"
     with pytest.raises(reading.UnreadableSubmission, match="eve.py is not a regular file"):
         submissions["eve"].read()
@@ -197,7 +198,7 @@ def test_unusable_class_path_raises_one_line(tmp_path, make, message):
 
 
 def test_sample_class_is_the_top_level_files(submissions_dir):
-    students = [submission.student for submission in discover.discover(submissions_dir, assignment="three_layer")]
+    students = [submission.student for submission in discover.discover(submissions_dir, assignment=assignments.get("three_layer"))]
     assert students and students == sorted(students)
     top_level = {path.stem for path in submissions_dir.iterdir() if path.suffix in (".py", ".ipynb")}
     assert {student.split(".")[0] for student in students} == top_level
@@ -205,7 +206,7 @@ def test_sample_class_is_the_top_level_files(submissions_dir):
 
 def survey(tmp_path, files, *, zipped, assignment="three_layer"):
     root = zip_tree(tmp_path / "class.zip", files) if zipped else write_tree(tmp_path / "class", files)
-    return discover.survey(root, assignment=assignment)
+    return discover.survey(root, assignment=assignments.get(assignment))
 
 
 @pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
@@ -274,7 +275,7 @@ def test_a_zip_a_student_handed_in_is_opened_when_nothing_beside_it_is_gradable(
              "carol/mine.zip": zip_bytes({"a.py": OTHER, "b.py": BACKWARD}), "dave/hw.py": BACKWARD,
              "dave/old.zip": zip_bytes({"old.py": BACKWARD}), "erin/broken.zip": b"PK not a zip"}
     submissions = {s.student: s for s in discover.survey(write_tree(tmp_path / "class", files),
-                                                        assignment="three_layer").submissions}
+                                                        assignment=assignments.get("three_layer")).submissions}
     assert submissions["bob"].filename == "gc.ipynb" and submissions["bob"].read() == b"{}"
     assert submissions["bob"].note == "graded bob/hw.zip/hw/gc.ipynb, from inside the zip"
     assert submissions["carol"].read() == BACKWARD and "graded carol/mine.zip/b.py; also found carol/mine.zip/a.py" == submissions["carol"].note
@@ -285,7 +286,7 @@ def test_a_zip_a_student_handed_in_is_opened_when_nothing_beside_it_is_gradable(
 
 def test_in_a_class_of_zipped_folders_a_broken_zip_is_still_an_error_row(tmp_path):
     files = {"alice/hw.zip": zip_bytes({"hw.py": BACKWARD}), "bob/hw.zip": b"PK not a zip"}
-    found_ = discover.survey(write_tree(tmp_path / "class", files), assignment="three_layer")
+    found_ = discover.survey(write_tree(tmp_path / "class", files), assignment=assignments.get("three_layer"))
     assert [s.student for s in found_.submissions] == ["alice", "bob"] and found_.not_graded == ()
     assert found_.submissions[1].refused == "no .py or .ipynb file in bob/ (it holds hw.zip)"
 
@@ -305,7 +306,7 @@ def test_a_named_pipe_called_zip_in_a_student_folder_is_not_waited_on(tmp_path):
     previous = signal.signal(signal.SIGALRM, hung)
     signal.alarm(10)  # a hang fails this test instead of stopping the suite
     try:
-        found_ = discover.survey(root, assignment="three_layer")
+        found_ = discover.survey(root, assignment=assignments.get("three_layer"))
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -315,7 +316,7 @@ def test_a_named_pipe_called_zip_in_a_student_folder_is_not_waited_on(tmp_path):
 def test_a_zip_inside_the_class_zip_stays_shut(tmp_path):
     files = {"alice/hw.py": BACKWARD, "bob/hw.zip": zip_bytes({"gc.py": BACKWARD})}
     submissions = {s.student: s for s in discover.survey(zip_tree(tmp_path / "class.zip", files),
-                                                        assignment="three_layer").submissions}
+                                                        assignment=assignments.get("three_layer")).submissions}
     with pytest.raises(reading.UnreadableSubmission, match=r"in bob/ \(it holds hw.zip\)"):
         submissions["bob"].read()
 
@@ -347,9 +348,9 @@ def test_a_zip_wrapped_in_one_folder_is_unwrapped_whatever_else_it_holds(tmp_pat
 def test_the_reports_folder_inside_the_class_folder_is_not_looked_into(tmp_path):
     root = write_tree(tmp_path / "class", {"alice/hw.py": BACKWARD, "reports/alice.html": b"<p>",
                                           "reports/results.json": b"[]", "bob/hw.py": BACKWARD})
-    found_ = discover.survey(root, assignment="three_layer", leave_out=root / "reports")
+    found_ = discover.survey(root, assignment=assignments.get("three_layer"), leave_out=root / "reports")
     assert found(found_.submissions) == {"alice": "hw.py", "bob": "hw.py"} and found_.not_graded == ()
-    assert "reports" in found(discover.survey(root, assignment="three_layer").submissions)
+    assert "reports" in found(discover.survey(root, assignment=assignments.get("three_layer")).submissions)
 
 
 NAMES = st.builds(lambda stem, suffix: stem + suffix, st.sampled_from(["alice", "Bob", "hw", "data"]),
@@ -366,7 +367,7 @@ def test_every_file_is_a_submission_part_of_one_or_listed_as_not_graded(files):
 
     with tempfile.TemporaryDirectory() as folder:
         root = write_tree(Path(folder) / "class", files)
-        found_ = discover.survey(root, assignment="three_layer")
+        found_ = discover.survey(root, assignment=assignments.get("three_layer"))
     by_student = {submission.student: submission for submission in found_.submissions}
     assert len(by_student) == len(found_.submissions)
     graded = {submission.path.relative_to(root).as_posix() for submission in found_.submissions}
@@ -397,7 +398,7 @@ def test_a_zip_with_two_entries_of_one_name_grades_the_last_and_says_so(tmp_path
 
 def survey_with(tmp_path, files, pattern, *, zipped=False):
     root = zip_tree(tmp_path / "class.zip", files) if zipped else write_tree(tmp_path / "class", files)
-    return discover.survey(root, assignment="three_layer", id_pattern=IdPattern.parse(pattern))
+    return discover.survey(root, assignment=assignments.get("three_layer"), id_pattern=IdPattern.parse(pattern))
 
 
 @pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
@@ -469,7 +470,7 @@ def test_under_an_id_pattern_every_file_is_graded_part_of_its_students_files_or_
     pattern = IdPattern.parse("canvas")
     with tempfile.TemporaryDirectory() as folder:
         root = write_tree(Path(folder) / "class", files)
-        found_ = discover.survey(root, assignment="three_layer", id_pattern=pattern)
+        found_ = discover.survey(root, assignment=assignments.get("three_layer"), id_pattern=pattern)
     by_student = {submission.student: submission for submission in found_.submissions}
     assert len(by_student) == len(found_.submissions)
     graded = {submission.path.relative_to(root).as_posix() for submission in found_.submissions}
@@ -605,7 +606,7 @@ def test_of_a_students_several_files_the_newest_is_graded(tmp_path, zipped, file
     else:
         root = write_tree(tmp_path / "class", files)
         set_times(root, {name: T0 + DAY * times.get(name, 0) for name in files})
-    alice = by_id(discover.survey(root, assignment="three_layer"))["alice"]
+    alice = by_id(discover.survey(root, assignment=assignments.get("three_layer")))["alice"]
     assert alice.filename == graded
     assert alice.graded_path == f"alice/{graded}"
     assert alice.not_graded == tuple(sorted(f"{name}" for name in files if name.startswith("alice/") and
@@ -622,7 +623,7 @@ def test_blackboards_newest_attempt_is_graded_whatever_the_files_times(tmp_path,
     else:
         root = write_tree(tmp_path / "class", files)
         set_times(root, {old: T0 + DAY, new: T0})
-    jdoe = by_id(discover.survey(root, assignment="three_layer", id_pattern=IdPattern.parse("blackboard")))["jdoe"]
+    jdoe = by_id(discover.survey(root, assignment=assignments.get("three_layer"), id_pattern=IdPattern.parse("blackboard")))["jdoe"]
     assert jdoe.filename == new and jdoe.not_graded == (old,)
 
 
@@ -632,7 +633,7 @@ def test_a_name_pattern_picks_the_file_it_matches(tmp_path):
     root = write_tree(tmp_path / "class", {"alice/gc_final.py": BACKWARD, "alice/gc_v3.py": BACKWARD,
                                           "bob/gc_v2.py": BACKWARD, "bob/gc_v1.py": BACKWARD})
     set_times(root, {"alice/gc_final.py": T0, "alice/gc_v3.py": T0 + DAY, "bob/gc_v2.py": T0, "bob/gc_v1.py": T0})
-    submissions = by_id(discover.survey(root, assignment="three_layer", pick=Pick(Rule.NAME_PATTERN, r"final")))
+    submissions = by_id(discover.survey(root, assignment=assignments.get("three_layer"), pick=Pick(Rule.NAME_PATTERN, r"final")))
     assert submissions["alice"].filename == "gc_final.py"
     assert submissions["bob"].filename == "gc_v2.py"  # nothing matches: the newest
     assert "none of bob's files matches 'final'" in submissions["bob"].note
@@ -643,7 +644,7 @@ def test_the_instructors_pick_wins_and_a_pick_naming_no_file_is_reported(tmp_pat
 
     root = write_tree(tmp_path / "class", {"alice/gc_v1.py": BACKWARD, "alice/gc_v2.py": BACKWARD,
                                           "bob/gc.py": BACKWARD, "bob/gc_v2.py": BACKWARD})
-    found_ = discover.survey(root, assignment="three_layer",
+    found_ = discover.survey(root, assignment=assignments.get("three_layer"),
                              pick=Pick(files={"alice": "gc_v1.py", "bob": "gc_v9.py", "zed": "gc.py"}))
     submissions = by_id(found_)
     assert submissions["alice"].filename == "gc_v1.py" and "the instructor's pick" in submissions["alice"].note
@@ -654,14 +655,14 @@ def test_the_instructors_pick_wins_and_a_pick_naming_no_file_is_reported(tmp_pat
 
 def test_a_pick_remembered_from_the_last_run_stays_while_the_files_are_the_same(tmp_path):
     root = write_tree(tmp_path / "class", {"alice/gc_v1.py": BACKWARD, "alice/gc_v2.py": BACKWARD})
-    first = by_id(discover.survey(root, assignment="three_layer"))["alice"]
+    first = by_id(discover.survey(root, assignment=assignments.get("three_layer")))["alice"]
     assert first.graded_path == "alice/gc_v2.py"
     set_times(root, {"alice/gc_v1.py": T0 + DAY, "alice/gc_v2.py": T0})  # copied again: times changed
     remembered = {"alice": (first.graded_path, first.candidates)}
-    again = by_id(discover.survey(root, assignment="three_layer", remembered=remembered))["alice"]
+    again = by_id(discover.survey(root, assignment=assignments.get("three_layer"), remembered=remembered))["alice"]
     assert again.graded_path == "alice/gc_v2.py" and "as graded before" in again.note
     (root / "alice" / "gc_v3.py").write_bytes(BACKWARD)  # a new file: picked afresh
-    fresh = by_id(discover.survey(root, assignment="three_layer", remembered=remembered))["alice"]
+    fresh = by_id(discover.survey(root, assignment=assignments.get("three_layer"), remembered=remembered))["alice"]
     assert fresh.graded_path == "alice/gc_v3.py"
 
 
@@ -697,6 +698,6 @@ def test_every_student_of_a_section_class_is_one_row_with_their_group(students, 
     with tempfile.TemporaryDirectory() as folder:
         root = (zip_tree(Path(folder) / "class.zip", files) if zipped
                 else write_tree(Path(folder) / "class", files))
-        found_ = discover.survey(root, assignment="three_layer")
+        found_ = discover.survey(root, assignment=assignments.get("three_layer"))
     assert {s.student: s.group for s in found_.submissions} == expected
     assert found_.ambiguous == () and found_.not_graded == ()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli
+from grader import assignments, cli
 from grader.batch import batch, export, overrides, reports
 from grader.grading import late
 from grader.grading.late import LatePolicy, Period, Unit
@@ -27,7 +27,7 @@ def canvas_class(tmp_path_factory):
     (folder / "smithbob_LATE_2345_67890_gc.py").write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
     out = root / "out"
     rules = late.LateRules(due=late.parse_due("2026-03-01T23:59Z"), policy=LatePolicy(Period.DAY, 0.1, Unit.FRACTION))
-    batch.grade(folder, out, Settings(), jobs=1, id_pattern=IdPattern.parse("canvas"), late_rules=rules)
+    batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1, id_pattern=IdPattern.parse("canvas"), late_rules=rules)
     overrides.set_override(out, "smithbob_2345", points=5, comment="regrade request", by="prof")
     reports.refresh(out)
     return out
@@ -65,7 +65,7 @@ def test_a_late_penalty_reaches_the_export(tmp_path):
     name = "Gradient Checking_jlee_attempt_2026-03-03-12-00-00_gc.py"
     (folder / name).write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
     rules = late.LateRules(due=late.parse_due("2026-03-01T23:59"), policy=LatePolicy(Period.DAY, 0.1, Unit.FRACTION))
-    batch.grade(folder, tmp_path / "out", Settings(), jobs=1, id_pattern=IdPattern.parse("blackboard"),
+    batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1, id_pattern=IdPattern.parse("blackboard"),
                 late_rules=rules)
     made = export.export(export.read_results(tmp_path / "out"), export.Target.CSV)
     row = next(csv.DictReader(io.StringIO(made.text)))
@@ -76,7 +76,7 @@ def test_students_without_an_lms_number_keep_a_row_and_are_named(tmp_path, capsy
     folder = tmp_path / "class"
     folder.mkdir()
     (folder / "alice.py").write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
-    batch.grade(folder, tmp_path / "out", Settings(), jobs=1)
+    batch.grade(folder, tmp_path / "out", Settings(), assignment=assignments.get("three_layer"), jobs=1)
     assert cli.main(["export", str(tmp_path / "out"), "--to", "canvas"]) == 0
     captured = capsys.readouterr()
     assert list(csv.reader(io.StringIO(captured.out)))[2] == ["alice", "", "", "", "", "4"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import assignments
 from grader.batch import batch, gradebook
 from grader.batch.executors import Job
 from grader.results import Status, SubmissionResult
@@ -45,7 +46,7 @@ def write_class(folder: Path, students: dict[str, str]) -> Path:
 
 def run_batch(folder: Path, out: Path, *, force: bool = False, settings: Settings = Settings()):
     executor = CountingExecutor()
-    summary = batch.grade(folder, out, settings, force=force, executor=executor)
+    summary = batch.grade(folder, out, settings, assignment=assignments.get(settings.assignment), force=force, executor=executor)
     return executor.graded, summary
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli
+from grader import assignments, cli
 from grader.batch import batch, gradebook, overrides
 from grader.settings import Settings
 
@@ -22,7 +22,7 @@ def graded(tmp_path):
     (folder / "alice.py").write_bytes((SUBMISSIONS / "wrong_mask.py").read_bytes())
     (folder / "bob.py").write_bytes((SUBMISSIONS / "correct_matmul.py").read_bytes())
     out = tmp_path / "out"
-    batch.grade(folder, out, Settings(), jobs=1)
+    batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1)
     return folder, out
 
 
@@ -35,7 +35,7 @@ def test_an_override_survives_two_reruns_and_a_force(graded):
     made = overrides.set_override(out, "alice", points=8.5, comment="regrade request: mask was right", by="prof")
     assert made.by == "prof" and made.at.endswith("+00:00")
     for force in (False, False, True):
-        summary = batch.grade(folder, out, Settings(), jobs=1, force=force)
+        summary = batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1, force=force)
         alice = {result.submission: result for result in summary.results}["alice"]
         assert alice.final == 8.5 and alice.score == 4.0  # the automatic score stays visible
         row = _rows(out)["alice"]
@@ -50,10 +50,10 @@ def test_an_override_survives_two_reruns_and_a_force(graded):
 def test_an_override_of_one_check_replaces_its_points_and_clearing_it_restores_the_score(graded):
     folder, out = graded
     overrides.set_override(out, "alice", points=6, check="backward_propagation_n", comment="partial credit")
-    alice = {r.submission: r for r in batch.grade(folder, out, Settings(), jobs=1).results}["alice"]
+    alice = {r.submission: r for r in batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1).results}["alice"]
     assert alice.final == 6.0 and alice.check("backward_propagation_n").points == 4.0
     assert overrides.clear_override(out, "alice", check="backward_propagation_n") == 1
-    alice = {r.submission: r for r in batch.grade(folder, out, Settings(), jobs=1).results}["alice"]
+    alice = {r.submission: r for r in batch.grade(folder, out, Settings(), assignment=assignments.get("three_layer"), jobs=1).results}["alice"]
     assert alice.final == alice.score == 4.0 and alice.overrides == ()
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader import assignments
 from grader.grading import checker, checker_probes, pipeline
 from grader.results import Status
 from grader.settings import Settings
@@ -19,7 +20,7 @@ def graded():
 
     def grade(name: str):
         if name not in cache:
-            result = pipeline.grade_file(CHECKERS / f"{name}.py", Settings())
+            result = pipeline.grade_file(CHECKERS / f"{name}.py", Settings(), assignment=assignments.get("three_layer"))
             cache[name] = result.check("gradient_check_n")
         return cache[name]
     return grade
@@ -67,21 +68,21 @@ def checker_outcomes(monkeypatch):
     monkeypatch.setattr(pipeline.sandbox, "run", recording_run)
 
     def grade(name: str):
-        result = pipeline.grade_file(CHECKERS / f"{name}.py", Settings())
-        graders, calls_by_grader, _ = pipeline.plan(Settings())
+        result = pipeline.grade_file(CHECKERS / f"{name}.py", Settings(), assignment=assignments.get("three_layer"))
+        graders, calls_by_grader, _ = pipeline.plan(assignments.get("three_layer"), Settings())
         offset = sum(len(calls) for calls in calls_by_grader[:graders.index(checker)])
-        return result.check("gradient_check_n"), runs[-1].outcomes[offset:offset + len(checker_probes.probes("three_layer"))]
+        return result.check("gradient_check_n"), runs[-1].outcomes[offset:offset + len(checker_probes.probes(assignments.get("three_layer")))]
     return grade
 
 
 def checker_calls() -> list:
-    graders, calls_by_grader, _ = pipeline.plan(Settings())
+    graders, calls_by_grader, _ = pipeline.plan(assignments.get("three_layer"), Settings())
     return calls_by_grader[graders.index(checker)]
 
 
 def test_a_course_helper_checker_stops_at_once_on_the_square_reference(checker_outcomes):
     check, outcomes = checker_outcomes("correct_course")
-    square = next(index for index, probe in enumerate(checker_probes.probes("three_layer")) if probe.name == "reference-square")
+    square = next(index for index, probe in enumerate(checker_probes.probes(assignments.get("three_layer"))) if probe.name == "reference-square")
     assert outcomes[square].status is pipeline.sandbox.CallStatus.ERROR
     assert "4-5-3-1" in outcomes[square].message
     assert check.status is Status.PASS and check.details["square_sizes"].startswith("skipped")
@@ -94,7 +95,7 @@ def test_a_course_helper_checker_stops_at_once_on_the_square_reference(checker_o
 def test_three_layer_square_mutants_run_only_when_the_square_reference_is_accepted(checker_outcomes, name,
                                                                                    square_mutants_run):
     _, outcomes = checker_outcomes(name)
-    calls, probes = checker_calls(), checker_probes.probes("three_layer")
+    calls, probes = checker_calls(), checker_probes.probes(assignments.get("three_layer"))
     waiting = [index for index, call in enumerate(calls) if call.only_if_below]
     assert [probes[index].name for index in waiting] == [p.name for p in probes if p.profile == "square" and p.kind == "mutant"]
     for index in waiting:
@@ -142,13 +143,13 @@ def test_a_crashing_checker_is_an_error_with_the_students_line(graded):
 
 
 def test_a_missing_checker_scores_nothing():
-    result = pipeline.grade_file(Path(__file__).resolve().parents[2] / "submissions" / "planted_bugs.py", Settings())
+    result = pipeline.grade_file(Path(__file__).resolve().parents[2] / "submissions" / "planted_bugs.py", Settings(), assignment=assignments.get("three_layer"))
     check = result.check("gradient_check_n")
     assert check.status is Status.MISSING and check.points == 0 and check.max_points == 4
 
 
 def test_a_checker_that_hangs_is_a_timeout_and_the_backward_pass_keeps_its_grade():
-    result = pipeline.grade_file(CHECKERS / "hangs.py", Settings(timeout=1.0))
+    result = pipeline.grade_file(CHECKERS / "hangs.py", Settings(timeout=1.0), assignment=assignments.get("three_layer"))
     assert result.check("backward_propagation_n").status is Status.PASS
     check = result.check("gradient_check_n")
     assert check.status is Status.TIMEOUT and check.points == 0
@@ -167,7 +168,7 @@ def graded_l_layer():
 
     def grade(name: str):
         if name not in cache:
-            cache[name] = pipeline.grade_file(CHECKERS / "l_layer" / f"{name}.py", L_LAYER)
+            cache[name] = pipeline.grade_file(CHECKERS / "l_layer" / f"{name}.py", L_LAYER, assignment=assignments.get(L_LAYER.assignment))
         return cache[name]
     return grade
 
@@ -216,21 +217,21 @@ def test_l_layer_flaws_are_named_from_the_numbers(graded_l_layer):
     pytest.param("correct_own_caches.py", id="own-unrolling-1x1-array"),
 ])
 def test_correct_l_layer_samples_get_full_marks_with_their_checker(name):
-    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / name, L_LAYER)
+    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / name, L_LAYER, assignment=assignments.get(L_LAYER.assignment))
     assert result.status is Status.PASS, result.message
     assert result.score == result.max_score == 10
 
 
 def test_the_course_forward_put_in_for_the_checker_is_not_the_students_own():
-    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / "correct_dnn_utils.py", L_LAYER)
+    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / "correct_dnn_utils.py", L_LAYER, assignment=assignments.get(L_LAYER.assignment))
     assert result.check("L_layer_backward").details["own_forward"]["defined"] is False
-    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / "correct_own_caches.py", L_LAYER)
+    result = pipeline.grade_file(L_LAYER_SUBMISSIONS / "correct_own_caches.py", L_LAYER, assignment=assignments.get(L_LAYER.assignment))
     assert result.check("L_layer_backward").details["own_forward"]["defined"] is True
 
 
 def test_a_missing_l_layer_checker_scores_nothing_out_of_four():
     program = (L_LAYER_SUBMISSIONS / "correct_dnn_utils.py").read_text().split("\n\ndef gradient_checking")[0]
-    result = pipeline.grade_source(program.encode(), "no_checker.py", L_LAYER, submission="no_checker")
+    result = pipeline.grade_source(program.encode(), "no_checker.py", L_LAYER, submission="no_checker", assignment=assignments.get(L_LAYER.assignment))
     check = result.check("gradient_checking")
     assert check.status is Status.MISSING and check.points == 0 and check.max_points == 4
     assert result.score == 6 and result.max_score == 10
@@ -270,7 +271,7 @@ def constant_checker(tmp_path: Path, assignment: str, body: str) -> Path:
 def test_a_constant_checker_scores_nothing(tmp_path, assignment, body):
     name = CONSTANT_CHECKERS[assignment][0]
     check = pipeline.grade_file(constant_checker(tmp_path, assignment, body),
-                                Settings(assignment=assignment)).check(name)
+                                Settings(assignment=assignment), assignment=assignments.get(assignment)).check(name)
     assert check.points == 0 and check.max_points == 4, (check.details["points"], check.message)
     assert check.details["caught"] == 0
     assert check.status is not Status.PASS
@@ -278,7 +279,7 @@ def test_a_constant_checker_scores_nothing(tmp_path, assignment, body):
 
 @pytest.mark.parametrize("body", [pytest.param("return 1.0", id="return-1.0"), pytest.param("return 1e9", id="return-1e9")])
 def test_a_constant_that_rejects_everything_is_told_why_its_rejections_do_not_count(tmp_path, body):
-    check = pipeline.grade_file(constant_checker(tmp_path, "three_layer", body), Settings()).check("gradient_check_n")
+    check = pipeline.grade_file(constant_checker(tmp_path, "three_layer", body), Settings(), assignment=assignments.get("three_layer")).check("gradient_check_n")
     assert check.details["rejected"] == check.details["probes"] and check.details["caught"] == 0
     assert "it rejects correct gradients too: its result does not depend on them" in check.message
     assert "caught 0 of" in check.message
@@ -317,7 +318,7 @@ def test_a_checker_that_accepts_everything_gets_nothing_for_accepting(graded):
                  "gradient_check", id="one_d"),
 ])
 def test_correct_checkers_keep_every_point(path, settings, name):
-    check = pipeline.grade_file(path, settings).check(name)
+    check = pipeline.grade_file(path, settings, assignment=assignments.get(settings.assignment)).check(name)
     assert check.details["points"] == {"reference": 1.0, "mutants": 1.0, "value": 1.0, "no_crash": 1.0}
     assert check.details["discriminates"] is True and check.details["depends_on_inputs"] is True
 
@@ -332,7 +333,7 @@ def test_correct_checkers_keep_every_point(path, settings, name):
     pytest.param(CHECKERS / "one_d_no_epsilon.py", Settings(assignment="one_d"), "gradient_check", id="one_d"),
 ])
 def test_a_correct_checker_without_an_epsilon_parameter_keeps_every_point(path, settings, name):
-    check = pipeline.grade_file(path, settings).check(name)
+    check = pipeline.grade_file(path, settings, assignment=assignments.get(settings.assignment)).check(name)
     assert check.status is Status.PASS, check.message
     assert check.points == check.max_points == 4
     assert "positional argument" not in check.message
@@ -345,7 +346,7 @@ def test_a_correct_checker_without_an_epsilon_parameter_keeps_every_point(path, 
 ])
 def test_the_wide_epsilon_probe_does_not_apply_to_a_checker_without_epsilon_and_the_report_says_so(path, settings,
                                                                                                     name):
-    check = pipeline.grade_file(path, settings).check(name)
+    check = pipeline.grade_file(path, settings, assignment=assignments.get(settings.assignment)).check(name)
     assert f"{name} takes no epsilon: it was called without one" in check.message
     assert "probe does not apply" in check.details["epsilon"]
     assert not any("ignores the epsilon" in flaw for flaw in check.details["flaws"])

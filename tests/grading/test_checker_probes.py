@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader import assignments
 from grader.grading import checker_probes
 
 
 def test_probes_are_few_distinct_and_cover_every_parameter():
-    probes = checker_probes.probes("three_layer")
+    probes = checker_probes.probes(assignments.get("three_layer"))
     mutants = [probe for probe in probes if probe.kind == "mutant"]
     assert len(probes) <= checker_probes.MAX_COURSE_MUTANTS + checker_probes.MAX_SQUARE_MUTANTS + 3
     assert {"scale-double-gradient", "scale-quadruple-m"} <= {probe.operator for probe in mutants}
@@ -18,7 +19,7 @@ def test_probes_are_few_distinct_and_cover_every_parameter():
 
 
 def test_l_layer_probes_are_few_distinct_and_keep_the_loop_cheap():
-    probes = checker_probes.probes("l_layer")
+    probes = checker_probes.probes(assignments.get("l_layer"))
     assert len(probes) <= 10
     mutants = [probe for probe in probes if probe.kind == "mutant"]
     assert len({probe.family for probe in mutants}) >= 4

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import assignments
 from grader.grading import pipeline
 from grader.results import Status
 from grader.settings import Settings
@@ -18,7 +19,7 @@ def graded():
 
     def grade(name: str):
         if name not in cache:
-            cache[name] = pipeline.grade_file(SUBMISSIONS / f"{name}.py", Settings()).check("backward_propagation_n")
+            cache[name] = pipeline.grade_file(SUBMISSIONS / f"{name}.py", Settings(), assignment=assignments.get("three_layer")).check("backward_propagation_n")
         return cache[name]
     return grade
 
@@ -44,7 +45,7 @@ def test_the_sample_class_has_buggy_submissions_of_every_assignment():
 
 @pytest.mark.parametrize("assignment, filename", BUGGY)
 def test_every_buggy_sample_gets_a_diagnosis_with_a_hint_for_each_wrong_parameter(assignment, filename):
-    result = pipeline.grade_file(FOLDERS[assignment] / filename, Settings(assignment=assignment))
+    result = pipeline.grade_file(FOLDERS[assignment] / filename, Settings(assignment=assignment), assignment=assignments.get(assignment))
     check = result.checks[0]
     assert check.status is Status.FAIL
     wrong = {parameter.name for parameter in check.parameters if parameter.status is Status.FAIL}
@@ -72,7 +73,7 @@ def test_a_correct_backward_pass_gets_no_diagnosis(graded):
 
 def test_the_diagnosis_shows_in_text_and_json():
     from grader.report import render
-    result = pipeline.grade_file(SUBMISSIONS / "planted_bugs.py", Settings())
+    result = pipeline.grade_file(SUBMISSIONS / "planted_bugs.py", Settings(), assignment=assignments.get("three_layer"))
     assert "hint [scale-double-gradient-6] (line 15): dW2 is twice the true gradient" in render.text(result)
     diagnosis = result.to_json()["checks"][0]["diagnosis"]
     assert {"mutant", "operator", "hint"} <= set(diagnosis[0])
@@ -100,7 +101,7 @@ BACKWARD_PASSES = Path(__file__).resolve().parents[1] / "backward_passes"
                  id="m-hard-coded-to-3"),
 ])
 def test_a_wrong_m_is_described_from_the_factor_on_each_case(name, status, words, advice):
-    check = pipeline.grade_file(BACKWARD_PASSES / f"{name}.py", Settings()).check("backward_propagation_n")
+    check = pipeline.grade_file(BACKWARD_PASSES / f"{name}.py", Settings(), assignment=assignments.get("three_layer")).check("backward_propagation_n")
     assert check.status is status
     [diagnosis] = check.diagnosis
     assert words in diagnosis.hint and diagnosis.hint.endswith(advice), diagnosis.hint
@@ -109,14 +110,14 @@ def test_a_wrong_m_is_described_from_the_factor_on_each_case(name, status, words
 
 
 def test_a_division_by_zero_on_the_one_example_case_is_named_with_the_others_factors():
-    check = pipeline.grade_file(BACKWARD_PASSES / "m_minus_one_numpy.py", Settings()).check("backward_propagation_n")
+    check = pipeline.grade_file(BACKWARD_PASSES / "m_minus_one_numpy.py", Settings(), assignment=assignments.get("three_layer")).check("backward_propagation_n")
     assert "1.5 at m = 3, 2 at m = 2, 1.25 at m = 5 and 1.07 at m = 16" in check.diagnosis[0].hint
     assert "where m = 1, m-1 = 0: a division by zero" in check.diagnosis[0].hint
 
 
 def test_a_crash_on_the_one_example_case_does_not_hide_what_the_other_cases_gave():
     from grader.report import render
-    result = pipeline.grade_file(BACKWARD_PASSES / "m_minus_one.py", Settings())
+    result = pipeline.grade_file(BACKWARD_PASSES / "m_minus_one.py", Settings(), assignment=assignments.get("three_layer"))
     check = result.check("backward_propagation_n")
     assert check.status is Status.ERROR and "ZeroDivisionError" in check.message
     by_case = {case.case: case for case in check.cases}
@@ -138,7 +139,7 @@ def test_a_wrong_m_in_an_l_layer_helper_is_one_hint_for_every_layer(tmp_path, m_
     assert source.count("    m = A_prev.shape[1]\n") == 1
     path = tmp_path / "wrong_m.py"
     path.write_text(source.replace("    m = A_prev.shape[1]\n", m_line + "\n"))
-    check = pipeline.grade_file(path, Settings(assignment="l_layer")).check("L_layer_backward")
+    check = pipeline.grade_file(path, Settings(assignment="l_layer"), assignment=assignments.get("l_layer")).check("L_layer_backward")
     [diagnosis] = check.diagnosis
     assert words in diagnosis.hint
     assert set(diagnosis.parameters) == {f"d{kind}{layer}" for layer in range(1, 5) for kind in "Wb"}

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader import assignments
 from grader.grading import forward, pipeline
 from grader.results import Status
 from grader.sandbox.run import CallOutcome, CallStatus
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_wrong_forward_is_reported_and_not_blamed_on_the_backward_pass():
-    result = pipeline.grade_file(ROOT / "tests" / "checkers" / "wrong_forward.py", Settings())
+    result = pipeline.grade_file(ROOT / "tests" / "checkers" / "wrong_forward.py", Settings(), assignment=assignments.get("three_layer"))
     assert result.check("backward_propagation_n").status is Status.PASS
     check = result.check("forward_propagation_n")
     assert check.status is Status.FAIL
@@ -26,12 +27,12 @@ def test_a_wrong_forward_is_reported_and_not_blamed_on_the_backward_pass():
 
 
 def test_a_right_forward_passes_on_every_case():
-    check = pipeline.grade_file(ROOT / "submissions" / "correct_course_style.py", Settings()).check("forward_propagation_n")
+    check = pipeline.grade_file(ROOT / "submissions" / "correct_course_style.py", Settings(), assignment=assignments.get("three_layer")).check("forward_propagation_n")
     assert check.status is Status.PASS and len(check.cases) == 5
 
 
 def test_no_forward_no_check():
-    result = pipeline.grade_file(ROOT / "submissions" / "planted_bugs.py", Settings())
+    result = pipeline.grade_file(ROOT / "submissions" / "planted_bugs.py", Settings(), assignment=assignments.get("three_layer"))
     assert "forward_propagation_n" not in [check.name for check in result.checks]
 
 

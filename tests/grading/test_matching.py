@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from grader import assignments
 from grader.grading import diagnose, matching
 
 RNG_SEED = 5
@@ -37,7 +38,7 @@ def test_equal_is_a_finite_relative_difference_within_match_rtol(got, want, equa
 
 
 def test_every_catalogued_gradient_is_a_float_array_so_flat_keeps_it():
-    for candidate in matching.catalogue_candidates("three_layer"):
+    for candidate in matching.catalogue_candidates(assignments.get("three_layer")):
         for gradients, flat in zip(candidate.gradients, candidate.flat):
             assert (gradients is None) == (flat is None)
             for name, value in (gradients or {}).items():
@@ -76,8 +77,8 @@ def plain_routed(name, gots, trues):
        gaps=st.booleans())
 def test_cover_and_routed_equal_their_definitions(seed, mutants, extra_wrong, gaps):
     rng = np.random.default_rng(seed)
-    candidates = matching.catalogue_candidates("three_layer")
-    trues, _ = matching._true_gradients("three_layer")
+    candidates = matching.catalogue_candidates(assignments.get("three_layer"))
+    trues, _ = matching._true_gradients(assignments.get("three_layer"))
     student = [dict(true) for true in trues]
     wrong = set()
     # Some parameters as catalogued mutants compute them, some moved to another key, some scaled.

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import assignments
 from grader.grading import pipeline
 from grader.results import Status
 from grader.settings import Settings
@@ -23,7 +24,8 @@ SAMPLE_CLASS = [
 
 
 def grade(submissions_dir, name, **settings):
-    return pipeline.grade_file(submissions_dir / name, Settings(**settings))
+    settings_ = Settings(**settings)
+    return pipeline.grade_file(submissions_dir / name, settings_, assignment=assignments.get(settings_.assignment))
 
 
 @pytest.mark.parametrize("name, failing", SAMPLE_CLASS)
@@ -66,7 +68,7 @@ def test_a_stricter_threshold_fails_a_correct_pass_and_a_looser_one_does_not_res
 def test_missing_function_is_reported_by_name(tmp_path):
     path = tmp_path / "nothing.py"
     path.write_text("import numpy as np\n\ndef backward_propagation(X, Y, cache):\n    return {}\n")
-    result = pipeline.grade_file(path, Settings())
+    result = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer"))
     backward = result.check("backward_propagation_n")
     assert backward.status is Status.MISSING
     assert "backward_propagation_n is not defined" in backward.message
@@ -76,7 +78,7 @@ def test_missing_function_is_reported_by_name(tmp_path):
 def test_a_function_that_raises_names_the_error_and_the_line(tmp_path):
     path = tmp_path / "raises.py"
     path.write_text("def backward_propagation_n(X, Y, cache):\n    m = X.shape[1]\n    return dZ3\n")
-    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    backward = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer")).check("backward_propagation_n")
     assert backward.status is Status.ERROR
     assert "NameError" in backward.message and "line 3" in backward.message
 
@@ -90,7 +92,7 @@ def test_a_function_that_raises_names_the_error_and_the_line(tmp_path):
 def test_wrong_return_values_get_a_message(tmp_path, body, fragment):
     path = tmp_path / "wrong_return.py"
     path.write_text(f"def backward_propagation_n(X, Y, cache):\n    {body}\n")
-    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    backward = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer")).check("backward_propagation_n")
     assert backward.status is Status.FAIL
     assert fragment in backward.message or any(fragment in p.message for p in backward.parameters)
 
@@ -100,7 +102,7 @@ def test_changing_an_input_in_place_is_reported(tmp_path, submissions_dir):
     source = source.replace("    dZ3 = A3 - Y\n", "    dZ3 = A3 - Y\n    X *= 1.0\n    cache[0][0, 0] = 99.0\n", 1)
     path = tmp_path / "mutating.py"
     path.write_text(source)
-    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    backward = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer")).check("backward_propagation_n")
     assert "changed its input cache in place" in " ".join(c.message for c in backward.cases)
 
 
@@ -108,7 +110,7 @@ def test_top_level_test_calls_do_not_run(tmp_path, submissions_dir):
     source = (submissions_dir / "correct_matmul.py").read_text() + "\nraise SystemExit('top-level code ran')\n"
     path = tmp_path / "with_calls.py"
     path.write_text(source)
-    result = pipeline.grade_file(path, Settings())
+    result = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer"))
     assert result.check("backward_propagation_n").status is Status.PASS
     assert any("not run" in warning for warning in result.warnings)
 
@@ -122,7 +124,7 @@ def test_top_level_test_calls_do_not_run(tmp_path, submissions_dir):
 def test_unreadable_submissions_are_errors_with_one_line(tmp_path, content, fragment):
     path = tmp_path / "broken.py"
     path.write_bytes(content)
-    result = pipeline.grade_file(path, Settings())
+    result = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer"))
     assert result.status is Status.ERROR
     assert fragment in result.message and "\n" not in result.message
 
@@ -132,11 +134,11 @@ def test_a_global_set_by_unrun_code_is_explained_in_the_check(submissions_dir, t
     source = source.replace("def backward_propagation_n(", "scale = float(np.ones(1)[0])\n\n\ndef backward_propagation_n(", 1)
     path = tmp_path / "global_scale.py"
     path.write_text(source.replace("dW3 = 1. / m", "dW3 = scale / m", 1))
-    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    backward = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer")).check("backward_propagation_n")
     assert backward.status is Status.ERROR
     assert "NameError: name 'scale' is not defined" in backward.message
     assert "scale is set only by top-level code at line" in backward.message and "--run-all" in backward.message
-    ran_all = pipeline.grade_file(path, Settings(run_all=True)).check("backward_propagation_n")
+    ran_all = pipeline.grade_file(path, Settings(run_all=True), assignment=assignments.get("three_layer")).check("backward_propagation_n")
     assert ran_all.status is Status.PASS
 
 
@@ -152,7 +154,7 @@ def test_output_cut_on_its_way_back_is_a_warning_and_a_capped_record(tmp_path):
                     "def backward_propagation_n(X, Y, cache):\n"
                     "    print('spam ' * 40_000)\n"
                     "    raise ValueError('w' * 1000)\n")
-    result = pipeline.grade_file(path, Settings())
+    result = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer"))
     stdout = next(capped for capped in result.capped if capped.what == "the submission's captured stdout")
     assert stdout.kept == 64 * 1024 and stdout.size >= 5 * 200_000 and stdout.unit == "bytes"
     assert stdout.sentence() in result.warnings
@@ -167,7 +169,8 @@ def test_output_cut_on_its_way_back_is_a_warning_and_a_capped_record(tmp_path):
 def grade_text(tmp_path, text, name="student.py", **settings):
     path = tmp_path / name
     path.write_text(text)
-    return pipeline.grade_file(path, Settings(**settings))
+    settings_ = Settings(**settings)
+    return pipeline.grade_file(path, settings_, assignment=assignments.get(settings_.assignment))
 
 
 CORRECT = (Path(__file__).resolve().parents[2] / "submissions" / "correct_course_style.py").read_text()
@@ -205,7 +208,7 @@ def test_a_notebook_cell_that_does_not_parse_is_named_on_the_functions_row(tmp_p
 
     path = tmp_path / "nb.ipynb"
     path.write_bytes(notebook("import numpy as np", "def backward_propagation_n(X, Y, cache):\n    dZ3 = # YOUR CODE\n"))
-    backward = pipeline.grade_file(path, Settings()).check("backward_propagation_n")
+    backward = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer")).check("backward_propagation_n")
     assert backward.status is Status.ERROR
     assert backward.message.startswith("backward_propagation_n was not graded: code cell 2, where it is defined, "
                                        "does not parse (SyntaxError at line 2")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli
+from grader import assignments, cli
 from grader.grading import pipeline, score
 from grader.results import CheckResult, ParameterResult, Status
 from grader.settings import Settings
@@ -90,7 +90,7 @@ def test_the_rubric_travels_in_settings_and_sets_the_backward_threshold(tmp_path
     settings = Settings(rubric=score.load_rubric(path))
     assert Settings.from_json(json.loads(json.dumps(settings.to_json()))) == settings
     assert score.with_rubric_thresholds(settings).threshold == 1e-6
-    result = pipeline.grade_file(SUBMISSIONS / "planted_bugs.py", settings)
+    result = pipeline.grade_file(SUBMISSIONS / "planted_bugs.py", settings, assignment=assignments.get(settings.assignment))
     assert (result.score, result.max_score) == (8.0, 20.0)
     assert result.check("backward_propagation_n").threshold == 1e-6
 

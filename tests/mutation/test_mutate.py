@@ -152,24 +152,24 @@ def test_a_reference_file_that_cannot_load_is_a_one_line_error(tmp_path):
 
 
 def test_catalogue_reads_the_committed_index_with_a_compiled_function_per_mutant():
-    records = catalogue.catalogue("three_layer")
+    records = catalogue.catalogue(assignments.get("three_layer"))
     index = json.loads((catalogue.MUTANTS_DIR / "three_layer" / "index.json").read_text())
     assert [r.id for r in records] == [entry["id"] for entry in index["mutants"]]
     assert all(r.function is not None for r in records if r.status is not MutantStatus.INVALID)
-    assert catalogue.catalogue("three_layer") is records
+    assert catalogue.catalogue(assignments.get("three_layer")) is records
 
 
 def test_mutant_gradients_are_the_mutants_own():
     reference = THREE_LAYER.reference_gradients(assignments.get("three_layer").cases()[0])
-    planted = catalogue.mutant_gradients("three_layer", "scale-quadruple-m-6", "course", 0)
+    planted = catalogue.mutant_gradients(assignments.get("three_layer"), "scale-quadruple-m-6", "course", 0)
     np.testing.assert_allclose(planted["db1"], 4 * reference["db1"])
     np.testing.assert_array_equal(planted["dW1"], reference["dW1"])
     assert not planted["db1"].flags.writeable
 
 
 def test_mutant_gradients_are_none_when_the_mutant_crashes():
-    assert catalogue.mutant_gradients("three_layer", "mask-other-layer-1", "course", 0) is None
-    assert catalogue.mutant_gradients("three_layer", "mask-other-layer-1", "square", 0) is not None
+    assert catalogue.mutant_gradients(assignments.get("three_layer"), "mask-other-layer-1", "course", 0) is None
+    assert catalogue.mutant_gradients(assignments.get("three_layer"), "mask-other-layer-1", "square", 0) is not None
 
 
 @pytest.mark.parametrize("assignment", ["three_layer", "l_layer", "one_d"])

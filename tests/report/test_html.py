@@ -9,6 +9,7 @@ from html import unescape
 
 import pytest
 
+from grader import assignments
 from grader.report import html, listing
 from grader.results import (CheckResult, Diagnosis, FunctionSource, ParameterResult, SourceStatus, Status,
                             SubmissionResult)
@@ -208,7 +209,7 @@ def test_a_real_crashing_checker_is_not_counted_as_missing_every_mutant(tmp_path
     from grader.grading import pipeline
     from grader.settings import Settings
     checkers = Path(__file__).resolve().parents[1] / "checkers"
-    results = [pipeline.grade_file(checkers / name, Settings()) for name in ("first_entries.py", "crashes.py")]
+    results = [pipeline.grade_file(checkers / name, Settings(), assignment=assignments.get("three_layer")) for name in ("first_entries.py", "crashes.py")]
     missed, count = html.missed_mutants(results)
     assert count == 1 and all(row["ran"] == 1 for row in missed)
     assert [row["submission"] for row in html.crashed_checkers(results)] == [results[1].submission]
