@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from grader import assignments
 from grader.grading import pipeline
 from grader.load import loaded
 from grader.load import notebook as notebooks
@@ -79,14 +80,14 @@ def test_notebook_twin_grades_like_its_py(name):
     assert any("cell" in warning and "does not parse" in warning for warning in program.warnings)
     assert any("magics" in warning for warning in program.warnings)
     settings = Settings()
-    assert comparable(pipeline.grade_file(notebook_path, settings)) == comparable(pipeline.grade_file(py_path, settings))
+    assert comparable(pipeline.grade_file(notebook_path, settings, assignment=assignments.get(settings.assignment))) == comparable(pipeline.grade_file(py_path, settings, assignment=assignments.get(settings.assignment)))
 
 
 def test_run_all_runs_the_notebooks_top_level_calls_and_grades_the_same():
     path = SUBMISSIONS / "correct_course_style.ipynb"
     program = load.load(path, run_all=True)
     assert "gradients = backward_propagation_n(X, Y, cache)" in program.source
-    result = pipeline.grade_file(path, Settings(run_all=True))
+    result = pipeline.grade_file(path, Settings(run_all=True), assignment=assignments.get("three_layer"))
     assert result.status.value == "pass", result.message
     assert "Your backward propagation works perfectly fine" in result.output
 
@@ -163,7 +164,7 @@ def test_a_notebook_whose_later_cell_starts_with_a_future_import_is_graded(tmp_p
     source = (SUBMISSIONS / "correct_course_style.py").read_text()
     path = tmp_path / "future.ipynb"
     path.write_bytes(notebook("import numpy as np", "from __future__ import annotations\n" + source))
-    result = pipeline.grade_file(path, Settings())
+    result = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer"))
     assert result.status is Status.PASS and not any("__future__" in warning for warning in result.warnings), result
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader import assignments
 from grader.grading import pipeline
 from grader.load import loaded
 from grader.load import program as load
@@ -20,7 +21,7 @@ def test_the_last_definition_wins_and_top_level_calls_are_dropped():
 
 
 def test_a_diagnosis_points_at_the_students_cell_and_line(submissions_dir):
-    result = pipeline.grade_file(submissions_dir / "planted_bugs.ipynb", Settings())
+    result = pipeline.grade_file(submissions_dir / "planted_bugs.ipynb", Settings(), assignment=assignments.get("three_layer"))
     hints = {d.parameters: d.where for d in result.check("backward_propagation_n").diagnosis}
     assert hints[("dW2",)] == "code cell 4, line 11" and hints[("db1",)] == "code cell 4, line 17"
 
@@ -31,7 +32,7 @@ def test_sandbox_line_numbers_become_cells():
     program = load.load_bytes(data, filename="s.ipynb")
     line = next(index for index, text in enumerate(program.source.splitlines(), 1) if "1 / 0" in text)
     assert program.locate(line) == "code cell 2, line 5"
-    result = pipeline.grade_program(program, "s", Settings())
+    result = pipeline.grade_program(program, "s", Settings(), assignment=assignments.get("three_layer"))
     backward = next(check for check in result.checks if check.name == "backward_propagation_n")
     assert "ZeroDivisionError" in backward.message and "(code cell 2, line 5)" in backward.message
 
@@ -68,7 +69,7 @@ def test_a_renamed_notebook_is_graded_as_one_and_the_student_is_told():
 def test_a_bad_notebook_is_an_error_result_not_a_traceback(tmp_path):
     path = tmp_path / "student.ipynb"
     path.write_bytes(b"\xff\xfe\x00garbage")
-    result = pipeline.grade_file(path, Settings())
+    result = pipeline.grade_file(path, Settings(), assignment=assignments.get("three_layer"))
     assert result.status.value == "error" and "binary" in result.message
 
 
