@@ -14,7 +14,7 @@ LAYERS = (
     {"mutation"},
     {"assignments"},
     {"sandbox", "numerics", "load", "settings", "reference", "mutants"},
-    {"results", "course"},                          # shared records, and the course's helper modules
+    {"results", "course", "spec"},                  # shared records, the course's helper modules, the spec API
 )
 STAGES = ("load", "sandbox", "numerics", "grading", "mutation", "batch", "report", "assignments")
 

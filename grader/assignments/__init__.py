@@ -1,6 +1,7 @@
 """Assignments: what a student writes for each assignment, and what grading needs from its reference.
 
-Receives an assignment's name (a built-in: grader.reference.<name>) from a front door, once; hands on an
+Receives an assignment's name from a front door, once: a built-in (grader.reference.<name>), a spec file's
+path, or a name a course package registers under the entry-point group gradgrade.assignments. Hands on an
 Assignment that carries its reference module, the student functions it grades, its cases per profile,
 the gradient names of each case and the expected (numerical) gradients, and every later stage's caches
 (its memo, filled through `cached`), each computed once per Assignment object.
@@ -9,15 +10,23 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Hashable, TypeVar
 
 import numpy as np
 
+from grader import spec as api
+from grader.assignments import expect, specs
+from grader.assignments.specs import Prepared, SpecError
 from grader.numerics import check
 
 BUILT_IN = ("three_layer", "l_layer", "one_d")
+# Built-in assignments written as spec files (grader.reference.<name> declaring SPEC).
+BUILT_IN_SPECS = ()
+ENTRY_POINTS = "gradgrade.assignments"
 
 
 T = TypeVar("T")
@@ -38,6 +47,7 @@ class Assignment:
 
     name: str
     module: ModuleType
+    spec: api.Spec | None = None
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def remember(self, key: Hashable, make: Callable[[], T]) -> T:
@@ -50,7 +60,25 @@ class Assignment:
 
     @property
     def title(self) -> str:
-        return getattr(self.module, "TITLE", self.name)
+        return self.spec.title if self.spec else getattr(self.module, "TITLE", self.name)
+
+    @property
+    def functions(self) -> tuple[api.Function, ...]:
+        """A spec assignment's declared functions (none for a built-in module)."""
+        return tuple(self.spec.functions) if self.spec else ()
+
+    def spec_cases(self, profile: str = "course") -> tuple[api.Case, ...]:
+        """A spec assignment's screened cases of one profile ("course": public, then hidden; "square")."""
+        return _drawn(self, profile)[0]
+
+    def prepared(self, function: str, case: api.Case) -> Prepared:
+        """What the spec's function must give on the case (the case comes from spec_cases)."""
+        return _drawn(self, case.profile)[1][(function, case.name)]
+
+    def graded_on(self, declared: api.Function, profile: str = "course") -> tuple[api.Case, ...]:
+        """The cases of a profile that grade one declared function."""
+        prepared = _drawn(self, profile)[1]
+        return tuple(case for case in self.spec_cases(profile) if (declared.function, case.name) in prepared)
 
     @property
     def backward(self) -> str:
@@ -66,7 +94,10 @@ class Assignment:
 
     @property
     def student_functions(self) -> tuple[str, ...]:
-        """The functions a student writes for it that gradgrade grades: backward, checker, forward."""
+        """The functions (and classes) a student writes for it that gradgrade grades."""
+        if self.spec:
+            return tuple(dict.fromkeys(getattr(declared, "cls", None) or declared.function
+                                       for declared in self.spec.functions))
         return tuple(name for name in (self.backward, self.checker, self.forward) if name)
 
     @property
@@ -110,27 +141,74 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
 
 
 def available() -> tuple[str, ...]:
-    """The assignments whose reference module is installed."""
+    """The assignments installed: built-in ones whose reference module is there, and registered specs."""
     names = []
-    for name in BUILT_IN:
+    for name in BUILT_IN + BUILT_IN_SPECS:
         try:
             importlib.import_module(f"grader.reference.{name}")
         except ModuleNotFoundError:
             continue
         names.append(name)
-    return tuple(names)
+    return tuple(names) + tuple(sorted(point.name for point in _entry_points() if point.name not in names))
+
+
+def _entry_points() -> tuple[importlib.metadata.EntryPoint, ...]:
+    return tuple(importlib.metadata.entry_points(group=ENTRY_POINTS))
+
+
+def is_path(name: str) -> bool:
+    """Whether --assignment names a spec file rather than an installed assignment."""
+    return name.endswith(".py") or "/" in name or "\\" in name
+
+
+def get(name: str) -> Assignment:
+    """The assignment called name, or the spec file name is the path of.
+
+    UnknownAssignment lists the ones there are; a spec that cannot be used raises it with the spec's
+    one-line reason.
+    """
+    return _get(str(Path(name).resolve()) if is_path(name) else name)
 
 
 @functools.cache
-def get(name: str) -> Assignment:
-    """The assignment called name; UnknownAssignment lists the ones there are."""
-    if name not in BUILT_IN:
-        raise UnknownAssignment(f"unknown assignment {name!r}; choose from {', '.join(available())}")
+def _get(name: str) -> Assignment:
+    if is_path(name):
+        try:
+            found, module = specs.load_file(Path(name))
+        except SpecError as error:
+            raise UnknownAssignment(str(error)) from None
+        return Assignment(found.name, module, found)
+    if name in BUILT_IN + BUILT_IN_SPECS:
+        try:
+            module = importlib.import_module(f"grader.reference.{name}")
+        except ModuleNotFoundError:
+            raise UnknownAssignment(f"assignment {name!r} is not installed; choose from {', '.join(available())}") from None
+        return Assignment(name, module, _spec_of(module, name) if name in BUILT_IN_SPECS else None)
+    registered = [point for point in _entry_points() if point.name == name]
+    if not registered:
+        raise UnknownAssignment(f"unknown assignment {name!r}; choose from {', '.join(available())}, "
+                                f"or give a spec file's path")
     try:
-        module = importlib.import_module(f"grader.reference.{name}")
-    except ModuleNotFoundError:
-        raise UnknownAssignment(f"assignment {name!r} is not installed; choose from {', '.join(available())}") from None
-    return Assignment(name, module)
+        loaded = registered[0].load()
+    except Exception as error:  # a broken course package is reported, not a traceback
+        raise UnknownAssignment(f"assignment {name!r} ({registered[0].value}) cannot be loaded: "
+                                f"{type(error).__name__}: {error}") from None
+    module = loaded if isinstance(loaded, ModuleType) else importlib.import_module(registered[0].module)
+    return Assignment(name, module, _spec_of(module, registered[0].value))
+
+
+def _spec_of(module: ModuleType, where: str) -> api.Spec:
+    try:
+        return specs.of_module(module, where=where)
+    except SpecError as error:
+        raise UnknownAssignment(str(error)) from None
+
+
+@cached
+def _drawn(assignment: Assignment, profile: str) -> tuple[tuple[api.Case, ...], dict[tuple[str, str], Prepared]]:
+    if assignment.spec is None or (profile == "square" and assignment.spec.square_cases is None):
+        return (), {}
+    return expect.draw(assignment.spec, assignment.module, profile)
 
 
 def built_in_student_functions() -> tuple[tuple[str, ...], ...]:

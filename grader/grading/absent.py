@@ -90,7 +90,7 @@ def explain(result: CheckResult, *, program: loaded.Program, run: SandboxRun, ki
     out), or loading stopped before it: an error, naming the line. Simply not there: missing, with the
     near-miss name it may be spelled as; a failed import elsewhere is a warning of its own, not the reason.
     """
-    if result.status is not Status.MISSING:
+    if result.status is not Status.MISSING or result.details.get("not_implemented"):
         return result
     name = result.name
     reason = program.skipped_reason(name)

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from grader import assignments
 from grader.assignments import Assignment
-from grader.grading import absent, backward, checker, diagnose, forward, function_source, score
+from grader.grading import absent, backward, checker, declared, diagnose, forward, function_source, score
 from grader.load import loaded
 from grader.load import program as load
 from grader.sandbox import forkclient
@@ -35,9 +35,13 @@ REFINERS = {backward.KIND: (diagnose.refine,)}
 
 
 def error_result(submission: str, settings: Settings, message: str, *,
-                 warnings: tuple[str, ...] = ()) -> SubmissionResult:
+                 warnings: tuple[str, ...] = (), assignment: Assignment | None = None) -> SubmissionResult:
     """The result of a submission that could not be graded at all: status error, score 0."""
     rubric = score.rubric_of(settings)
+    if assignment is not None and assignment.spec:
+        return SubmissionResult(submission, assignment.name, Status.ERROR, 0.0,
+                                round(sum(function.points for function in assignment.functions), 6),
+                                message=message, warnings=warnings)
     return SubmissionResult(submission, settings.assignment, Status.ERROR, 0.0, rubric.backward_points + rubric.checker_points,
                             message=message, warnings=warnings)
 
@@ -74,8 +78,16 @@ def plan(assignment: Assignment, settings: Settings) -> Plan:
 def _plan(assignment: Assignment, settings_json: str) -> Plan:
     settings = Settings.from_json(json.loads(settings_json))
     forkclient.start_fork_server()  # it boots while the plan is made, where a second core is free
-    graders = tuple(grader for grader in GRADERS if grader.function_name(assignment))
-    calls = tuple(tuple(grader.calls(assignment, settings)) for grader in graders)
+    graders = declared.graders(assignment) if assignment.spec else \
+        tuple(grader for grader in GRADERS if grader.function_name(assignment))
+    calls, start = [], 0
+    for grader in graders:
+        # A spec's grader numbers the calls its later calls take values from (Ref) from where its own start.
+        made = tuple(grader.calls(assignment, settings, start=start) if assignment.spec
+                     else grader.calls(assignment, settings))
+        calls.append(made)
+        start += len(made)
+    calls = tuple(calls)
     inject = {name: helper for grader in graders if hasattr(grader, "inject")
               for name, helper in grader.inject(assignment, settings).items()}
     return graders, calls, inject
@@ -111,11 +123,13 @@ def grade_program(program: loaded.Program, submission: str, settings: Settings, 
             result = dataclasses.replace(result, diagnosis=tuple(
                 dataclasses.replace(d, where=program.locate(d.line)) if d.line else d for d in result.diagnosis))
         # A function graded under a near-miss name shows as the student named it.
-        source = function_source.of(program, renamed.get(result.name, result.name), kind=grader.KIND, taken=taken,
+        defined = grader.function_name(assignment)
+        source = function_source.of(program, renamed.get(defined, defined), kind=grader.KIND, taken=taken,
                                     missing=result.status is Status.MISSING)
-        result = score.score_check(grader.KIND, dataclasses.replace(result, source=source), rubric)
-        if result.name in renamed:
-            result = absent.penalised(result, meant=renamed[result.name], penalty=rubric.near_miss_penalty)
+        result = score.score_check(grader.KIND, dataclasses.replace(result, source=source), rubric,
+                                   points=getattr(getattr(grader, "declared", None), "points", None))
+        if defined in renamed:
+            result = absent.penalised(result, meant=renamed[defined], penalty=rubric.near_miss_penalty)
         checks.append(result)
     checks_ = tuple(checks)
     total, maximum = score.totals(checks_)
@@ -133,7 +147,7 @@ def grade_source(data: bytes, filename: str, settings: Settings, *, submission: 
     try:
         program = load.load_bytes(data, filename=filename, run_all=settings.run_all)
     except loaded.LoadError as error:
-        return error_result(submission, settings, str(error))
+        return error_result(submission, settings, str(error), assignment=assignment)
     return grade_program(program, submission, settings, assignment=assignment)
 
 
@@ -145,5 +159,5 @@ def grade_file(path: Path, settings: Settings, *, assignment: Assignment,
     try:
         data = reading.read_file(path)  # the very bound and message `grade` gives
     except reading.UnreadableSubmission as error:
-        return error_result(name, settings, str(error))
+        return error_result(name, settings, str(error), assignment=assignment)
     return grade_source(data, path.name, settings, submission=name, assignment=assignment)

@@ -258,12 +258,26 @@ def score_forward(result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> Check
     return dataclasses.replace(result, points=points, max_points=rubric.forward_points)
 
 
+def score_declared(result: CheckResult, points: float) -> CheckResult:
+    """A spec's function: its points shared equally over what it returns (the loss, each gradient), each
+    share earned where that part is right on every case; none for a function that is not implemented."""
+    parts = result.parameters
+    passed = sum(parameter.status is Status.PASS for parameter in parts)
+    earned = points * passed / len(parts) if parts and result.status is not Status.MISSING else 0.0
+    if not parts and result.status is Status.PASS:
+        earned = points
+    return dataclasses.replace(result, points=round(earned, 6), max_points=points)
+
+
 SCORERS: dict[str, Callable[[CheckResult, Rubric], CheckResult]] = {
     "backward": score_backward, "checker": score_checker, "forward": score_forward}
 
 
-def score_check(kind: str, result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC) -> CheckResult:
-    """The check with its points, by the kind of grader that made it."""
+def score_check(kind: str, result: CheckResult, rubric: Rubric = DEFAULT_RUBRIC, *,
+                points: float | None = None) -> CheckResult:
+    """The check with its points, by the kind of grader that made it (a spec's function: its declared points)."""
+    if points is not None:
+        return score_declared(result, points)
     return SCORERS[kind](result, rubric)
 
 

@@ -156,6 +156,14 @@ def _summary(errors: list[str]) -> str | None:
     return errors[0] + more
 
 
+def bound_method(cls: Any, method: str, init: dict[str, Any], attributes: dict[str, Any]) -> Callable:
+    """cls(**init) with attributes set on it, and its method: how a notebook makes a model and calls it."""
+    model = cls(**init)
+    for name, value in attributes.items():
+        setattr(model, name, value)
+    return getattr(model, method)
+
+
 def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     """Execute the submission's source, then every call in order, sending one frame per step."""
     filename = job["filename"]
@@ -189,6 +197,9 @@ def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None
             if call.get("refs", True):
                 args, kwargs = resolve(args, returned), resolve(kwargs, returned)
             given_args, given_kwargs = fresh_copy(args, {}), fresh_copy(kwargs, {})
+            if call.get("method"):
+                function = bound_method(function, call["method"], fresh_copy(arguments["init"], {}),
+                                        fresh_copy(arguments["attributes"], {}))
             given_args, given_kwargs, left_out = fit_arguments(function, given_args, given_kwargs,
                                                                call.get("optional") or [])
         except BaseException as error:

@@ -133,6 +133,11 @@ class Call:
     # student wrote: by keyword where it has that parameter, by position where it takes one more, left out
     # otherwise (a checker written without an epsilon parameter); CallOutcome.omitted says which were left out.
     optional: tuple[str, ...] = ()
+    # A model's method: `function` names a class, built as function(**init) with each of `attributes` set
+    # on it after (the weights a notebook gives a model), whose method `method` is called with the arguments.
+    method: str | None = None
+    init: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 class CallStatus(str, Enum):
@@ -241,8 +246,10 @@ def payload(call: Call) -> tuple[np.ndarray, bool]:
     cached = _PAYLOADS.get(id(call))
     if cached is not None and cached[0] is call:
         return cached[1], cached[2]
-    data = wire.encode({"args": _with_markers(tuple(call.args)), "kwargs": _with_markers(dict(call.kwargs))},
-                       exact=True)
+    arguments = {"args": _with_markers(tuple(call.args)), "kwargs": _with_markers(dict(call.kwargs))}
+    if call.method:
+        arguments.update(init=dict(call.init), attributes=dict(call.attributes))
+    data = wire.encode(arguments, exact=True)
     encoded, refs = np.frombuffer(data, dtype=np.uint8), _holds_ref((call.args, dict(call.kwargs)))
     if len(_PAYLOADS) >= _PAYLOAD_CACHE_SIZE:
         _PAYLOADS.clear()
@@ -253,7 +260,7 @@ def payload(call: Call) -> tuple[np.ndarray, bool]:
 def _wire_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
     return [{"function": call.function, "payload": encoded, "bind": dict(call.bind),
              "only_if_below": call.only_if_below, "own_only": call.own_only, "first_only": call.first_only,
-             "reuse": list(call.reuse), "refs": refs, "optional": list(call.optional)}
+             "reuse": list(call.reuse), "refs": refs, "optional": list(call.optional), "method": call.method}
             for call, (encoded, refs) in zip(calls, map(payload, calls))]
 
 
