@@ -133,8 +133,7 @@ class Call:
     # student wrote: by keyword where it has that parameter, by position where it takes one more, left out
     # otherwise (a checker written without an epsilon parameter); CallOutcome.omitted says which were left out.
     optional: tuple[str, ...] = ()
-    # A model's method: `function` names a class, built as function(**init) with each of `attributes` set
-    # on it after (the weights a notebook gives a model), whose method `method` is called with the arguments.
+    # A model's method: `function` names a class made as function(**init), `attributes` set on it, `method` called.
     method: str | None = None
     init: Mapping[str, Any] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)
@@ -246,9 +245,8 @@ def payload(call: Call) -> tuple[np.ndarray, bool]:
     cached = _PAYLOADS.get(id(call))
     if cached is not None and cached[0] is call:
         return cached[1], cached[2]
-    arguments = {"args": _with_markers(tuple(call.args)), "kwargs": _with_markers(dict(call.kwargs))}
-    if call.method:
-        arguments.update(init=dict(call.init), attributes=dict(call.attributes))
+    arguments = {"args": _with_markers(tuple(call.args)), "kwargs": _with_markers(dict(call.kwargs)),
+                 **({"init": dict(call.init), "attributes": dict(call.attributes)} if call.method else {})}
     data = wire.encode(arguments, exact=True)
     encoded, refs = np.frombuffer(data, dtype=np.uint8), _holds_ref((call.args, dict(call.kwargs)))
     if len(_PAYLOADS) >= _PAYLOAD_CACHE_SIZE:
