@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import assignments
 from grader.assignments import Assignment
 from grader.grading import score
 from grader.report import html
@@ -21,6 +22,8 @@ from grader.settings import Settings
 # What a gradgrade wheel is built from (pyproject.toml's packages and the README it names).
 SOURCE_PARTS = ("pyproject.toml", "README.md", "grader", "reference", "mutants")
 RUBRIC_NAME = "rubric.toml"
+# A spec file's folder in the zip (with the helper modules it names), found there by run_autograder.
+SPEC_FOLDER = "spec"
 EXECUTABLE = 0o755
 PLAIN = 0o644
 # Seconds pip may take to build the wheel from the source tree (no dependency is fetched for it).
@@ -90,16 +93,34 @@ def build_wheel(folder: Path) -> Path:
     return built[0]
 
 
-def _options(settings: Settings) -> str:
-    """The grading options of run_autograder's command: the assignment, and each setting not at its default."""
-    options = ["--assignment", settings.assignment]
+def _options(settings: Settings, *, spec: str | None = None) -> str:
+    """The grading options of run_autograder's command: the assignment (a spec file's place in the unpacked
+    zip), and each setting not at its default."""
+    options = [] if spec else ["--assignment", settings.assignment]
     defaults = Settings()
     for flag, name in (("--threshold", "threshold"), ("--epsilon", "epsilon"), ("--timeout", "timeout"),
                        ("--total-timeout", "total_timeout")):
         if getattr(settings, name) != getattr(defaults, name):
             options += [flag, repr(float(getattr(settings, name)))]
     options += ["--run-all"] * settings.run_all + ["--fast"] * settings.fast
-    return shlex.join(options)
+    # "$root" is the script's variable: left for the shell to expand, the file name quoted around it.
+    where = f'--assignment "$root/source/{SPEC_FOLDER}/"{shlex.quote(spec)} ' if spec else ""
+    return where + shlex.join(options)
+
+
+def spec_files(settings: Settings, assignment: Assignment) -> dict[str, Path]:
+    """The files of a spec given by its path (the spec and the helper modules beside it it names), by their
+    name in the zip; none for an installed assignment (the wheel or the course's package carries it)."""
+    if assignment.spec is None or not assignments.is_path(settings.assignment):
+        return {}
+    spec = Path(settings.assignment)
+    files = {f"{SPEC_FOLDER}/{spec.name}": spec}
+    for helper in assignment.spec.helpers.values():
+        found = spec.parent / helper
+        if not found.is_file():
+            raise AutograderError(f"{spec}: helper {helper} is not a file beside the spec")
+        files[f"{SPEC_FOLDER}/{Path(helper).as_posix()}"] = found
+    return files
 
 
 def _entry(name: str, mode: int) -> zipfile.ZipInfo:
@@ -132,8 +153,11 @@ def build(out: Path, settings: Settings, *, assignment: Assignment, rubric_path:
         setup = environment.get_template("gradescope_setup.sh.j2").render(
             wheel=wheel.name, version=_version(wheel)) + "\n"
         rubric_option = f'--rubric "$root/source/{RUBRIC_NAME}" ' if rubric_text is not None else ""
+        carried = spec_files(settings, assignment)
+        spec = next(iter(carried), None)
         run = environment.get_template("gradescope_run_autograder.j2").render(
-            assignment=assignment.name, rubric_option=rubric_option, options=_options(settings)) + "\n"
+            assignment=assignment.name, rubric_option=rubric_option,
+            options=_options(settings, spec=spec and Path(spec).name)) + "\n"
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr(_entry("setup.sh", EXECUTABLE), setup)
@@ -141,6 +165,8 @@ def build(out: Path, settings: Settings, *, assignment: Assignment, rubric_path:
             if rubric_text is not None:
                 archive.writestr(_entry(RUBRIC_NAME, PLAIN), rubric_text)
             archive.writestr(_entry(wheel.name, PLAIN), wheel.read_bytes())
+            for name, path in carried.items():
+                archive.writestr(_entry(name, PLAIN), path.read_bytes())
             files = tuple(archive.namelist())
     try:
         write_atomic(out, buffer.getvalue())

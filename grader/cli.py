@@ -71,7 +71,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     # The late policy judges no gradient, nor does [pick] (which file is graded, not how): left out of
     # Settings, so changing them regrades nothing (a new pick regrades only the students whose file it changes).
     rubric = {section: table for section, table in tables.items() if section not in ("late", "pick")} if tables else None
-    return Settings(assignment=args.assignment, epsilon=args.epsilon, threshold=args.threshold,
+    return Settings(assignment=assignments.setting(args.assignment), epsilon=args.epsilon, threshold=args.threshold,
                     timeout=args.timeout, total_timeout=args.total_timeout, run_all=args.run_all,
                     rubric=rubric or None, fast=args.fast)
 
@@ -120,7 +120,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"gradgrade: {args.file}: {problem}", file=sys.stderr)
         return EXIT_USAGE
     settings = _settings(args)
-    result = pipeline.grade_file(path, settings, assignment=assignments.get(settings.assignment))
+    result = pipeline.grade_file(path, settings, assignment=assignments.ready(settings.assignment))
     print(render.json_text(result) if args.format == "json" else render.text(result))
     if args.html:
         from grader.report import html
@@ -148,7 +148,7 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args)
         summary = batch.grade(Path(args.directory), Path(args.out), settings,
-                              assignment=assignments.get(settings.assignment), jobs=args.jobs,
+                              assignment=assignments.ready(settings.assignment), jobs=args.jobs,
                               force=args.force, executor=executor, progress=default_progress(),
                               id_pattern=args.id_pattern, late_rules=_late_rules(args), students=args.student,
                               layout=args.feedback_layout, pick=_pick(args))
@@ -226,7 +226,7 @@ def _autograder(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings(args)
-        built = autograder.build(Path(args.out), settings, assignment=assignments.get(settings.assignment),
+        built = autograder.build(Path(args.out), settings, assignment=assignments.ready(settings.assignment),
                                  rubric_path=Path(args.rubric) if args.rubric else None,
                                  wheel=Path(args.wheel) if args.wheel else None)
     except autograder.AutograderError as error:
@@ -373,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if exit_.code else EXIT_PASS
     try:
         if getattr(args, "assignment", None):
-            assignments.get(args.assignment)
+            assignments.ready(args.assignment)  # an unknown name or a spec that cannot grade: one line, exit 2
         return args.run(args)
     except assignments.UnknownAssignment as error:
         print(f"gradgrade: {error}", file=sys.stderr)

@@ -140,11 +140,11 @@ def grade(folder: Path, settings: Settings, *, assignment: Assignment) -> Submis
     if submission is None:
         message = (f"no .py or .ipynb file found in the submission ({folder})" if Path(folder).is_dir()
                    else f"there is no submission folder at {folder}")
-        return pipeline.error_result("submission", settings, message)
+        return pipeline.error_result("submission", settings, message, assignment=assignment)
     try:
         data = submission.read()
     except reading.UnreadableSubmission as error:
-        return pipeline.error_result(submission.filename, settings, str(error))
+        return pipeline.error_result(submission.filename, settings, str(error), assignment=assignment)
     result = pipeline.grade_source(data, submission.filename, settings, submission=submission.filename,
                                    assignment=assignment)
     if submission.note:
@@ -160,7 +160,7 @@ def write_results(path: Path, document: dict[str, Any]) -> None:
 def run(folder: Path, results: Path, settings: Settings) -> int:
     """Grade and write results.json; 0 when it was written (whatever the score), 2 when it could not be."""
     started = time.monotonic()
-    assignment = assignments.get(settings.assignment)  # the front door: resolved once, passed down
+    assignment = assignments.ready(settings.assignment)  # the front door: resolved once, passed down
     result = grade(folder, settings, assignment=assignment)
     document = results_json(result, seconds=time.monotonic() - started, settings=settings, assignment=assignment)
     try:

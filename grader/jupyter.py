@@ -241,11 +241,13 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
     """Grade the given functions through the sandbox; returns a Report that Jupyter shows as the student page.
 
     `grader.check(backward_propagation_n)` grades the backward pass; pass the checker too (or alone)
-    to grade it. Only the checks of the functions given are shown and scored.
+    to grade it. Only the checks of the functions given are shown and scored. assignment: a built-in's
+    name, a name a course package registers, or a spec file's path (relative to the notebook's folder).
     """
     if not functions or not all(isinstance(function, types.FunctionType) for function in functions):
         raise TypeError("grader.check takes the functions you wrote, e.g. grader.check(backward_propagation_n)")
-    name = assignment or assignment_of(functions)
+    name = assignments.setting(assignment) if assignment else assignment_of(functions)
+    resolved = assignments.ready(name)  # a spec file's path is the notebook's folder's, as the student wrote it
     options = {key: value for key, value in (("threshold", threshold), ("epsilon", epsilon)) if value is not None}
     settings = Settings(assignment=name, timeout=timeout, total_timeout=total_timeout, **options)
     try:
@@ -259,11 +261,10 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
     try:
         program = load.load_bytes(source.encode(), filename=CELL_FILENAME, run_all=settings.run_all)
     except loaded.LoadError as error:
-        result = pipeline.error_result(submission, settings, str(error))
+        result = pipeline.error_result(submission, settings, str(error), assignment=resolved)
     else:
         # Messages name the cell and line the student sees, not lines of the file gradgrade built.
-        result = pipeline.grade_program(_placed(program, places), submission, settings,
-                                        assignment=assignments.get(name))
+        result = pipeline.grade_program(_placed(program, places), submission, settings, assignment=resolved)
     result = dataclasses.replace(result, warnings=result.warnings + unsent_globals(functions))
     return Report(only(result, {function.__name__ for function in functions}))
 

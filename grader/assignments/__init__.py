@@ -161,6 +161,27 @@ def is_path(name: str) -> bool:
     return name.endswith(".py") or "/" in name or "\\" in name
 
 
+def setting(name: str) -> str:
+    """What Settings.assignment keeps for --assignment name: a spec file's absolute path, so a worker started
+    in another folder (or a results row read later) finds the same file; an installed assignment's name as given."""
+    return str(Path(name).resolve()) if is_path(name) else name
+
+
+def ready(name: str) -> Assignment:
+    """get(name), with a spec's cases drawn and screened now, at the front door: a spec that cannot grade
+    (a reference failing its own numerical check, cases that cannot be screened healthy, a case that
+    raises) raises UnknownAssignment with its one-line reason before any submission is graded."""
+    assignment = get(name)
+    if assignment.spec is not None:
+        try:
+            for profile in ("course", "square"):
+                assignment.spec_cases(profile)
+        except SpecError as error:
+            where = getattr(assignment.module, "__file__", None) or assignment.name
+            raise UnknownAssignment(f"{where}: {error}") from None
+    return assignment
+
+
 def get(name: str) -> Assignment:
     """The assignment called name, or the spec file name is the path of.
 

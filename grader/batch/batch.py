@@ -128,10 +128,10 @@ def grade(directory: Path, out: Path, settings: Settings, *, assignment: Assignm
                              f"ids of the class page, e.g. {', '.join(sorted(in_class)[:3]) or 'none found'})")
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
-    fingerprint = gradebook.settings_hash(settings.to_json())
+    fingerprint = gradebook.settings_hash(_graded_by(settings, assignment))
     progress = progress or NoProgress()
     results: dict[str, dict[str, Any]] = {}
-    names = page_names({s.student: s.filename for s in submissions}, assignment=settings.assignment, layout=layout)
+    names = page_names({s.student: s.filename for s in submissions}, assignment=assignment.name, layout=layout)
     try:
         book = gradebook.open_gradebook(out)
     except (OSError, sqlite3.Error) as error:
@@ -151,7 +151,8 @@ def grade(directory: Path, out: Path, settings: Settings, *, assignment: Assignm
             # Each graded submission's result, its line of results.json and its page (written as it arrives, while
             # the workers grade the next ones, rather than all at the end, when only this process works).
             prepared = Prepared(out, names, finish)
-            graded, reused = _grade_into(book, submissions, results, settings, fingerprint, jobs=jobs, force=force,
+            graded, reused = _grade_into(book, submissions, results, settings, fingerprint, assignment=assignment,
+                                         jobs=jobs, force=force,
                                          executor=executor, progress=progress, prepared=prepared,
                                          regrade=frozenset(students))
             ordered = tuple(prepared.results[s.student] if s.student in prepared.results
@@ -161,7 +162,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, assignment: Assignm
     except sqlite3.Error as error:
         raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {error_reason(error)}") from None
     try:
-        title = title or f"{entries.printable(Path(directory).name)} · {settings.assignment}"
+        title = title or f"{entries.printable(Path(directory).name)} · {assignment.name}"
         pages = write_reports(ordered, out, title=title, not_graded=survey.not_graded, written=prepared.written,
                               lines=prepared.lines, pages=names, ambiguous=survey.ambiguous)
         remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages, ambiguous=survey.ambiguous)
@@ -172,8 +173,22 @@ def grade(directory: Path, out: Path, settings: Settings, *, assignment: Assignm
                    survey.ambiguous)
 
 
+def _graded_by(settings: Settings, assignment: Assignment) -> dict[str, Any]:
+    """What a gradebook row's grade depends on: the settings, and a spec file's own bytes (an instructor who
+    edits the spec between two runs gets every submission graded again, not last run's rows)."""
+    where = getattr(assignment.module, "__file__", None) if assignment.spec is not None else None
+    if where is None:
+        return settings.to_json()
+    try:
+        spec = gradebook.content_hash(Path(where).read_bytes())
+    except OSError:
+        spec = "unreadable"
+    return dict(settings.to_json(), spec=spec)
+
+
 def _grade_into(book: gradebook.Gradebook, submissions: Sequence[entries.Submission],
-                results: dict[str, dict[str, Any]], settings: Settings, fingerprint: str, *, jobs: int | None,
+                results: dict[str, dict[str, Any]], settings: Settings, fingerprint: str, *, assignment: Assignment,
+                jobs: int | None,
                 force: bool, executor: Executor | None, progress: Progress, prepared: "Prepared",
                 regrade: frozenset[str] = frozenset()) -> tuple[int, int]:
     """Fill results (student -> result JSON) from the gradebook and by grading, and prepared with each
@@ -195,7 +210,8 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[entries.Submiss
                 results[submission.student] = _in_class(row.result, submission)
                 reused += 1
                 continue
-            result = _in_class(pipeline.error_result(submission.student, settings, str(error)).to_json(), submission)
+            result = _in_class(pipeline.error_result(submission.student, settings, str(error),
+                                                     assignment=assignment).to_json(), submission)
             book.record(submission.student, key, fingerprint, submission.filename, result)
             results[submission.student] = result
             refused.append(result)
@@ -242,7 +258,8 @@ def _grade_into(book: gradebook.Gradebook, submissions: Sequence[entries.Submiss
                 prepared.add(student, result)
         for item, reason in unreadable:
             student = item.submission.student
-            result = _in_class(pipeline.error_result(student, settings, reason).to_json(), item.submission)
+            result = _in_class(pipeline.error_result(student, settings, reason, assignment=assignment).to_json(),
+                               item.submission)
             book.record(student, item.content_hash, fingerprint, item.submission.filename, result)
             results[student] = result
             graded += 1

@@ -77,9 +77,12 @@ def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None
         forkclient.adopt_fork_server(*shared_server)
     parsed = Settings.from_json(settings)
     assignment = assignments.get(parsed.assignment)
-    for index, _ in enumerate(assignment.cases()):
-        assignment.expected_gradients(index, epsilon=parsed.epsilon)
-    matching.catalogue_candidates(assignment)
+    if assignment.spec is not None:
+        assignment.spec_cases()  # drawn, screened and prepared: the expected values of every case
+    else:
+        for index, _ in enumerate(assignment.cases()):
+            assignment.expected_gradients(index, epsilon=parsed.epsilon)
+        matching.catalogue_candidates(assignment)
     gc.collect()
     gc.freeze()
 
@@ -89,6 +92,7 @@ def error_dict(job: Job, message: str) -> dict[str, Any]:
 
     Settings that do not parse fall back to the defaults: the job still gets its error row.
     """
+    from grader import assignments
     from grader.grading import pipeline
     from grader.settings import Settings
 
@@ -96,7 +100,11 @@ def error_dict(job: Job, message: str) -> dict[str, Any]:
         settings = Settings.from_json(job.settings)
     except (TypeError, ValueError):
         settings = Settings()
-    return pipeline.error_result(job.key, settings, message).to_json()
+    try:  # a spec's maximum is its functions' points, not the built-in rubric's
+        assignment = assignments.get(settings.assignment)
+    except (assignments.UnknownAssignment, ValueError):
+        assignment = None
+    return pipeline.error_result(job.key, settings, message, assignment=assignment).to_json()
 
 
 # A fork server spends about 3 ms of CPU on each child (the fork, the hand-over, the reaping): shared by
