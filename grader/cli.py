@@ -258,6 +258,18 @@ def _mutation(args: argparse.Namespace) -> int:
     return EXIT_PASS if run.passed else EXIT_FAIL
 
 
+def _new_assignment(args: argparse.Namespace) -> int:
+    from grader.assignments import new
+
+    try:
+        path = new.write(args.name)
+    except new.NewAssignmentError as error:
+        print(f"gradgrade: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {path}: a working spec to edit; try it with gradgrade mutation-test --assignment {path}")
+    return EXIT_PASS
+
+
 def _add_mutation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assignment", default="three_layer", help="assignment to mutate (default: three_layer)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -352,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     test_parser = commands.add_parser("mutation-test", help="prove the checker sound: the reference passes, every mutant is caught")
     _add_mutation_options(test_parser)
     test_parser.add_argument("--reference", metavar="PATH", help="another reference module file to mutate and test")
+    new_parser = commands.add_parser("new-assignment", help="write NAME.py: a commented, working assignment spec to edit")
+    new_parser.add_argument("name", help="the assignment's name (its file is NAME.py), or the .py file's path")
+    new_parser.set_defaults(run=_new_assignment)
     return parser
 
 
