@@ -254,7 +254,8 @@ def misconceptions(results: Sequence[SubmissionResult], *, top: int = TOP) -> li
             who.setdefault(operator, []).append(result.submission)
     return [{"operator": operator, "mutants": mutants[operator], "hint": first[operator].hint, "count": count,
              "students": who[operator], "anchor": misconception_anchor(operator)}
-            for operator, count in students.most_common(top)]
+            # Ties by name: the order a set of operators came in depends on the process's hash seed.
+            for operator, count in sorted(students.items(), key=lambda item: (-item[1], item[0]))[:top]]
 
 
 def missed_mutants(results: Sequence[SubmissionResult], *, top: int = TOP) -> tuple[list[dict[str, Any]], int]:

@@ -125,6 +125,13 @@ def test_pass_rates_and_misconceptions():
     assert "dW2 is twice the true gradient" in page and "<svg" in page
 
 
+
+def test_misconceptions_as_common_as_each_other_come_in_the_order_of_their_names():
+    """Not in the order a set of them was iterated, which changes with the process's hash seed."""
+    hints = tuple(Diagnosis(f"{name}-1", name, f"hint {name}") for name in ("zero", "scale", "transpose", "mask"))
+    results = [result("a", failing=("dW2",), diagnosis=hints), result("b", failing=("dW2",), diagnosis=hints[:1])]
+    assert [row["operator"] for row in html.misconceptions(results)] == ["zero", "mask", "scale", "transpose"]
+
 CHECKER_DETAILS = {"mutants": [{"mutant": "scale-1", "operator": "scale", "caught": True},
                                {"mutant": "scale-2", "operator": "scale", "caught": False},
                                {"id": "transpose-1", "operator": "transpose", "status": "survived"}]}
