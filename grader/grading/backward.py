@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
-
 from grader import assignments
+from grader.assignments.compare import gradients_of, judge_case  # noqa: F401 (this stage's names for them)
 from grader.numerics import check, large
 from grader.assignments import Assignment
 from grader.results import CaseResult, CheckResult, ParameterResult, Status
 from grader.sandbox.run import Call, CallOutcome, CallStatus, Ref, SandboxRun
 from grader.settings import Settings
-from grader.sandbox.wire import Opaque
 
 KIND = "backward"
 
@@ -68,56 +66,6 @@ def _own_forward(assignment: Assignment, outcomes: Sequence[CallOutcome], thresh
         usable.append(own if agrees and own.status is CallStatus.OK else None)
     defined = any(outcome.status is not CallStatus.MISSING for outcome in outcomes[len(cases)::2])
     return usable, {"own_forward": {"defined": defined, "cases": report}}
-
-
-def gradients_of(value: Any, names: Sequence[str]) -> tuple[dict[str, Any] | None, str]:
-    """The gradients a backward pass returned, keyed by name, or None and what was wrong with the value."""
-    if isinstance(value, Opaque):
-        return None, f"returned a {value.type_name}, expected a dict of gradients ({', '.join(names)})"
-    if len(names) == 1 and value is not None and not isinstance(value, dict):
-        # A one-gradient assignment (one_d's dtheta) returns the gradient itself.
-        value = {names[0]: value}
-    if not isinstance(value, dict):
-        kind = "None" if value is None else type(value).__name__
-        return None, f"returned {kind}, expected a dict of gradients ({', '.join(names)})"
-    gradients = {}
-    for name in names:
-        entry = value.get(name)
-        if isinstance(entry, (int, float)) and not isinstance(entry, bool):
-            entry = np.asarray(entry, dtype=np.float64)
-        gradients[name] = entry
-    return gradients, ""
-
-
-def _failed_case(case: str, status: Status, message: str, names: Sequence[str]) -> tuple[CaseResult, dict]:
-    blocks = {name: check.BlockCheck(name, False, None, message) for name in names}
-    return CaseResult(case, status, None, message), blocks
-
-
-def judge_case(case_name: str, outcome: CallOutcome, expected: Mapping[str, np.ndarray] | check.Expected, *,
-               names: Sequence[str], threshold: float,
-               verify: Callable[[Mapping[str, Any]], check.GradientCheck] | None = None
-               ) -> tuple[CaseResult, dict[str, check.BlockCheck]]:
-    """One case's verdict, and the per-parameter blocks it contributes.
-
-    verify, when given, checks the gradients instead of comparing them with expected (the fast check).
-    """
-    if outcome.status is CallStatus.ERROR:
-        return _failed_case(case_name, Status.ERROR, f"raised {outcome.message}", names)
-    if outcome.status is CallStatus.TIMEOUT:
-        return _failed_case(case_name, Status.TIMEOUT, "did not finish in time", names)
-    if outcome.status in (CallStatus.MISSING, CallStatus.NOT_RUN):
-        return _failed_case(case_name, Status.ERROR, "was not run", names)
-    gradients, problem = gradients_of(outcome.value, names)
-    if gradients is None:
-        return _failed_case(case_name, Status.FAIL, problem, names)
-    verdict = verify(gradients) if verify else check.check_gradients(gradients, expected, threshold=threshold, names=names)
-    failing = [block.message for block in verdict.blocks if not block.passed]
-    message = "; ".join(failing[:2]) if failing else "ok"
-    if outcome.mutated:
-        message += f" (it changed its input {', '.join(outcome.mutated)} in place)"
-    status = Status.PASS if verdict.passed else Status.FAIL
-    return CaseResult(case_name, status, verdict.difference, message), {b.name: b for b in verdict.blocks}
 
 
 def _worst(values: list[float | None]) -> float | None:
