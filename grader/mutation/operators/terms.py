@@ -1,0 +1,77 @@
+"""Term operators for any numpy loss: an in-place update dropped or flipped, a mean's 1/N or a 1/2 dropped, N's axis."""
+from __future__ import annotations
+
+import ast
+import copy
+
+from grader.mutation.operators.registry import register
+
+# None of these applies to the built-in backward passes (they have no augmented assignment, no 0.5, no
+# `x / n` but 1/m, and read m from shape[1]), so the built-in catalogues keep their mutants and numbering.
+
+
+@register("term-drop-update", family="arithmetic", nodes=(ast.AugAssign,),
+          misconception="A step that updates a value in place is missing: a term such as the regularisation's "
+                        "gradient, the softmax's normalisation or the -1 at the true class is left out.",
+          examples=[("dW += reg * W", ["pass"]), ("p /= np.sum(p, axis=1, keepdims=True)", ["pass"]),
+                    ("dW = dW + reg * W", [])])
+def drop_update(node, names):
+    """An in-place update (x += ..., x -= ..., x *= ..., x /= ...) is left out."""
+    return ast.Pass()
+
+
+@register("term-flip-update", family="arithmetic", nodes=(ast.AugAssign,),
+          misconception="An in-place update goes the wrong way: += and -= (or *= and /=) are exchanged.",
+          examples=[("dW += reg * W", ["dW -= reg * W"]), ("d[i, y] -= 1", ["d[i, y] += 1"]),
+                    ("p /= s", ["p *= s"]), ("x **= 2", [])])
+def flip_update(node, names):
+    """+= becomes -= and -= becomes +=; *= becomes /= and /= becomes *=."""
+    swapped = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}.get(type(node.op))
+    if swapped:
+        return ast.AugAssign(copy.deepcopy(node.target), swapped(), copy.deepcopy(node.value))
+
+
+def _count(node: ast.AST) -> bool:
+    """A divisor that counts something: a name (N, num_train) or a shape entry (X.shape[0])."""
+    return isinstance(node, ast.Name) or (
+        isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape")
+
+
+@register("scale-drop-count", family="scale", nodes=(ast.BinOp,),
+          misconception="The division by the number of examples is missing: the loss is a mean over the N "
+                        "examples, so its gradient is divided by N too.",
+          examples=[("dW = X.T.dot(d) / num_train", ["dW = X.T.dot(d)"]),
+                    ("loss = np.sum(losses) / X.shape[0]", ["loss = np.sum(losses)"]),
+                    ("db = 1.0 / m * s", []), ("p = e / np.sum(e)", [])])
+def drop_count(node, names):
+    """A division of a term by a count (x / N) is dropped."""
+    if isinstance(node.op, ast.Div) and _count(node.right) and not isinstance(node.left, ast.Constant):
+        return copy.deepcopy(node.left)
+
+
+def _half(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 0.5 and not isinstance(node.value, bool)
+
+
+@register("scale-drop-half", family="scale", nodes=(ast.BinOp,),
+          misconception="The factor 1/2 is dropped: 0.5 * reg * sum(W**2) has the gradient reg * W, so the loss "
+                        "and its gradient must follow the same convention.",
+          examples=[("loss += 0.5 * reg * np.sum(W * W)", ["loss += reg * np.sum(W * W)"]),
+                    ("r = x * 0.5", ["r = x"]), ("r = 2 * x", [])])
+def drop_half(node, names):
+    """A factor 0.5 is dropped."""
+    if isinstance(node.op, ast.Mult) and _half(node.left):
+        return copy.deepcopy(node.right)
+    if isinstance(node.op, ast.Mult) and _half(node.right):
+        return copy.deepcopy(node.left)
+
+
+@register("scale-examples-axis", family="scale", nodes=(ast.Subscript,),
+          misconception="The number of examples is read from the wrong axis: with one example per row, "
+                        "N = X.shape[0], and X.shape[1] is the number of features.",
+          examples=[("num_train = X.shape[0]", ["num_train = X.shape[1]"]), ("m = X.shape[1]", [])])
+def examples_axis(node, names):
+    """x.shape[0] becomes x.shape[1]."""
+    if isinstance(node.value, ast.Attribute) and node.value.attr == "shape" \
+            and isinstance(node.slice, ast.Constant) and node.slice.value == 0:
+        return ast.Subscript(copy.deepcopy(node.value), ast.Constant(1), copy.deepcopy(node.ctx))
