@@ -243,6 +243,8 @@ def _mutation(args: argparse.Namespace) -> int:
 
     reference = getattr(args, "reference", None)
     installed = None if reference else assignments.get(args.assignment)
+    if installed is not None and installed.spec:
+        return _mutation_of_spec(args, installed)
     module = catalogue.load_reference(Path(reference)) if reference else installed.module
     try:
         if args.command == "mutate":
@@ -268,6 +270,26 @@ def _new_assignment(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"wrote {path}: a working spec to edit; try it with gradgrade mutation-test --assignment {path}")
     return EXIT_PASS
+
+
+def _mutation_of_spec(args: argparse.Namespace, assignment: assignments.Assignment) -> int:
+    """mutation-test on a spec assignment: its catalogue is made in process, and survivors get suggestions."""
+    from grader.mutation import suggest
+    from grader.report import mutation as mutation_report
+
+    if args.command == "mutate":
+        print(f"gradgrade: {assignment.name} is a spec assignment: its mutants are made when it is graded or "
+              f"tested, and nothing is written to mutants/; run gradgrade mutation-test --assignment "
+              f"{args.assignment}", file=sys.stderr)
+        return EXIT_USAGE
+    run = suggest.run(assignment)  # a bad spec raises SpecError (a ValueError): one line, exit 2
+    print(mutation_report.json_text(run) if args.format == "json" else mutation_report.text(run))
+    try:
+        mutation_report.write_reports(run, html_path=args.html, stryker_path=args.stryker)
+    except OSError as error:
+        print(f"gradgrade: cannot write {error.filename or 'the output'}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_PASS if run.passed else EXIT_FAIL
 
 
 def _add_mutation_options(parser: argparse.ArgumentParser) -> None:

@@ -14,9 +14,14 @@ from grader.mutation.records import Mutant
 
 def reference_source(module: ModuleType) -> str:
     """The reference backward function's source passed through ast.unparse (line 1 is its def)."""
-    source = textwrap.dedent(inspect.getsource(getattr(module, module.BACKWARD)))
-    function = ast.parse(source).body[0]
-    return ast.unparse(ast.Module(body=[function], type_ignores=[]))
+    return function_source(getattr(module, module.BACKWARD))
+
+
+def function_source(function: Callable) -> str:
+    """A function's (or method's) source passed through ast.unparse, dedented (line 1 is its def)."""
+    source = textwrap.dedent(inspect.getsource(function))
+    defined = ast.parse(source).body[0]
+    return ast.unparse(ast.Module(body=[defined], type_ignores=[]))
 
 
 def _line(source: str, number: int) -> str:
@@ -26,21 +31,25 @@ def _line(source: str, number: int) -> str:
 
 def generate(module: ModuleType, *, registry: Mapping[str, Operator] | None = None) -> tuple[Mutant, ...]:
     """Every mutant of the module's backward function, operator by operator, in source order."""
+    return generate_source(reference_source(module), registry=registry)
+
+
+def generate_source(source: str, *, registry: Mapping[str, Operator] | None = None, prefix: str = "") -> tuple[Mutant, ...]:
+    """Every mutant of the function source defines, operator by operator, in source order (ids start with prefix)."""
     registry = REGISTRY if registry is None else registry
-    source = reference_source(module)
     tree = ast.parse(source)
     names = bound_names(tree)
     nodes = preorder(tree)
     found = []
     for operator in registry.values():
         for site in sites(operator, tree, names=names, nodes=nodes):
-            found.append(_mutant(operator, site, tree, nodes))
+            found.append(_mutant(operator, site, tree, nodes, prefix))
     return tuple(found)
 
 
-def _mutant(operator: Operator, site: Site, tree: ast.AST, nodes: list) -> Mutant:
+def _mutant(operator: Operator, site: Site, tree: ast.AST, nodes: list, prefix: str = "") -> Mutant:
     node = site.original
-    common = dict(id=f"{operator.id}-{site.occurrence}", operator=operator.id, family=operator.family,
+    common = dict(id=f"{prefix}{operator.id}-{site.occurrence}", operator=operator.id, family=operator.family,
                   description=operator.description, misconception=operator.misconception, line=node.lineno,
                   column=node.col_offset, end_line=node.end_lineno, end_column=node.end_col_offset,
                   original=ast.unparse(node))
@@ -56,6 +65,11 @@ def _mutant(operator: Operator, site: Site, tree: ast.AST, nodes: list) -> Mutan
 
 def compile_function(source: str, module: ModuleType, *, filename: str = "<mutant>") -> Callable:
     """The backward function defined by source, run with (a copy of) the reference module's globals."""
+    return compile_named(source, module, module.BACKWARD, filename=filename)
+
+
+def compile_named(source: str, module: ModuleType, name: str, *, filename: str = "<mutant>") -> Callable:
+    """The function called name that source defines, run with (a copy of) module's globals."""
     namespace = dict(vars(module))
     exec(compile(source, filename, "exec"), namespace)  # our own generated code, never a student's
-    return namespace[module.BACKWARD]
+    return namespace[name]

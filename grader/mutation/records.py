@@ -83,6 +83,12 @@ class MutantRecord:
     profiles: tuple[ProfileOutcome, ...] = ()
     message: str = ""
     function: Callable | None = field(default=None, compare=False, repr=False)
+    # A spec assignment's mutant: the declared function it mutates, the changed line of its reference
+    # before and after, and for a survivor the case that would expose it (Suggestion). A built-in's has none.
+    target: str = ""
+    before: str = ""
+    after: str = ""
+    suggestion: "Suggestion | None" = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.status, MutantStatus):
@@ -98,7 +104,31 @@ class MutantRecord:
                 "replacement": self.replacement, "status": self.status.value,
                 "difference": _rounded(self.difference), "parameters": list(self.parameters),
                 "duplicate_of": self.duplicate_of, "message": self.message,
-                "profiles": {outcome.profile: outcome.to_json() for outcome in self.profiles}}
+                "profiles": {outcome.profile: outcome.to_json() for outcome in self.profiles},
+                **self._spec_json()}
+
+    def _spec_json(self) -> dict[str, Any]:
+        """The fields a spec assignment's mutant adds to mutation/v1 (none for a built-in's, whose JSON stays)."""
+        if not self.target:
+            return {}
+        found: dict[str, Any] = {"function": self.target, "changed": {"line": self.line, "before": self.before,
+                                                                     "after": self.after}}
+        if self.suggestion is not None:
+            found["suggestion"] = self.suggestion.to_json()
+        return found
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What case would expose a surviving mutant: the advice, and whether a drawn variant case confirmed it."""
+
+    text: str
+    checked: bool = False
+    # The variant case that caught the mutant when checked: what it changed, e.g. "X.shape[1] = W.shape[0] = 3".
+    variant: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "checked": self.checked, "variant": self.variant}
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,17 @@ def text(run: MutationRun) -> str:
              f"mutation score {run.score:.1%}; canary {'caught' if run.sound else 'NOT caught: the run is unsound'}"]
     if survivors:
         lines.append(f"survived (the checker misses them): {', '.join(survivors)}")
+    lines += [line for r in run.mutants if r.status is MutantStatus.SURVIVED and r.target for line in _survivor(r)]
     lines.append("PASS" if run.passed else "FAIL")
     return "\n".join(lines)
+
+
+def _survivor(record) -> list[str]:
+    """A spec mutant that survived: the line it changed, and the case that would expose it."""
+    found = [f"  {record.id}: line {record.line} of {record.target}: {record.before}  ->  {record.after}"]
+    if record.suggestion is not None:
+        found.append(f"    suggestion: {record.suggestion.text}")
+    return found
 
 
 def stryker(run: MutationRun) -> dict[str, Any]:
