@@ -129,10 +129,23 @@ def calls(declared: api.Function, built: Callable, item: Prepared, fixed: tuple[
     return [_outcome(lambda: built(*fresh(item.args)))]
 
 
-def returned(declared: api.Function, calls: Sequence[CallOutcome]) -> Any:
-    """What the mutated function itself returned on a case (a layer: its backward), None if it raised."""
+def returned(declared: api.Function, item: Prepared, calls: Sequence[CallOutcome]) -> Any:
+    """What the mutated function returned on a case, as far as it is graded (a layer: its backward's value; a
+    gradient dict or a model's grads: the graded entries; a Value: its output), None if it raised."""
     outcome = calls[1] if isinstance(declared, api.LayerBackward) else calls[0]
-    return outcome.value if outcome.status is CallStatus.OK else None
+    if outcome.status is not CallStatus.OK:
+        return None
+    value = outcome.value
+    graded = tuple(item.gradients)
+    if isinstance(declared, api.Gradients) and isinstance(value, Mapping):
+        return {name: value.get(name) for name in graded}
+    if isinstance(declared, api.Method) and isinstance(value, (tuple, list)) and len(value) == 2 \
+            and isinstance(value[1], Mapping):
+        return value[0], {name: value[1].get(name) for name in graded}
+    if isinstance(declared, api.Value) and declared.output is not None and isinstance(value, (tuple, list)) \
+            and len(value) > declared.output:
+        return value[declared.output]
+    return value
 
 
 @dataclass(frozen=True)
@@ -152,7 +165,7 @@ def trial(declared: api.Function, built: Callable, cases: Bench, *, threshold: f
         with time_guard(timeout):
             for profile, items in cases.items.items():
                 per_case = [calls(declared, built, item, fixed) for item, fixed in zip(items, cases.fixed[profile])]
-                values.update({(profile, item.case.name): returned(declared, calls)
+                values.update({(profile, item.case.name): returned(declared, item, calls)
                                for item, calls in zip(items, per_case)})
                 verdicts, followed = compare.best_convention(declared, items, per_case, threshold, epsilon)
                 conventions.add(followed)
