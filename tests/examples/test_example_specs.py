@@ -1,0 +1,125 @@
+"""The example specs: written against the public API only, short, screened healthy, with square cases where a
+missing transpose or swapped operands run and are caught by value."""
+import ast
+import io
+import tokenize
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import assignments
+from grader.numerics import check
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assignments"
+# The reference functions of each example (what students write, and what it needs): the rest is the spec.
+REFERENCE = {"softmax_l2": {"softmax_loss_vectorized"},
+             "tanh_two_layer": {"softmax", "forward_propagation", "backward_propagation"}}
+SPEC_LINES = 40
+
+
+def example(name: str) -> assignments.Assignment:
+    return assignments.ready(str(EXAMPLES / f"{name}.py"))
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_only_the_public_api_is_imported(name):
+    tree = ast.parse((EXAMPLES / f"{name}.py").read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert imported <= {"numpy", "grader.spec"}
+
+
+def _code_lines(source: str) -> set[int]:
+    """The lines holding code: not blank, not only a comment."""
+    return {token.start[0] for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                                  tokenize.DEDENT, tokenize.ENDMARKER)}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_the_spec_beyond_its_reference_functions_is_short(name):
+    source = (EXAMPLES / f"{name}.py").read_text()
+    tree = ast.parse(source)
+    skipped = set(range(1, tree.body[0].end_lineno + 1))  # the module's docstring
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in REFERENCE[name]:
+            skipped |= set(range(node.lineno, node.end_lineno + 1))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            skipped.add(node.lineno)
+    assert len(_code_lines(source) - skipped) <= SPEC_LINES
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_every_profile_screens_healthy_and_draws_the_same_cases_each_time(name):
+    found = example(name)
+    assert len(found.spec_cases("course")) >= 4 and len(found.spec_cases("square")) >= 2
+    assert sum(case.public for case in found.spec_cases("course")) == 1
+    again = assignments._drawn.__wrapped__(found, "course")[0]  # drawn afresh, not from the memo
+    for first, second in zip(found.spec_cases("course"), again):
+        assert first.name == second.name
+        assert all(np.array_equal(first.inputs[key], second.inputs[key]) for key in ("X",))
+
+
+def _softmax_dW(W, X, y, reg, *, transpose=True, swap=False):
+    N = X.shape[0]
+    scores = X @ W
+    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    probs[np.arange(N), y] -= 1
+    if swap:
+        return probs.T @ X / N + reg * W
+    return (X.T if transpose else X) @ probs / N + reg * W
+
+
+def _tanh_dW1(X, Y, parameters, *, transpose=True, wrong_layer=False):
+    A1 = np.tanh(parameters["W1"] @ X + parameters["b1"])
+    Z2 = parameters["W2"] @ A1 + parameters["b2"]
+    A2 = np.exp(Z2 - Z2.max(axis=0))
+    A2 /= A2.sum(axis=0)
+    dZ1 = (parameters["W2"].T @ (A2 - Y)) * (1 - A1 ** 2)
+    m = X.shape[1]
+    if wrong_layer:
+        return dZ1 @ A1.T / m
+    return dZ1 @ (X.T if transpose else X) / m
+
+
+WRONG = {
+    "softmax_l2": ("dW", [lambda i: _softmax_dW(i["W"], i["X"], i["y"], i["reg"], transpose=False),
+                          lambda i: _softmax_dW(i["W"], i["X"], i["y"], i["reg"], swap=True)],
+                   lambda i: _softmax_dW(i["W"], i["X"], i["y"], i["reg"])),
+    "tanh_two_layer": ("dW1", [lambda i: _tanh_dW1(i["X"], i["Y"], i["parameters"], transpose=False),
+                               lambda i: _tanh_dW1(i["X"], i["Y"], i["parameters"], wrong_layer=True)],
+                       lambda i: _tanh_dW1(i["X"], i["Y"], i["parameters"])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_square_cases_make_transposed_and_swapped_operands_run_and_fail_by_value(name):
+    found = example(name)
+    gradient, wrong, right = WRONG[name]
+    declared = found.functions[0]
+    for case in found.spec_cases("square"):
+        expected = found.prepared(declared.function, case).gradients[gradient]
+        assert check.relative_difference(right(case.inputs), expected) < 1e-7
+        for variant in wrong:
+            got = variant(case.inputs)  # runs: every dimension is equal
+            assert got.shape == expected.shape
+            assert check.relative_difference(got, expected) > 1e-3
+    for case in found.spec_cases("course"):
+        for variant in wrong:  # on the course's distinct sizes the same slips raise or give a wrong shape
+            try:
+                got = variant(case.inputs)
+            except ValueError:
+                continue
+            assert got.shape != found.prepared(declared.function, case).gradients[gradient].shape or \
+                check.relative_difference(got, found.prepared(declared.function, case).gradients[gradient]) > 1e-3
+
+
+def test_softmax_l2_has_a_case_whose_scores_overflow_without_the_max_shift():
+    found = example("softmax_l2")
+    large = [case for case in found.spec_cases("course") if case.name.endswith("large-scores")]
+    assert len(large) == 1
+    scores = large[0].inputs["X"] @ large[0].inputs["W"]
+    assert scores.max() > np.log(np.finfo(np.float64).max)  # exp overflows
+    assert np.ptp(scores, axis=1).max() < 700  # yet no probability underflows to 0 once shifted
