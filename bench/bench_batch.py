@@ -1,6 +1,7 @@
 """Grade the sample class replicated to N submissions with every report; print one JSON line per executor.
 
     python bench/bench_batch.py [--count 1000] [--jobs N] [--profile]
+    python bench/bench_batch.py --assignment SPEC.py [--submission FILE] [--count 500] [--jobs N]
 
 Counts every stage of a real `gradgrade grade`: discovery, hashing, the gradebook, grading in the pool
 (sandbox, numerical checks, diagnosis) and the reports (results.json, grades.csv, a page per student,
@@ -15,6 +16,12 @@ hypervisor gave to other machines (steal): the rate is only a measure of gradgra
 first_result_seconds is how long the pool took to start and grade its first submission, and
 steady_submissions_per_second the pace between the 10th and the 90th percentile of results.
 python names the interpreter (see interpreter()): compare rates only between runs of one.
+
+With --assignment SPEC.py: --count copies of one correct submission of the spec (--submission, by default
+the first correct_* file of the spec's sample class, SPEC_class/ beside it) and --count copies of a correct
+three_layer submission are graded by the same pool size in the same run, alternating --rounds times (the
+best round of each counts); the line has both rates and spec_to_three_layer_ratio, and plan_seconds: what
+a fresh process spends resolving the spec and building its plan (screened cases, expected values, calls).
 """
 from __future__ import annotations
 
@@ -31,8 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader import assignments  # noqa: E402
 from grader.batch import batch, discover, executors, reports  # noqa: E402
-from grader.grading import pipeline
+from grader.grading import pipeline  # noqa: E402
 from grader.settings import Settings  # noqa: E402
 
 SUBMISSIONS = ROOT / "submissions"
@@ -292,8 +300,76 @@ def byte_compile() -> None:
         compileall.compile_dir(ROOT / package, quiet=1)
 
 
+def copies(folder: Path, sample: Path, count: int) -> Path:
+    """count distinct copies of one submission file."""
+    folder.mkdir(parents=True)
+    data = sample.read_bytes()
+    for index in range(count):
+        (folder / f"s{index:05d}_{sample.stem}{sample.suffix}").write_bytes(unique_copy(data, sample.suffix, index))
+    return folder
+
+
+def correct_sample(spec: Path) -> Path:
+    """The first correct_* submission of the spec's sample class (.py before .ipynb)."""
+    found = sorted((spec.parent / f"{spec.stem}_class").glob("correct_*"), key=lambda path: (path.suffix != ".py", path.name))
+    if not found:
+        raise SystemExit(f"no correct_* submission in {spec.parent / (spec.stem + '_class')}; give --submission FILE")
+    return found[0]
+
+
+def plan_seconds(spec: str) -> float:
+    """Seconds a fresh gradgrade process spends resolving the spec and building its plan."""
+    import subprocess
+
+    code = ("import time; t = time.perf_counter(); from grader import assignments; from grader.grading import pipeline; "
+            "from grader.settings import Settings; s = Settings(assignment=assignments.setting(%r)); "
+            "a = assignments.ready(s.assignment); pipeline._plan.__wrapped__(a, __import__('json').dumps(s.to_json())); "
+            "print(time.perf_counter() - t)" % spec)
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return round(float(completed.stdout.split()[-1]), 2)
+
+
+def spec_line(args: argparse.Namespace) -> dict:
+    """Grade copies of a correct submission of the spec and of three_layer, same pool size, same run."""
+    spec = Path(args.assignment).resolve()
+    sample = Path(args.submission) if args.submission else correct_sample(spec)
+    workers = args.jobs or executors.default_workers()
+    workdir = Path(tempfile.mkdtemp(prefix="gradgrade-bench-spec-"))
+    runs = {"spec": (Settings(assignment=assignments.setting(str(spec))), sample),
+            "three_layer": (Settings(), SUBMISSIONS / "correct_matmul.py")}
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    statuses: dict[str, dict] = {}
+    try:
+        for round_ in range(args.rounds):
+            for name, (settings, submission) in runs.items():
+                folder = copies(workdir / f"{name}-{round_}", submission, args.count)
+                assignment = assignments.ready(settings.assignment)
+                executor = executors.LocalExecutor(workers, warm=settings.to_json())
+                try:
+                    started = time.perf_counter()
+                    summary = batch.grade(folder, workdir / f"out-{name}-{round_}", settings, assignment=assignment,
+                                          jobs=workers, executor=executor)
+                    rates[name].append(len(summary.results) / (time.perf_counter() - started))
+                finally:
+                    executor.close()
+                statuses[name] = summary.counts()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    spec_rate, baseline = max(rates["spec"]), max(rates["three_layer"])
+    return {"bench": "batch-spec", "assignment": assignments.get(str(spec)).name, "submission": sample.name,
+            "submissions": args.count, "workers": workers, "rounds": args.rounds,
+            "spec_submissions_per_second": round(spec_rate, 1),
+            "three_layer_submissions_per_second": round(baseline, 1),
+            "spec_to_three_layer_ratio": round(spec_rate / baseline, 2),
+            "spec_statuses": statuses["spec"], "three_layer_statuses": statuses["three_layer"],
+            "plan_seconds": plan_seconds(str(spec)), "python": interpreter()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--assignment", metavar="SPEC.py", help="compare a spec's grading rate with three_layer's")
+    parser.add_argument("--submission", metavar="FILE", help="with --assignment: the correct submission copied")
+    parser.add_argument("--rounds", type=int, default=1, help="with --assignment: rounds of both (best counts)")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--profile", action="store_true")
@@ -301,6 +377,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     byte_compile()
+    if args.assignment:
+        print(json.dumps(spec_line(args)), flush=True)
+        return
     workdir = Path(tempfile.mkdtemp(prefix="gradgrade-bench-"))
     try:
         folder = replicate(workdir / "class", args.count)
