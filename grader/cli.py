@@ -43,8 +43,9 @@ def _id_pattern(value: str) -> IdPattern:
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assignment", default="three_layer", help="assignment to grade (default: three_layer)")
-    parser.add_argument("--threshold", type=_positive, default=check.THRESHOLD,
-                        help=f"pass below this relative difference (default: {check.THRESHOLD:g})")
+    parser.add_argument("--threshold", type=_positive, default=None,
+                        help=f"pass below this relative difference (default: the spec's, {check.THRESHOLD:g} "
+                             "for the built-ins)")
     parser.add_argument("--epsilon", type=_positive, default=check.EPSILON,
                         help=f"central-difference step (default: {check.EPSILON:g})")
     parser.add_argument("--timeout", type=_positive, default=10.0, help="seconds per call of student code (default: 10)")
@@ -71,7 +72,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     # The late policy judges no gradient, nor does [pick] (which file is graded, not how): left out of
     # Settings, so changing them regrades nothing (a new pick regrades only the students whose file it changes).
     rubric = {section: table for section, table in tables.items() if section not in ("late", "pick")} if tables else None
-    return Settings(assignment=assignments.setting(args.assignment), epsilon=args.epsilon, threshold=args.threshold,
+    return Settings(assignment=assignments.setting(args.assignment), epsilon=args.epsilon,
+                    threshold=args.threshold or assignments.threshold(args.assignment),
                     timeout=args.timeout, total_timeout=args.total_timeout, run_all=args.run_all,
                     rubric=rubric or None, fast=args.fast)
 

@@ -248,6 +248,7 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
         raise TypeError("grader.check takes the functions you wrote, e.g. grader.check(backward_propagation_n)")
     name = assignments.setting(assignment) if assignment else assignment_of(functions)
     resolved = assignments.ready(name)  # a spec file's path is the notebook's folder's, as the student wrote it
+    threshold = threshold or assignments.threshold(name)
     options = {key: value for key, value in (("threshold", threshold), ("epsilon", epsilon)) if value is not None}
     settings = Settings(assignment=name, timeout=timeout, total_timeout=total_timeout, **options)
     try:

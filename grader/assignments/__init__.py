@@ -167,6 +167,13 @@ def setting(name: str) -> str:
     return str(Path(name).resolve()) if is_path(name) else name
 
 
+def threshold(name: str) -> float:
+    """The relative difference a gradient may have and pass when no --threshold is given: a spec's own
+    (Spec.threshold), the default for a built-in."""
+    found = get(name)
+    return found.spec.threshold if found.spec is not None else check.THRESHOLD
+
+
 def ready(name: str) -> Assignment:
     """get(name), with a spec's cases drawn and screened now, at the front door: a spec that cannot grade
     (a reference failing its own numerical check, cases that cannot be screened healthy, a case that

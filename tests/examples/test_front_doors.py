@@ -155,3 +155,16 @@ def test_a_spec_path_that_does_not_exist_is_one_line_and_exit_2(command, tmp_pat
     err = capsys.readouterr().err
     assert "nope/spec.py: no such spec file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() and not (tmp_path / "r.json").exists()
+
+
+def test_the_specs_threshold_is_the_default_and_the_option_overrides_it(tmp_path, capsys):
+    spec = _written(tmp_path / "half_square.py", THREE_POINT_SPEC.replace(
+        "public_cases=", "threshold=1e-4, public_cases="))
+    # A gradient off by 2e-6 relative: within the spec's 1e-4, not within 1e-7.
+    student = _written(tmp_path / "ada.py", "def half_square(x):\n    return 0.5 * (x ** 2).sum(), x * (1 + 2e-6)\n")
+    assert cli.main(["check", str(student), "--assignment", str(spec), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["checks"][0]["threshold"] == 1e-4
+    assert cli.main(["check", str(student), "--assignment", str(spec), "--threshold", "1e-7"]) == 1
+    capsys.readouterr()
+    assert cli.main(["check", str(student), "--format", "json"]) == 1  # a built-in's default is unchanged
+    assert json.loads(capsys.readouterr().out)["checks"][0]["threshold"] == 1e-7
