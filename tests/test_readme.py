@@ -62,6 +62,8 @@ NOT_RUN = {
     "AUTOGRADER_ROOT=$PWD/try bash try/source/setup.sh": _AUTOGRADER,
     "AUTOGRADER_ROOT=$PWD/try try/source/run_autograder && python3 -m json.tool try/results/results.json": _AUTOGRADER,
     "gradgrade mutate": "rewrites the repository's own mutants/; the synopsis runs it with --out in a copy",
+    "gradgrade mutation-test --assignment softmax_l2.py":
+        "the mutation test of a spec file; tests/assignments/test_new.py runs it on new-assignment's template",
 }
 
 # The whole command where a placeholder means something particular to that command.
@@ -71,6 +73,13 @@ RUN_AS = {
         "gradgrade grade submissions --out reports",
     "gradgrade check FILE --assignment one_d": "gradgrade check submissions/one_d/correct.py --assignment one_d",
     "gradgrade check my_notebook.ipynb --assignment l_layer": "gradgrade check l_layer.ipynb --assignment l_layer",
+    # "Grade your own assignment": the instructor edits the template into the README's spec (written beside it
+    # by make_workspace), then checks a student of the example's sample class and grades the class.
+    "gradgrade new-assignment softmax_l2": "gradgrade new-assignment softmax_l2 && cp readme_spec.py softmax_l2.py",
+    "gradgrade check student.ipynb --assignment softmax_l2.py":
+        "gradgrade check softmax_l2_class/correct_vectorized.ipynb --assignment softmax_l2.py",
+    "gradgrade grade class/ --assignment softmax_l2.py --out reports":
+        "gradgrade grade softmax_l2_class --assignment softmax_l2.py --out reports",
     # One worker process, not 8: the machine running the tests has 2 cores.
     "dask worker tcp://HOST:8786 --nworkers 8 --nthreads 1": "dask worker tcp://127.0.0.1:{port} --nworkers 1 --nthreads 1",
 }
@@ -119,9 +128,13 @@ EXIT_CODES = {
     "gradgrade check tests/hostile/huge_return.py --timeout 10": (1, "a hostile submission errors"),
 }
 
+# The README's spec file (its python block starts with this line), written into each workspace as readme_spec.py.
+SPEC_FILE = "# softmax_l2.py"
+
 # Python snippets: the notebook or session they run after.
 PYTHON_SETUP = {
     "import grader": "the notebook's cells: submissions/correct_course_style.py, beside the course's gc_utils",
+    SPEC_FILE: "nothing: a spec file, loaded and screened as --assignment loads it",
     "from grader import large": "a [LINEAR->RELU] x 3 -> LINEAR->SIGMOID network and its true gradients",
 }
 LARGE_SETUP = '''
@@ -246,6 +259,8 @@ def make_workspace(folder: Path, rubric: str) -> Path:
     shutil.copy(ROOT / "reference" / "three_layer.py", folder / "other_reference.py")
     (folder / "l_layer.ipynb").write_text(_notebook_of((ROOT / "submissions/l_layer/correct_course.py").read_text()))
     (folder / "rubric.toml").write_text(rubric)
+    (folder / "readme_spec.py").write_text(_spec_block(_readme()))
+    shutil.copytree(ROOT / "examples" / "assignments" / "softmax_l2_class", folder / "softmax_l2_class")
     gradescope = folder / "gradescope" / "submission"
     gradescope.mkdir(parents=True)
     shutil.copy(ROOT / "submissions" / "correct_matmul.py", gradescope / "correct_matmul.py")
@@ -324,6 +339,12 @@ def run_group(commands: list[Command], folder: Path, *, lines: list[str] | None 
                 os.killpg(service.pid, signal.SIGKILL)
                 service.wait()
     return done
+
+
+def _spec_block(text: str) -> str:
+    """The README's spec file: its python block that starts with SPEC_FILE."""
+    (spec,) = [body for language, body, _ in fenced_blocks(text) if language == "python" and body.startswith(SPEC_FILE)]
+    return spec
 
 
 def _rubric_block(text: str) -> str:
@@ -571,6 +592,13 @@ DRIVER = textwrap.dedent('''
 def test_python_snippet_runs(snippet, tmp_path):
     first = snippet.splitlines()[0]
     assert first in PYTHON_SETUP, f"README python block starting {first!r}: say in PYTHON_SETUP what it runs after"
+    if first == SPEC_FILE:
+        from grader import assignments
+
+        (tmp_path / "softmax_l2.py").write_text(snippet)
+        found = assignments.ready(str(tmp_path / "softmax_l2.py"))
+        assert found.name == "softmax_l2" and found.spec_cases("course") and found.spec_cases("square")
+        return
     setup = tmp_path / "cells.py"
     if first == "import grader":
         setup.write_text((ROOT / "submissions" / "correct_course_style.py").read_text())

@@ -242,7 +242,13 @@ def _drawn(assignment: Assignment, profile: str) -> tuple[tuple[api.Case, ...], 
 def built_in_student_functions() -> tuple[tuple[str, ...], ...]:
     """The student functions of every installed built-in assignment (which of a submission's functions belong
     to another exercise of the course, rather than being near misses of this one's)."""
-    return tuple(get(name).student_functions for name in available())
+    found = []
+    for name in available():
+        try:
+            found.append(get(name).student_functions)
+        except UnknownAssignment:  # a course package's broken spec is its own error, not every assignment's
+            continue
+    return tuple(found)
 
 
 @cached
