@@ -10,7 +10,7 @@ from grader.mutation import operators
 from grader.mutation.operators.registry import REGISTRY, Operator
 
 FAMILIES = {"scale", "sign", "arithmetic", "mask", "swap", "routing", "transpose", "matmul", "reduction", "zero",
-            "nan", "loop"}
+            "nan", "loop", "window", "normalisation", "loss", "regularisation"}
 
 
 def test_every_family_of_the_issue_is_covered():
