@@ -36,7 +36,7 @@ def _path(term: ast.AST) -> str | None:
     normalised = any(_normalised(name) for name in names)
     if normalised and (_reduces(term) or "dgamma" in names):
         return "variance"
-    if not normalised and (_reduces(term) or names == ["dbeta"]):
+    if not normalised and (_reduces(term) or "dbeta" in names):
         return "mean"
     return None
 
