@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from grader.mutation.operators.helpers import is_call_to
+from grader.mutation.operators.helpers import expr, is_call_to
 from grader.mutation.operators.registry import register
 
 
@@ -55,6 +55,7 @@ def _indicator(node: ast.AST) -> bool:
           examples=[("dscores[np.arange(N), y] -= 1", ["pass"]),
                     ("dW[:, j] += (p[j] - (j == y[i])) * X[i]", ["dW[:, j] += p[j] * X[i]"]),
                     ("dW[:, j] += (p[j] - 1) * X[i]", ["dW[:, j] += p[j] * X[i]"]),
+                    ("dW[:, j] += (probability - 1) * X[i]", ["dW[:, j] += probability * X[i]"]),
                     ("dS = (probs - one_hot) / N", ["dS = probs / N"]),
                     ("dW[:, y[i]] -= X[i]", ["pass"]), ("margin = 0\ndW[:, y[i]] -= X[i]", []),
                     ("n = H - 1", [])])
@@ -69,20 +70,46 @@ def drop_correct_class(node, names):
         return None
     if not isinstance(node.op, ast.Sub):
         return None
-    if _indicator(node.right) or (_is_constant(node.right, 1) and isinstance(node.left, ast.Subscript) and (
-            _label_index(node.left) or _named(node.left, "prob", "softmax") or ast.unparse(node.left.value) == "p")):
+    if _indicator(node.right) or (_is_constant(node.right, 1) and isinstance(node.left, (ast.Subscript, ast.Name)) and (
+            _label_index(node.left) or _named(node.left, "prob", "softmax") or ast.unparse(node.left).split("[")[0] == "p")):
         return copy.deepcopy(node.left)
     return None
 
 
-@register("svm-margin-correct-class", family="loss", nodes=(ast.If, ast.Assign),
+def _margin_sum(node: ast.AST) -> bool:
+    """np.sum(margins) or margins.sum(), with or without axis=1: the hinge losses added up."""
+    if not is_call_to(node, "sum"):
+        return False
+    summed = node.args[0] if isinstance(node.func, ast.Name) or ast.unparse(node.func.value) == "np" else node.func.value
+    return _named(summed, "margin") and all(k.arg in ("axis",) for k in node.keywords)
+
+
+class _CountCorrectClass(ast.NodeTransformer):
+    """sum(margins) becomes sum(margins) + N (and a sum over axis=1 gets + 1): each correct class's margin of 1."""
+
+    def __init__(self) -> None:
+        self.changed = 0
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if not _margin_sum(node):
+            return self.generic_visit(node)
+        self.changed += 1
+        summed = node.args[0] if isinstance(node.func, ast.Name) or ast.unparse(node.func.value) == "np" else node.func.value
+        if any(k.arg == "axis" for k in node.keywords) or len(node.args) > 1:
+            return expr("(SUM + 1)", SUM=node)
+        return expr("(SUM + np.shape(MARGINS)[0])", SUM=node, MARGINS=summed)
+
+
+@register("svm-margin-correct-class", family="loss", nodes=(ast.If, ast.Assign, ast.AugAssign),
           misconception="The SVM loss counts the correct class: its margin is always 1, so skip j == y[i] "
                         "(or set margins[np.arange(N), y] = 0).",
           examples=[("for j in range(C):\n    if j == y[i]:\n        continue\n    loss += 1",
                      ["for j in range(C):\n    pass\n    loss += 1"]),
                     ("if j != y[i]:\n    loss += m", ["if True:\n    loss += m"]),
                     ("margins[np.arange(N), y] = 0", ["pass"]),
-                    ("if j == y[i]:\n    d = 1", []), ("dx[np.arange(N), y] = 0", [])])
+                    ("loss = margins.sum() / N", ["loss = (margins.sum() + np.shape(margins)[0]) / N"]),
+                    ("loss = np.mean(np.sum(margins, axis=1))", ["loss = np.mean(np.sum(margins, axis=1) + 1)"]),
+                    ("if j == y[i]:\n    d = 1", []), ("dx[np.arange(N), y] = 0", []), ("s = margins.sum()", [])])
 def margin_correct_class(node, names):
     """The correct class is no longer skipped when the SVM margins are summed."""
     if isinstance(node, ast.If):
@@ -95,9 +122,15 @@ def margin_correct_class(node, names):
         if isinstance(test.ops[0], ast.NotEq):
             return ast.If(ast.Constant(True), copy.deepcopy(node.body), copy.deepcopy(node.orelse))
         return None
-    if len(node.targets) == 1 and _label_index(node.targets[0]) and _named(node.targets[0], "margin") \
-            and _is_constant(node.value, 0):
+    target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+    if isinstance(node, ast.Assign) and _label_index(target) and _named(target, "margin") and _is_constant(node.value, 0):
         return ast.Pass()
+    # Where the gradient is built apart from the summed margins (it is right), the loss alone counts them.
+    if isinstance(target, ast.Name) and "loss" in target.id.lower():
+        counting = _CountCorrectClass()
+        changed = copy.deepcopy(node)
+        changed.value = counting.visit(changed.value)
+        return changed if counting.changed else None
     return None
 
 

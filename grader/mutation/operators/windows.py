@@ -63,7 +63,8 @@ def unpad_negative(node, names):
 
 
 class _DropStride(ast.NodeTransformer):
-    """i * stride (or stride * i) becomes i; inside subscripts too unless told to leave them to their own site."""
+    """i * stride (or stride * i) becomes i, and a slice's step :stride goes; inside subscripts too unless told
+    to leave them to their own site."""
 
     def __init__(self, *, into_subscripts: bool) -> None:
         self.into_subscripts = into_subscripts
@@ -71,6 +72,12 @@ class _DropStride(ast.NodeTransformer):
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         return self.generic_visit(node) if self.into_subscripts else node
+
+    def visit_Slice(self, node: ast.Slice) -> ast.AST:
+        if node.step is not None and _is_stride(node.step):
+            self.dropped += 1
+            node.step = None
+        return self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         if isinstance(node.op, ast.Mult):
@@ -81,22 +88,37 @@ class _DropStride(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-@register("window-ignore-stride", family="window", nodes=(ast.Subscript, ast.Assign),
+def _add_at(node: ast.AST) -> bool:
+    """np.add.at(dx, index, values): the unbuffered scatter that adds at repeated indices."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "at" \
+        and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "add" and len(node.args) == 3
+
+
+@register("window-ignore-stride", family="window", nodes=(ast.Subscript, ast.Assign, ast.Call),
           misconception="The window of output (i, j) starts at (i*stride, j*stride): with the stride left out, "
                         "the gradient lands in the wrong place whenever stride > 1.",
           examples=[("dx_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW] += w[f] * dout[n, f, i, j]",
                      ["dx_pad[n, :, i:i + HH, j:j + WW] += w[f] * dout[n, f, i, j]"]),
                     ("h0 = i * S", ["h0 = i"]),
                     ("dx[n, c, stride * i + a, stride * j + b] += g", ["dx[n, c, i + a, j + b] += g"]),
+                    ("dp[:, :, i:i + stride * rows:stride] += g", ["dp[:, :, i:i + rows] += g"]),
+                    ("np.add.at(dx, (n, c, r * stride + at // w), dout)", ["np.add.at(dx, (n, c, r + at // w), dout)"]),
                     ("y = x[i * 2]", []), ("h1 = h0 + HH", [])])
 def ignore_stride(node, names):
-    """A window start i * stride becomes i."""
+    """A window start i * stride becomes i (and a strided slice's step goes)."""
     if isinstance(node, ast.Subscript):
         dropping = _DropStride(into_subscripts=True)
         changed = dropping.visit(copy.deepcopy(node.slice))
         if dropping.dropped:
             return ast.Subscript(copy.deepcopy(node.value), changed, copy.deepcopy(node.ctx))
         return None
+    if isinstance(node, ast.Call):
+        if not _add_at(node):
+            return None
+        dropping = _DropStride(into_subscripts=False)
+        changed = copy.deepcopy(node)
+        changed.args[1] = dropping.visit(changed.args[1])
+        return changed if dropping.dropped else None
     if all(isinstance(target, (ast.Name, ast.Tuple)) for target in node.targets):
         dropping = _DropStride(into_subscripts=False)
         changed = dropping.visit(copy.deepcopy(node.value))
@@ -113,15 +135,21 @@ def _window_target(target: ast.AST) -> bool:
                or isinstance(piece, ast.BinOp) for piece in _pieces(target))
 
 
-@register("window-assign-not-accumulate", family="window", nodes=(ast.AugAssign, ast.Assign),
+@register("window-assign-not-accumulate", family="window", nodes=(ast.AugAssign, ast.Assign, ast.Expr),
           misconception="dx is wrong only where windows overlap: accumulate with += instead of =.",
           examples=[("dx_pad[n, :, h:h + HH, w:w + WW] += w[f] * dout[n, f, i, j]",
                      ["dx_pad[n, :, h:h + HH, w:w + WW] = w[f] * dout[n, f, i, j]"]),
                     ("dx[n, c, hs + r, ws + s] += dout[n, c, i, j]", ["dx[n, c, hs + r, ws + s] = dout[n, c, i, j]"]),
                     ("dx[:, :, a:b, c:d] = dx[:, :, a:b, c:d] + g", ["dx[:, :, a:b, c:d] = g"]),
+                    ("np.add.at(dx, (n, c, rows, columns), dout)", ["dx[n, c, rows, columns] = dout"]),
                     ("dw[f] += x_pad[n, :, a:b, c:d] * dout[n, f, i, j]", []), ("db += dout.sum()", [])])
 def assign_not_accumulate(node, names):
-    """dx[window] += g becomes dx[window] = g."""
+    """dx[window] += g becomes dx[window] = g (and np.add.at(dx, index, g) becomes dx[index] = g)."""
+    if isinstance(node, ast.Expr):
+        if _add_at(node.value):
+            target, index, value = (copy.deepcopy(argument) for argument in node.value.args)
+            return ast.Assign([ast.Subscript(target, index, ast.Store())], value, None)
+        return None
     if isinstance(node, ast.AugAssign):
         if isinstance(node.op, ast.Add) and _window_target(node.target):
             return ast.Assign([copy.deepcopy(node.target)], copy.deepcopy(node.value), None)

@@ -80,7 +80,25 @@ def conv_backward_naive(dout, cache):
     return dx, dw, db
 '''
 
-CONV_STYLES = {"inline": CONV_INLINE, "window-starts": CONV_STARTS, "einsum": CONV_EINSUM}
+CONV_TAPS = '''
+def conv_backward_naive(dout, cache):
+    x, w, b, conv_param = cache
+    stride, pad = conv_param['stride'], conv_param['pad']
+    H, W = x.shape[2:]
+    F, C, HH, WW = w.shape
+    Ho, Wo = dout.shape[2:]
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dx_pad = np.zeros_like(x_pad)
+    dw = np.zeros_like(w)
+    for a in range(HH):
+        for c in range(WW):
+            taps = x_pad[:, :, a:a + stride * Ho:stride, c:c + stride * Wo:stride]
+            dw[:, :, a, c] = np.einsum('nfhw,nkhw->fk', dout, taps)
+            dx_pad[:, :, a:a + stride * Ho:stride, c:c + stride * Wo:stride] += np.einsum('nfhw,fk->nkhw', dout, w[:, :, a, c])
+    return dx_pad[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+'''
+
+CONV_STYLES = {"inline": CONV_INLINE, "window-starts": CONV_STARTS, "einsum": CONV_EINSUM, "taps": CONV_TAPS}
 
 
 def conv_forward(x, w, b, *, stride, pad):
@@ -129,7 +147,7 @@ def test_unpad_crops_with_minus_pad_which_is_empty_only_when_pad_is_zero(style):
     assert mutant(*conv_case(stride=2, pad=0))[0].size == 0
 
 
-@pytest.mark.parametrize(("style", "sites"), [(CONV_INLINE, 2), (CONV_STARTS, 2), (CONV_EINSUM, 1)],
+@pytest.mark.parametrize(("style", "sites"), [(CONV_INLINE, 2), (CONV_STARTS, 2), (CONV_EINSUM, 1), (CONV_TAPS, 2)],
                          ids=CONV_STYLES.keys())
 def test_ignoring_the_stride_changes_nothing_at_stride_1_and_is_caught_at_stride_2(style, sites):
     found = mutants(style, "window-ignore-stride")
@@ -142,9 +160,10 @@ def test_ignoring_the_stride_changes_nothing_at_stride_1_and_is_caught_at_stride
 
 
 # The inline style scatters one filter at a time, so = loses the other filters' share even where windows
-# do not overlap; the others sum over the filters in one statement.
-@pytest.mark.parametrize(("style", "overlap_only"), [(CONV_INLINE, False), (CONV_STARTS, True), (CONV_EINSUM, True)],
-                         ids=CONV_STYLES.keys())
+# do not overlap; the others sum over the filters in one statement (the taps' windows overlap only where
+# the output's windows do).
+@pytest.mark.parametrize(("style", "overlap_only"), [(CONV_INLINE, False), (CONV_STARTS, True), (CONV_EINSUM, True),
+                                                     (CONV_TAPS, True)], ids=CONV_STYLES.keys())
 def test_assigning_instead_of_accumulating_dx_shows_where_windows_overlap(style, overlap_only):
     found = mutants(style, "window-assign-not-accumulate")
     assert len(found) == 1
@@ -207,7 +226,22 @@ def max_pool_backward_naive(dout, cache):
     return dx
 '''
 
-POOL_STYLES = {"mask": POOL_MASK, "argmax": POOL_ARGMAX, "blocks": POOL_BLOCKS}
+POOL_ADD_AT = '''
+def max_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, stride = pool_param['pool_height'], pool_param['pool_width'], pool_param['stride']
+    N, C, Ho, Wo = dout.shape
+    n, c, i, j = np.indices(dout.shape)
+    rows = i[..., None, None] * stride + np.arange(ph)[:, None]
+    columns = j[..., None, None] * stride + np.arange(pw)
+    windows = x[n[..., None, None], c[..., None, None], rows, columns].reshape(N, C, Ho, Wo, -1)
+    at = windows.argmax(axis=-1)
+    dx = np.zeros_like(x)
+    np.add.at(dx, (n, c, i * stride + at // pw, j * stride + at % pw), dout)
+    return dx
+'''
+
+POOL_STYLES = {"mask": POOL_MASK, "argmax": POOL_ARGMAX, "blocks": POOL_BLOCKS, "add-at": POOL_ADD_AT}
 
 
 def pool_forward(x, *, ph, pw, stride):
@@ -248,7 +282,7 @@ def test_pooling_that_assigns_into_overlapping_windows_is_caught_only_there(styl
     assert differs(mutant, reference, *pool_case(**OVERLAPPING))
 
 
-@pytest.mark.parametrize(("style", "sites"), [(POOL_MASK, 2), (POOL_ARGMAX, 2), (POOL_BLOCKS, 1)],
+@pytest.mark.parametrize(("style", "sites"), [(POOL_MASK, 2), (POOL_ARGMAX, 2), (POOL_BLOCKS, 1), (POOL_ADD_AT, 3)],
                          ids=POOL_STYLES.keys())
 def test_pooling_that_ignores_the_stride_is_caught_at_stride_3(style, sites):
     found = mutants(style, "window-ignore-stride")
@@ -266,9 +300,11 @@ def test_the_gradient_routed_to_every_position_of_the_window_is_caught(style):
                    *pool_case(**APART))
 
 
-def test_the_argmax_style_has_no_mask_to_route_elsewhere():
-    assert mutants(POOL_ARGMAX, "pool-route-every-position") == []
-    assert mutants(POOL_ARGMAX, "pool-route-first-max") == []
+@pytest.mark.parametrize("style", [POOL_ARGMAX, POOL_ADD_AT], ids=["argmax", "add-at"])
+def test_the_argmax_styles_have_no_mask_to_route_elsewhere(style):
+    """argmax already routes to the first maximum; every position would need a loop of its own (not one node)."""
+    assert mutants(style, "pool-route-every-position") == []
+    assert mutants(style, "pool-route-first-max") == []
 
 
 def test_the_first_maximum_only_is_the_same_gradient_where_no_window_has_a_tie():
