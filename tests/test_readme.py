@@ -62,8 +62,6 @@ NOT_RUN = {
     "AUTOGRADER_ROOT=$PWD/try bash try/source/setup.sh": _AUTOGRADER,
     "AUTOGRADER_ROOT=$PWD/try try/source/run_autograder && python3 -m json.tool try/results/results.json": _AUTOGRADER,
     "gradgrade mutate": "rewrites the repository's own mutants/; the synopsis runs it with --out in a copy",
-    "gradgrade mutation-test --assignment softmax_l2.py":
-        "the mutation test of a spec file; tests/assignments/test_new.py runs it on new-assignment's template",
 }
 
 # The whole command where a placeholder means something particular to that command.

@@ -1,11 +1,12 @@
 """docs/assignments.md: every spec it shows loads and screens healthy, and it covers every kind and every field."""
 import dataclasses
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from grader import assignments
+from grader import assignments, cli
 from grader import spec as api
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "assignments.md"
@@ -35,3 +36,12 @@ def test_each_spec_shown_loads_and_screens_healthy(body, tmp_path):
     path.write_text(body)
     found = assignments.ready(str(path))
     assert found.spec_cases("course")
+
+
+@pytest.mark.parametrize("body", SPECS, ids=_name)
+def test_each_spec_shown_passes_the_mutation_test(body, tmp_path, capsys):
+    path = tmp_path / f"{_name(body)}.py"
+    path.write_text(body)
+    code = cli.main(["mutation-test", "--assignment", str(path), "--format", "json"])
+    run = json.loads(capsys.readouterr().out)
+    assert code == 0, [mutant for mutant in run["mutants"] if mutant["status"] == "survived"]

@@ -2,6 +2,10 @@
 missing transpose or swapped operands run and are caught by value."""
 import ast
 import io
+import json
+import shutil
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
@@ -123,3 +127,16 @@ def test_softmax_l2_has_a_case_whose_scores_overflow_without_the_max_shift():
     scores = large[0].inputs["X"] @ large[0].inputs["W"]
     assert scores.max() > np.log(np.finfo(np.float64).max)  # exp overflows
     assert np.ptp(scores, axis=1).max() < 700  # yet no probability underflows to 0 once shifted
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_the_mutation_test_passes_with_enough_distinct_mutants_on_a_copy_outside_the_checkout(name, tmp_path):
+    shutil.copy(EXAMPLES / f"{name}.py", tmp_path / f"{name}.py")
+    completed = subprocess.run([sys.executable, "-m", "grader", "mutation-test", "--assignment", f"{name}.py",
+                                "--format", "json"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    run = json.loads(completed.stdout)
+    assert run["reference"]["status"] == "pass"
+    distinct = [mutant for mutant in run["mutants"] if mutant["status"] not in ("duplicate", "equivalent", "invalid")]
+    assert not [mutant["id"] for mutant in run["mutants"] if mutant["status"] == "survived"]
+    assert len(distinct) >= 25 and len({mutant["operator"] for mutant in distinct}) >= 10
