@@ -11,27 +11,30 @@ from grader.grading import declared, pipeline
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assignments"
 PASS, FAIL = "pass", "fail"
 
+# No max-subtraction: NaN on the large-scores case. Its hint must name the shift (or the overflow it prevents),
+# not only the NaN it causes.
+MAX_SHIFT = r"max|overflow"
 # file: (the submission's status, the check's status, each gradient's verdict, what a hint must name).
 # The hint is a regular expression searched (case-insensitive) in the check's diagnosis hints.
 SOFTMAX_L2 = {
     "correct_vectorized.ipynb": (PASS, PASS, {"loss": PASS, "dW": PASS}, None),
     "correct_loops.py": (PASS, PASS, {"loss": PASS, "dW": PASS}, None),
-    "bug_no_minus_one.py": (FAIL, FAIL, {"loss": PASS, "dW": FAIL}, r"-\s*1|correct class|one.hot|label"),
-    "bug_no_mean.py": (FAIL, FAIL, {"loss": PASS, "dW": FAIL}, r"1\s*/\s*N|num_train|mean|averag|divid"),
-    "bug_reg_gradient.py": (FAIL, FAIL, {"loss": PASS, "dW": FAIL}, r"reg"),
-    "bug_transposed_dW.ipynb": (FAIL, FAIL, {"loss": PASS, "dW": FAIL}, r"transpos|\.T\b|shape"),
-    "bug_no_max_shift.py": (FAIL, FAIL, {"loss": FAIL, "dW": FAIL}, r"max|overflow|stab|nan|inf"),
+    "bug_no_minus_one.py": (FAIL, FAIL, {"loss": PASS, "dW": FAIL}, r"-\s*1 at the correct class|one.hot"),
+    "bug_no_mean.py": (FAIL, FAIL, {"loss": PASS, "dW": FAIL}, r"1\s*/\s*N|number of examples|mean over"),
+    "bug_reg_gradient.py": (FAIL, FAIL, {"loss": PASS, "dW": FAIL}, r"regulari[sz]"),
+    "bug_transposed_dW.ipynb": (FAIL, FAIL, {"loss": PASS, "dW": FAIL}, r"transpos"),
+    "bug_no_max_shift.py": (FAIL, FAIL, {"loss": FAIL, "dW": FAIL}, MAX_SHIFT),
     "starter_stub.ipynb": (FAIL, "missing", {"loss": FAIL, "dW": FAIL}, None),
 }
 TANH_TWO_LAYER = {
     "correct_course_style.ipynb": (PASS, PASS, dict.fromkeys(("dW1", "db1", "dW2", "db2"), PASS), None),
     "correct_matmul.py": (PASS, PASS, dict.fromkeys(("dW1", "db1", "dW2", "db2"), PASS), None),
-    "bug_tanh_derivative.py": (FAIL, FAIL, {"dW1": FAIL, "db1": FAIL, "dW2": PASS, "db2": PASS}, r"tanh|\*\*\s*2|power|square"),
-    "bug_db_no_mean.py": (FAIL, FAIL, {"dW1": PASS, "db1": FAIL, "dW2": PASS, "db2": FAIL}, r"1\s*/\s*m|mean|averag|divid"),
-    "bug_softmax_no_minus_y.py": (FAIL, FAIL, dict.fromkeys(("dW1", "db1", "dW2", "db2"), FAIL), r"-\s*Y|label|one.hot"),
-    "bug_dW1_wrong_layer.ipynb": (FAIL, FAIL, {"dW1": FAIL, "db1": PASS, "dW2": PASS, "db2": PASS}, r"A1|X|layer|input"),
+    "bug_tanh_derivative.py": (FAIL, FAIL, {"dW1": FAIL, "db1": FAIL, "dW2": PASS, "db2": PASS}, r"1 - tanh\(z\)\s*\*\*\s*2|1 - A\s*\*\*\s*2"),
+    "bug_db_no_mean.py": (FAIL, FAIL, {"dW1": PASS, "db1": FAIL, "dW2": PASS, "db2": FAIL}, r"1\s*/\s*m"),
+    "bug_softmax_no_minus_y.py": (FAIL, FAIL, dict.fromkeys(("dW1", "db1", "dW2", "db2"), FAIL), r"minus the one.hot|-\s*Y\b"),
+    "bug_dW1_wrong_layer.ipynb": (FAIL, FAIL, {"dW1": FAIL, "db1": PASS, "dW2": PASS, "db2": PASS}, r"another layer|A\[l-1\]"),
     # dZ1 @ X without .T: it raises on the course's distinct sizes (it runs, wrong, only on square ones).
-    "bug_missing_transpose.py": ("error", "error", dict.fromkeys(("dW1", "db1", "dW2", "db2"), FAIL), r"transpos|\.T\b"),
+    "bug_missing_transpose.py": ("error", "error", dict.fromkeys(("dW1", "db1", "dW2", "db2"), FAIL), r"transpose is missing"),
     "starter_stub.py": (FAIL, "missing", dict.fromkeys(("dW1", "db1", "dW2", "db2"), FAIL), None),
 }
 CLASSES = {"softmax_l2": SOFTMAX_L2, "tanh_two_layer": TANH_TWO_LAYER}
@@ -97,8 +100,15 @@ def test_grade_grades_the_whole_class_as_expected(name, tmp_path, capsys):
     assert (out / "grades.csv").is_file() and (out / "index.html").is_file()
 
 
+# Diagnosed today by the NaN alone ("look for a division by zero or the log of 0"): a known gap, not a pass.
+NAMED_LATER = {"bug_no_max_shift.py": "the diagnosis names the NaN a missing max-shift causes, not the shift"}
+HINTED = [pytest.param(*sample.values, id=sample.id,
+                       marks=[pytest.mark.xfail(reason=NAMED_LATER[sample.values[1]])] if sample.values[1] in NAMED_LATER else [])
+          for sample in SAMPLES if sample.values[2][3]]
+
+
 @pytest.mark.skipif(not DIAGNOSED, reason="diagnosis of spec assignments has not landed")
-@pytest.mark.parametrize("name, file, expected", [sample for sample in SAMPLES if sample.values[2][3]])
+@pytest.mark.parametrize("name, file, expected", HINTED)
 def test_each_sample_bug_gets_a_hint_naming_it(name, file, expected, capsys):
     cli.main(["check", str(folder(name) / file), "--assignment", str(spec(name)), "--format", "json"])
     (check,) = json.loads(capsys.readouterr().out)["checks"]
