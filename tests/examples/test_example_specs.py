@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader import assignments
-from grader.numerics import check
+from grader.numerics import check, gradient
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assignments"
 # The reference functions of each example (what students write, and what it needs): the rest is the spec.
@@ -140,3 +142,33 @@ def test_the_mutation_test_passes_with_enough_distinct_mutants_on_a_copy_outside
     distinct = [mutant for mutant in run["mutants"] if mutant["status"] not in ("duplicate", "equivalent", "invalid")]
     assert not [mutant["id"] for mutant in run["mutants"] if mutant["status"] == "survived"]
     assert len(distinct) >= 25 and len({mutant["operator"] for mutant in distinct}) >= 10
+
+
+def _module(name: str):
+    return assignments.get(str(EXAMPLES / f"{name}.py")).module
+
+
+@settings(max_examples=25, deadline=None)
+@given(N=st.integers(1, 9), D=st.integers(1, 6), C=st.integers(2, 5), seed=st.integers(0, 2 ** 32 - 1),
+       reg=st.sampled_from([0.0, 0.1, 2.0]))
+def test_softmax_l2s_reference_is_its_losss_gradient_at_any_size(N, D, C, seed, reg):
+    module = _module("softmax_l2")
+    (case,) = module.cases(np.random.default_rng(seed), [(N, D, C)], reg=reg)
+    inputs = case.inputs
+    loss, dW = module.softmax_loss_vectorized(**inputs)
+    numerical = gradient.numerical_gradient(lambda moved: module.softmax_loss_vectorized(**moved)[0], inputs, "W")
+    assert np.isfinite(loss) and check.relative_difference(dW, numerical) < 1e-6
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_x=st.integers(1, 5), n_h=st.integers(1, 5), C=st.integers(2, 4), m=st.integers(1, 8),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_tanh_two_layers_reference_is_its_costs_gradient_at_any_size(n_x, n_h, C, m, seed):
+    module = _module("tanh_two_layer")
+    (case,) = module.cases(np.random.default_rng(seed), [(n_x, n_h, C, m)])
+    X, Y, parameters = case.inputs["X"], case.inputs["Y"], case.inputs["parameters"]
+    analytic = module.backward_propagation(X, Y, module.forward_propagation(X, Y, parameters)[1])
+    numerical = gradient.batched_gradient(lambda p: module.cost(X, Y, p), parameters)
+    assert numerical is not None  # the cost broadcasts over a stack of parameter sets
+    for name, value in numerical.items():
+        assert check.relative_difference(analytic[f"d{name}"], value) < 1e-6, name
