@@ -11,6 +11,7 @@ import dataclasses
 import dis
 import html as html_escape
 import inspect
+import linecache
 import re
 import sys
 import textwrap
@@ -77,8 +78,21 @@ def _globals_read(code: types.CodeType) -> set[str]:
     return names
 
 
+def _methods(cls: type) -> list[types.FunctionType]:
+    """A class's own methods (a model a Method spec grades: its __init__, loss, helpers)."""
+    found = []
+    for value in vars(cls).values():
+        value = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+        if isinstance(value, types.FunctionType):
+            found.append(value)
+    return found
+
+
 def _globals_of(function: Callable, names_of: Callable[[types.CodeType], set[str]]) -> list[tuple[str, Any]]:
-    """(name, value) of each global of function's that names_of finds in its code, by name."""
+    """(name, value) of each global of function's (a class's: of its methods') that names_of finds in its code."""
+    if isinstance(function, type):
+        found = {name: value for method in _methods(function) for name, value in _globals_of(method, names_of)}
+        return sorted(found.items(), key=lambda item: item[0])
     namespace = getattr(function, "__globals__", {})
     return [(name, namespace[name]) for name in sorted(names_of(function.__code__)) if name in namespace]
 
@@ -145,10 +159,29 @@ def cell_name(filename: str) -> str:
 Places = list[tuple[str, int]]
 
 
+def _class_lines(cls: type) -> tuple[list[str], int, str]:
+    """A class's source lines, first line number and file, found from its methods' code: inspect.getsource
+    looks a class up by its module's file, and a notebook's __main__ has none (Python before 3.13)."""
+    codes = sorted((method.__code__ for method in _methods(cls)), key=lambda code: code.co_firstlineno)
+    if not codes:
+        raise OSError(f"the class {cls.__name__} has no methods to find its source by")
+    filename = codes[0].co_filename
+    lines = linecache.getlines(filename)
+    header = re.compile(rf"^\s*class\s+{re.escape(cls.__name__)}\b")
+    starts = [index for index in range(min(codes[0].co_firstlineno, len(lines))) if header.match(lines[index])]
+    if not starts:
+        raise OSError(f"cannot find the source of the class {cls.__name__}")
+    return inspect.getblock(lines[starts[-1]:]), starts[-1] + 1, filename
+
+
 def _definition(function: Callable) -> tuple[str, Places]:
     """A function's source, dedented, and for each of its lines the cell and line the student sees."""
-    lines, start = inspect.getsourcelines(function)
-    name = cell_name(function.__code__.co_filename)
+    if isinstance(function, type):
+        lines, start, filename = _class_lines(function)
+    else:
+        lines, start = inspect.getsourcelines(function)
+        filename = function.__code__.co_filename
+    name = cell_name(filename)
     source = textwrap.dedent("".join(lines))
     return source, [(name, max(start, 1) + offset) for offset in range(source.count("\n") + 1)]
 
@@ -248,8 +281,9 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
     to grade it. Only the checks of the functions given are shown and scored. assignment: a built-in's
     name, a name a course package registers, or a spec file's path (relative to the notebook's folder).
     """
-    if not functions or not all(isinstance(function, types.FunctionType) for function in functions):
-        raise TypeError("grader.check takes the functions you wrote, e.g. grader.check(backward_propagation_n)")
+    if not functions or not all(isinstance(function, (types.FunctionType, type)) for function in functions):
+        raise TypeError("grader.check takes the functions (or the model class) you wrote, "
+                        "e.g. grader.check(backward_propagation_n)")
     name = assignments.setting(assignment) if assignment else assignment_of(functions)
     resolved = assignments.ready(name)  # a spec file's path is the notebook's folder's, as the student wrote it
     threshold = threshold or assignments.threshold(name)
@@ -276,7 +310,8 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
 
 def only(result: SubmissionResult, names: set[str]) -> SubmissionResult:
     """The result restricted to the checks of the named functions, rescored (all of it when none match)."""
-    checks = tuple(check_ for check_ in result.checks if check_.name in names)
+    # A model's method is graded as "TwoLayerNet.loss" and given as the class.
+    checks = tuple(check_ for check_ in result.checks if check_.name in names or check_.name.split(".")[0] in names)
     if not checks or len(checks) == len(result.checks):
         return result
     total, maximum = score.totals(checks)

@@ -168,3 +168,53 @@ def test_the_specs_threshold_is_the_default_and_the_option_overrides_it(tmp_path
     capsys.readouterr()
     assert cli.main(["check", str(student), "--format", "json"]) == 1  # a built-in's default is unchanged
     assert json.loads(capsys.readouterr().out)["checks"][0]["threshold"] == 1e-7
+
+
+MODEL = '''import numpy as np
+
+
+def tanh_layer(X, W, b):
+    return np.tanh(X @ W + b)
+
+
+class TwoLayerNet(object):
+    def __init__(self, input_size, hidden_size, output_size, std=1e-4, reg=0.0):
+        self.params = {"W1": std * np.random.randn(input_size, hidden_size), "b1": np.zeros(hidden_size),
+                       "W2": std * np.random.randn(hidden_size, output_size), "b2": np.zeros(output_size)}
+        self.reg = reg
+
+    def loss(self, X, y=None):
+        W1, b1, W2, b2 = self.params["W1"], self.params["b1"], self.params["W2"], self.params["b2"]
+        N = X.shape[0]
+        h = tanh_layer(X, W1, b1)
+        s = h @ W2 + b2
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        loss = -np.mean(np.log(p[np.arange(N), y])) + 0.5 * self.reg * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+        p[np.arange(N), y] -= 1
+        p /= N
+        grads = {"W2": h.T @ p + self.reg * W2, "b2": p.sum(axis=0)}
+        dh = p @ W2.T * (1 - h ** 2)
+        grads["W1"] = X.T @ dh + self.reg * W1
+        grads["b1"] = dh.sum(axis=0)
+        return loss, grads
+'''
+
+
+@pytest.mark.parametrize("source, passed", [pytest.param(MODEL, True, id="correct"),
+                                            pytest.param(MODEL.replace("(1 - h ** 2)", "(1 - h)"), False, id="tanh bug")])
+def test_grader_check_takes_a_model_class_for_a_method_spec(source, passed, tmp_path, monkeypatch):
+    docs = (EXAMPLES.parents[1] / "docs" / "assignments.md").read_text()
+    spec = next(body for body in docs.split("```python\n") if 'name="two_layer_net"' in body).split("```")[0]
+    (tmp_path / "two_layer_net.py").write_text(spec)
+    (tmp_path / "model.py").write_text(source)
+    module_spec = importlib.util.spec_from_file_location("student_model", tmp_path / "model.py")
+    student = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(student)
+    monkeypatch.chdir(tmp_path)
+    report = grader.check(student.TwoLayerNet, assignment="two_layer_net.py")
+    assert report.passed is passed
+    (check,) = report.result.checks
+    assert check.name == "TwoLayerNet.loss"
+    assert {name: verdict.status.value for name, verdict in
+            ((parameter.name, parameter) for parameter in check.parameters)}["W2"] == "pass"
