@@ -25,7 +25,7 @@ from grader.numerics import check
 
 BUILT_IN = ("three_layer", "l_layer", "one_d")
 # Built-in assignments written as spec files (grader.reference.<name> declaring SPEC).
-BUILT_IN_SPECS = ()
+BUILT_IN_SPECS = ("linear_classifiers",)
 ENTRY_POINTS = "gradgrade.assignments"
 
 
