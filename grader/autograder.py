@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader import assignments
 from grader.assignments import Assignment
-from grader.grading import score
+from grader.grading import conventions, score
 from grader.report import html
 from grader.report.atomic import write_atomic
 from grader.settings import Settings
@@ -140,7 +140,8 @@ def build(out: Path, settings: Settings, *, assignment: Assignment, rubric_path:
         raise AutograderError(f"{out} is a folder; give the zip's file name (--out autograder.zip)")
     rubric_text = None
     if rubric_path is not None:
-        score.load_rubric(rubric_path)  # a mistake is found here, not by the first student's submission
+        # a mistake is found here, not by the first student's submission
+        conventions.check_rubric(assignment.functions, score.load_rubric(rubric_path))
         rubric_text = Path(rubric_path).read_bytes()
     with tempfile.TemporaryDirectory(prefix="gradgrade-autograder-") as folder:
         if wheel is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader import assignments
-from grader.grading import picking, pipeline, score
+from grader.grading import conventions, picking, pipeline, score
 from grader.numerics import check
 from grader.report import render
 from grader.settings import Settings
@@ -69,6 +69,7 @@ def _rubric_tables(args: argparse.Namespace) -> dict | None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     tables = _rubric_tables(args)
+    conventions.check_rubric(assignments.get(args.assignment).functions, tables)
     # The late policy judges no gradient, nor does [pick] (which file is graded, not how): left out of
     # Settings, so changing them regrades nothing (a new pick regrades only the students whose file it changes).
     rubric = {section: table for section, table in tables.items() if section not in ("late", "pick")} if tables else None

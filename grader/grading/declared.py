@@ -15,7 +15,7 @@ import numpy as np
 from grader import spec as api
 from grader.assignments import Assignment
 from grader.assignments import compare
-from grader.grading import backward
+from grader.grading import backward, conventions
 from grader.results import CaseResult, CheckResult, ParameterResult, Status
 from grader.sandbox.run import Call, CallOutcome, CallStatus, Ref, SandboxRun
 from grader.settings import Settings
@@ -64,7 +64,11 @@ class DeclaredGrader:
                                f"{name} is not defined in the submission",
                                parameters=tuple(ParameterResult(n, Status.FAIL, None, f"{name} is missing")
                                                 for n in names))
-        verdicts, followed = compare.best_convention(declared, prepared, per_case, threshold, settings.epsilon)
+        choice = conventions.choose(declared, lambda name: [
+            compare.judge(declared, item, calls, threshold, settings.epsilon) for item, calls in zip(
+                prepared if name is None else [item.conventions[name] for item in prepared], per_case)],
+            module=assignment.module, fixed=conventions.fixed_by(settings.rubric, declared))
+        verdicts = choice.verdicts
         stub = _not_implemented(declared, prepared, per_case)
         if stub:
             return CheckResult(declared.function, Status.MISSING, None, threshold, f"not implemented: {stub}",
@@ -76,9 +80,10 @@ class DeclaredGrader:
         results = tuple(case for case, _ in verdicts)
         status, message = _overall(results, run)
         details: dict[str, Any] = {"kind": type(declared).__name__}
-        if followed:
-            details["convention"] = followed
-            message += f" (it follows the convention of {followed}, which the assignment accepts)"
+        if choice.followed:
+            details["convention"] = choice.followed
+        if choice.note:
+            message += f" ({choice.note})"
         return CheckResult(declared.function, status, _worst([case.difference for case in results]), threshold,
                            message, parameters=parameters, cases=results, details=details)
 
@@ -125,8 +130,8 @@ def _empty(value: Any) -> bool:
         return True
     if isinstance(value, (tuple, list)):
         return len(value) > 0 and all(_empty(item) for item in value)
-    if isinstance(value, dict):
-        return len(value) > 0 and all(_empty(item) for item in value.values())
+    if isinstance(value, dict):  # the starter's `grads = {}` left empty is no work done either
+        return all(_empty(item) for item in value.values())
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         return not np.any(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):

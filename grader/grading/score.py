@@ -163,12 +163,18 @@ def rubric_from_dict(data: Mapping[str, Any]) -> Rubric:
         if section == "pick" and isinstance(table, Mapping):  # which file is graded, not points: grader.picking's
             picking.from_table(table)
             continue
+        if section == "conventions":  # which accepted convention a spec's function must follow: conventions.py's
+            if not isinstance(table, Mapping) or not all(isinstance(value, str) for value in table.values()):
+                raise RubricError('rubric: [conventions] maps a function to the name of the convention it must '
+                                  'follow, like svm_loss_vectorized = "svm_loss_vectorized_half_reg"')
+            continue
         if not isinstance(table, Mapping):
             raise RubricError(f"rubric: {section!r} must be a table like [{section}]")
         for key, value in table.items():
             field = TOML_KEYS.get((section, key))
             if field is None:
-                known = ", ".join([f"{s}.{k}" for s, k in TOML_KEYS] + [f"gradescope.{k}" for k in GRADESCOPE_KEYS])
+                known = ", ".join([f"{s}.{k}" for s, k in TOML_KEYS] + [f"gradescope.{k}" for k in GRADESCOPE_KEYS]
+                                  + ["conventions.<function>"])
                 raise RubricError(f"rubric: unknown key {section}.{key} (known: {known})")
             values[field] = float(value) if isinstance(value, int) and not isinstance(value, bool) else value
     return Rubric(**values)
