@@ -124,22 +124,28 @@ class TwoLayerNet:
 # The older convention, 0.5 * reg * sum(W**2) with the gradient reg * W: the same functions at half the reg.
 
 def softmax_loss_naive_half_reg(W, X, y, reg):
+    """0.5 * reg * sum(W**2), whose gradient is reg * W."""
     return softmax_loss_naive(W, X, y, 0.5 * reg)
 
 
 def softmax_loss_vectorized_half_reg(W, X, y, reg):
+    """0.5 * reg * sum(W**2), whose gradient is reg * W."""
     return softmax_loss_vectorized(W, X, y, 0.5 * reg)
 
 
 def svm_loss_naive_half_reg(W, X, y, reg):
+    """0.5 * reg * sum(W**2), whose gradient is reg * W."""
     return svm_loss_naive(W, X, y, 0.5 * reg)
 
 
 def svm_loss_vectorized_half_reg(W, X, y, reg):
+    """0.5 * reg * sum(W**2), whose gradient is reg * W."""
     return svm_loss_vectorized(W, X, y, 0.5 * reg)
 
 
 class TwoLayerNetHalfReg(TwoLayerNet):
+    """0.5 * reg * (sum(W1**2) + sum(W2**2)), whose gradients are reg * W1 and reg * W2."""
+
     def loss(self, X, y=None, reg=0.0):
         return TwoLayerNet.loss(self, X, y, 0.5 * reg)
 
