@@ -277,3 +277,18 @@ def test_the_plan_is_drawn_once_and_healthy_in_both_profiles(assignment):
 def _arrays(gradients):
     for value in gradients.values():
         yield from (value.values() if isinstance(value, dict) else [value])
+
+
+def test_the_class_grades_in_worker_processes_and_its_page_has_a_row_per_function_part(tmp_path):
+    from grader.batch import batch
+
+    summary = batch.grade(SAMPLES, tmp_path, Settings(assignment="linear_classifiers"),
+                          assignment=assignments.get("linear_classifiers"), jobs=2)
+    statuses = {result.submission: _statuses(result) for result in summary.results}
+    assert {name: statuses[name.rsplit(".", 1)[0]] for name in EXPECTED} == {
+        name: dict(zip(FUNCTIONS, expected[0])) for name, expected in EXPECTED.items()}
+    page = (tmp_path / "index.html").read_text()
+    for name in FUNCTIONS:
+        assert page.count(f"<td><code>{name}</code></td>") == (5 if name == NET else 2)
+    # No student checker in this assignment: the class page has no checkers' section.
+    assert "checkers miss most" not in page

@@ -163,9 +163,11 @@ def grade(directory: Path, out: Path, settings: Settings, *, assignment: Assignm
         raise OutputError(f"the gradebook {out / gradebook.FILENAME} stopped taking grades: {error_reason(error)}") from None
     try:
         title = title or f"{entries.printable(Path(directory).name)} · {assignment.name}"
+        checker = assignment.checker is not None
         pages = write_reports(ordered, out, title=title, not_graded=survey.not_graded, written=prepared.written,
-                              lines=prepared.lines, pages=names, ambiguous=survey.ambiguous)
-        remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages, ambiguous=survey.ambiguous)
+                              lines=prepared.lines, pages=names, ambiguous=survey.ambiguous, checker=checker)
+        remember_reports(out, title=title, not_graded=survey.not_graded, pages=pages, ambiguous=survey.ambiguous,
+                         checker=checker)
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {error_reason(error)}; every grade is in the gradebook, "
                           "run again to write them") from None

@@ -85,7 +85,7 @@ def survey_entries(entries: list[Entry], *, assignment: Assignment | None = None
     """
     context = _Context(assignment.student_functions if assignment else (), pick, remembered or {})
     assignment_folder = assignment.name if assignment else None
-    other_assignments = set(assignments.BUILT_IN)
+    other_assignments = set(assignments.BUILT_IN + assignments.BUILT_IN_SPECS)
     strays = [entry.shown for entry in entries if entry.stray]
     entries = [entry for entry in entries if not entry.stray]
     if assignment_folder and any(entry.parts[0] == assignment_folder and len(entry.parts) > 1 and entry.gradable

@@ -135,12 +135,13 @@ def _override_cell(override: Any) -> str:
 def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str = "",
                   not_graded: Sequence[str] = (), written: Mapping[str, str] | None = None,
                   lines: Mapping[str, str] | None = None, pages: Mapping[str, str] | None = None,
-                  ambiguous: Sequence[str] = ()) -> dict[str, str]:
+                  ambiguous: Sequence[str] = (), checker: bool = True) -> dict[str, str]:
     """OUT/results.json, OUT/grades.csv, a page per student and OUT/index.html; returns student -> page.
 
     written: the pages on disk already (student -> the file holding the page of that very result), left
     as they are where the name is still the student's; lines: lines of results.json made already; pages: each
-    student's page path (page_names), beside the class page when not given.
+    student's page path (page_names), beside the class page when not given; checker: whether the assignment
+    grades a student checker (the class page leaves out the checkers' section when it does not).
     """
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / RESULTS_JSON, results_json(results, lines))
@@ -152,17 +153,17 @@ def write_reports(results: Sequence[SubmissionResult], out: Path, *, title: str 
             _write_page(out, pages[result.submission], result)
     files = {"grades.csv": GRADES_CSV, "results.json": RESULTS_JSON}
     write_atomic(out / INDEX_HTML, html.class_page(results, pages, title=title, files=files, not_graded=not_graded,
-                                                    ambiguous=ambiguous))
+                                                    ambiguous=ambiguous, checker=checker))
     _remove_stale_pages(out, keep={INDEX_HTML, *pages.values()})
     return {result.submission: pages[result.submission] for result in results}
 
 
 def remember_reports(out: Path, *, title: str, not_graded: Sequence[str], pages: Mapping[str, str],
-                      ambiguous: Sequence[str] = ()) -> None:
+                      ambiguous: Sequence[str] = (), checker: bool = True) -> None:
     try:
         with gradebook.open_gradebook(out) as book:
             book.set_report_setting("reports", {"title": title, "not_graded": list(not_graded), "pages": dict(pages),
-                                                "ambiguous": list(ambiguous)})
+                                                "ambiguous": list(ambiguous), "checker": checker})
     except sqlite3.Error as error:
         raise OSError(f"the gradebook did not keep how the reports were written ({error_reason(error)})") from None
 
@@ -191,7 +192,7 @@ def refresh(out: Path) -> int:
     try:
         write_reports(results, out, title=kept.get("title", ""), not_graded=kept.get("not_graded", ()),
                       pages=pages if all(result.submission in pages for result in results) else None,
-                      ambiguous=kept.get("ambiguous", ()))
+                      ambiguous=kept.get("ambiguous", ()), checker=kept.get("checker", True))
     except OSError as error:
         raise OutputError(f"cannot write the reports in {out}: {error_reason(error)}") from None
     return len(results)

@@ -299,10 +299,10 @@ def crashed_checkers(results: Sequence[SubmissionResult]) -> list[dict[str, Any]
 
 def class_page(results: Sequence[SubmissionResult], pages: dict[str, str], *, title: str = "",
                files: dict[str, str] | None = None, not_graded: Sequence[str] = (),
-               ambiguous: Sequence[str] = ()) -> str:
-    """The class page: histogram, pass rates, misconceptions, missed mutants, a table linking every page
-    (with each student's group and file graded), the class folder's files that were no submission, and
-    what in its layout could be read two ways."""
+               ambiguous: Sequence[str] = (), checker: bool = True) -> str:
+    """The class page: histogram, pass rates, misconceptions, missed mutants (checker: whether the assignment
+    grades a student checker at all), a table linking every page (with each student's group and file graded),
+    the class folder's files that were no submission, and what in its layout could be read two ways."""
     missed, checkers = missed_mutants(results)
     crashed = crashed_checkers(results)
     statuses = Counter(result.status.value for result in results)
@@ -311,4 +311,5 @@ def class_page(results: Sequence[SubmissionResult], pages: dict[str, str], *, ti
         results=results, pages=pages, title=title, bars=histogram(results), rates=parameter_pass_rates(results),
         misconceptions=misconceptions(results), missed=missed, checkers=checkers, crashed=crashed, statuses=statuses,
         mean=mean, max_score=max((result.max_score for result in results), default=0.0), files=files or {},
-        not_graded=tuple(not_graded), ambiguous=tuple(ambiguous), groups=any(result.group for result in results))
+        not_graded=tuple(not_graded), ambiguous=tuple(ambiguous), groups=any(result.group for result in results),
+        checker=checker or bool(checkers))
