@@ -312,3 +312,44 @@ def _type(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+
+
+def named_values(declared: api.Function, item: Prepared, calls: Sequence[CallOutcome]) -> dict[str, Any] | None:
+    """What the function returned on a case, by the names its verdict has blocks for (a loss's "loss" and its
+    gradient, a dict's graded gradients, a layer's gradients in order, "value"), reshaped as judge() accepts
+    them; None when it raised or returned something of another form."""
+    outcome = calls[1] if isinstance(declared, api.LayerBackward) else calls[0]
+    if outcome.status is not CallStatus.OK:
+        return None
+    value, names = outcome.value, block_names(declared, item)
+    if isinstance(declared, api.Value):
+        if declared.output is not None:
+            if not isinstance(value, (tuple, list)) or len(value) <= declared.output:
+                return None
+            value = value[declared.output]
+        found = {"value": value}
+    elif isinstance(declared, api.Gradients):
+        found, _ = gradients_of(value, names)
+    elif isinstance(declared, api.LayerBackward):
+        value = (value,) if len(names) == 1 and not isinstance(value, (tuple, list)) else value
+        found = dict(zip(names, value)) if isinstance(value, (tuple, list)) and len(value) == len(names) else None
+    elif not isinstance(value, (tuple, list)) or len(value) != 2:
+        found = None
+    elif isinstance(declared, api.Loss):
+        found = {"loss": value[0], names[1]: value[1]}
+    else:
+        found = {"loss": value[0], **{name: value[1].get(name) for name in names[1:]}} \
+            if isinstance(value[1], Mapping) else None
+    if found is None:
+        return None
+    fitted, _ = _fitted(found, {name: np.asarray(expected) for name, expected in expected_values(declared, item).items()})
+    return fitted
+
+
+def expected_values(declared: api.Function, item: Prepared) -> dict[str, Any]:
+    """What the function must give on the case, by the same names: the reference's loss or value, the gradients."""
+    if isinstance(declared, api.Value):
+        return {"value": np.asarray(item.value, dtype=np.float64)}
+    if isinstance(declared, (api.Loss, api.Method)):
+        return {"loss": np.asarray(item.value, dtype=np.float64), **item.gradients}
+    return dict(item.gradients)

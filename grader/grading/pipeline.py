@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from grader import assignments
 from grader.assignments import Assignment
-from grader.grading import absent, backward, checker, declared, diagnose, forward, function_source, score
+from grader.grading import absent, backward, checker, declared, diagnose, forward, function_source, score, spec_diagnosis
 from grader.load import loaded
 from grader.load import program as load
 from grader.sandbox import forkclient
@@ -31,7 +31,7 @@ GRADERS = (backward, checker, forward)
 # and judge may return None for an optional function the submission does not define.
 
 # Steps after a grader's judge, by KIND: refine(result, outcomes, assignment, settings, source=) -> CheckResult.
-REFINERS = {backward.KIND: (diagnose.refine,)}
+REFINERS = {backward.KIND: (diagnose.refine,), declared.KIND: (spec_diagnosis.refine,)}
 
 
 def error_result(submission: str, settings: Settings, message: str, *,
@@ -90,6 +90,8 @@ def _plan(assignment: Assignment, settings_json: str) -> Plan:
     calls = tuple(calls)
     inject = {name: helper for grader in graders if hasattr(grader, "inject")
               for name, helper in grader.inject(assignment, settings).items()}
+    if assignment.spec:
+        spec_diagnosis.prepare(assignment)  # the spec's mutant catalogue, once per assignment, not per submission
     return graders, calls, inject
 
 

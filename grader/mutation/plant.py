@@ -9,6 +9,7 @@ from typing import Callable, Mapping
 
 from grader.mutation.operators.apply import Site, bound_names, mutated_source, preorder, sites
 from grader.mutation.operators.registry import REGISTRY, Operator
+from grader.mutation.operators.terms import SPECS_ONLY
 from grader.mutation.records import Mutant
 
 
@@ -30,7 +31,10 @@ def _line(source: str, number: int) -> str:
 
 
 def generate(module: ModuleType, *, registry: Mapping[str, Operator] | None = None) -> tuple[Mutant, ...]:
-    """Every mutant of the module's backward function, operator by operator, in source order."""
+    """Every mutant of the module's backward function, operator by operator, in source order (a built-in
+    module's: without the operators for spec assignments only)."""
+    if registry is None:
+        registry = {key: operator for key, operator in REGISTRY.items() if key not in SPECS_ONLY}
     return generate_source(reference_source(module), registry=registry)
 
 

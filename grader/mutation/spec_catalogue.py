@@ -9,7 +9,7 @@ student's values. The catalogue is made once per Assignment object (its memo); n
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -155,18 +155,21 @@ class Trial:
     profiles: tuple[ProfileOutcome, ...]
     values: Mapping[tuple[str, str], Any]
     convention: str | None = None
+    # Each case's call outcomes, for diagnosis to compare a student's with (what was returned, what was raised).
+    outcomes: Mapping[tuple[str, str], tuple[CallOutcome, ...]] = field(default_factory=dict)
 
 
 def trial(declared: api.Function, built: Callable, cases: Bench, *, threshold: float, epsilon: float,
           timeout: float | None = TIMEOUT) -> Trial:
     """Run built on every case of every profile and judge it as grading judges a student's function."""
-    profiles, values, conventions = [], {}, set()
+    profiles, values, outcomes, conventions = [], {}, {}, set()
     try:
         with time_guard(timeout):
             for profile, items in cases.items.items():
                 per_case = [calls(declared, built, item, fixed) for item, fixed in zip(items, cases.fixed[profile])]
                 values.update({(profile, item.case.name): returned(declared, item, calls)
                                for item, calls in zip(items, per_case)})
+                outcomes.update({(profile, item.case.name): tuple(calls) for item, calls in zip(items, per_case)})
                 verdicts, followed = compare.best_convention(declared, items, per_case, threshold, epsilon)
                 conventions.add(followed)
                 profiles.append(_profile(profile, verdicts))
@@ -175,7 +178,7 @@ def trial(declared: api.Function, built: Callable, cases: Bench, *, threshold: f
         profiles += [ProfileOutcome(profile, MutantStatus.TIMEOUT, None, (), f"no result within {timeout:g} s")
                      for profile in cases.items if profile not in done]
     followed = next(iter(conventions - {None}), None) if conventions - {None} else None
-    return Trial(tuple(profiles), values, followed)
+    return Trial(tuple(profiles), values, followed, outcomes)
 
 
 def _profile(profile: str, verdicts: Sequence[tuple[Any, Mapping[str, Any]]]) -> ProfileOutcome:
@@ -247,13 +250,16 @@ def zeroed(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """A spec's whole mutation run (no suggestions yet), each mutant's values on every case, and its benches."""
+    """A spec's whole mutation run (no suggestions yet), each mutant's call outcomes on every case (profile,
+    case name), and the benches and compiled mutants that suggestions try variants with."""
 
     run: MutationRun
-    values: Mapping[str, Mapping[tuple[str, str], Any]]
+    outcomes: Mapping[str, Mapping[tuple[str, str], tuple[CallOutcome, ...]]]
     targets: tuple[Target, ...]
     benches: Mapping[str, Bench]
     built: Mapping[str, Callable]
+    # The reference's own call outcomes per target, as the mutants' (its exact values, not the numerical ones).
+    references: Mapping[str, Mapping[tuple[str, str], tuple[CallOutcome, ...]]] = field(default_factory=dict)
 
 
 @assignments.cached
@@ -261,12 +267,13 @@ def catalogue(assignment: assignments.Assignment, *, timeout: float | None = TIM
     """Every mutant of every declared function judged on the spec's cases (SpecError for a bad spec)."""
     spec, module = assignment.spec, assignment.module
     threshold, epsilon = spec.threshold, check.EPSILON
-    records, values, benches, built_by_id = [], {}, {}, {}
+    records, outcomes, benches, built_by_id, references = [], {}, {}, {}, {}
     reference_profiles, sound, several = [], True, len(assignment.functions) > 1
     for target in targets(assignment):
         cases = benches[target.name] = bench(assignment, target)
         reference = build(target, module, target.source, filename=f"<reference {target.name}>")
         judged = trial(target.declared, reference, cases, threshold=threshold, epsilon=epsilon, timeout=None)
+        references[target.name] = judged.outcomes
         reference_profiles += [replace(outcome, profile=f"{target.name}:{outcome.profile}") if several else outcome
                                for outcome in judged.profiles]
         reference_print = fingerprint(judged.values)
@@ -276,14 +283,14 @@ def catalogue(assignment: assignments.Assignment, *, timeout: float | None = TIM
         for mutant in generate_source(target.source, prefix=target.prefix):
             record, function, made = _judged(mutant, target, module, cases, threshold, epsilon, timeout)
             if made is not None:
-                values[record.id] = made.values
+                outcomes[record.id] = made.outcomes
                 built_by_id[record.id] = function
                 record = _sameness(record, made, reference_print, seen)
             records.append(record)
     run = MutationRun(assignment=spec.name, backward=", ".join(target.name for target in targets(assignment)),
                       reference_source="\n\n".join(target.source for target in targets(assignment)),
                       reference=_reference(reference_profiles), mutants=tuple(records), sound=sound)
-    return Catalogue(run, values, targets(assignment), benches, built_by_id)
+    return Catalogue(run, outcomes, targets(assignment), benches, built_by_id, references)
 
 
 def _zeroing(target: Target, reference: Callable) -> Callable:

@@ -1,4 +1,4 @@
-"""Term operators for any numpy loss: an in-place update dropped or flipped, a mean's 1/N or a 1/2 dropped, N's axis."""
+"""Term operators for any numpy loss: an update dropped, flipped or doubled, a 1/N, 1/2, square or subtracted term dropped."""
 from __future__ import annotations
 
 import ast
@@ -6,8 +6,8 @@ import copy
 
 from grader.mutation.operators.registry import register
 
-# None of these applies to the built-in backward passes (they have no augmented assignment, no 0.5, no
-# `x / n` but 1/m, and read m from shape[1]), so the built-in catalogues keep their mutants and numbering.
+# None of these but SPECS_ONLY's applies to the built-in backward passes (they have no augmented assignment, no
+# 0.5, no power, no `x / n` but 1/m, and read m from shape[1]), so the built-in catalogues keep their mutants.
 
 
 @register("term-drop-update", family="arithmetic", nodes=(ast.AugAssign,),
@@ -75,3 +75,39 @@ def examples_axis(node, names):
     if isinstance(node.value, ast.Attribute) and node.value.attr == "shape" \
             and isinstance(node.slice, ast.Constant) and node.slice.value == 0:
         return ast.Subscript(copy.deepcopy(node.value), ast.Constant(1), copy.deepcopy(node.ctx))
+
+
+@register("term-double-update", family="arithmetic", nodes=(ast.AugAssign,),
+          misconception="A term added in place counts twice: the gradient of 0.5 * reg * sum(W**2) is reg * W, "
+                        "and 2 * reg * W belongs to the loss reg * sum(W**2).",
+          examples=[("dW += reg * W", ["dW += 2 * (reg * W)"]), ("x *= 2", [])])
+def double_update(node, names):
+    """x += v becomes x += 2 * v (and x -= v, x -= 2 * v)."""
+    if isinstance(node.op, (ast.Add, ast.Sub)):
+        return ast.AugAssign(copy.deepcopy(node.target), node.op,
+                             ast.BinOp(ast.Constant(2), ast.Mult(), copy.deepcopy(node.value)))
+
+
+@register("term-drop-square", family="arithmetic", nodes=(ast.BinOp,),
+          misconception="A square is missing: tanh's derivative is 1 - tanh(z)**2 (1 - A**2 from the activation A), "
+                        "and an L2 penalty sums the squares of the weights.",
+          examples=[("dZ1 = dA1 * (1 - A1 ** 2)", ["dZ1 = dA1 * (1 - A1)"]), ("y = x ** 3", [])])
+def drop_square(node, names):
+    """x ** 2 becomes x."""
+    if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2:
+        return copy.deepcopy(node.left)
+
+
+# Operators a built-in backward pass has sites for: they make spec assignments' mutants only, so the
+# built-in catalogues (committed under mutants/) keep their mutants and numbering.
+SPECS_ONLY = ("term-drop-subtracted",)
+
+
+@register("term-drop-subtracted", family="arithmetic", nodes=(ast.BinOp,),
+          misconception="A subtracted term is missing: the softmax cross-entropy's gradient is the probabilities "
+                        "minus the one-hot labels (A - Y), and tanh's derivative is 1 - A**2.",
+          examples=[("dZ2 = A2 - Y", ["dZ2 = A2"]), ("d = 1 - A ** 2", ["d = 1"]), ("k = 'a' + 'b'", [])])
+def drop_subtracted(node, names):
+    """a - b becomes a."""
+    if isinstance(node.op, ast.Sub):
+        return copy.deepcopy(node.left)

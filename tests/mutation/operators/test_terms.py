@@ -27,9 +27,19 @@ def loss(W, X, y, reg):
 
 
 @pytest.mark.parametrize("name", assignments.BUILT_IN)
-def test_no_term_operator_applies_to_a_built_in_backward_pass(name):
+def test_no_term_operator_but_the_specs_only_ones_applies_to_a_built_in_backward_pass(name):
     tree = ast.parse(plant.reference_source(assignments.get(name).module))
-    assert [(operator.id, len(sites(operator, tree))) for operator in TERMS if sites(operator, tree)] == []
+    assert [operator.id for operator in TERMS if sites(operator, tree) and operator.id not in terms.SPECS_ONLY] == []
+
+
+@pytest.mark.parametrize("name", assignments.BUILT_IN)
+def test_a_built_in_catalogue_has_no_mutant_of_a_specs_only_operator(name):
+    assert not [m.id for m in plant.generate(assignments.get(name).module) if m.operator in terms.SPECS_ONLY]
+
+
+def test_a_spec_function_gets_the_specs_only_operators_mutants():
+    made = plant.generate_source("def f(A, Y):\n    return A - Y")
+    assert [m.id for m in made if m.operator in terms.SPECS_ONLY] == ["term-drop-subtracted-1"]
 
 
 def test_a_softmax_loss_gets_each_term_bug():
