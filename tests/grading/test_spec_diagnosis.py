@@ -44,14 +44,16 @@ def test_the_refiner_is_the_spec_graders_step(assignment):
     assert spec_diagnosis.refine in pipeline.REFINERS[declared.KIND]
 
 
-@pytest.mark.parametrize("bug, operator, words", [
-    ({"minus_one": False}, "term-drop-update", "-1 at the true class"),
-    ({"reg_factor": 2.0}, "term-double-update", "2 * reg * W"),
-    ({"mean": False}, "scale-drop-count", "divided by N"),
+# The operator a hint comes from is the first in the registry's order that makes the student's values (a
+# domain operator before the generic terms): the words name the bug either way.
+@pytest.mark.parametrize("bug, operators, words", [
+    ({"minus_one": False}, {"softmax-drop-correct-class", "term-drop-update"}, "-1 at the"),
+    ({"reg_factor": 2.0}, {"reg-gradient-factor", "term-double-update"}, "2 * reg * W"),
+    ({"mean": False}, {"scale-drop-count"}, "divided by N"),
 ])
-def test_a_bug_is_named_by_the_mutant_that_gives_the_same_values(assignment, bug, operator, words):
+def test_a_bug_is_named_by_the_mutant_that_gives_the_same_values(assignment, bug, operators, words):
     (diagnosis,) = refined(assignment, **bug).diagnosis
-    assert diagnosis.operator == operator and words in diagnosis.hint and diagnosis.parameters == ("dW",)
+    assert diagnosis.operator in operators and words in diagnosis.hint and diagnosis.parameters == ("dW",)
 
 
 def test_a_correct_function_is_left_alone(assignment):
