@@ -27,6 +27,8 @@ from grader.numerics import check
 from grader.results import CheckResult, Diagnosis, Status
 from grader.sandbox.run import CallOutcome, CallStatus
 
+# The names of what is compared by value (a Loss's or Method's loss, a Value's output), not a gradient.
+VALUES = {"loss", "value"}
 # Where a sandbox message says the error was: " (line 12)", " (code cell 7, line 3)".
 LOCATION = re.compile(r" \((?:code cell \d+, )?line \d+\)$")
 
@@ -118,8 +120,16 @@ def _diagnoses(result: CheckResult, outcomes: Sequence[CallOutcome], assignment:
         return (crash,) if crash else ()
     names = list(dict.fromkeys(name for true in found.trues for name in true))
     lines = gradient_lines(source, declared.function) if source else {}
-    return diagnose.diagnose(student, list(found.trues), [0] * len(found.items), names,
-                             candidates=found.candidates, lines=lines, threshold=settings.threshold)
+    found = diagnose.diagnose(student, list(found.trues), [0] * len(found.items), names,
+                              candidates=found.candidates, lines=lines, threshold=settings.threshold)
+    return tuple(_valued(diagnosis) for diagnosis in found)
+
+
+def _valued(diagnosis: Diagnosis) -> Diagnosis:
+    """A diagnosis of a loss or value alone speaks of the true value, not of a true gradient."""
+    if diagnosis.parameters and set(diagnosis.parameters) <= VALUES:
+        return dataclasses.replace(diagnosis, hint=diagnosis.hint.replace("the true gradient", "the true value"))
+    return diagnosis
 
 
 def _crash(declared: api.Function, found: Suspects, student: Sequence[Mapping[str, Any] | None],
