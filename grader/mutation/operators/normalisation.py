@@ -207,11 +207,21 @@ def _wrong_axes(axes: tuple[int, ...]) -> list[tuple[int, ...]]:
 
 
 class _Axes(ast.NodeTransformer):
+    """The sum over old axes sums over new ones; a sum reshaped like gamma keeps its dimensions instead, as a
+    student who sums over the wrong axes with keepdims=True gets an array the reshape would refuse."""
+
     def __init__(self, old: tuple[int, ...], new: tuple[int, ...]) -> None:
         self.old, self.new = old, new
 
+    def _summing(self, node: ast.AST) -> bool:
+        return is_call_to(node, "sum") and _constant_axes(_axes(node)) == self.old
+
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        if is_call_to(node, "sum") and _constant_axes(_axes(node)) == self.old:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "reshape" and self._summing(node.func.value):
+            summed = self.visit(node.func.value)
+            summed.keywords = [k for k in summed.keywords if k.arg != "keepdims"] + [ast.keyword("keepdims", ast.Constant(True))]
+            return summed
+        if self._summing(node):
             axis = ast.Constant(self.new[0]) if len(self.new) == 1 else ast.Tuple([ast.Constant(a) for a in self.new], ast.Load())
             for keyword in node.keywords:
                 if keyword.arg == "axis":
@@ -230,6 +240,9 @@ class _Axes(ast.NodeTransformer):
                     ("dgamma = (dout * x_hat).sum(axis=(0, 2), keepdims=True)",
                      ["dgamma = (dout * x_hat).sum(axis=2, keepdims=True)", "dgamma = (dout * x_hat).sum(axis=0, keepdims=True)",
                       "dgamma = (dout * x_hat).sum(axis=(1, 2), keepdims=True)"]),
+                    ("dbeta = dout.sum(axis=(0, 2, 3)).reshape(gamma.shape)",
+                     ["dbeta = dout.sum(axis=(2, 3), keepdims=True)", "dbeta = dout.sum(axis=(0, 3), keepdims=True)",
+                      "dbeta = dout.sum(axis=(0, 2), keepdims=True)", "dbeta = dout.sum(axis=(1, 2, 3), keepdims=True)"]),
                     ("dgamma = np.sum(dout * x_hat, axis=0)", []), ("db = np.sum(dout, axis=(0, 2, 3))", [])])
 def parameter_axes(node, names):
     """The axes dgamma or dbeta sum over lose one axis, or take the channel axis for the batch axis."""
