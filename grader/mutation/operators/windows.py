@@ -181,15 +181,51 @@ def _axis(call: ast.AST) -> bool:
     return isinstance(call, ast.Call) and (len(call.args) > 1 or any(k.arg == "axis" for k in call.keywords))
 
 
-@register("pool-route-every-position", family="window", nodes=(ast.Compare,),
+WINDOWED = ("window", "patch", "pool", "block", "region")
+
+
+def _argmax_of_window(node: ast.Call) -> tuple[ast.expr, bool] | None:
+    """(window, flat) for np.argmax(window) or window.argmax() (flat), or an argmax over the last axis
+    (axis=-1) of a stack of flattened windows; None for any other argmax (a prediction's, say)."""
+    if not is_call_to(node, "argmax"):
+        return None
+    function = node.func
+    if isinstance(function, ast.Attribute) and not (isinstance(function.value, ast.Name) and function.value.id == "np"):
+        window, rest = function.value, list(node.args)
+    elif node.args:
+        window, rest = node.args[0], list(node.args[1:])
+    else:
+        return None
+    axes = rest + [k.value for k in node.keywords if k.arg == "axis"]
+    if not any(part in _lowered(window) for part in WINDOWED) or len(axes) > 1:
+        return None
+    if not axes:
+        return window, True
+    return (window, False) if isinstance(axes[0], ast.UnaryOp) and ast.unparse(axes[0]) == "-1" else None
+
+
+@register("pool-route-every-position", family="window", nodes=(ast.Compare, ast.Call),
           misconception="Max pooling passes the gradient to the maximum of each window only, "
                         "not to every position of the window.",
           examples=[("mask = window == np.max(window)", ["mask = np.ones_like(window, dtype=bool)"]),
                     ("dx[n, c, a:b, d:e] += (x[n, c, a:b, d:e] == m_max) * dout[n, c, i, j]",
                      ["dx[n, c, a:b, d:e] += np.ones_like(x[n, c, a:b, d:e], dtype=bool) * dout[n, c, i, j]"]),
-                    ("mask = x == y", [])])
+                    ("r, s = np.unravel_index(np.argmax(window), window.shape)",
+                     ["r, s = np.unravel_index(np.arange(np.size(window)), window.shape)"]),
+                    ("at = windows.argmax(axis=-1)",
+                     ["at = np.arange(windows.shape[-1]).reshape((-1,) + (1,) * (windows.ndim - 1))"]),
+                    ("mask = x == y", []), ("predicted = np.argmax(scores, axis=1)", [])])
 def route_every_position(node, names):
-    """The max-pooling mask window == max(window) becomes all ones."""
+    """The max-pooling mask window == max(window) becomes all ones; the argmax of a window becomes every index."""
+    if isinstance(node, ast.Call):
+        found = _argmax_of_window(node)
+        if found is None:
+            return None
+        window, flat = found
+        if flat:
+            return expr("np.arange(np.size(WINDOW))", WINDOW=window)
+        # An axis in front of the stack's own: the scatter that used one index per window adds at each index.
+        return expr("np.arange(WINDOW.shape[-1]).reshape((-1,) + (1,) * (WINDOW.ndim - 1))", WINDOW=window)
     found = _max_mask(node)
     if found:
         return expr("np.ones_like(WINDOW, dtype=bool)", WINDOW=found[0])
