@@ -110,7 +110,8 @@ def _kink_case(margin: float) -> Case:
     return Case("kink", {"W": W, "X": X, "y": np.array([0, 1, 2]), "reg": 0.1})
 
 
-@pytest.mark.parametrize("margin", [2e-7, 5e-5])  # inside the step epsilon; inside the Richardson estimate's step
+# Exactly on the kink; inside the step epsilon; inside the Richardson estimate's step.
+@pytest.mark.parametrize("margin", [0.0, 2e-7, 5e-5])
 @pytest.mark.parametrize("name", ["svm_loss_naive", "svm_loss_vectorized"])
 def test_a_case_near_the_hinge_kink_is_unhealthy_and_is_redrawn(assignment, name, margin):
     declared = next(f for f in assignment.functions if f.function == name)
@@ -120,6 +121,8 @@ def test_a_case_near_the_hinge_kink_is_unhealthy_and_is_redrawn(assignment, name
     _, health = expect.prepare(declared, kink, lc, assignment.spec)
     assert not health.healthy and not health.reference_wrong
     assert "kink" in health.problem or "differs from its numerical gradient" in health.problem
+    if margin == 0:  # both steps straddle it alike: their agreement is no proof the reference is wrong
+        assert "sits exactly on a kink" in health.problem
     draws = []
 
     def hidden(rng):
@@ -129,6 +132,15 @@ def test_a_case_near_the_hinge_kink_is_unhealthy_and_is_redrawn(assignment, name
     spec = Spec(name="kinky", title="kink", functions=[declared], public_cases=lambda rng: (), hidden_cases=hidden)
     cases, _ = expect.draw(spec, lc, "course")
     assert len(draws) == 2 and len(cases) == 1 and cases[0].name != "kink"
+
+
+def test_a_network_case_with_a_hidden_unit_exactly_at_its_relu_kink_is_unhealthy(assignment):
+    declared = assignment.functions[-1]
+    (case,) = lc.net_cases(np.random.default_rng(5), [(3, 2, 3, 2)], reg=0.1)
+    case.inputs["X"][0] = 0.0
+    case.inputs["params"]["b1"][1] = 0.0  # example 0's hidden unit 1 is exactly 0
+    _, health = expect.prepare(declared, case, lc, assignment.spec)
+    assert not health.healthy and not health.reference_wrong and "sits exactly on a kink" in health.problem
 
 
 def graded(path: Path, rubric=None):

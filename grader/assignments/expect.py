@@ -107,6 +107,12 @@ def prepare(declared: api.Function, case: api.Case, module: Any, spec: api.Spec,
         if screen and health.healthy:
             health = gradient.screen(f"{declared.function}'s {_label(declared, name)}", reference_value,
                                      numerical, finer, accurate)
+            if health.reference_wrong and gradient.on_kink(reference_value, *gradient.one_sided_gradients(
+                    scalar, case.inputs, name, epsilon=epsilon)):
+                # Exactly on a kink both steps straddle it alike and agree on the mean of its sides' slopes,
+                # while the reference takes one side: the case's fault, not the reference's (draw another).
+                health = gradient.Health(False, f"{declared.function}'s {_label(declared, name)} sits exactly on a "
+                                                f"kink: the slopes on its two sides differ")
         if isinstance(numerical, Mapping):
             keys = getattr(declared, "only", None) or tuple(numerical)
             fmt = getattr(declared, "gradient", "{}")

@@ -23,6 +23,9 @@ STEP_AGREEMENT = 1e-6
 WRONG = 1e-6
 # The steps of the Richardson estimate the reference is screened against.
 COARSE_STEP = 1e-4
+# A one-sided difference at epsilon is off by about epsilon times the curvature: an analytic gradient this close
+# (relative to the gradient's largest entry) to the slope on one side of a kink is that side's derivative.
+ONE_SIDED = 1e-4
 
 
 def fresh(value: Any) -> Any:
@@ -68,18 +71,60 @@ def numerical_gradient(scalar: Callable[[dict[str, Any]], float], inputs: Mappin
 
 def _loop(scalar: Callable[[dict[str, Any]], float], inputs: Mapping[str, Any], path: tuple, value: np.ndarray,
           epsilon: float) -> np.ndarray:
-    gradient = np.zeros(value.shape, dtype=np.float64)
-    flat = gradient.reshape(-1)
+    plus, minus = _sides(scalar, inputs, path, value, epsilon)
+    return (plus - minus) / (2 * epsilon)
+
+
+def _sides(scalar: Callable[[dict[str, Any]], float], inputs: Mapping[str, Any], path: tuple, value: np.ndarray,
+           epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+    """scalar with each entry of the array at path moved by +epsilon, and by -epsilon, shaped as the array."""
+    plus, minus = np.zeros(value.shape, dtype=np.float64), np.zeros(value.shape, dtype=np.float64)
     for index in range(value.size):
-        outcomes = []
-        for step in (epsilon, -epsilon):
+        for step, outcome in ((epsilon, plus), (-epsilon, minus)):
             moved = {key: fresh(item) for key, item in inputs.items()}
             perturbed = value.astype(np.float64, copy=True)
             perturbed.reshape(-1)[index] += step
             _set(moved, path, perturbed)
-            outcomes.append(float(scalar(moved)))
-        flat[index] = (outcomes[0] - outcomes[1]) / (2 * epsilon)
-    return gradient
+            outcome.reshape(-1)[index] = float(scalar(moved))
+    return plus, minus
+
+
+def one_sided_gradients(scalar: Callable[[dict[str, Any]], float], inputs: Mapping[str, Any], wrt: str, *,
+                        epsilon: float = check.EPSILON) -> tuple[Any, Any]:
+    """The forward and backward differences (f(x + h) - f(x)) / h and (f(x) - f(x - h)) / h of scalar(inputs)
+    with respect to inputs[wrt], each shaped as numerical_gradient's. On a kink (a hinge's max(0, .) exactly
+    at 0) the central difference is the mean of the slopes on its two sides, and these are the slopes."""
+    base = float(scalar({key: fresh(item) for key, item in inputs.items()}))
+    forward, backward = {}, {}
+    for path, value in _entries({wrt: inputs[wrt]}, ()):
+        plus, minus = _sides(scalar, inputs, path, value, epsilon)
+        forward[path], backward[path] = (plus - base) / epsilon, (base - minus) / epsilon
+    if isinstance(inputs[wrt], Mapping):
+        return ({path[-1]: gradient for path, gradient in forward.items()},
+                {path[-1]: gradient for path, gradient in backward.items()})
+    return forward[(wrt,)], backward[(wrt,)]
+
+
+def on_kink(analytic: Any, forward: Any, backward: Any) -> bool:
+    """Whether an analytic gradient the central difference disagrees with is the derivative on one side of a
+    kink: its two sides' slopes differ somewhere, and entry by entry it is one of them (to ONE_SIDED)."""
+    try:
+        if isinstance(forward, Mapping):  # a dict of gradients is judged as one vector
+            keys = tuple(forward)
+            if not isinstance(analytic, Mapping) or any(np.shape(analytic.get(key)) != np.shape(forward[key])
+                                                        for key in keys):
+                return False
+            analytic, forward, backward = (np.concatenate([np.ravel(np.asarray(part[key], dtype=np.float64))
+                                                           for key in keys]) for part in (analytic, forward, backward))
+        analytic = np.asarray(analytic, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    forward, backward = np.asarray(forward, dtype=np.float64), np.asarray(backward, dtype=np.float64)
+    if analytic.shape != forward.shape or not np.all(np.isfinite(forward) & np.isfinite(backward)):
+        return False
+    scale = max(float(np.max(np.abs(analytic), initial=0.0)), float(np.max(np.abs(forward), initial=0.0)), 1e-12)
+    sides = np.minimum(np.abs(analytic - forward), np.abs(analytic - backward))
+    return bool(np.all(sides <= ONE_SIDED * scale) and np.any(np.abs(forward - backward) > ONE_SIDED * scale))
 
 
 def batched_gradient(batched: Callable[[Mapping[str, np.ndarray]], np.ndarray], parameters: Mapping[str, np.ndarray],

@@ -73,3 +73,30 @@ def test_a_reference_close_to_but_not_within_1e_9_of_the_accurate_estimate_is_re
     numerical = np.ones(4)
     health = gradient.screen("dW", numerical * (1 + 1e-8), numerical, numerical, numerical)
     assert not health.healthy and not health.reference_wrong
+
+
+def test_one_sided_differences_show_a_kink_the_central_one_averages_away():
+    def hinge(inputs):
+        return float(np.sum(np.maximum(0.0, inputs["x"])))
+
+    inputs = {"x": np.array([0.0, 1.5, -2.0])}
+    central = gradient.numerical_gradient(hinge, inputs, "x")
+    forward, backward = gradient.one_sided_gradients(hinge, inputs, "x")
+    assert np.allclose(central, [0.5, 1.0, 0.0]) and np.allclose(forward, [1, 1, 0]) and np.allclose(backward, [0, 1, 0])
+    assert gradient.on_kink(np.array([0.0, 1.0, 0.0]), forward, backward)      # the left side's derivative
+    assert gradient.on_kink(np.array([1.0, 1.0, 0.0]), forward, backward)      # the right side's
+    assert not gradient.on_kink(np.array([0.0, 2.0, 0.0]), forward, backward)  # wrong where there is no kink
+    smooth = {"x": np.array([0.3, 1.5, -2.0])}
+    assert not gradient.on_kink(np.array([1.0, 1.0, 0.0]), *gradient.one_sided_gradients(hinge, smooth, "x"))
+
+
+def test_one_sided_differences_of_a_dict_of_parameters_are_judged_as_one_vector():
+    def cost(inputs):
+        return float(np.sum(np.maximum(0.0, inputs["p"]["a"])) + np.sum(inputs["p"]["b"] ** 2))
+
+    inputs = {"p": {"a": np.array([0.0, 1.0]), "b": np.array([2.0])}}
+    forward, backward = gradient.one_sided_gradients(cost, inputs, "p")
+    assert set(forward) == {"a", "b"}
+    assert gradient.on_kink({"a": np.array([0.0, 1.0]), "b": np.array([4.0])}, forward, backward)
+    assert not gradient.on_kink({"a": np.array([0.0, 1.0]), "b": np.array([3.0])}, forward, backward)
+    assert not gradient.on_kink({"a": np.array([0.0, 1.0])}, forward, backward)
