@@ -27,10 +27,11 @@ from grader.results import Status
 MOST_VARIANTS = 300
 MOST_CHANGED = 4
 # Which kind of variant to try first for an operator family: the sizes, a batch of one, or a scalar's value.
-ORDER = {"transpose": ("sizes", "one", "scalar"), "matmul": ("sizes", "one", "scalar"),
-         "swap": ("sizes", "one", "scalar"), "routing": ("sizes", "one", "scalar"),
-         "reduction": ("one", "sizes", "scalar")}
-DEFAULT_ORDER = ("scalar", "sizes", "one")
+# ("whole": a size that is the same in every case, N = 1 say, made another.)
+ORDER = {"transpose": ("sizes", "one", "whole", "scalar"), "matmul": ("sizes", "one", "whole", "scalar"),
+         "swap": ("sizes", "one", "whole", "scalar"), "routing": ("sizes", "one", "whole", "scalar"),
+         "reduction": ("one", "sizes", "whole", "scalar"), "scale": ("whole", "scalar", "sizes", "one")}
+DEFAULT_ORDER = ("scalar", "whole", "sizes", "one")
 
 
 def run(assignment: assignments.Assignment) -> MutationRun:
@@ -167,6 +168,20 @@ def _size_variants(base: api.Case, cases: Sequence[api.Case], *, one: bool) -> I
                                   f"(every case has {_equal_text(group, cases)})", f"{labels} = {new}")
 
 
+def _whole_variants(base: api.Case, cases: Sequence[api.Case]) -> Iterator[Variant]:
+    """Each group of sizes that is one number in every case (every batch of 1), made another number."""
+    rng = np.random.default_rng(0)
+    for group in _classes(cases, _slots(base.inputs)):
+        sizes = {_size(case.inputs, group[0]) for case in cases}
+        if len(sizes) != 1 or None in sizes:
+            continue
+        size, labels = sizes.pop(), " = ".join(slot.label for slot in group)
+        for new in ((size + 1, size - 1) if size > 1 else (size + 1,)):
+            yield Variant(_with_sizes(base.inputs, group, new, rng),
+                          f"add a case with {labels} other than {size} (every case has {labels} = {size})",
+                          f"{labels} = {new}")
+
+
 def _scalar_variants(base: api.Case, cases: Sequence[api.Case]) -> Iterator[Variant]:
     for name, value in base.inputs.items():
         if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool):
@@ -188,6 +203,7 @@ def variants(family: str, cases: Sequence[api.Case]) -> Iterator[Variant]:
     makers: dict[str, Callable[[api.Case], Iterator[Variant]]] = {
         "sizes": lambda base: _size_variants(base, cases, one=False),
         "one": lambda base: _size_variants(base, cases, one=True),
+        "whole": lambda base: _whole_variants(base, cases),
         "scalar": lambda base: _scalar_variants(base, cases)}
     for kind in ORDER.get(family, DEFAULT_ORDER):
         for base in bases:
