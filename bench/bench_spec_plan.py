@@ -2,7 +2,7 @@
 
 Each measurement runs in a fresh interpreter (nothing cached, numpy already imported), pinned to one core with
 single-threaded BLAS, and the best of --repeats counts. Prints one JSON line: per example spec (every
-examples/assignments/*.py, or the --spec files given) the seconds to resolve it, draw and screen both
+examples/assignments/*.py, or the --spec files or names given) the seconds to resolve it, draw and screen both
 profiles' cases, and build the grading plan with its mutant catalogue and diagnosis candidates; and, as the
 baseline measured in the same run, three_layer's plan seconds.
 Usage: python bench/bench_spec_plan.py [--spec FILE ...] [--repeats 3]
@@ -61,11 +61,13 @@ def measure(name: str, repeats: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spec", action="append", default=[], help="a spec file (default: every example spec)")
+    parser.add_argument("--spec", action="append", default=[],
+                        help="a spec file or an installed spec assignment's name (default: every example spec)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    specs = [Path(path).resolve() for path in args.spec] or sorted((ROOT / "examples" / "assignments").glob("*.py"))
-    found = {path.stem: measure(str(path), args.repeats) for path in specs}
+    specs = [str(Path(name).resolve()) if name.endswith(".py") else name for name in args.spec] or \
+        [str(path) for path in sorted((ROOT / "examples" / "assignments").glob("*.py"))]
+    found = {Path(name).stem: measure(name, args.repeats) for name in specs}
     baseline = measure("three_layer", args.repeats)
     print(json.dumps({"bench": "spec_plan", "repeats": args.repeats, "specs": found,
                       "plan_seconds": {name: spec["total"] for name, spec in found.items()},

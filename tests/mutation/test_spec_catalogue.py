@@ -138,3 +138,9 @@ def test_mutate_refuses_a_spec_assignment_since_nothing_is_committed_for_it(weak
 def test_the_catalogue_is_made_once_per_assignment_object(weak):
     assignment = assignments.get(str(weak))
     assert spec_catalogue.catalogue(assignment) is spec_catalogue.catalogue(assignment)
+
+
+def test_the_html_report_shows_a_survivors_suggestion(weak, tmp_path):
+    page = tmp_path / "mutation.html"
+    assert mutation_test(weak, "--html", str(page)).returncode == 1
+    assert "Suggestion:</strong> add a case where" in page.read_text()
