@@ -51,3 +51,22 @@ def test_the_layer_and_classifier_families_add_no_site_to_the_built_ins(assignme
     domain = {key: operator for key, operator in REGISTRY.items() if operator.family in DOMAIN_FAMILIES}
     assert len(domain) == 13
     assert plant.generate(assignments.get(assignment).module, registry=domain) == ()
+
+
+def test_the_layer_and_classifier_families_apply_to_any_code_and_find_no_site_in_gradgrades_own():
+    """A spec's reference can be any numpy code: the domain operators never raise on code they do not expect,
+    and gradgrade's own modules (no layer or classifier among them) give them nothing to mutate."""
+    from grader.mutation.operators.apply import bound_names, mutated_source, preorder, sites
+
+    root = pathlib.Path(operators.__file__).parents[3]
+    found = {}
+    for path in sorted((root / "grader").glob("**/*.py")) + sorted((root / "examples").glob("**/*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names, nodes = bound_names(tree), preorder(tree)
+        for operator in REGISTRY.values():
+            if operator.family in DOMAIN_FAMILIES:
+                for site in sites(operator, tree, names=names, nodes=nodes):
+                    ast.parse(mutated_source(tree, site, nodes=nodes))
+                    found.setdefault(path.relative_to(root).parts[0], set()).add(operator.id)
+    assert "grader" not in found
+    assert found["examples"] >= {"softmax-drop-correct-class", "reg-gradient-factor"}
