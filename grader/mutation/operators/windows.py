@@ -136,7 +136,7 @@ def _window_target(target: ast.AST) -> bool:
 
 
 @register("window-assign-not-accumulate", family="window", nodes=(ast.AugAssign, ast.Assign, ast.Expr),
-          misconception="dx is wrong only where windows overlap: accumulate with += instead of =.",
+          misconception="dx is wrong where windows overlap: accumulate with += (or np.add.at) instead of =.",
           examples=[("dx_pad[n, :, h:h + HH, w:w + WW] += w[f] * dout[n, f, i, j]",
                      ["dx_pad[n, :, h:h + HH, w:w + WW] = w[f] * dout[n, f, i, j]"]),
                     ("dx[n, c, hs + r, ws + s] += dout[n, c, i, j]", ["dx[n, c, hs + r, ws + s] = dout[n, c, i, j]"]),
