@@ -118,11 +118,46 @@ def _diagnoses(result: CheckResult, outcomes: Sequence[CallOutcome], assignment:
     if any(errors):
         crash = _crash(declared, found, student, errors)
         return (crash,) if crash else ()
-    names = list(dict.fromkeys(name for true in found.trues for name in true))
     lines = gradient_lines(source, declared.function) if source else {}
+    overflow = _overflow(found, student, lines)
+    if overflow:
+        return (overflow,)
+    names = list(dict.fromkeys(name for true in found.trues for name in true))
     found = diagnose.diagnose(student, list(found.trues), [0] * len(found.items), names,
                               candidates=found.candidates, lines=lines, threshold=settings.threshold)
     return tuple(_valued(diagnosis) for diagnosis in found)
+
+
+def _overflow(found: Suspects, student: Sequence[Mapping[str, Any] | None], lines: Mapping[str, Any]
+              ) -> Diagnosis | None:
+    """When the function is right on every case but some, where its values are NaN or infinite and the
+    reference's are finite: those cases' inputs make something overflow (a softmax without its max-shift)."""
+    broken, names = [], set()
+    for item, got, true in zip(found.items, student, found.trues):
+        if got is None:
+            return None
+        bad = {name for name in true if not _finite(got.get(name))}
+        if bad:
+            broken.append(item.case.name)
+            names |= bad
+        elif not all(_equal(got.get(name), want) for name, want in true.items()):
+            return None
+    if not broken or len(broken) == len(found.items):
+        return None
+    shown = [name for name in found.trues[0] if name in names]
+    verb = "is" if len(shown) == 1 else "are"
+    where = f"case{'s' if len(broken) > 1 else ''} {', '.join(broken)}"
+    return Diagnosis("", "overflow", f"{diagnose.subject(shown)} {verb} NaN or infinite on {where} only, and right on "
+                     f"every other case: a value overflows on those inputs (np.exp of a large number is inf, and inf / "
+                     f"inf is NaN); shift it first (a softmax is unchanged by subtracting each row's maximum)",
+                     tuple(shown), min((lines[name].line for name in shown if name in lines), default=None))
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return True
 
 
 def _valued(diagnosis: Diagnosis) -> Diagnosis:

@@ -80,3 +80,17 @@ def test_an_unknown_error_gets_no_guess(assignment):
 def test_the_suspects_are_made_once_per_assignment_when_the_plan_is(assignment):
     pipeline.plan(assignment, Settings(assignment=str(SOFTMAX)))
     assert spec_diagnosis.suspects.cached_on(assignment, "softmax_loss_vectorized")
+
+
+def test_values_that_overflow_on_one_case_only_are_named_an_overflow(assignment):
+    items = spec_diagnosis.suspects(assignment, "softmax_loss_vectorized").items
+    outcomes = []
+    for index, item in enumerate(items):
+        loss, dW = student_loss(*item.args)
+        if index == 1:
+            loss, dW = np.nan, np.full_like(dW, np.nan)
+        outcomes.append(CallOutcome(CallStatus.OK, (loss, dW)))
+    failing = CheckResult("softmax_loss_vectorized", Status.FAIL, None, 1e-7, "wrong")
+    (diagnosis,) = spec_diagnosis.refine(failing, outcomes, assignment, Settings()).diagnosis
+    assert diagnosis.operator == "overflow" and diagnosis.parameters == ("loss", "dW")
+    assert f"on case {items[1].case.name} only" in diagnosis.hint and "overflows" in diagnosis.hint
