@@ -1,4 +1,4 @@
-"""gradgrade's engine; in Jupyter, `grader.check(backward_propagation_n)` grades a function you wrote."""
+"""gradgrade's engine; in Jupyter, `grader.check(f)` grades a function f you wrote."""
 from __future__ import annotations
 
 import types

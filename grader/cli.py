@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Sequence
 
-from grader import assignments
+from grader import assignments, reference
 from grader.grading import conventions, picking, pipeline, score
 from grader.numerics import check
 from grader.report import render
@@ -42,7 +42,7 @@ def _id_pattern(value: str) -> IdPattern:
 
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--assignment", default="three_layer", help="assignment to grade (default: three_layer)")
+    parser.add_argument("--assignment", default=reference.DEFAULT, help=f"assignment to grade (default: {reference.DEFAULT})")
     parser.add_argument("--threshold", type=_positive, default=None,
                         help=f"pass below this relative difference (default: the spec's, {check.THRESHOLD:g} "
                              "for the built-ins)")
@@ -296,7 +296,7 @@ def _mutation_of_spec(args: argparse.Namespace, assignment: assignments.Assignme
 
 
 def _add_mutation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--assignment", default="three_layer", help="assignment to mutate (default: three_layer)")
+    parser.add_argument("--assignment", default=reference.DEFAULT, help=f"assignment to mutate (default: {reference.DEFAULT})")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--html", metavar="FILE", help="also write the HTML mutation report to FILE")
     parser.add_argument("--stryker", metavar="FILE", help="also write Stryker's mutation-testing-report JSON to FILE")
@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     override_parser.add_argument("student", help="the student id, as on the class page")
     override_parser.add_argument("--points", type=float, default=None, help="the points to give")
     override_parser.add_argument("--check", default=None, metavar="NAME",
-                                 help="override this check's points (e.g. backward_propagation_n), not the whole score")
+                                 help="override this check's points (the function's name, as on the student's page), not the whole score")
     override_parser.add_argument("--comment", default="", help="why, shown on the student's page")
     override_parser.add_argument("--by", default=None, help="who sets it (default: the OS user)")
     override_parser.add_argument("--clear", action="store_true", help="remove the override instead")

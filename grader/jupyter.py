@@ -1,4 +1,4 @@
-"""Grade functions from a Jupyter notebook (`grader.check(backward_propagation_n)`) and show the page inline.
+"""Grade functions from a Jupyter notebook (`grader.check(f)`, f a function the student wrote) and show the page inline.
 
 The functions' source, and the source of the helpers they use from the notebook, is sent through the
 same pipeline and sandbox as a submitted file: the student's code never runs in the kernel's process
@@ -277,13 +277,13 @@ def check(*functions: Callable, assignment: str | None = None, threshold: float 
           epsilon: float | None = None, timeout: float = 10.0, total_timeout: float = 60.0) -> Report:
     """Grade the given functions through the sandbox; returns a Report that Jupyter shows as the student page.
 
-    `grader.check(backward_propagation_n)` grades the backward pass; pass the checker too (or alone)
+    `grader.check(f)` grades f, the backward pass the student wrote; pass the checker too (or alone)
     to grade it. Only the checks of the functions given are shown and scored. assignment: a built-in's
     name, a name a course package registers, or a spec file's path (relative to the notebook's folder).
     """
     if not functions or not all(isinstance(function, (types.FunctionType, type)) for function in functions):
         raise TypeError("grader.check takes the functions (or the model class) you wrote, "
-                        "e.g. grader.check(backward_propagation_n)")
+                        "e.g. grader.check(my_backward_pass)")
     name = assignments.setting(assignment) if assignment else assignment_of(functions)
     resolved = assignments.ready(name)  # a spec file's path is the notebook's folder's, as the student wrote it
     threshold = threshold or assignments.threshold(name)

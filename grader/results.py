@@ -131,7 +131,7 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The verdict on one student function (backward_propagation_n, gradient_check_n, ...)."""
+    """The verdict on one student function (a backward pass, a gradient checker, ...)."""
 
     name: str
     status: Status

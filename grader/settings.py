@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from grader import reference
 from grader.numerics import check
 
 
@@ -11,7 +12,7 @@ from grader.numerics import check
 class Settings:
     """Everything that changes a grade; two runs with equal Settings grade a file the same way."""
 
-    assignment: str = "three_layer"
+    assignment: str = reference.DEFAULT
     epsilon: float = check.EPSILON
     threshold: float = check.THRESHOLD
     timeout: float = 10.0

@@ -58,6 +58,14 @@ class Gradients:
     args(inputs) -> tuple gives the student function's arguments (e.g. X, Y and the reference forward's
     cache); by default, the inputs named by the reference function's own parameters. only: the
     parameters graded (all by default). Points are shared equally over the graded gradients.
+
+    forward and chain (optional, together): where students write the forward pass whose cache their
+    backward reads, in a layout of their own, forward names it and chain(inputs, output) -> tuple gives
+    the backward's arguments from what it returned (output(i) stands for item i of it); a backward that
+    raises on the reference's cache is then graded on its own forward's, when that forward's first output
+    agrees with the reference forward's. relu_sigmoid=True (opt-in): the cost is the cross-entropy of a
+    [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID network of inputs X, Y and parameters W1, b1, ..., bL, so
+    `--fast` may check random directional derivatives first and exact gradients only where they disagree.
     """
 
     function: str
@@ -67,6 +75,9 @@ class Gradients:
     gradient: str = "d{}"
     only: tuple[str, ...] | None = None
     points: float = 10.0
+    forward: str | None = None
+    chain: Callable[[Mapping[str, Any], Callable[[int], Any]], tuple] | None = None
+    relu_sigmoid: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,8 @@ class Value:
     """A function compared by value with the reference: a forward pass, a prediction.
 
     output: compare only that item of a returned tuple (a forward pass's out, not its cache).
+    args(inputs) -> tuple (optional): the function's arguments; by default, the inputs named by the
+    reference function's own parameters.
     """
 
     function: str
@@ -116,6 +129,7 @@ class Value:
     tolerance: float = 1e-6
     conventions: tuple[str, ...] = ()
     points: float = 10.0
+    args: Callable[[Mapping[str, Any]], tuple] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,13 +155,41 @@ class Method:
         return f"{self.cls}.{self.method}"
 
 
+@dataclass(frozen=True)
+class Checker:
+    """A student's gradient checker, graded by the assignment's mutant catalogue.
+
+    function(*args(inputs, gradients), epsilon) -> the relative difference ||grad - gradapprox|| /
+    (||grad|| + ||gradapprox||). gradgrade calls it on the public case with the reference's gradients (it
+    must accept them), with a wide epsilon (its value must follow the epsilon given) and with a few
+    catalogued known-bad gradients (it must reject each), and compares every value with the course
+    method's: gradapprox(inputs, epsilon, reuse_thetaplus=False) -> the course's gradapprox column, in
+    the order the checker flattens the gradients (reuse_thetaplus=True: the known slip of starting
+    thetaminus from thetaplus, which gradgrade recognises in students' values).
+    helpers: {name: "module:attribute"} of the course helper modules the notebook's checker calls, put
+    in the student's namespace unless they define their own. square_case: the square-profile case probed.
+    square_skipped: where the course helpers work only at the course's sizes, why the square-size
+    readings did not count when the checker rejects the square case's correct gradients (None: they
+    always count). The checker needs the assignment's mutant catalogue, so this version grades it for
+    assignments whose reference module gives its cases itself (the built-in ones).
+    """
+
+    function: str
+    args: Callable[[Mapping[str, Any], Mapping[str, Any]], tuple]
+    gradapprox: Callable[..., Any]
+    helpers: Mapping[str, str] = field(default_factory=dict)
+    square_case: int = 0
+    square_skipped: str | None = None
+    points: float = 10.0
+
+
 # conventions (LayerBackward, Loss, Value, Method): the names of other reference functions in the spec file
 # (a layer's: other forward functions) that are accepted as well, for conventions that changed between
 # years (0.5 * reg * sum(W**2) or reg * sum(W**2); dropout's p as keep or drop probability). A submission
 # that agrees with one of them on every case passes, and its result names the convention it follows.
 
-Function = Union[Gradients, LayerBackward, Loss, Value, Method]
-KINDS = (Gradients, LayerBackward, Loss, Value, Method)
+Function = Union[Gradients, LayerBackward, Loss, Value, Method, Checker]
+KINDS = (Gradients, LayerBackward, Loss, Value, Method, Checker)
 
 
 @dataclass(frozen=True)

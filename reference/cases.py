@@ -6,6 +6,8 @@ from typing import Mapping
 
 import numpy as np
 
+from grader import spec as api
+
 # Generated cases keep every ReLU pre-activation at least this far from 0, so no perturbation a
 # checker makes (epsilon up to 1e-5, times inputs of a few units) can cross a kink.
 KINK_MARGIN = 1e-3
@@ -27,6 +29,11 @@ class Case:
     @property
     def m(self) -> int:
         return int(self.X.shape[1])
+
+    @property
+    def inputs(self) -> dict:
+        """The case as the inputs of its assignment's SPEC declarations (their args, cost and gradapprox)."""
+        return {"X": self.X, "Y": self.Y, "parameters": self.parameters}
 
 
 def parameter_shapes(sizes: tuple[int, ...]) -> dict[str, tuple[int, int]]:
@@ -61,3 +68,8 @@ def hidden_layers_healthy(pre_activations: list[np.ndarray], *, margin: float = 
 def output_healthy(Z_out: np.ndarray, *, limit: float = SATURATION_LIMIT) -> bool:
     """True when the output pre-activation keeps the sigmoid away from saturation."""
     return bool(np.all(np.abs(Z_out) < limit))
+
+
+def as_spec_case(case: Case) -> api.Case:
+    """A built-in case as a record of the public spec format (its inputs X, Y and parameters)."""
+    return api.Case(case.name, case.inputs, public=case.public, profile=case.profile)

@@ -5,7 +5,8 @@ from typing import Mapping
 
 import numpy as np
 
-from grader.reference.cases import Case, hidden_layers_healthy, output_healthy, parameter_shapes
+from grader.reference.cases import Case, as_spec_case, hidden_layers_healthy, output_healthy, parameter_shapes
+from grader.spec import Checker, Gradients, Spec
 
 NAME = "l_layer"
 TITLE = "L-layer network (any depth)"
@@ -13,10 +14,6 @@ LAYER_SIZES = (5, 6, 3, 1)
 BACKWARD = "L_layer_backward"
 FORWARD = "L_layer_forward"
 CHECKER = "gradient_checking"
-BACKWARD_ARG_NAMES = ("AL", "Y", "caches")
-FORWARD_ARG_NAMES = ("X", "parameters")
-# [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID with the cross-entropy cost: grader/large.py can check it.
-RELU_SIGMOID_NETWORK = True
 HIDDEN_SEED = 20261122
 # (layer sizes, batch size m) of the hidden cases: two to four layers, other widths and batch sizes.
 HIDDEN_SHAPES = (
@@ -294,10 +291,15 @@ def cases(*, profile: str = "course") -> list[Case]:
 
 # What gradgrade needs from every assignment module (see grader/assignments.py).
 
+def _backward_args(inputs: Mapping) -> tuple:
+    """The arguments of the student's backward pass: AL, Y and the reference forward's caches."""
+    AL, caches = L_layer_forward(inputs["X"], inputs["parameters"])
+    return AL, inputs["Y"], caches
+
+
 def backward_args(case: Case) -> tuple:
     """The arguments of the student's backward pass on a case: AL, Y and the reference forward's caches."""
-    AL, caches = L_layer_forward(case.X, case.parameters)
-    return AL, case.Y, caches
+    return _backward_args(case.inputs)
 
 
 def forward_args(case: Case) -> tuple:
@@ -337,3 +339,32 @@ def checker_args(case: Case, gradients: Mapping[str, np.ndarray] | None = None) 
     """The arguments of the course's checker on a case: params, grads (the reference's unless given), X, Y."""
     grads = dict(reference_gradients(case) if gradients is None else gradients)
     return dict(case.parameters), grads, case.X, case.Y
+
+
+def _checker_args(inputs: Mapping, gradients: Mapping) -> tuple:
+    """gradient_checking's arguments before epsilon: params, grads, X, Y."""
+    return dict(inputs["parameters"]), dict(gradients), inputs["X"], inputs["Y"]
+
+
+def _checker_gradapprox(inputs: Mapping, epsilon: float, *, reuse_thetaplus: bool = False) -> np.ndarray:
+    return course_gradapprox(inputs["parameters"], inputs["X"], inputs["Y"], epsilon, reuse_thetaplus=reuse_thetaplus)
+
+
+SPEC = Spec(
+    name=NAME, title=TITLE, seed=HIDDEN_SEED,
+    functions=(
+        # The student's caches may have their own layout: a backward pass that raises on the reference's
+        # is graded on those of the student's own forward pass. [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID
+        # with the cross-entropy cost: the fast check applies (--fast).
+        Gradients(BACKWARD, cost=cost, args=_backward_args, forward=FORWARD,
+                  chain=lambda inputs, output: (output(0), inputs["Y"], output(1)), relu_sigmoid=True),
+        # gradient_checking calls the notebook's forward pass, cost and vector helpers; the course's take
+        # any sizes, so the square probe is the deeper 3-3-3-3-1 network and its readings always count.
+        Checker(CHECKER, args=_checker_args, gradapprox=_checker_gradapprox, square_case=1,
+                helpers={name: f"course_l_layer:{name}" for name in
+                         ("L_layer_forward", "cost_func", "params_to_vector", "grads_to_vector", "vector_to_params")}),
+    ),
+    public_cases=lambda rng: [as_spec_case(public_case())],
+    hidden_cases=lambda rng: [as_spec_case(case) for case in hidden_cases()],
+    square_cases=lambda rng: [as_spec_case(case) for case in square_cases()],
+)

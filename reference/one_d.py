@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.reference.cases import Case
+from typing import Mapping
+
+from grader.reference.cases import Case, as_spec_case
+from grader.spec import Checker, Gradients, Spec, Value
 
 NAME = "one_d"
 TITLE = "One-dimensional warm-up (J = theta * x)"
 BACKWARD = "backward_propagation"
 FORWARD = "forward_propagation"
 CHECKER = "gradient_check"
-BACKWARD_ARG_NAMES = ("x", "theta")
-FORWARD_ARG_NAMES = ("x", "theta")
-FORWARD_RETURNS_CACHE = False
 PARAMETER_NAMES = ("theta",)
 GRADIENT_NAMES = ("dtheta",)
 HIDDEN_SEED = 20261123
@@ -72,17 +72,27 @@ def cases(*, profile: str = "course") -> list[Case]:
     return [public_case(), *hidden_cases()]
 
 
+def _args(inputs: Mapping) -> tuple:
+    """x and theta as plain floats, the way the notebook calls backward_propagation(x, theta)."""
+    return float(inputs["X"]), float(inputs["parameters"]["theta"])
+
+
 def backward_args(case: Case) -> tuple:
     """x and theta as plain floats, the way the notebook calls backward_propagation(x, theta)."""
-    return float(case.X), float(case.parameters["theta"])
+    return _args(case.inputs)
 
 
 forward_args = backward_args
 
 
+def _cost(X, Y, parameters):
+    """J as a function of theta (with any leading batch axis)."""
+    return parameters["theta"] * float(X)
+
+
 def batched_cost(case: Case):
     """J as a function of theta with a leading batch axis."""
-    return lambda parameters: parameters["theta"] * float(case.X)
+    return lambda parameters: _cost(case.X, case.Y, parameters)
 
 
 def reference_gradients(case: Case) -> dict[str, np.ndarray]:
@@ -120,3 +130,27 @@ def mutant_gradients(mutant_id: str, case: Case) -> dict[str, np.ndarray]:
 
 
 REFERENCE_BACKWARD_SOURCE = "def backward_propagation(x, theta):\n    dtheta = x\n    return dtheta\n"
+
+
+def course_gradapprox(x, theta, epsilon=1e-7, *, reuse_thetaplus=False) -> np.ndarray:
+    """The course's 1-D gradapprox as a 1x1 column; reuse_thetaplus: the known slip of leaving thetaminus
+    at theta, which a checker grader compares students' values with."""
+    J_minus = forward_propagation(x, theta if reuse_thetaplus else theta - epsilon)
+    return np.array([[(forward_propagation(x, theta + epsilon) - J_minus) / (2 * epsilon)]])
+
+
+SPEC = Spec(
+    name=NAME, title=TITLE, seed=HIDDEN_SEED,
+    functions=(
+        Gradients(BACKWARD, cost=_cost, args=_args),
+        # gradient_check(x, theta, epsilon) calls the student's own backward_propagation: each probe binds
+        # the reference's or a mutant's over it for that call (the assignment's own small mutant set).
+        Checker(CHECKER, args=lambda inputs, gradients: _args(inputs),
+                gradapprox=lambda inputs, epsilon, reuse_thetaplus=False: course_gradapprox(
+                    *_args(inputs), epsilon, reuse_thetaplus=reuse_thetaplus),
+                helpers={"forward_propagation": "course_forward:forward_propagation"}),
+        Value(FORWARD, args=_args, tolerance=1e-7),
+    ),
+    public_cases=lambda rng: [as_spec_case(public_case())],
+    hidden_cases=lambda rng: [as_spec_case(case) for case in hidden_cases()],
+)

@@ -5,8 +5,9 @@ from typing import Mapping
 
 import numpy as np
 
-from grader.reference.cases import Case, hidden_layers_healthy, output_healthy
+from grader.reference.cases import Case, as_spec_case, hidden_layers_healthy, output_healthy
 from grader.reference.cases import parameter_shapes as layer_shapes
+from grader.spec import Checker, Gradients, Spec, Value
 
 NAME = "three_layer"
 TITLE = "Three-layer network (4-5-3-1)"
@@ -21,8 +22,6 @@ FORWARD = "forward_propagation_n"
 CHECKER = "gradient_check_n"
 HIDDEN_BATCH_SIZES = (1, 2, 5, 16)
 HIDDEN_SEED = 20261121
-# [LINEAR->RELU] x 2 -> LINEAR->SIGMOID with W1..b3: grader.large's fast check applies (--fast).
-RELU_SIGMOID_NETWORK = True
 
 
 def relu(x):
@@ -198,15 +197,17 @@ def cases(*, profile: str = "course") -> list[Case]:
     return [public_case(), *hidden_cases()]
 
 
-# What gradgrade needs from every assignment module (see grader/assignments.py).
+# What gradgrade needs from every assignment module (see reference/__init__.py).
 
-BACKWARD_ARG_NAMES = ("X", "Y", "cache")
+def _backward_args(inputs: Mapping) -> tuple:
+    """The arguments of the student's backward pass: X, Y and the reference forward's cache."""
+    _, cache = forward_propagation_n(inputs["X"], inputs["Y"], inputs["parameters"])
+    return inputs["X"], inputs["Y"], cache
 
 
 def backward_args(case: Case) -> tuple:
     """The arguments of the student's backward pass on a case: X, Y and the reference forward's cache."""
-    _, cache = forward_propagation_n(case.X, case.Y, case.parameters)
-    return case.X, case.Y, cache
+    return _backward_args(case.inputs)
 
 
 def batched_cost(case: Case):
@@ -218,3 +219,40 @@ def reference_gradients(case: Case) -> dict[str, np.ndarray]:
     """The reference backward pass's gradients dW1..db3 on a case."""
     gradients = backward_propagation_n(*backward_args(case))
     return {name: gradients[name] for name in GRADIENT_NAMES}
+
+
+def _checker_args(inputs: Mapping, gradients: Mapping) -> tuple:
+    """gradient_check_n's arguments before epsilon: parameters, gradients, X, Y."""
+    return dict(inputs["parameters"]), dict(gradients), inputs["X"], inputs["Y"]
+
+
+def _checker_gradapprox(inputs: Mapping, epsilon: float, *, reuse_thetaplus: bool = False) -> np.ndarray:
+    return course_gradapprox(inputs["parameters"], inputs["X"], inputs["Y"], epsilon, reuse_thetaplus=reuse_thetaplus)
+
+
+# The helpers the notebook's checker calls: the course's, unless the submission defines its own.
+COURSE_HELPERS = {
+    "forward_propagation_n": "course_forward:forward_propagation_n",
+    "dictionary_to_vector": "gc_utils:dictionary_to_vector",
+    "vector_to_dictionary": "gc_utils:vector_to_dictionary",
+    "gradients_to_vector": "gc_utils:gradients_to_vector",
+    "relu": "gc_utils:relu",
+    "sigmoid": "gc_utils:sigmoid",
+}
+
+SPEC = Spec(
+    name=NAME, title=TITLE, seed=HIDDEN_SEED,
+    functions=(
+        # [LINEAR->RELU] x 2 -> LINEAR->SIGMOID with W1..b3: the fast check applies (--fast).
+        Gradients(BACKWARD, cost=cost, args=_backward_args, relu_sigmoid=True),
+        # The course's vector_to_dictionary knows only the 4-5-3-1 sizes: failing at square sizes is what
+        # the course's own helpers do, not a flaw of the checker.
+        Checker(CHECKER, args=_checker_args, gradapprox=_checker_gradapprox, helpers=COURSE_HELPERS,
+                square_skipped="skipped: its helpers work only for the course's 4-5-3-1 sizes"),
+        # The course's naive log cost and the reference's logaddexp agree far better than 1e-7 on screened cases.
+        Value(FORWARD, output=0, tolerance=1e-7),
+    ),
+    public_cases=lambda rng: [as_spec_case(public_case())],
+    hidden_cases=lambda rng: [as_spec_case(case) for case in hidden_cases()],
+    square_cases=lambda rng: [as_spec_case(case) for case in square_cases()],
+)

@@ -18,12 +18,14 @@ from typing import Any, Callable, Hashable, TypeVar
 
 import numpy as np
 
+from grader import reference
 from grader import spec as api
 from grader.assignments import expect, specs
 from grader.assignments.specs import Prepared, SpecError
 from grader.numerics import check
 
-BUILT_IN = ("three_layer", "l_layer", "one_d")
+# The built-in assignments: grader.reference.<name>, each declaring SPEC and giving its cases itself.
+BUILT_IN = reference.BUILT_IN
 # Built-in assignments written as spec files (grader.reference.<name> declaring SPEC).
 BUILT_IN_SPECS = ("linear_classifiers",)
 ENTRY_POINTS = "gradgrade.assignments"
@@ -47,8 +49,13 @@ class Assignment:
 
     name: str
     module: ModuleType
-    spec: api.Spec | None = None
+    spec: api.Spec | None = field(default=None, compare=False)  # the module fixes it (and a Spec holds dicts)
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # An object made from a module alone (as a second process would make it) reads the module's SPEC.
+        if self.spec is None and isinstance(getattr(self.module, "SPEC", None), api.Spec):
+            object.__setattr__(self, "spec", self.module.SPEC)
 
     def remember(self, key: Hashable, make: Callable[[], T]) -> T:
         """make()'s value, computed once for this assignment and key (an exception is not remembered)."""
@@ -64,8 +71,25 @@ class Assignment:
 
     @property
     def functions(self) -> tuple[api.Function, ...]:
-        """A spec assignment's declared functions (none for a built-in module)."""
+        """The spec's declared functions."""
         return tuple(self.spec.functions) if self.spec else ()
+
+    @property
+    def fixed_cases(self) -> bool:
+        """Whether the reference module gives its cases itself (cases(profile=...), reference.cases.Case
+        records: the course's exact public numbers and its own screened hidden cases), as the built-in
+        assignments do. Such an assignment is graded by the catalogue graders (grading.backward, checker,
+        forward) on those cases; any other spec by grading.declared on the cases gradgrade draws."""
+        return callable(getattr(self.module, "cases", None))
+
+    @property
+    def graded_by_spec(self) -> bool:
+        """Whether grading.declared grades it (a spec whose cases gradgrade draws and screens)."""
+        return self.spec is not None and not self.fixed_cases
+
+    def declared(self, kind: type) -> Any:
+        """The first function the spec declares of a kind (api.Gradients, api.Value, api.Checker), or None."""
+        return next((declared for declared in self.functions if isinstance(declared, kind)), None)
 
     def spec_cases(self, profile: str = "course") -> tuple[api.Case, ...]:
         """A spec assignment's screened cases of one profile ("course": public, then hidden; "square")."""
@@ -81,28 +105,34 @@ class Assignment:
         return tuple(case for case in self.spec_cases(profile) if (declared.function, case.name) in prepared)
 
     @property
-    def backward(self) -> str:
-        return self.module.BACKWARD
+    def backward(self) -> str | None:
+        """The backward pass whose gradients dict is graded (the spec's Gradients declaration)."""
+        gradients = self.declared(api.Gradients)
+        return gradients.function if gradients else None
 
     @property
     def forward(self) -> str | None:
-        return getattr(self.module, "FORWARD", None)
+        """The forward pass a student writes: graded by value (Value), or feeding their backward (Gradients.forward)."""
+        value, gradients = self.declared(api.Value), self.declared(api.Gradients)
+        return value.function if value else (gradients.forward if gradients else None)
 
     @property
     def checker(self) -> str | None:
-        return getattr(self.module, "CHECKER", None)
+        checker = self.declared(api.Checker)
+        return checker.function if checker else None
 
     @property
     def student_functions(self) -> tuple[str, ...]:
-        """The functions (and classes) a student writes for it that gradgrade grades."""
-        if self.spec:
-            return tuple(dict.fromkeys(getattr(declared, "cls", None) or declared.function
-                                       for declared in self.spec.functions))
-        return tuple(name for name in (self.backward, self.checker, self.forward) if name)
+        """The functions (and classes) a student writes for it that gradgrade grades, in the spec's order
+        (a forward pass feeding a Gradients declaration's backward last)."""
+        names = [getattr(declared, "cls", None) or declared.function for declared in self.functions]
+        names += [declared.forward for declared in self.functions
+                  if isinstance(declared, api.Gradients) and declared.forward]
+        return tuple(dict.fromkeys(names))
 
     @property
     def gradient_names(self) -> tuple[str, ...]:
-        """Every gradient graded on some case; per-case names (l_layer's depend on depth) in first-seen order."""
+        """Every gradient graded on some case; per-case names (an any-depth network's depend on its depth) in first-seen order."""
         return _gradient_names(self)
 
     def case_gradient_names(self, case_index: int, *, profile: str = "course") -> tuple[str, ...]:
@@ -121,6 +151,16 @@ class Assignment:
         """The reference backward pass's arguments on one case, made once (a caller that may write into
         them copies them first)."""
         return _backward_args(self, profile, case_index)
+
+    def reference_gradients(self, case: Any) -> dict[str, np.ndarray]:
+        """The reference backward pass's gradients on one of cases(), those graded on it, as float64 arrays
+        (a backward pass with a single gradient may return it bare)."""
+        declared = self.declared(api.Gradients)
+        names = _names_of(declared, case)[1]
+        value = specs.reference(self.module, declared.function)(*_args_of(self, declared, case))
+        if len(names) == 1 and not isinstance(value, dict):
+            value = {names[0]: value}
+        return {name: np.asarray(value[name], dtype=np.float64) for name in names}
 
 
 def cached(function: Callable[..., T]) -> Callable[..., T]:
@@ -211,7 +251,7 @@ def _get(name: str) -> Assignment:
             module = importlib.import_module(f"grader.reference.{name}")
         except ModuleNotFoundError:
             raise UnknownAssignment(f"assignment {name!r} is not installed; choose from {', '.join(available())}") from None
-        return Assignment(name, module, _spec_of(module, name) if name in BUILT_IN_SPECS else None)
+        return Assignment(name, module, _spec_of(module, name))
     registered = [point for point in _entry_points() if point.name == name]
     if not registered:
         raise UnknownAssignment(f"unknown assignment {name!r}; choose from {', '.join(available())}, "
@@ -256,14 +296,22 @@ def _cases(assignment: Assignment, profile: str) -> list:
     return assignment.module.cases(profile=profile)
 
 
+def _names_of(declared: api.Gradients, case: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(parameter names, gradient names) a Gradients declaration grades on a case (its depth may set them)."""
+    parameters = tuple(declared.only or case.inputs[declared.wrt])
+    return parameters, tuple(declared.gradient.format(name) for name in parameters)
+
+
+def _args_of(assignment: Assignment, declared: api.Gradients, case: Any) -> tuple:
+    if declared.args is not None:
+        return tuple(declared.args(case.inputs))
+    return specs.positional(specs.reference(assignment.module, declared.function), case.inputs)[0]
+
+
 @cached
 def _case_names(assignment: Assignment, profile: str, case_index: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(parameter names, gradient names) of one case: the module's per-case ones when it has them."""
-    module = assignment.module
-    case = _cases(assignment, profile)[case_index]
-    if callable(getattr(module, "gradient_names", None)):
-        return tuple(module.parameter_names(case)), tuple(module.gradient_names(case))
-    return tuple(module.PARAMETER_NAMES), tuple(module.GRADIENT_NAMES)
+    """(parameter names, gradient names) of one case."""
+    return _names_of(assignment.declared(api.Gradients), _cases(assignment, profile)[case_index])
 
 
 @cached
@@ -276,12 +324,15 @@ def _gradient_names(assignment: Assignment) -> tuple[str, ...]:
 
 @cached
 def _expected(assignment: Assignment, profile: str, case_index: int, epsilon: float) -> dict[str, np.ndarray]:
-    case = _cases(assignment, profile)[case_index]
-    gradapprox = check.numerical_gradient(assignment.module.batched_cost(case), case.parameters, epsilon=epsilon)
-    by_parameter = dict(zip(*_case_names(assignment, profile, case_index)))
+    case, declared = _cases(assignment, profile)[case_index], assignment.declared(api.Gradients)
+    inputs = case.inputs
+    parameters, gradients = _case_names(assignment, profile, case_index)
+    gradapprox = check.numerical_gradient(lambda values: declared.cost(**{**inputs, declared.wrt: {**inputs[declared.wrt], **values}}),
+                                          {name: inputs[declared.wrt][name] for name in parameters}, epsilon=epsilon)
+    by_parameter = dict(zip(parameters, gradients))
     return {by_parameter[name]: value for name, value in gradapprox.items()}
 
 
 @cached
 def _backward_args(assignment: Assignment, profile: str, case_index: int) -> tuple:
-    return assignment.module.backward_args(_cases(assignment, profile)[case_index])
+    return _args_of(assignment, assignment.declared(api.Gradients), _cases(assignment, profile)[case_index])

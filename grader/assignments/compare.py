@@ -26,7 +26,7 @@ def gradients_of(value: Any, names: Sequence[str]) -> tuple[dict[str, Any] | Non
     if isinstance(value, Opaque):
         return None, f"returned a {value.type_name}, expected a dict of gradients ({', '.join(names)})"
     if len(names) == 1 and value is not None and not isinstance(value, dict):
-        # A one-gradient assignment (one_d's dtheta) returns the gradient itself.
+        # A one-gradient backward pass (dtheta of J = theta * x) returns the gradient itself.
         value = {names[0]: value}
     if not isinstance(value, dict):
         kind = "None" if value is None else type(value).__name__

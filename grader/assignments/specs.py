@@ -82,7 +82,11 @@ def of_module(module: ModuleType, *, where: str) -> api.Spec:
     seen = set()
     for declared in found.functions:
         if not isinstance(declared, api.KINDS):
-            raise SpecError(f"{where}: {declared!r} is not one of Gradients, LayerBackward, Loss, Value, Method")
+            raise SpecError(f"{where}: {declared!r} is not one of Gradients, LayerBackward, Loss, Value, Method, Checker")
+        if isinstance(declared, api.Checker) and not callable(getattr(module, "cases", None)):
+            # A checker is graded by the mutant catalogue's probes, built on the cases a module gives itself.
+            raise SpecError(f"{where}: {declared.function}: a Checker is graded only for an assignment whose reference "
+                            "module gives its cases itself (cases(profile=...)) in this version")
         if declared.function in seen:
             raise SpecError(f"{where}: {declared.function} is declared twice")
         seen.add(declared.function)
@@ -152,6 +156,8 @@ def positional(function: Callable, inputs: Mapping[str, Any]) -> tuple[tuple, tu
 
 def applies(declared: api.Function, case: api.Case, module: ModuleType) -> bool:
     """Whether the case grades the function: it names it (Case.functions) or names none and has its inputs."""
+    if isinstance(declared, api.Checker):
+        return False  # graded on the catalogue's probes, never on drawn cases
     wanted = getattr(case, "functions", ())
     if wanted:
         return declared.function in wanted or getattr(declared, "forward", None) in wanted
@@ -164,7 +170,7 @@ def applies(declared: api.Function, case: api.Case, module: ModuleType) -> bool:
 
 def prepare_inputs(declared: api.Function, case: api.Case, module: ModuleType) -> tuple[tuple, tuple[str, ...]]:
     """The student's (and reference's) positional arguments for the function on the case."""
-    if isinstance(declared, api.Gradients):
+    if isinstance(declared, (api.Gradients, api.Value)):
         function = reference(module, declared.function)
         if declared.args is not None:
             args = tuple(declared.args(gradient.fresh(dict(case.inputs))))

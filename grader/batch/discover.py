@@ -21,10 +21,9 @@ files are then one student folder, graded as above.
 
 Only files gradgrade grades count as submissions: .py and .ipynb in any case, and those a download renamed
 (`hw.ipynb.txt`, `hw.py.json`; see kinds.source_kind). Hidden files and folders, `__MACOSX`, `__pycache__`
-and `.ipynb_checkpoints` are skipped, and so are subfolders named after a built-in assignment (`l_layer/`,
-`one_d/`, `three_layer/`): they hold that assignment's submissions, and `--assignment l_layer` grades
-the `l_layer/` folder when there is one (so `gradgrade grade submissions --assignment l_layer` grades
-submissions/l_layer/).
+and `.ipynb_checkpoints` are skipped, and so are subfolders named after a built-in assignment: they hold
+that assignment's submissions, and `--assignment NAME` grades the `NAME/` folder when there is one (so
+`gradgrade grade submissions --assignment NAME` grades submissions/NAME/).
 
 No student goes missing without a word:
 - a file gradgrade will not read still counts, so its student gets an error row saying why: a symbolic link

@@ -6,7 +6,7 @@ import dataclasses
 import difflib
 from typing import Iterable
 
-from grader import assignments
+from grader import assignments, reference
 from grader.load import keep
 from grader.load import loaded
 from grader.load import parse
@@ -15,15 +15,10 @@ from grader.sandbox.run import RunStatus, SandboxRun
 
 # Names the course's notebooks (and students copying between them) give each graded function: a
 # submission defining one of these instead of the expected name meant it, though the spelling is far.
-KNOWN_NAMES = {
-    "backward": ("backward_propagation", "backward_propagation_n", "back_propagation", "back_propagation_n",
-                 "L_model_backward", "L_layer_backward", "backprop", "backward_pass"),
-    "checker": ("gradient_check", "gradient_check_n", "grad_check", "grad_check_n", "gradient_checking"),
-    "forward": ("forward_propagation", "forward_propagation_n", "L_model_forward", "L_layer_forward", "forward_pass"),
-}
-# difflib's ratio from which a name is a near miss: back_propagation_n for backward_propagation_n is 0.9,
-# gradient_check for gradient_check_n 0.93; two different course functions (relu_backward for
-# linear_backward, 0.73) stay apart.
+KNOWN_NAMES = reference.KNOWN_NAMES
+# difflib's ratio from which a name is a near miss: a long name with a short part left out (back_prop_n for
+# backward_prop_n, 0.85) is one; two different course functions (relu_backward for linear_backward, 0.73)
+# stay apart.
 NEAR_MISS_RATIO = 0.8
 
 
@@ -60,7 +55,7 @@ def defined_functions(program: loaded.Program, run: SandboxRun | None = None) ->
 def taken_names(assignment: assignments.Assignment, program: loaded.Program) -> set[str]:
     """The names never offered as a near miss: the assignment's graded functions, and those of any other
     assignment the submission defines in full (the course notebook's one-dimensional exercise beside the
-    three-layer one: its backward_propagation is that exercise, not a misspelt backward_propagation_n)."""
+    network one: its backward pass is that exercise, not a misspelt name of the network's)."""
     defined = set(defined_functions(program))
     taken = set(assignment.student_functions)
     for other in assignments.built_in_student_functions():
@@ -97,7 +92,7 @@ def explain(result: CheckResult, *, program: loaded.Program, run: SandboxRun, ki
     status = Status.ERROR
     unrun = dict(program.unrun).get(name)
     if reason is None and unrun is not None and not _binding_lines(program, name):
-        # `backward_propagation_n = make_backward()`: the student set it, by code gradgrade does not run.
+        # `backward_pass = make_backward()`: the student set it, by code gradgrade does not run.
         reason = (f"{name} is set only by top-level code at {program.locate(unrun)}, which gradgrade does not run "
                   "(it runs imports, definitions and constants): define it with def, or grade with --run-all")
     if reason is None:

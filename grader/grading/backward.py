@@ -1,12 +1,16 @@
 """Grade a student's backward pass: the sandbox calls to make, and the verdict from what they returned."""
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
+
 from grader import assignments
+from grader import spec as api
 from grader.assignments.compare import gradients_of, judge_case  # noqa: F401 (this stage's names for them)
 from grader.numerics import check, large
-from grader.assignments import Assignment
+from grader.assignments import Assignment, specs
 from grader.results import CaseResult, CheckResult, ParameterResult, Status
 from grader.sandbox.run import Call, CallOutcome, CallStatus, Ref, SandboxRun
 from grader.settings import Settings
@@ -22,25 +26,52 @@ def function_name(assignment: Assignment) -> str | None:
 def calls(assignment: Assignment, settings: Settings) -> list[Call]:
     """One call of the student's backward pass per case, on the reference forward's outputs (these are graded).
 
-    When the assignment chains the student's own forward pass into their backward pass (l_layer: their
-    caches may have their own layout), a forward and a backward call per case follow, the backward's
-    inputs taken from the forward's output inside the sandbox. They assume this plan starts the run.
+    When the spec's Gradients declaration chains the student's own forward pass into their backward pass
+    (forward and chain: their caches may have their own layout), a forward and a backward call per case
+    follow, the backward's inputs taken from the forward's output inside the sandbox. They assume this
+    plan starts the run.
     """
-    module = assignment.module
+    declared = assignment.declared(api.Gradients)
     cases = assignment.cases()
-    plan = [Call(assignment.backward, module.backward_args(case), arg_names=module.BACKWARD_ARG_NAMES)
-            for case in cases]
+    arg_names = _arg_names(assignment, declared.function, len(assignment.backward_args(0)))
+    plan = [Call(declared.function, assignment.backward_args(index), arg_names=arg_names)
+            for index, _ in enumerate(cases)]
     if _chains(assignment):
         for case in cases:
             forward_index = len(plan)
-            plan.append(Call(assignment.forward, module.forward_args(case), arg_names=module.FORWARD_ARG_NAMES))
-            own = module.chained_backward_args(case, lambda item, index=forward_index: Ref(index, item))
-            plan.append(Call(assignment.backward, own, arg_names=module.BACKWARD_ARG_NAMES))
+            args, names = specs.positional(specs.reference(assignment.module, declared.forward), case.inputs)
+            plan.append(Call(declared.forward, args, arg_names=names))
+            own = declared.chain(case.inputs, lambda item, index=forward_index: Ref(index, item))
+            plan.append(Call(declared.function, own, arg_names=arg_names))
     return plan
 
 
+def _arg_names(assignment: Assignment, name: str, count: int) -> tuple[str, ...]:
+    """The names of the reference function's first count parameters, for messages about the student's call."""
+    return tuple(inspect.signature(specs.reference(assignment.module, name)).parameters)[:count]
+
+
 def _chains(assignment: Assignment) -> bool:
-    return bool(assignment.forward) and hasattr(assignment.module, "chained_backward_args")
+    declared = assignment.declared(api.Gradients)
+    return bool(declared.forward) and declared.chain is not None
+
+
+def _forward_agrees(assignment: Assignment, case: Any, value: Any, *, threshold: float) -> bool:
+    """Whether what a student's forward pass returned has the reference forward's form (a tuple as long as
+    its) and its first output (relative difference below threshold)."""
+    declared = assignment.declared(api.Gradients)
+    args, _ = specs.positional(specs.reference(assignment.module, declared.forward), case.inputs)
+    reference = specs.reference(assignment.module, declared.forward)(*args)
+    if isinstance(reference, tuple):
+        if not isinstance(value, (tuple, list)) or len(value) != len(reference):
+            return False
+        reference, value = reference[0], value[0]
+    if not isinstance(value, np.ndarray):
+        return False
+    if value.shape != np.shape(reference) or value.dtype.kind not in "biuf" or not np.all(np.isfinite(value)):
+        return False
+    difference = np.linalg.norm(value - reference) / (np.linalg.norm(value) + np.linalg.norm(reference))
+    return bool(difference < threshold)
 
 
 def _own_forward(assignment: Assignment, outcomes: Sequence[CallOutcome], threshold: float
@@ -57,7 +88,7 @@ def _own_forward(assignment: Assignment, outcomes: Sequence[CallOutcome], thresh
     usable, report = [], []
     for index, case in enumerate(cases):
         forward, own = outcomes[len(cases) + 2 * index], outcomes[len(cases) + 2 * index + 1]
-        agrees = forward.status is CallStatus.OK and assignment.module.forward_agrees(case, forward.value, threshold=threshold)
+        agrees = forward.status is CallStatus.OK and _forward_agrees(assignment, case, forward.value, threshold=threshold)
         entry = {"case": case.name, "forward": forward.status.value if forward.status is not CallStatus.OK
                  else ("ok" if agrees else "wrong output"), "backward": own.status.value}
         if own.status is not CallStatus.OK and own.message:
@@ -137,12 +168,13 @@ def _fast_verify(assignment: Assignment, case_index: int, settings: Settings, de
 
     Blocks sent to the exact check and ReLU kinks stepped around are recorded in details["fast"].
     """
-    if not settings.fast or not getattr(assignment.module, "RELU_SIGMOID_NETWORK", False):
+    if not settings.fast or not assignment.declared(api.Gradients).relu_sigmoid:
         return None
     case = assignment.cases()[case_index]
+    parameters = case.inputs[assignment.declared(api.Gradients).wrt]
 
     def verify(gradients: Mapping[str, Any]) -> check.GradientCheck:
-        found = large.fast_check(case.parameters, gradients, case.X, case.Y, epsilon=settings.epsilon,
+        found = large.fast_check(parameters, gradients, case.inputs["X"], case.inputs["Y"], epsilon=settings.epsilon,
                                  threshold=settings.threshold, network=_network(assignment, case_index))
         details.setdefault("fast", []).append({"case": case.name, "rechecked": list(found.rechecked),
                                                "kinks": [kink.message() for kink in found.kinks]})
@@ -154,7 +186,7 @@ def _fast_verify(assignment: Assignment, case_index: int, settings: Settings, de
 def _network(assignment: Assignment, case_index: int) -> large.Network:
     """The reference case's sweeps for the fast check, the same for every submission: computed once."""
     case = assignment.cases()[case_index]
-    return large.forward(case.parameters, case.X, case.Y)
+    return large.forward(case.inputs[assignment.declared(api.Gradients).wrt], case.inputs["X"], case.inputs["Y"])
 
 
 def _overall(cases: Sequence[CaseResult], run: SandboxRun) -> tuple[Status, str]:

@@ -4,67 +4,54 @@ The checker gets the course's public case with the reference gradients (it must 
 gradients with a large epsilon (its value must follow the epsilon it is given) and a few catalogued mutants'
 gradients (it must reject each, with the value the course method gives). A few representatives stand for
 the whole catalogue: one per operator family and distinct gradients, every parameter block covered, so a
-checker costs at most MAX_COURSE_MUTANTS + MAX_SQUARE_MUTANTS + 3 calls. three_layer's gradient_check_n
-and l_layer's gradient_checking are graded this way; one_d's gradient_check on its own small mutant set.
+checker costs at most MAX_COURSE_MUTANTS + MAX_SQUARE_MUTANTS + 3 calls. An assignment with its own small
+mutant set (a one-line backward pass) probes the checker on that set instead. What the checker takes, the
+course helpers it calls and whether square-size readings count come from the spec's Checker declaration.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, Sequence
 
+from grader import spec as api
 from grader.grading import score
 from grader.grading.checker_probes import MAX_COURSE_MUTANTS, MAX_SQUARE_MUTANTS, WIDE_EPSILON, _names, _public, probes
 from grader.grading.checker_reading import (NO_EPSILON, Reading, accepted_cases, constant_value, credited,
                                             depends_on_inputs, flaws, read)
 from grader.grading.checker_variants import expectations
-from grader.assignments import Assignment
+from grader.assignments import Assignment, specs
 from grader.results import CaseResult, CheckResult, Status
 from grader.sandbox.run import Call, CallOutcome, CallStatus, SandboxRun
 
 KIND = "checker"
-# The helpers a notebook has in scope: the course's, unless the submission defines its own.
-COURSE_HELPERS = {
-    "forward_propagation_n": "course_forward:forward_propagation_n",
-    "dictionary_to_vector": "gc_utils:dictionary_to_vector",
-    "vector_to_dictionary": "gc_utils:vector_to_dictionary",
-    "gradients_to_vector": "gc_utils:gradients_to_vector",
-    "relu": "gc_utils:relu",
-    "sigmoid": "gc_utils:sigmoid",
-}
-# one_d's checker, gradient_check(x, theta, epsilon), calls the student's own backward_propagation: each
-# probe binds the reference's or a mutant's over it for that call (sandbox.Call.bind).
-ONE_D_HELPERS = {"forward_propagation": "course_forward:forward_propagation"}
-# l_layer's gradient_checking(params, grads, X, Y, epsilon) calls the notebook's forward pass, cost and
-# vector helpers; the course's are size-agnostic, so the square probe is the deeper 3-3-3-3-1 network.
-L_LAYER_HELPERS = {name: f"course_l_layer:{name}" for name in
-                   ("L_layer_forward", "cost_func", "params_to_vector", "grads_to_vector", "vector_to_params")}
-# Why square-size probes did not count, when the checker rejects the square reference.
-SQUARE_SKIPPED = {"three_layer": "skipped: its helpers work only for the course's 4-5-3-1 sizes"}
-SUPPORTED = ("three_layer", "one_d", "l_layer")
 
 
 def function_name(assignment: Assignment) -> str | None:
-    """The checker this grader grades, for the assignments whose checker signature it knows."""
-    return assignment.checker if assignment.name in SUPPORTED else None
+    """The checker this grader grades (the spec's Checker declaration), or None."""
+    return assignment.checker
+
+
+def _skipped(assignment: Assignment) -> str | None:
+    """Why square-size readings did not count when the checker rejects the square reference (None: they count)."""
+    return assignment.declared(api.Checker).square_skipped
 
 
 def inject(assignment: Assignment, settings: Any) -> dict[str, str]:
     """The course helpers a notebook's checker relies on, for a submission that does not define them."""
-    if assignment.name == "one_d":
-        return dict(ONE_D_HELPERS)
-    if assignment.name == "l_layer":
-        return dict(L_LAYER_HELPERS)
-    return dict(COURSE_HELPERS) if assignment.name in SUPPORTED else {}
+    return dict(assignment.declared(api.Checker).helpers)
 
 
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
-    """One call of the student's checker per probe: (parameters, gradients, X, Y, epsilon), positionally
-    (l_layer's names them params and grads), epsilon fitted to the signature the student wrote (by keyword
-    where it has an epsilon parameter, left out where it takes no fifth argument).
+    """One call of the student's checker per probe: the declaration's args (the case's inputs and the
+    probe's gradients), then epsilon fitted to the signature the student wrote (by keyword where it has an
+    epsilon parameter, left out where it takes no further argument).
 
-    Where square-size readings count only when the checker accepts the square reference (SQUARE_SKIPPED),
+    Where square-size readings count only when the checker accepts the square reference (square_skipped),
     the square mutants run only then: the sandbox skips them otherwise.
     """
+    declared = assignment.declared(api.Checker)
+    parameters = tuple(inspect.signature(specs.reference(assignment.module, declared.function)).parameters)
     threshold = score.rubric_of(settings).checker_threshold
     # Every probe on a case perturbs the same parameters: the checker's forward passes repeat from one
     # probe to the next, and the child computes each once (grader.reuse).
@@ -76,18 +63,11 @@ def calls(assignment: Assignment, settings: Any) -> list[Call]:
             square_reference = len(found)
         waits = (len(found) - square_reference, threshold) if (
             probe.profile == "square" and probe.kind == "mutant" and square_reference is not None
-            and assignment.name in SQUARE_SKIPPED) else None
+            and declared.square_skipped is not None) else None
         case = _public(assignment, probe.profile, probe.case_index)
-        if assignment.name == "one_d":
-            found.append(Call(assignment.checker, (float(case.X), float(case.parameters["theta"]), probe.epsilon),
-                              arg_names=("x", "theta", "epsilon"), bind=dict(probe.bind), reuse=reuse,
-                              optional=("epsilon",)))
-            continue
-        arg_names = ("params", "grads") if assignment.name == "l_layer" else ("parameters", "gradients")
-        found.append(Call(assignment.checker, (dict(case.parameters), dict(probe.gradients), case.X, case.Y,
-                                               probe.epsilon),
-                          arg_names=arg_names + ("X", "Y", "epsilon"), only_if_below=waits, reuse=reuse,
-                          optional=("epsilon",)))
+        args = tuple(declared.args(case.inputs, probe.gradients))
+        found.append(Call(declared.function, args + (probe.epsilon,), arg_names=parameters[:len(args)] + ("epsilon",),
+                          bind=dict(probe.bind), only_if_below=waits, reuse=reuse, optional=("epsilon",)))
     return found
 
 
@@ -165,8 +145,8 @@ def _square_sizes(assignment: Assignment, reading: Reading | None) -> str:
         return "not probed"
     if reading.ok:
         return "checked"
-    if assignment.name in SQUARE_SKIPPED:
-        return SQUARE_SKIPPED[assignment.name]
+    if _skipped(assignment) is not None:
+        return _skipped(assignment)
     return f"checked: on the correct gradients of the {_square_network(assignment, reading)} it {_got(reading)}"
 
 
@@ -188,15 +168,15 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     expected = expectations(assignment)
     readings = [read(probe, variant, outcome, threshold=threshold, rtol=rtol)
                 for probe, variant, outcome in zip(probes(assignment), expected, outcomes)]
-    # three_layer's square-size calls only count when the checker accepts the square reference: the
-    # course's vector_to_dictionary knows only the 4-5-3-1 sizes, so failing there (or returning nonsense)
-    # is what the course's own helpers do, not a flaw of the checker. l_layer's course helpers take any
-    # sizes, so there its square-size calls always count.
+    # Where the course helpers know only the course's sizes (square_skipped), square-size calls only count
+    # when the checker accepts the square reference: failing there (or returning nonsense) is what the
+    # course's own helpers do, not a flaw of the checker. Elsewhere square-size calls always count.
+    skipped = _skipped(assignment) is not None
     square_reference = next((r for r in readings if r.probe.profile == "square" and r.probe.kind == "reference"), None)
     square_ok = square_reference is not None and bool(square_reference.ok)
-    counted = [r for r in readings if r.probe.profile == "course" or square_ok or assignment.name not in SQUARE_SKIPPED]
-    # The calls whose crashes count (three_layer's square ones do not, as above).
-    strict = [r for r in counted if r.probe.profile == "course" or assignment.name not in SQUARE_SKIPPED]
+    counted = [r for r in readings if r.probe.profile == "course" or square_ok or not skipped]
+    # The calls whose crashes count (not the square ones where the helpers know only the course's sizes).
+    strict = [r for r in counted if r.probe.profile == "course" or not skipped]
     broken = [r for r in strict if r.value is None]
     crashed = any(r.status is not CallStatus.OK for r in broken)
     found = flaws(counted, _names(assignment), rtol=rtol, threshold=threshold)
@@ -231,7 +211,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         if broken[0].probe.profile != "course" and broken[0].probe.kind == "reference":
             where += f" (the correct gradients of the {_square_network(assignment, broken[0])})"
         problems.append(f"{where}: {broken[0].problem}")
-    elif assignment.name not in SQUARE_SKIPPED and square_reference is not None and square_reference.ok is False \
+    elif not skipped and square_reference is not None and square_reference.ok is False \
             and reference.ok:
         problems.append(f"a false alarm on the correct gradients of the {_square_network(assignment, square_reference)}: "
                         f"it {_got(square_reference)}")

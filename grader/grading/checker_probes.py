@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from grader import assignments
+from grader import spec as api
 from grader.mutation import catalogue
 from grader.mutation.records import MutantStatus
 from grader.numerics import check
@@ -20,10 +21,10 @@ MAX_COURSE_MUTANTS = 6
 MAX_SQUARE_MUTANTS = 1
 # The course's planted bugs are always among the representatives.
 PLANTED = (("scale-double-gradient", "dW2"), ("scale-quadruple-m", "db1"))
-# one_d's J is linear in theta, so its gradapprox does not depend on epsilon: no wide-epsilon probe there.
-# Two points, so that no two of its mutants give the same numbers.
-ONE_D_CASES = (0, 2)
-SQUARE_CASE = {"l_layer": 1}
+# An assignment with its own small mutant set (a one-line backward pass, J = theta * x) is linear in its
+# parameter, so its gradapprox does not depend on epsilon: no wide-epsilon probe there. Two points, so that
+# no two of its mutants give the same numbers.
+LISTED_CASES = (0, 2)
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,11 @@ def _public(assignment: Assignment, profile: str, index: int = 0):
 
 
 def _square_index(assignment: Assignment) -> int:
-    return SQUARE_CASE.get(assignment.name, 0)
+    return assignment.declared(api.Checker).square_case
 
 
 def _names(assignment: Assignment, profile: str = "course", index: int = 0) -> tuple[str, ...]:
-    """The gradients a probe's case has (l_layer's depend on its depth)."""
+    """The gradients a probe's case has (they may depend on its network's depth)."""
     return assignment.case_gradient_names(index, profile=profile)
 
 
@@ -66,12 +67,12 @@ def probes(assignment: Assignment) -> tuple[Probe, ...]:
     module = assignment.module
     if hasattr(module, "MUTANTS"):
         return tuple(listed_probes(assignment))
-    reference = module.reference_gradients(_public(assignment, "course"))
+    reference = assignment.reference_gradients(_public(assignment, "course"))
     found = [Probe("reference", "reference", "reference", "reference", "course", reference, COURSE_EPSILON),
              Probe("reference-wide-epsilon", "epsilon", "reference", "reference", "course", reference, WIDE_EPSILON)]
     found += representatives(assignment, "course", MAX_COURSE_MUTANTS)
     index = _square_index(assignment)
-    square = module.reference_gradients(_public(assignment, "square", index))
+    square = assignment.reference_gradients(_public(assignment, "square", index))
     found.append(Probe("reference-square", "reference", "reference", "reference", "square", square, COURSE_EPSILON,
                        case_index=index))
     found += representatives(assignment, "square", MAX_SQUARE_MUTANTS, case_index=index)
@@ -79,13 +80,13 @@ def probes(assignment: Assignment) -> tuple[Probe, ...]:
 
 
 def listed_probes(assignment: Assignment) -> list[Probe]:
-    """Probes of an assignment with its own small mutant set (one_d): the reference and every mutant, each
-    bound over the student's backward pass, on a few cases."""
+    """Probes of an assignment with its own small mutant set (module.MUTANTS): the reference and every
+    mutant, each bound over the student's backward pass (which their checker calls), on a few cases."""
     module, names = assignment.module, assignment.gradient_names
     found = []
-    for index in ONE_D_CASES:
+    for index in LISTED_CASES:
         case = _public(assignment, "course", index)
-        reference = module.reference_gradients(case)
+        reference = assignment.reference_gradients(case)
         found.append(Probe(f"reference@{case.name}", "reference", "reference", "reference", "course", reference,
                            COURSE_EPSILON, case_index=index,
                            bind={assignment.backward: module.REFERENCE_BACKWARD_SOURCE}))
@@ -99,7 +100,7 @@ def listed_probes(assignment: Assignment) -> list[Probe]:
 
 def _mutant_gradients(assignment: Assignment, record: Any, profile: str, case_index: int = 0
                       ) -> dict[str, np.ndarray] | None:
-    """A mutant's gradients on a case, only those the case has (l_layer's also returns dA); None when it
+    """A mutant's gradients on a case, only those the case has (a backward pass may also return dA); None when it
     crashes or leaves one out."""
     names = _names(assignment, profile, case_index)
     gradients = catalogue.mutant_gradients(assignment, record.id, profile, case_index)
@@ -118,7 +119,7 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
     """
     records = catalogue.catalogue(assignment)
     names = _names(assignment, profile, case_index)
-    reference = assignment.module.reference_gradients(_public(assignment, profile, case_index))
+    reference = assignment.reference_gradients(_public(assignment, profile, case_index))
     candidates = []
     for record in records:
         if record.status is not MutantStatus.KILLED:
@@ -150,8 +151,8 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
             if entry[0].operator == operator and entry[2] == (parameter,) and take(entry):
                 break
     # A checker that looks only at the first entries of theta catches every mutant that changes the first
-    # block, so one mutant leaves it alone when the catalogue has one (three_layer's planted bugs do;
-    # every l_layer mutant that changes the last blocks changes the first too).
+    # block, so one mutant leaves it alone when the catalogue has one (a fixed-size network's planted bugs
+    # do; in an any-depth network's catalogue every mutant that changes the last blocks changes the first too).
     if all(names[0] in entry[2] for entry in chosen):
         spare_first = [entry for entry in candidates if names[0] not in entry[2]]
         spare_first.sort(key=lambda entry: (len(entry[2]), -max(names.index(name) for name in entry[2])))
@@ -162,7 +163,7 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
     for parameter in reversed(names):
         if any(parameter in entry[2] for entry in chosen):
             continue
-        # three_layer has a mutant of each block alone; l_layer's change two blocks or more.
+        # A fixed-size network's catalogue has a mutant of each block alone; an any-depth one's change two or more.
         only = [entry for entry in candidates if parameter in entry[2]]
         only.sort(key=lambda entry: (len(entry[2]), entry[0].family in families))
         for entry in only:
@@ -172,7 +173,7 @@ def representatives(assignment: Assignment, profile: str, limit: int, *, case_in
     for entry in candidates:
         if entry[0].family not in families and take(entry):
             families.add(entry[0].family)
-    # Slots left (l_layer's families are few): the mutants that change the fewest blocks.
+    # Slots left (where the families are few): the mutants that change the fewest blocks.
     for entry in sorted(candidates, key=lambda entry: len(entry[2])):
         take(entry)
     return [Probe(record.id, "mutant", record.operator, record.family, profile, gradients, COURSE_EPSILON, changed,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader import assignments
+from grader import spec as api
 from grader.assignments import Assignment
 from grader.grading.checker_probes import COURSE_EPSILON, Probe, _names, _public, probes
 from grader.numerics import check
@@ -12,17 +13,10 @@ from grader.numerics import check
 @assignments.cached
 def _gradapprox(assignment: Assignment, profile: str, epsilon: float, *, half: bool = False,
                 case_index: int = 0) -> np.ndarray:
-    """The course's gradapprox on a case; half=True: thetaminus left at theta (thetaplus reused)."""
-    module = assignment.module
+    """The course's gradapprox on a case (the Checker declaration's); half=True: thetaminus left at theta
+    (thetaplus reused)."""
     case = _public(assignment, profile, case_index)
-    if assignment.name == "one_d":
-        x, theta = float(case.X), float(case.parameters["theta"])
-        J_minus = module.forward_propagation(x, theta if half else theta - epsilon)
-        gradapprox = np.array([[(module.forward_propagation(x, theta + epsilon) - J_minus) / (2 * epsilon)]])
-        gradapprox.setflags(write=False)
-        return gradapprox
-    # reuse_thetaplus: thetaminus left at theta, half the course's gradapprox.
-    gradapprox = module.course_gradapprox(case.parameters, case.X, case.Y, epsilon, reuse_thetaplus=half)
+    gradapprox = assignment.declared(api.Checker).gradapprox(case.inputs, epsilon, reuse_thetaplus=half)
     gradapprox.setflags(write=False)
     return gradapprox
 

@@ -47,7 +47,7 @@ def diagnose(student: Sequence[Mapping[str, Any] | None], trues: Sequence[Mappin
     lines = lines or {}
     descriptions = {}
     for name in names:
-        # Only the cases that have this gradient (l_layer's cases differ in depth).
+        # Only the cases that have this gradient (an any-depth network's cases differ in depth).
         graded = [index for index, true in enumerate(trues) if name in true]
         # A case whose call raised (or returned no dict) says nothing about this gradient: the others are
         # described, and its batch size tells describe where a division by zero may have raised.
@@ -76,7 +76,7 @@ def diagnose(student: Sequence[Mapping[str, Any] | None], trues: Sequence[Mappin
             continue
         description = descriptions[name]
         advice = factor_advice(description, lines.get(name))
-        # One wrong m for every gradient: grouped by the ratio alone (l_layer's deeper gradients are on fewer
+        # One wrong m for every gradient: grouped by the ratio alone (an any-depth network's deeper gradients are on fewer
         # cases, so their lists of factors are shorter), said with the longest list.
         said = description.singular.split(" (")[0] if description.kind in M_KINDS else description.singular
         groups.setdefault((description.kind, said, advice), []).append(name)
@@ -136,7 +136,7 @@ def _refine(result: CheckResult, outcomes: Sequence[Any], assignment: Assignment
             source: str) -> CheckResult:
     from grader.grading import backward
     trues, batch_sizes = _true_gradients(assignment)
-    # Every gradient some case has, in order (l_layer's deeper cases have more).
+    # Every gradient some case has, in order (an any-depth network's deeper cases have more).
     names = list(dict.fromkeys([*assignment.gradient_names, *(name for true in trues for name in true)]))
     student = []
     for outcome, true in zip(outcomes, trues):

@@ -1,57 +1,58 @@
-"""Grade a student's forward pass, when they define one: its cost against the reference's on every case.
+"""Grade a student's forward pass (a spec's Value declaration), when they define one: its value against the reference's on every case.
 
 The backward pass is always graded on the reference forward's cache, so a wrong forward pass is reported
 here, as itself, and never blamed on the backward pass.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, Sequence
 
 import numpy as np
 
 from grader import assignments
-from grader.assignments import Assignment
+from grader import spec as api
+from grader.assignments import Assignment, specs
 from grader.results import CaseResult, CheckResult, Status
 from grader.sandbox.run import Call, CallOutcome, CallStatus, SandboxRun
 from grader.sandbox.wire import Opaque
 
 KIND = "forward"
-# The course's naive log cost and the reference's logaddexp agree far better than this on screened cases.
+# judge_case's tolerance when none is given (a Value declaration gives its own).
 COST_RTOL = 1e-7
 
 
-# The assignments whose forward pass returns the cost (the l_layer one returns AL and the caches).
-SUPPORTED = ("three_layer", "one_d")
-
-
 def function_name(assignment: Assignment) -> str | None:
-    """The forward pass this grader grades (None when the assignment has no cost-returning one)."""
-    return assignment.forward if assignment.name in SUPPORTED else None
+    """The forward pass this grader grades (None when the spec declares no Value: a forward pass that only
+    feeds the backward's cache is not graded by value)."""
+    declared = assignment.declared(api.Value)
+    return declared.function if declared else None
 
 
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
     """One call of the student's forward pass per case (none where the name is the injected course helper);
     of a (cost, cache) it returns, only the cost comes back."""
-    return [Call(assignment.forward, forward_args(assignment, case), arg_names=forward_arg_names(assignment),
+    return [Call(function_name(assignment), forward_args(assignment, case), arg_names=forward_arg_names(assignment),
                  own_only=True, first_only=True) for case in assignment.cases()]
 
 
 def forward_args(assignment: Assignment, case: Any) -> tuple:
-    module = assignment.module
-    if hasattr(module, "forward_args"):
-        return tuple(module.forward_args(case))
-    return case.X, case.Y, dict(case.parameters)
+    """The Value declaration's arguments on a case (its args, or the inputs its reference names)."""
+    declared = assignment.declared(api.Value)
+    if declared.args is not None:
+        return tuple(declared.args(case.inputs))
+    return specs.positional(specs.reference(assignment.module, declared.function), case.inputs)[0]
 
 
 def forward_arg_names(assignment: Assignment) -> tuple[str, ...]:
-    return tuple(getattr(assignment.module, "FORWARD_ARG_NAMES", ("X", "Y", "parameters")))
+    parameters = inspect.signature(specs.reference(assignment.module, function_name(assignment))).parameters
+    return tuple(parameters)[:len(forward_args(assignment, assignment.cases()[0]))]
 
 
 def reference_cost(assignment: Assignment, case: Any) -> float:
     """The reference forward's cost on a case (the first item it returns, when it returns a tuple)."""
-    module = assignment.module
-    value = getattr(module, assignment.forward)(*forward_args(assignment, case))
+    value = specs.reference(assignment.module, function_name(assignment))(*forward_args(assignment, case))
     return float(np.asarray(value[0] if isinstance(value, tuple) else value).reshape(-1)[0])
 
 
@@ -79,7 +80,8 @@ def cost_of(value: Any, *, returns_tuple: bool) -> tuple[float | None, str]:
         f"returned a {type(value).__name__} as its cost, expected a number"
 
 
-def judge_case(name: str, outcome: CallOutcome, expected: float, *, returns_tuple: bool) -> CaseResult:
+def judge_case(name: str, outcome: CallOutcome, expected: float, *, returns_tuple: bool,
+               tolerance: float = COST_RTOL) -> CaseResult:
     """One case's verdict on the cost."""
     if outcome.status is CallStatus.ERROR:
         return CaseResult(name, Status.ERROR, None, f"raised {outcome.message}")
@@ -91,7 +93,7 @@ def judge_case(name: str, outcome: CallOutcome, expected: float, *, returns_tupl
     if cost is None:
         return CaseResult(name, Status.FAIL, None, problem)
     difference = abs(cost - expected) / max(abs(expected), 1e-300)
-    if math.isfinite(cost) and difference <= COST_RTOL:
+    if math.isfinite(cost) and difference <= tolerance:
         return CaseResult(name, Status.PASS, difference, "ok")
     ratio = f" ({cost / expected:.4g} times it)" if expected and math.isfinite(cost) else ""
     return CaseResult(name, Status.FAIL, difference if math.isfinite(difference) else None,
@@ -101,14 +103,16 @@ def judge_case(name: str, outcome: CallOutcome, expected: float, *, returns_tupl
 def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxRun,
           settings: Any) -> CheckResult | None:
     """The forward pass's CheckResult, or None when the submission does not define one (nothing to grade)."""
-    name = assignment.forward
+    declared = assignment.declared(api.Value)
+    name = declared.function
     if name not in run.defined or all(outcome.status in (CallStatus.MISSING, CallStatus.NOT_RUN) for outcome in outcomes):
         # Not defined, or never reached because an earlier call (a checker that hung) ended the run.
         return None
-    returns_tuple = bool(getattr(assignment.module, "FORWARD_RETURNS_CACHE", True))
+    returns_tuple = declared.output is not None
     cases = []
     for index, (case, outcome) in enumerate(zip(assignment.cases(), outcomes)):
-        cases.append(judge_case(case.name, outcome, _reference_cost(assignment, index), returns_tuple=returns_tuple))
+        cases.append(judge_case(case.name, outcome, _reference_cost(assignment, index), returns_tuple=returns_tuple,
+                                tolerance=declared.tolerance))
     broken = [case for case in cases if case.status in (Status.ERROR, Status.TIMEOUT)]
     failing = [case for case in cases if case.status is Status.FAIL]
     differences = [case.difference for case in cases]
@@ -122,4 +126,4 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
                    "so this does not count against it)")
     else:
         status, message = Status.PASS, f"the cost is right on all {len(cases)} cases"
-    return CheckResult(name, status, worst, COST_RTOL, message, cases=tuple(cases))
+    return CheckResult(name, status, worst, declared.tolerance, message, cases=tuple(cases))

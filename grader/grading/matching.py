@@ -23,8 +23,8 @@ MATCH_RTOL = 1e-9
 @assignments.cached
 def _true_gradients(assignment: Assignment) -> tuple[tuple[dict[str, np.ndarray], ...], tuple[int, ...]]:
     cases = assignment.cases()
-    batch_sizes = tuple(int(case.X.shape[1]) if np.ndim(case.X) >= 2 else 1 for case in cases)
-    return tuple(assignment.module.reference_gradients(case) for case in cases), batch_sizes
+    batch_sizes = tuple(int(case.inputs["X"].shape[1]) if np.ndim(case.inputs["X"]) >= 2 else 1 for case in cases)
+    return tuple(assignment.reference_gradients(case) for case in cases), batch_sizes
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def _changed(gradients: Sequence[Mapping[str, Any] | None], references: Sequence
 
 
 def _listed(module: Any, cases: Sequence[Any], references: Sequence[Mapping[str, np.ndarray]]) -> list[Candidate]:
-    """An assignment's own small mutant set (module.MUTANTS, e.g. one_d's), as candidates."""
+    """An assignment's own small mutant set (module.MUTANTS, for a backward pass too small for the operators), as candidates."""
     found = []
     for mutant_id, operator, _, misconception, _ in module.MUTANTS:
         gradients = tuple(module.mutant_gradients(mutant_id, case) for case in cases)

@@ -38,7 +38,7 @@ def error_result(submission: str, settings: Settings, message: str, *,
                  warnings: tuple[str, ...] = (), assignment: Assignment | None = None) -> SubmissionResult:
     """The result of a submission that could not be graded at all: status error, score 0."""
     rubric = score.rubric_of(settings)
-    if assignment is not None and assignment.spec:
+    if assignment is not None and assignment.graded_by_spec:
         return SubmissionResult(submission, assignment.name, Status.ERROR, 0.0,
                                 round(sum(function.points for function in assignment.functions), 6),
                                 message=message, warnings=warnings)
@@ -78,12 +78,12 @@ def plan(assignment: Assignment, settings: Settings) -> Plan:
 def _plan(assignment: Assignment, settings_json: str) -> Plan:
     settings = Settings.from_json(json.loads(settings_json))
     forkclient.start_fork_server()  # it boots while the plan is made, where a second core is free
-    graders = declared.graders(assignment) if assignment.spec else \
+    graders = declared.graders(assignment) if assignment.graded_by_spec else \
         tuple(grader for grader in GRADERS if grader.function_name(assignment))
     calls, start = [], 0
     for grader in graders:
         # A spec's grader numbers the calls its later calls take values from (Ref) from where its own start.
-        made = tuple(grader.calls(assignment, settings, start=start) if assignment.spec
+        made = tuple(grader.calls(assignment, settings, start=start) if assignment.graded_by_spec
                      else grader.calls(assignment, settings))
         calls.append(made)
         start += len(made)

@@ -114,7 +114,7 @@ def _fresh(value: Any) -> Any:
 def call(function: Callable, args: tuple, names: Sequence[str]) -> tuple[Mapping[str, Any] | None, str]:
     """The function's gradients on args, or None and a one-line reason (raised, timed out, not a dict).
 
-    A backward pass with a single gradient (one_d's dtheta) may return the gradient itself, and plain
+    A backward pass with a single gradient (dtheta of J = theta * x) may return the gradient itself, and plain
     numbers count as 0-d arrays, as for students' code.
     """
     try:

@@ -306,7 +306,7 @@ def _preload() -> str:
 
 
 def _preload_helpers(folder: str) -> None:
-    """Import every course helper module in folder once: a submission's `from gc_utils import ...` then costs nothing.
+    """Import every course helper module in folder once: a submission's `from <helper> import ...` then costs nothing.
 
     Each child gets its own copy of them with the fork, so what one submission does to them stays its own.
     """
