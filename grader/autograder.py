@@ -111,7 +111,7 @@ def _options(settings: Settings, *, spec: str | None = None) -> str:
 def spec_files(settings: Settings, assignment: Assignment) -> dict[str, Path]:
     """The files of a spec given by its path (the spec and the helper modules beside it it names), by their
     name in the zip; none for an installed assignment (the wheel or the course's package carries it)."""
-    if assignment.spec is None or not assignments.is_path(settings.assignment):
+    if not assignment.graded_by_spec or not assignments.is_path(settings.assignment):
         return {}
     spec = Path(settings.assignment)
     files = {f"{SPEC_FOLDER}/{spec.name}": spec}

@@ -246,7 +246,7 @@ def _mutation(args: argparse.Namespace) -> int:
 
     reference = getattr(args, "reference", None)
     installed = None if reference else assignments.get(args.assignment)
-    if installed is not None and installed.spec:
+    if installed is not None and installed.graded_by_spec:
         return _mutation_of_spec(args, installed)
     module = catalogue.load_reference(Path(reference)) if reference else installed.module
     try:

@@ -69,7 +69,7 @@ def _check_output(check: CheckResult) -> str:
 
 def _kinds(assignment: Assignment | None) -> dict[str, str]:
     """Which kind of check (the rubric's backward, checker, forward) each graded function is."""
-    if assignment is None or assignment.spec is not None:
+    if assignment is None or assignment.graded_by_spec:
         return {}  # a spec's functions take the rubric's default visibility
     return {name: kind for kind, name in (("backward", assignment.backward), ("checker", assignment.checker),
                                           ("forward", assignment.forward)) if name}

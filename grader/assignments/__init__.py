@@ -219,7 +219,7 @@ def ready(name: str) -> Assignment:
     (a reference failing its own numerical check, cases that cannot be screened healthy, a case that
     raises) raises UnknownAssignment with its one-line reason before any submission is graded."""
     assignment = get(name)
-    if assignment.spec is not None:
+    if assignment.graded_by_spec:
         try:
             for profile in ("course", "square"):
                 assignment.spec_cases(profile)

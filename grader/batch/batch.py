@@ -178,7 +178,7 @@ def grade(directory: Path, out: Path, settings: Settings, *, assignment: Assignm
 def _graded_by(settings: Settings, assignment: Assignment) -> dict[str, Any]:
     """What a gradebook row's grade depends on: the settings, and a spec file's own bytes (an instructor who
     edits the spec between two runs gets every submission graded again, not last run's rows)."""
-    where = getattr(assignment.module, "__file__", None) if assignment.spec is not None else None
+    where = getattr(assignment.module, "__file__", None) if assignment.graded_by_spec else None
     if where is None:
         return settings.to_json()
     try:

@@ -77,7 +77,7 @@ def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None
         forkclient.adopt_fork_server(*shared_server)
     parsed = Settings.from_json(settings)
     assignment = assignments.get(parsed.assignment)
-    if assignment.spec is not None:
+    if assignment.graded_by_spec:
         assignment.spec_cases()  # drawn, screened and prepared: the expected values of every case
     else:
         for index, _ in enumerate(assignment.cases()):
