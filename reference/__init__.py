@@ -3,7 +3,7 @@
 Every assignment module declares `SPEC = grader.spec.Spec(...)` in the public format new assignments use
 (its Gradients, Value and Checker declarations say what grading needs), and gives its cases itself, the
 course's exact public numbers and its own screened hidden ones: NAME, TITLE, BACKWARD (the function the
-mutant catalogue mutates), cases(profile="course"|"square") -> list[cases.Case] (each with X, Y,
+mutant catalogue mutates), cases(*, profile="course"|"square") -> list[cases.Case] (each with X, Y,
 parameters and inputs, the mapping SPEC's callables read); for the mutation engine also
 backward_args(case), batched_cost(case) and GRADIENT_NAMES or gradient_names(case).
 """

@@ -10,6 +10,7 @@ from grader import spec as api
 from grader.assignments import specs
 
 GRADER = Path(__file__).resolve().parent.parent / "grader"
+SUBMISSIONS = GRADER.parent / "submissions"
 COURSE_SHIMS = GRADER / "course"
 
 
@@ -115,3 +116,54 @@ def test_the_default_assignment_lives_in_the_reference_package():
     from grader.settings import Settings
 
     assert Settings().assignment == reference.DEFAULT and reference.DEFAULT in reference.BUILT_IN
+
+
+@pytest.mark.parametrize("name, sample", [("three_layer", "planted_bugs.py"), ("l_layer", "l_layer/correct_own_caches.py"),
+                                          ("one_d", "one_d/doubled.py")])
+def test_a_built_in_graded_through_its_spec_file_path_grades_as_by_its_name(name, sample):
+    # The reference module is an ordinary spec file: given by path, it grades exactly as the installed one.
+    from grader.grading import pipeline
+    from grader.report import render
+    from grader.settings import Settings
+
+    path = SUBMISSIONS / sample
+    by_name = pipeline.grade_file(path, Settings(assignment=name), assignment=assignments.get(name))
+    spec_file = assignments.get(name).module.__file__
+    by_path = pipeline.grade_file(path, Settings(assignment=name), assignment=assignments.get(spec_file))
+    assert render.json_text(by_path) == render.json_text(by_name)
+
+
+def test_a_renamed_copy_of_a_built_in_grades_its_renamed_submission(tmp_path):
+    # Nothing in grader/ knows the built-in's names: renamed everywhere, its spec grades the renamed sample the same
+    # way (without the catalogue, which is the built-in's own).
+    from grader.grading import pipeline
+    from grader.settings import Settings
+
+    renames = {"backward_propagation_n": "net_backward", "forward_propagation_n": "net_forward",
+               "gradient_check_n": "net_check", '"three_layer"': '"renamed_net"'}
+    source = Path(assignments.get("three_layer").module.__file__).read_text()
+    submission = (SUBMISSIONS / "correct_matmul.py").read_text()
+    for old, new in renames.items():
+        source, submission = source.replace(old, new), submission.replace(old, new)
+    # The course helpers keep their own names (course_forward's forward pass), as a renamed course would ship them.
+    source = source.replace('"net_forward": "course_forward:net_forward"', '"net_forward": "course_forward:forward_propagation_n"')
+    (tmp_path / "renamed_net.py").write_text(source)
+    (tmp_path / "student.py").write_text(submission)
+    assignment = assignments.get(str(tmp_path / "renamed_net.py"))
+    assert assignment.name == "renamed_net" and assignment.fixed_cases
+    result = pipeline.grade_file(tmp_path / "student.py", Settings(assignment=str(tmp_path / "renamed_net.py")),
+                                 assignment=assignment)
+    original = pipeline.grade_file(SUBMISSIONS / "correct_matmul.py", Settings(), assignment=assignments.get("three_layer"))
+    assert [(check.name, check.status, [case.status for case in check.cases]) for check in result.checks][:1] == \
+           [("net_backward", *[(check.status, [case.status for case in check.cases]) for check in original.checks][0])]
+    backward = result.checks[0]
+    assert backward.status.value == "pass" and len(backward.cases) == 5
+
+
+def test_a_spec_files_own_cases_helper_does_not_make_it_a_built_in(tmp_path):
+    # Only cases(*, profile=...) is the built-ins' protocol; a spec's helper cases(rng, sizes) is its own.
+    module = type(specs)("m")
+    module.cases = lambda rng, sizes: []
+    assert not specs.gives_cases(module)
+    module.cases = lambda *, profile="course": []
+    assert specs.gives_cases(module)

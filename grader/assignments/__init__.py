@@ -76,11 +76,11 @@ class Assignment:
 
     @property
     def fixed_cases(self) -> bool:
-        """Whether the reference module gives its cases itself (cases(profile=...), reference.cases.Case
+        """Whether the reference module gives its cases itself (cases(*, profile=...), reference.cases.Case
         records: the course's exact public numbers and its own screened hidden cases), as the built-in
         assignments do. Such an assignment is graded by the catalogue graders (grading.backward, checker,
         forward) on those cases; any other spec by grading.declared on the cases gradgrade draws."""
-        return callable(getattr(self.module, "cases", None))
+        return specs.gives_cases(self.module)
 
     @property
     def graded_by_spec(self) -> bool:

@@ -83,10 +83,10 @@ def of_module(module: ModuleType, *, where: str) -> api.Spec:
     for declared in found.functions:
         if not isinstance(declared, api.KINDS):
             raise SpecError(f"{where}: {declared!r} is not one of Gradients, LayerBackward, Loss, Value, Method, Checker")
-        if isinstance(declared, api.Checker) and not callable(getattr(module, "cases", None)):
+        if isinstance(declared, api.Checker) and not gives_cases(module):
             # A checker is graded by the mutant catalogue's probes, built on the cases a module gives itself.
             raise SpecError(f"{where}: {declared.function}: a Checker is graded only for an assignment whose reference "
-                            "module gives its cases itself (cases(profile=...)) in this version")
+                            "module gives its cases itself (cases(*, profile=...)) in this version")
         if declared.function in seen:
             raise SpecError(f"{where}: {declared.function} is declared twice")
         seen.add(declared.function)
@@ -99,6 +99,20 @@ def of_module(module: ModuleType, *, where: str) -> api.Spec:
         if helper.split(".")[0] in shims:
             raise SpecError(f"{where}: helper module {helper!r} takes the name of a course shim gradgrade provides")
     return found
+
+
+def gives_cases(module: ModuleType) -> bool:
+    """Whether the module gives its cases itself, as the built-in assignments do: a function
+    cases(*, profile="course"|"square") -> records with a name and the inputs (a spec file's own helper
+    called cases, taking a generator, is not that)."""
+    function = getattr(module, "cases", None)
+    if not callable(function):
+        return False
+    try:
+        parameter = inspect.signature(function).parameters.get("profile")
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.kind is parameter.KEYWORD_ONLY
 
 
 def _reference_names(declared: api.Function) -> tuple[str, ...]:
