@@ -189,7 +189,10 @@ class Checker:
 # that agrees with one of them on every case passes, and its result names the convention it follows.
 
 Function = Union[Gradients, LayerBackward, Loss, Value, Method, Checker]
-KINDS = (Gradients, LayerBackward, Loss, Value, Method, Checker)
+# The kinds graded on the cases gradgrade draws for the spec; a Checker is graded on the mutant catalogue's
+# probes instead (CHECKER_KINDS).
+KINDS = (Gradients, LayerBackward, Loss, Value, Method)
+CHECKER_KINDS = (Checker,)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def test_a_built_in_declares_a_valid_spec_of_the_public_kinds(name):
     assignment = assignments.get(name)
     found = specs.of_module(assignment.module, where=name)
     assert found is assignment.spec and found.name == name and found.version == api.VERSION
-    assert all(isinstance(declared, api.KINDS) for declared in found.functions)
+    assert all(isinstance(declared, api.KINDS + api.CHECKER_KINDS) for declared in found.functions)
     assert assignment.fixed_cases and not assignment.graded_by_spec
     assert assignment.backward == assignment.declared(api.Gradients).function
     assert assignment.checker == assignment.declared(api.Checker).function

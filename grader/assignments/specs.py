@@ -81,7 +81,7 @@ def of_module(module: ModuleType, *, where: str) -> api.Spec:
         raise SpecError(f"{where}: the spec declares no functions")
     seen = set()
     for declared in found.functions:
-        if not isinstance(declared, api.KINDS):
+        if not isinstance(declared, api.KINDS + api.CHECKER_KINDS):
             raise SpecError(f"{where}: {declared!r} is not one of Gradients, LayerBackward, Loss, Value, Method, Checker")
         if isinstance(declared, api.Checker) and not gives_cases(module):
             # A checker is graded by the mutant catalogue's probes, built on the cases a module gives itself.
