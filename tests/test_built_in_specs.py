@@ -167,3 +167,15 @@ def test_a_spec_files_own_cases_helper_does_not_make_it_a_built_in(tmp_path):
     assert not specs.gives_cases(module)
     module.cases = lambda *, profile="course": []
     assert specs.gives_cases(module)
+
+
+@pytest.mark.parametrize("name", reference.BUILT_IN)
+def test_planning_a_built_in_never_draws_its_spec_cases(name):
+    # A built-in is graded on its own cases by the catalogue graders: the spec machinery (drawn cases, the
+    # spec catalogue, spec diagnosis) is not run for it, where its cost would be paid for nothing.
+    from grader.grading import pipeline
+    from grader.settings import Settings
+
+    assignment = assignments.Assignment(name, assignments.get(name).module)
+    pipeline.plan(assignment, Settings(assignment=name))
+    assert not any(assignments._drawn.cached_on(assignment, profile) for profile in ("course", "square"))

@@ -90,7 +90,7 @@ def _plan(assignment: Assignment, settings_json: str) -> Plan:
     calls = tuple(calls)
     inject = {name: helper for grader in graders if hasattr(grader, "inject")
               for name, helper in grader.inject(assignment, settings).items()}
-    if assignment.spec:
+    if assignment.graded_by_spec:
         spec_diagnosis.prepare(assignment)  # the spec's mutant catalogue, once per assignment, not per submission
     return graders, calls, inject
 
