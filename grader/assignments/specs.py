@@ -83,6 +83,8 @@ def of_module(module: ModuleType, *, where: str) -> api.Spec:
     for declared in found.functions:
         if not isinstance(declared, api.KINDS + api.CHECKER_KINDS):
             raise SpecError(f"{where}: {declared!r} is not one of Gradients, LayerBackward, Loss, Value, Method, Checker")
+        if isinstance(declared, api.Gradients):
+            _check_gradients(declared, module, where=where)
         if isinstance(declared, api.Checker) and not gives_cases(module):
             # A checker is graded by the mutant catalogue's probes, built on the cases a module gives itself.
             raise SpecError(f"{where}: {declared.function}: a Checker is graded only for an assignment whose reference "
@@ -99,6 +101,20 @@ def of_module(module: ModuleType, *, where: str) -> api.Spec:
         if helper.split(".")[0] in shims:
             raise SpecError(f"{where}: helper module {helper!r} takes the name of a course shim gradgrade provides")
     return found
+
+
+def _check_gradients(declared: api.Gradients, module: ModuleType, *, where: str) -> None:
+    """forward and chain go together; they and relu_sigmoid are read by the catalogue graders alone, so a spec
+    whose cases gradgrade draws is told so rather than have them ignored."""
+    if (declared.forward is None) != (declared.chain is None):
+        raise SpecError(f"{where}: {declared.function}: forward and chain go together (the forward pass students "
+                        "write, and how its output gives the backward's arguments)")
+    used = [name for name, value in (("forward", declared.forward), ("relu_sigmoid", declared.relu_sigmoid)) if value]
+    if used and not gives_cases(module):
+        raise SpecError(f"{where}: {declared.function}: {' and '.join(used)} {'is' if len(used) == 1 else 'are'} honoured only for an assignment whose "
+                        "reference module gives its cases itself (cases(*, profile=...)) in this version")
+    if declared.forward is not None and reference(module, declared.forward) is None:
+        raise SpecError(f"{where}: {declared.forward} is declared but the spec file defines no reference {declared.forward}")
 
 
 def gives_cases(module: ModuleType) -> bool:

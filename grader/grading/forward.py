@@ -33,8 +33,9 @@ def function_name(assignment: Assignment) -> str | None:
 def calls(assignment: Assignment, settings: Any) -> list[Call]:
     """One call of the student's forward pass per case (none where the name is the injected course helper);
     of a (cost, cache) it returns, only the cost comes back."""
+    output = assignment.declared(api.Value).output
     return [Call(function_name(assignment), forward_args(assignment, case), arg_names=forward_arg_names(assignment),
-                 own_only=True, first_only=True) for case in assignment.cases()]
+                 own_only=True, first_only=output in (None, 0)) for case in assignment.cases()]
 
 
 def forward_args(assignment: Assignment, case: Any) -> tuple:
@@ -51,9 +52,10 @@ def forward_arg_names(assignment: Assignment) -> tuple[str, ...]:
 
 
 def reference_cost(assignment: Assignment, case: Any) -> float:
-    """The reference forward's cost on a case (the first item it returns, when it returns a tuple)."""
+    """The reference forward's cost on a case (item output of the tuple it returns, when it returns one)."""
     value = specs.reference(assignment.module, function_name(assignment))(*forward_args(assignment, case))
-    return float(np.asarray(value[0] if isinstance(value, tuple) else value).reshape(-1)[0])
+    output = assignment.declared(api.Value).output
+    return float(np.asarray(value[output or 0] if isinstance(value, tuple) else value).reshape(-1)[0])
 
 
 @assignments.cached
@@ -62,13 +64,16 @@ def _reference_cost(assignment: Assignment, case_index: int) -> float:
     return reference_cost(assignment, assignment.cases()[case_index])
 
 
-def cost_of(value: Any, *, returns_tuple: bool) -> tuple[float | None, str]:
-    """The cost a forward pass returned (a 1x1 array counts), or None and what was wrong with the value."""
+def cost_of(value: Any, *, returns_tuple: bool, output: int = 0) -> tuple[float | None, str]:
+    """The cost a forward pass returned (a 1x1 array counts), or None and what was wrong with the value.
+
+    returns_tuple: the cost is item output of a returned tuple ((cost, cache): item 0)."""
     if returns_tuple:
-        if not isinstance(value, (tuple, list)) or not value:
+        if not isinstance(value, (tuple, list)) or len(value) <= output:
             kind = type(value).__name__ if not isinstance(value, Opaque) else value.type_name
-            return None, f"returned a {kind}, expected (cost, cache)"
-        value = value[0]
+            return None, f"returned a {kind}, expected (cost, cache)" if output == 0 else \
+                f"returned a {kind}, expected a tuple whose item {output} is the cost"
+        value = value[output]
     if isinstance(value, bool) or value is None or isinstance(value, Opaque):
         return None, "returned no number as its cost"
     if isinstance(value, (int, float)):
@@ -81,7 +86,7 @@ def cost_of(value: Any, *, returns_tuple: bool) -> tuple[float | None, str]:
 
 
 def judge_case(name: str, outcome: CallOutcome, expected: float, *, returns_tuple: bool,
-               tolerance: float = COST_RTOL) -> CaseResult:
+               tolerance: float = COST_RTOL, output: int = 0) -> CaseResult:
     """One case's verdict on the cost."""
     if outcome.status is CallStatus.ERROR:
         return CaseResult(name, Status.ERROR, None, f"raised {outcome.message}")
@@ -89,7 +94,7 @@ def judge_case(name: str, outcome: CallOutcome, expected: float, *, returns_tupl
         return CaseResult(name, Status.TIMEOUT, None, "did not finish in time")
     if outcome.status is not CallStatus.OK:
         return CaseResult(name, Status.ERROR, None, "was not run")
-    cost, problem = cost_of(outcome.value, returns_tuple=returns_tuple)
+    cost, problem = cost_of(outcome.value, returns_tuple=returns_tuple, output=output)
     if cost is None:
         return CaseResult(name, Status.FAIL, None, problem)
     difference = abs(cost - expected) / max(abs(expected), 1e-300)
@@ -112,7 +117,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
     cases = []
     for index, (case, outcome) in enumerate(zip(assignment.cases(), outcomes)):
         cases.append(judge_case(case.name, outcome, _reference_cost(assignment, index), returns_tuple=returns_tuple,
-                                tolerance=declared.tolerance))
+                                tolerance=declared.tolerance, output=declared.output or 0))
     broken = [case for case in cases if case.status in (Status.ERROR, Status.TIMEOUT)]
     failing = [case for case in cases if case.status is Status.FAIL]
     differences = [case.difference for case in cases]

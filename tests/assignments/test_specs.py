@@ -85,3 +85,55 @@ def test_gradient_names_follow_each_kind():
     assert specs.gradient_names(api.Loss("h", wrt="W"), case) == ("loss", "dW")
     assert specs.gradient_names(api.Method("Net"), case) == ("loss", "W")
     assert specs.gradient_names(api.Value("v"), case) == ("value",)
+
+
+GRADIENTS = '''
+from grader.spec import Gradients
+
+
+def cost(X, parameters):
+    return np.sum((parameters["W"] @ X) ** 2, axis=(-2, -1))
+
+
+def backward(X, parameters):
+    return {"dW": 2 * (parameters["W"] @ X) @ X.T}
+
+
+def forward(X, parameters):
+    return parameters["W"] @ X, (X, parameters["W"])
+'''
+
+
+@pytest.mark.parametrize("declaration, message", [
+    pytest.param('Gradients("backward", cost=cost, forward="forward")', "backward: forward and chain go together",
+                 id="forward without chain"),
+    pytest.param('Gradients("backward", cost=cost, forward="forward", chain=lambda inputs, output: (inputs["X"], output(1)))',
+                 "backward: forward is honoured only for an assignment whose reference module gives its cases itself",
+                 id="chain in a drawn spec"),
+    pytest.param('Gradients("backward", cost=cost, relu_sigmoid=True)',
+                 "backward: relu_sigmoid is honoured only for an assignment whose reference module gives its cases",
+                 id="relu_sigmoid in a drawn spec"),
+])
+def test_a_gradients_field_the_drawn_path_would_ignore_is_refused_in_one_line(tmp_path, declaration, message):
+    path = _write(tmp_path, GRADIENTS + f'''
+SPEC = Spec(name="g", title="t", functions=[{declaration}],
+            public_cases=lambda rng: [Case("c", {{"X": rng.standard_normal((3, 4)),
+                                                   "parameters": {{"W": rng.standard_normal((2, 3))}}}})])
+''')
+    with pytest.raises(SpecError) as raised:
+        specs.load_file(path)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_module_that_gives_its_cases_may_chain_its_forward_into_its_backward(tmp_path):
+    path = _write(tmp_path, GRADIENTS + '''
+def cases(*, profile="course"):
+    return []
+
+
+SPEC = Spec(name="g", title="t", functions=[Gradients("backward", cost=cost, forward="forward",
+                                                      chain=lambda inputs, output: (inputs["X"], output(1)))],
+            public_cases=lambda rng: [])
+''')
+    found, module = specs.load_file(path)
+    assert found.functions[0].forward == "forward" and specs.gives_cases(module)

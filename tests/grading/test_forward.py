@@ -60,3 +60,16 @@ def test_judge_case(outcome, status):
     assert found.status is status
     if status is Status.FAIL and outcome.value[0] == 2.1:
         assert "3 times it" in found.message
+
+
+@pytest.mark.parametrize("value, cost", [
+    pytest.param(("cache", 0.7), 0.7, id="the declared item"),
+    pytest.param((0.7,), None, id="too short"),
+    pytest.param(0.7, None, id="not a tuple"),
+])
+def test_the_cost_is_the_item_the_value_declaration_names(value, cost):
+    found, problem = forward.cost_of(value, returns_tuple=True, output=1)
+    assert found == cost
+    assert (problem == "") == (cost is not None)
+    if cost is None:
+        assert "item 1 is the cost" in problem
