@@ -27,7 +27,7 @@ from grader.numerics import check
 # The built-in assignments: grader.reference.<name>, each declaring SPEC and giving its cases itself.
 BUILT_IN = reference.BUILT_IN
 # Built-in assignments written as spec files (grader.reference.<name> declaring SPEC).
-BUILT_IN_SPECS = ("linear_classifiers",)
+BUILT_IN_SPECS = ("linear_classifiers", "layers")
 ENTRY_POINTS = "gradgrade.assignments"
 
 

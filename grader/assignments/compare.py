@@ -210,6 +210,8 @@ def judge(declared: api.Function, item: Prepared, calls: Sequence[CallOutcome], 
                 return _failed(case, Status.FAIL, f"returned {_type(value)}, expected a tuple whose item "
                                                   f"{declared.output} is the output", names)
             value = value[declared.output]
+        if value is None:
+            return _failed(case, Status.FAIL, "returned None as its output", names)
         expected = np.asarray(item.value, dtype=np.float64)
         block = check.check_block("value", _array(value), expected, threshold=declared.tolerance)
         return _verdict(case, [block], outcome, threshold)

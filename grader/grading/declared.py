@@ -69,9 +69,9 @@ class DeclaredGrader:
                 prepared if name is None else [item.conventions[name] for item in prepared], per_case)],
             module=assignment.module, fixed=conventions.fixed_by(settings.rubric, declared))
         verdicts = choice.verdicts
-        stub = _not_implemented(declared, prepared, per_case)
+        stub = _not_implemented(declared, per_case, verdicts)
         if stub:
-            return CheckResult(declared.function, Status.MISSING, None, threshold, f"not implemented: {stub}",
+            return CheckResult(declared.function, Status.MISSING, None, threshold, stub,
                                parameters=tuple(ParameterResult(n, Status.FAIL, None, "not implemented")
                                                 for n in names),
                                cases=tuple(case for case, _ in verdicts), details={"not_implemented": True})
@@ -113,16 +113,38 @@ def _split(declared: api.Function, prepared: Sequence[Any], outcomes: Sequence[C
     return per_case
 
 
-def _not_implemented(declared: api.Function, prepared: Sequence[Any], per_case: Sequence[Sequence[CallOutcome]]) -> str:
-    """Why the function looks like a starter stub (returns None, raises NotImplementedError, all zeros), or ''."""
-    outcomes = [calls[1] if isinstance(declared, api.LayerBackward) else calls[0] for calls in per_case]
-    if not outcomes:
+def _not_implemented(declared: api.Function, per_case: Sequence[Sequence[CallOutcome]],
+                     verdicts: Sequence[tuple[CaseResult, dict]]) -> str:
+    """Why the function looks like a starter stub (the whole message), or ''. Only the cases it does not pass
+    count: a starter's dropout backward already passes dout through in test mode, and a stub is the rest."""
+    layer = isinstance(declared, api.LayerBackward)
+    failing = [calls for calls, (case, _) in zip(per_case, verdicts) if case.status is not Status.PASS]
+    if not failing:
         return ""
-    if all(o.status is CallStatus.ERROR and o.message.startswith("NotImplementedError") for o in outcomes):
-        return "it raises NotImplementedError"
-    if all(o.status is CallStatus.OK and _empty(o.value) for o in outcomes):
-        return "it returns None or zeros on every case"
-    return ""
+    if layer and all(_stub(calls[0], None) for calls in failing) \
+            and all(calls[1].status is not CallStatus.OK for calls in failing):
+        return f"not judged: {declared.forward}, whose cache it takes, is not implemented"
+    reasons = [_stub(calls[1] if layer else calls[0], getattr(declared, "output", None)) for calls in failing]
+    if not all(reasons):
+        return ""
+    every = "every case" if len(failing) == len(per_case) else "every case it does not pass"
+    return reasons[0].format(every=every)
+
+
+def _stub(outcome: CallOutcome, output: int | None) -> str:
+    """Why one call's outcome is what a starter stub gives, or ''. output: the item of a tuple that is graded
+    (a stub forward returns its cache beside the None it leaves for out)."""
+    if outcome.status is CallStatus.ERROR and outcome.message.startswith("NotImplementedError"):
+        return "not implemented: it raises NotImplementedError"
+    if outcome.status is CallStatus.ERROR and outcome.message.startswith("AttributeError: 'NoneType' object"):
+        # The starter's own lines after the TODO (out.astype(...)) failing on the None it leaves.
+        return "not implemented: it leaves its result None (the starter's code after the TODO fails on it)"
+    if outcome.status is not CallStatus.OK:
+        return ""
+    value = outcome.value
+    if output is not None and isinstance(value, (tuple, list)) and len(value) > output:
+        value = value[output]
+    return "not implemented: it returns None or zeros on {every}" if _empty(value) else ""
 
 
 def _empty(value: Any) -> bool:

@@ -44,6 +44,21 @@ def remembered(source: str, tree: ast.Module | None) -> str:
     return source
 
 
+# What only Python 2 wrote: print and exec statements, `except E, e`, backquotes, `<>`, `print >>f`, 0777,
+# ur'' strings, `raise E, "message"`. Files of courses that began in Python 2 are full of them.
+_PYTHON2_MESSAGES = ("Missing parentheses in call to 'print'", "Missing parentheses in call to 'exec'",
+                     "multiple exception types must be parenthesized",
+                     "leading zeros in decimal integer literals are not permitted")
+_PYTHON2_LINE = re.compile(r"`|<>|^\s*print\s*>>|^\s*print\s+[\"'\w]|\bur[\"']|^\s*raise\s+\w+\s*,|^\s*exec\s+[\"'\w]")
+
+
+def _python2(error: BaseException) -> bool:
+    """Whether a SyntaxError is Python 2 code (its message, or the line it points at)."""
+    message = str(getattr(error, "msg", ""))
+    return any(message.startswith(known) for known in _PYTHON2_MESSAGES) or \
+        bool(_PYTHON2_LINE.search(getattr(error, "text", None) or ""))
+
+
 def parse(text: str, *, first_line: int = 1) -> tuple[ast.Module | None, str | None]:
     """text's syntax tree, or None and why text does not parse as Python (one line), naming lines as if text
     started at line first_line (the tree's lines are text's own)."""
@@ -55,6 +70,8 @@ def parse(text: str, *, first_line: int = 1) -> tuple[ast.Module | None, str | N
         line = getattr(error, "lineno", None)
         line = line + first_line - 1 if line else line
         kind = type(error).__name__
+        if _python2(error):
+            kind = f"Python 2 syntax ({kind})"
         return None, f"{kind} at line {line}: {getattr(error, 'msg', error)}" if line else f"{kind}: {error}"
     except (MemoryError, RecursionError):
         return None, "too deeply nested to parse"

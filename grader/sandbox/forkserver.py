@@ -313,8 +313,11 @@ def _preload_helpers(folder: str) -> None:
     import importlib
     from pathlib import Path
 
-    # Every module in the folder, not a list kept by hand: a helper left out is compiled again by each child.
-    names = sorted(path.stem for path in Path(folder).glob("*.py"))
+    # Every module in the folder and its packages (cs231n.im2col), not a list kept by hand: a helper left out
+    # is compiled again by each child.
+    names = sorted(".".join(path.relative_to(folder).with_suffix("").parts[:-1] if path.name == "__init__.py"
+                            else path.relative_to(folder).with_suffix("").parts)
+                   for path in Path(folder).rglob("*.py") if "__pycache__" not in path.parts)
     sys.path.insert(0, folder)
     try:
         for name in names:

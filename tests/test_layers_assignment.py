@@ -1,0 +1,165 @@
+"""The layers assignment (grader.reference.layers): a spec only, its cases, its references, and its sample class."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from grader import assignments
+from grader import spec as api
+from grader.grading import pipeline
+from grader.reference import layers
+from grader.results import Status
+from grader.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "submissions" / "layers"
+SETTINGS = Settings(assignment="layers")
+FUNCTIONS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_loss", "svm_loss",
+             "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt", "layernorm_forward",
+             "layernorm_backward", "dropout_forward", "dropout_backward", "conv_forward_naive", "conv_backward_naive",
+             "max_pool_forward_naive", "max_pool_backward_naive", "spatial_batchnorm_forward",
+             "spatial_batchnorm_backward", "spatial_groupnorm_forward", "spatial_groupnorm_backward")
+
+
+def _loops():
+    """The sample class's naive-loop solution, imported here: an independent check of the vectorised references."""
+    found = importlib.util.spec_from_file_location("layers_loops_sample", SAMPLES / "correct_loops.py")
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    return module
+
+
+LOOPS = _loops()
+
+
+def graded(name: str):
+    return pipeline.grade_file(SAMPLES / name, SETTINGS, assignment=assignments.get("layers"))
+
+
+def statuses(result) -> dict[str, Status]:
+    return {check.name: check.status for check in result.checks}
+
+
+def test_layers_is_a_built_in_spec_declaring_every_function_with_its_kind():
+    assignment = assignments.get("layers")
+    assert "layers" in assignments.available() and assignment.spec is layers.SPEC
+    kinds = {declared.function: declared for declared in assignment.functions}
+    assert tuple(kinds) == FUNCTIONS
+    assert all(isinstance(kinds[name], api.Value) and kinds[name].output == 0
+               for name in FUNCTIONS if "forward" in name)
+    assert isinstance(kinds["softmax_loss"], api.Loss) and kinds["svm_loss"].wrt == "x"
+    assert kinds["conv_backward_naive"].forward == "conv_forward_naive"
+    assert kinds["conv_backward_naive"].wrt == ("x", "w", "b")
+    assert kinds["dropout_backward"].own_forward and kinds["dropout_forward"].conventions
+
+
+def test_every_case_screens_healthy_and_the_hidden_ones_try_what_the_notebook_does_not():
+    assignment = assignments.get("layers")
+    course = assignment.spec_cases("course")
+    assert len(assignment.spec_cases("square")) == 7
+    inputs = {case.name: case.inputs for case in course}
+    conv = [inputs[case.name]["conv_param"] for case in assignment.graded_on(_declared("conv_backward_naive"))]
+    assert {param["pad"] for param in conv} == {0, 1, 2} and {param["stride"] for param in conv} == {1, 2}
+    shapes = [inputs[case.name]["x"].shape for case in assignment.graded_on(_declared("conv_backward_naive"))]
+    assert any(shape[2] != shape[3] for shape in shapes)
+    assert any(inputs[case.name]["w"].shape[2] != inputs[case.name]["w"].shape[3]
+               for case in assignment.graded_on(_declared("conv_backward_naive")))
+    pools = [inputs[case.name]["pool_param"] for case in assignment.graded_on(_declared("max_pool_backward_naive"))]
+    assert any(param["stride"] < param["pool_height"] for param in pools)
+    assert any(param["pool_height"] != param["pool_width"] for param in pools)
+    groups = {(inputs[case.name]["G"], inputs[case.name]["x"].shape[1])
+              for case in assignment.graded_on(_declared("spatial_groupnorm_backward"))}
+    assert any(G == 1 for G, _ in groups) and any(G == C for G, C in groups)
+    for name in ("affine_backward", "relu_backward", "softmax_loss", "svm_loss", "layernorm_backward",
+                 "dropout_backward", "conv_backward_naive", "spatial_batchnorm_backward", "spatial_groupnorm_backward"):
+        assert any(inputs[case.name]["x"].shape[0] == 1 for case in assignment.graded_on(_declared(name))), name
+    tiny = inputs["batchnorm-tiny-variance"]["x"].var(axis=0)
+    assert tiny.min() < 1e-3 < tiny.max()
+    # A test-mode case grades the forward only: the backward is written for training mode.
+    assert "batchnorm-test-mode" not in [case.name for case in assignment.graded_on(_declared("batchnorm_backward"))]
+
+
+def _declared(name: str) -> api.Function:
+    return next(declared for declared in layers.SPEC.functions if declared.function == name)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2 ** 32 - 1))
+def test_the_vectorised_convolution_and_pooling_agree_with_naive_loops(pad, stride, height, width, seed):
+    rng = np.random.default_rng(seed)
+    H, W = height + stride * int(rng.integers(0, 3)), width + stride * int(rng.integers(0, 3))
+    x, w, b = rng.standard_normal((2, 2, H, W)), rng.standard_normal((3, 2, height, width)), rng.standard_normal(3)
+    conv_param = {"stride": stride, "pad": pad}
+    out, cache = layers.conv_forward_naive(x, w, b, conv_param)
+    expected, loops_cache = LOOPS.conv_forward_naive(x, w, b, conv_param)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    for mine, theirs in zip(layers.conv_backward_naive(dout, cache), LOOPS.conv_backward_naive(dout, loops_cache)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+    pool_param = {"pool_height": height, "pool_width": width, "stride": stride}
+    out, cache = layers.max_pool_forward_naive(x, pool_param)
+    expected, loops_cache = LOOPS.max_pool_forward_naive(x, pool_param)
+    np.testing.assert_array_equal(out, expected)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(layers.max_pool_backward_naive(dout, cache),
+                               LOOPS.max_pool_backward_naive(dout, loops_cache), rtol=1e-12, atol=1e-12)
+
+
+def test_the_reference_forwards_agree_with_the_loops_and_batchnorm_updates_its_running_means():
+    rng = np.random.default_rng(5)
+    x, gamma, beta = rng.standard_normal((6, 4)), rng.standard_normal(4), rng.standard_normal(4)
+    mine, theirs = {"mode": "train", "momentum": 0.8}, {"mode": "train", "momentum": 0.8}
+    np.testing.assert_allclose(layers.batchnorm_forward(x, gamma, beta, mine)[0],
+                               LOOPS.batchnorm_forward(x, gamma, beta, theirs)[0], rtol=1e-12)
+    np.testing.assert_allclose(mine["running_mean"], 0.2 * x.mean(axis=0))
+    np.testing.assert_allclose(mine["running_var"], theirs["running_var"])
+    x4 = rng.standard_normal((2, 6, 3, 2))
+    g4, b4 = rng.standard_normal((1, 6, 1, 1)), rng.standard_normal((1, 6, 1, 1))
+    for G in (1, 2, 3, 6):
+        np.testing.assert_allclose(layers.spatial_groupnorm_forward(x4, g4, b4, G, {})[0],
+                                   LOOPS.spatial_groupnorm_forward(x4, g4, b4, G, {})[0], rtol=1e-12)
+    dropout_param = {"p": 0.7, "mode": "train", "seed": 11}
+    np.testing.assert_array_equal(layers.dropout_forward(x, dropout_param)[0],
+                                  LOOPS.dropout_forward(x, dict(dropout_param))[0])
+    kept = layers.dropout_forward_drop(x, {"p": 0.25, "mode": "train", "seed": 3})[0] != 0
+    assert 0.5 < kept.mean() < 1.0
+
+
+@pytest.mark.parametrize("name", ["correct_loops.py", "correct_vectorized.py"])
+def test_a_correct_layers_py_passes_every_function(name):
+    result = graded(name)
+    assert statuses(result) == dict.fromkeys(FUNCTIONS, Status.PASS), result.message
+    assert result.score == result.max_score == 10.0 * len(FUNCTIONS)
+
+
+def test_shapes_that_differ_by_axes_of_size_one_are_accepted_with_a_note():
+    result = graded("correct_vectorized.py")
+    layernorm = next(check for check in result.checks if check.name == "layernorm_backward")
+    assert any("(1, 5) for (5,)" in case.message for case in layernorm.cases)
+    groupnorm = next(check for check in result.checks if check.name == "spatial_groupnorm_backward")
+    assert any("for (1, 4, 1, 1)" in case.message for case in groupnorm.cases)
+
+
+def test_the_starter_file_is_not_implemented_everywhere_never_wrong():
+    result = graded("starter.py")
+    assert statuses(result) == dict.fromkeys(FUNCTIONS, Status.MISSING)
+    messages = {check.name: check.message for check in result.checks}
+    assert all(message.startswith("not implemented") for name, message in messages.items() if name != "dropout_backward")
+    assert messages["dropout_forward"].startswith("not implemented: it leaves its result None")
+    assert messages["dropout_backward"] == "not judged: dropout_forward, whose cache it takes, is not implemented"
+    assert result.score == 0
+
+
+def test_a_python_2_file_is_graded_function_by_function_and_says_python_2():
+    result = graded("python2_era.py")
+    found = statuses(result)
+    broken = {"conv_forward_naive", "conv_backward_naive", "svm_loss"}
+    assert {name for name, status in found.items() if status is not Status.PASS} == broken
+    for check in result.checks:
+        if check.name in broken:
+            assert "Python 2 syntax" in check.message and "print" in check.message
+    assert any("Python 2 syntax" in warning for warning in result.warnings)
