@@ -150,6 +150,7 @@ def test_the_starter_file_is_not_implemented_everywhere_never_wrong():
     messages = {check.name: check.message for check in result.checks}
     assert all(message.startswith("not implemented") for name, message in messages.items() if name != "dropout_backward")
     assert messages["dropout_forward"].startswith("not implemented: it leaves its result None")
+    assert messages["affine_backward"] == "not implemented: it returns None or zeros on every case"
     assert messages["dropout_backward"] == "not judged: dropout_forward, whose cache it takes, is not implemented"
     assert result.score == 0
 
@@ -163,3 +164,22 @@ def test_a_python_2_file_is_graded_function_by_function_and_says_python_2():
         if check.name in broken:
             assert "Python 2 syntax" in check.message and "print" in check.message
     assert any("Python 2 syntax" in warning for warning in result.warnings)
+
+
+def test_a_term_that_uses_a_subset_has_the_rest_missing_and_a_half_done_starter_is_not_implemented(tmp_path):
+    correct = (SAMPLES / "correct_loops.py").read_text()
+    starter = (SAMPLES / "starter.py").read_text()
+    dropout = correct[correct.index("def dropout_forward"):correct.index("def dropout_backward")]
+    half_done = starter[starter.index("def dropout_backward"):starter.index("def conv_forward_naive")]
+    path = tmp_path / "layers.py"
+    path.write_text("import numpy as np\n\n\n" + dropout + half_done)
+    result = pipeline.grade_file(path, SETTINGS, assignment=assignments.get("layers"))
+    found = statuses(result)
+    assert found["dropout_forward"] is Status.PASS
+    backward = next(check for check in result.checks if check.name == "dropout_backward")
+    # Its test-mode line (dx = dout) is the starter's: the rest of it is what a stub gives.
+    assert backward.status is Status.MISSING
+    assert backward.message == "not implemented: it returns None or zeros on every case it does not pass"
+    assert all(found[name] is Status.MISSING for name in FUNCTIONS if not name.startswith("dropout"))
+    affine = next(check for check in result.checks if check.name == "affine_forward")
+    assert affine.message == "affine_forward is not defined in the submission"
