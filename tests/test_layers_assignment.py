@@ -183,3 +183,60 @@ def test_a_term_that_uses_a_subset_has_the_rest_missing_and_a_half_done_starter_
     assert all(found[name] is Status.MISSING for name in FUNCTIONS if not name.startswith("dropout"))
     affine = next(check for check in result.checks if check.name == "affine_forward")
     assert affine.message == "affine_forward is not defined in the submission"
+
+
+# Each sample bug: the functions it breaks, the gradients that fail in each, and the cases they fail on
+# (None: every case of the function). Every other function passes.
+BUGS = [
+    pytest.param("unpad_slice.py", {"conv_backward_naive": ({"dx"}, {"conv-pad0-N1"})}, id="unpad-slice"),
+    pytest.param("stride_ignored.py", {"conv_backward_naive": ({"dx"}, {"conv-pad2-stride2", "conv-stride2-non-square"})},
+                 id="stride-ignored"),
+    pytest.param("conv_assign.py", {"conv_backward_naive": ({"dx"}, None)}, id="conv-assign"),
+    pytest.param("pool_assign.py", {"max_pool_backward_naive": (
+        {"dx"}, {"pool-overlapping", "pool-overlapping-stride2", "pool-non-square"})}, id="pool-assign"),
+    pytest.param("pool_every_position.py", {"max_pool_backward_naive": ({"dx"}, None)}, id="pool-every-position"),
+    pytest.param("batchnorm_no_mean_path.py", {"batchnorm_backward": ({"dx"}, None)}, id="batchnorm-no-mean-path"),
+    pytest.param("batchnorm_no_variance_path.py", {"batchnorm_backward": ({"dx"}, None)},
+                 id="batchnorm-no-variance-path"),
+    pytest.param("variance_n_minus_1.py", {
+        "batchnorm_forward": ({"value"}, {"batchnorm", "batchnorm-tiny-variance", "batchnorm-eps"}),
+        "batchnorm_backward": ({"dx", "dgamma"}, None), "batchnorm_backward_alt": ({"dx", "dgamma"}, None),
+        "spatial_batchnorm_forward": ({"value"}, None), "spatial_batchnorm_backward": ({"dx", "dgamma"}, None)},
+        id="variance-n-minus-1"),
+    pytest.param("groupnorm_wrong_axes.py", {"spatial_groupnorm_backward": (
+        {"dgamma", "dbeta"}, {"groupnorm", "groupnorm-G1"})}, id="groupnorm-wrong-axes"),
+    pytest.param("softmax_no_minus_one.py", {"softmax_loss": ({"dx"}, None)}, id="softmax-no-minus-one"),
+    pytest.param("svm_counts_correct_class.py", {"svm_loss": ({"loss"}, None)}, id="svm-counts-correct-class"),
+    pytest.param("svm_no_max.py", {"svm_loss": ({"loss"}, None)}, id="svm-no-max"),
+]
+
+
+@pytest.mark.parametrize("name, broken", BUGS)
+def test_each_sample_bug_fails_where_it_should_and_nowhere_else(name, broken):
+    result = graded(name)
+    for check in result.checks:
+        if check.name not in broken:
+            assert check.status is Status.PASS, (check.name, check.message)
+            continue
+        gradients, cases = broken[check.name]
+        assert check.status is Status.FAIL, (check.name, check.message)
+        assert {verdict.name for verdict in check.parameters if verdict.status is not Status.PASS} \
+            == gradients, check.name
+        failing = {case.case for case in check.cases if case.status is not Status.PASS}
+        assert failing == (cases if cases is not None else {case.case for case in check.cases}), check.name
+        assert all("in place" not in case.message for case in check.cases)
+
+
+def test_only_the_hidden_cases_catch_the_bugs_the_notebook_misses():
+    """The notebook's own check (its public case) passes these: the hidden cases are what catch them."""
+    for name in ("unpad_slice.py", "stride_ignored.py", "pool_assign.py"):
+        result = graded(name)
+        public = {case.name for case in assignments.get("layers").spec_cases() if case.public}
+        for check in result.checks:
+            assert all(case.status is Status.PASS for case in check.cases if case.case in public), (name, check.name)
+
+
+def test_a_notebook_that_defines_the_layers_in_cells_passes_with_its_setup_imports():
+    result = graded("notebook_layers.ipynb")
+    assert statuses(result) == dict.fromkeys(FUNCTIONS, Status.PASS), result.message
+    assert not any("ModuleNotFoundError" in warning or "ImportError" in warning for warning in result.warnings)

@@ -197,7 +197,7 @@ def judge(declared: api.Function, item: Prepared, calls: Sequence[CallOutcome], 
     case, names = item.case.name, block_names(declared, item)
     if isinstance(declared, api.LayerBackward):
         return _judge_layer(declared, item, calls, threshold, epsilon)
-    outcome = _without_parameter_dicts(calls[0], item.args)
+    outcome = _without_parameter_dicts(calls[0], item.args, item.arg_names)
     unrun = _unrun(case, outcome, names)
     if unrun:
         return unrun
@@ -296,11 +296,13 @@ def _own_gradients(declared: api.LayerBackward, item: Prepared, moved: Sequence[
     return found
 
 
-def _without_parameter_dicts(outcome: CallOutcome, args: tuple) -> CallOutcome:
+def _without_parameter_dicts(outcome: CallOutcome, args: tuple, names: Sequence[str] = ()) -> CallOutcome:
     """The outcome without the dict arguments it changed: a bn_param or dropout_param dict is the function's to
-    update (running means), not an input changed in place by mistake."""
-    kept = tuple(position for position in outcome.mutated
-                 if not (position.isdigit() and int(position) < len(args) and isinstance(args[int(position)], dict)))
+    update (running means), not an input changed in place by mistake. The sandbox names a changed argument
+    by its name where the call gave names, else by its position."""
+    dicts = {str(index) for index, arg in enumerate(args) if isinstance(arg, dict)}
+    dicts |= {name for name, arg in zip(names, args) if isinstance(arg, dict)}
+    kept = tuple(changed for changed in outcome.mutated if changed not in dicts)
     return outcome if kept == outcome.mutated else replace(outcome, mutated=kept)
 
 

@@ -159,7 +159,8 @@ def describe_mismatch(name: str, got: np.ndarray, expected: np.ndarray, *, thres
     """A numpy-style account of where got differs from expected: how many entries, the worst one."""
     abs_error = np.abs(got - expected)
     scale = np.maximum(np.abs(expected), _TINY)
-    rel_error = abs_error / scale
+    with np.errstate(over="ignore"):  # an error where the expected entry is 0 is "inf" relative, not a warning
+        rel_error = abs_error / scale
     tolerance = threshold * (_norm(got) + _norm(expected))
     wrong = int(np.count_nonzero(abs_error > max(tolerance, 1e-12)))
     worst = _unravel(int(abs_error.argmax()), abs_error.shape)
