@@ -240,3 +240,20 @@ def test_a_notebook_that_defines_the_layers_in_cells_passes_with_its_setup_impor
     result = graded("notebook_layers.ipynb")
     assert statuses(result) == dict.fromkeys(FUNCTIONS, Status.PASS), result.message
     assert not any("ModuleNotFoundError" in warning or "ImportError" in warning for warning in result.warnings)
+
+
+def test_the_sample_class_grades_into_a_class_page_with_a_row_per_function(tmp_path):
+    import csv
+
+    from grader.batch import batch
+
+    summary = batch.grade(SAMPLES, tmp_path, SETTINGS, assignment=assignments.get("layers"), jobs=2)
+    assert len(summary.results) == len(list(SAMPLES.glob("*.py")) + list(SAMPLES.glob("*.ipynb")))
+    page = (tmp_path / "index.html").read_text()
+    table = page[page.index('id="parameters"'):page.index('id="misconceptions"')]
+    assert all(f"<code>{name}</code>" in table for name in FUNCTIONS)
+    assert 'id="misconceptions"' in page
+    with open(tmp_path / "grades.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert all(name in rows["starter"] for name in FUNCTIONS)
+    assert rows["correct_loops"]["score"] == "210" and rows["unpad_slice"]["conv_backward_naive"] != "10"

@@ -231,6 +231,23 @@ def parameter_pass_rates(results: Sequence[SubmissionResult]) -> list[dict[str, 
             for (check, parameter), (passed, total) in rows.items()]
 
 
+def function_pass_rates(results: Sequence[SubmissionResult]) -> list[dict[str, Any]]:
+    """One row per check (a function the assignment grades): how many submissions passed it, how many had it
+    missing or not implemented (a term may leave a function out), and each of its parameters' pass rates."""
+    rows: dict[str, dict[str, Any]] = {}
+    for parameter in parameter_pass_rates(results):
+        rows.setdefault(parameter["check"], {"parameters": []})["parameters"].append(parameter)
+    for result in results:
+        for check in result.checks:
+            row = rows.setdefault(check.name, {"parameters": []})
+            row["passed"] = row.get("passed", 0) + (check.status is Status.PASS)
+            row["missing"] = row.get("missing", 0) + (check.status is Status.MISSING)
+            row["total"] = row.get("total", 0) + 1
+    return [{"check": name, **row, "rate": row["passed"] / row["total"] if row["total"] else 0.0,
+             "attempted": row["total"] - row["missing"]}
+            for name, row in rows.items() if "total" in row]
+
+
 def misconceptions(results: Sequence[SubmissionResult], *, top: int = TOP) -> list[dict[str, Any]]:
     """The most common diagnosed misconceptions (operator families), by how many students made them,
     with the catalogued mutants behind them, the hint the first such student was given, and every student
@@ -308,7 +325,7 @@ def class_page(results: Sequence[SubmissionResult], pages: dict[str, str], *, ti
     statuses = Counter(result.status.value for result in results)
     mean = sum(result.score for result in results) / len(results) if results else 0.0
     return environment().get_template("class.html.j2").render(
-        results=results, pages=pages, title=title, bars=histogram(results), rates=parameter_pass_rates(results),
+        results=results, pages=pages, title=title, bars=histogram(results), rates=function_pass_rates(results),
         misconceptions=misconceptions(results), missed=missed, checkers=checkers, crashed=crashed, statuses=statuses,
         mean=mean, max_score=max((result.max_score for result in results), default=0.0), files=files or {},
         not_graded=tuple(not_graded), ambiguous=tuple(ambiguous), groups=any(result.group for result in results),

@@ -283,3 +283,18 @@ def test_a_function_set_by_top_level_code_gradgrade_does_not_run_says_so(tmp_pat
     assert backward.message.startswith(f"backward_propagation_n is set only by top-level code at line {line}, which "
                                        "gradgrade does not run")
     assert grade_text(tmp_path, text, run_all=True).check("backward_propagation_n").status is Status.PASS
+
+
+def test_a_summary_of_many_checks_names_those_that_did_not_pass_grouped_by_message():
+    from grader.results import CheckResult
+
+    def check(name: str, status: Status, message: str) -> CheckResult:
+        return CheckResult(name, status, None, 1e-7, message)
+
+    few = (check("a", Status.PASS, "ok"), check("b", Status.FAIL, "wrong"))
+    assert pipeline.checks_message(few) == "a: ok; b: wrong"
+    many = tuple(check(f"f{index}", Status.PASS, "correct") for index in range(6))
+    assert pipeline.checks_message(many) == "all 6 functions correct"
+    stubs = many[:3] + (check("g", Status.MISSING, "not implemented"), check("h", Status.MISSING, "not implemented"),
+                        check("k", Status.FAIL, "wrong on 1 of 4 cases"))
+    assert pipeline.checks_message(stubs) == "g, h: not implemented; k: wrong on 1 of 4 cases; the other 3 correct"

@@ -126,6 +126,26 @@ def test_pass_rates_and_misconceptions():
 
 
 
+def test_the_class_page_has_a_row_per_function_with_its_gradients_and_how_many_left_it_out():
+    """A spec of many optional functions: each function's pass rate, its gradients' own, and the students who
+    have it missing or not implemented."""
+    def student(name: str, statuses: dict[str, Status]) -> SubmissionResult:
+        checks = tuple(CheckResult(function, status, None, 1e-7, "m", tuple(
+            ParameterResult(gradient, Status.PASS if status is Status.PASS or gradient == "db" else Status.FAIL, None, "m")
+            for gradient in ("dx", "dw", "db"))) for function, status in statuses.items())
+        return SubmissionResult(name, "spec", Status.FAIL, 0.0, 30.0, checks, "m")
+
+    results = [student("a", {"conv_backward": Status.PASS, "pool_backward": Status.MISSING}),
+               student("b", {"conv_backward": Status.FAIL, "pool_backward": Status.PASS})]
+    rows = {row["check"]: row for row in html.function_pass_rates(results)}
+    assert list(rows) == ["conv_backward", "pool_backward"]
+    assert (rows["conv_backward"]["passed"], rows["conv_backward"]["total"], rows["conv_backward"]["missing"]) == (1, 2, 0)
+    assert (rows["pool_backward"]["passed"], rows["pool_backward"]["missing"]) == (1, 1)
+    assert [(p["parameter"], p["passed"]) for p in rows["conv_backward"]["parameters"]] == [("dx", 1), ("dw", 1), ("db", 2)]
+    page = unescape(re.sub(r"<[^>]+>", "", html.class_page(results, html.page_names(r.submission for r in results))))
+    assert "Pass rate per function" in page and "dx 1/2 · dw 1/2 · db 2/2" in page
+
+
 def test_misconceptions_as_common_as_each_other_come_in_the_order_of_their_names():
     """Not in the order a set of them was iterated, which changes with the process's hash seed."""
     hints = tuple(Diagnosis(f"{name}-1", name, f"hint {name}") for name in ("zero", "scale", "transpose", "mask"))
