@@ -88,7 +88,8 @@ def batchnorm_backward(dout, cache):
     dx_hat = dout * gamma
     centred = x_hat / inv_std
     dvar = -0.5 * (dx_hat * centred).sum(axis=0) * inv_std ** 3
-    dmean = -(dx_hat * inv_std).sum(axis=0) - 2 * dvar * centred.mean(axis=0)
+    # The variance's own path to the mean, -2 dvar mean(centred), is zero: the centred inputs average to 0.
+    dmean = -(dx_hat * inv_std).sum(axis=0)
     dx = dx_hat * inv_std + dvar * 2 * centred / N + dmean / N
     return dx, dgamma, dbeta
 
@@ -258,8 +259,9 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
 def spatial_groupnorm_backward(dout, cache):
     x_hat, gamma, inv_std, G = cache
     N = dout.shape[0]
-    dgamma = (dout * x_hat).sum(axis=(0, 2, 3), keepdims=True)
-    dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)
+    # Shaped like gamma by reshaping: a (C,) result is accepted anyway (shapes differing by axes of size 1).
+    dgamma = (dout * x_hat).sum(axis=(0, 2, 3)).reshape(gamma.shape)
+    dbeta = dout.sum(axis=(0, 2, 3)).reshape(gamma.shape)
     dx_hat, grouped_hat = (dout * gamma).reshape(N, G, -1), x_hat.reshape(N, G, -1)
     M = dx_hat.shape[2]
     dx = inv_std / M * (M * dx_hat - dx_hat.sum(axis=2, keepdims=True)
