@@ -105,6 +105,13 @@ class Assignment:
         return tuple(case for case in self.spec_cases(profile) if (declared.function, case.name) in prepared)
 
     @property
+    def helper_modules(self) -> dict[str, str]:
+        """The source of each helper module a spec's students may import (Spec.helpers), by module name."""
+        if self.spec is None or not self.spec.helpers:
+            return {}
+        return self.remember("helper_modules", lambda: specs.helper_sources(self.spec, self.module))
+
+    @property
     def backward(self) -> str | None:
         """The backward pass whose gradients dict is graded (the spec's Gradients declaration)."""
         gradients = self.declared(api.Gradients)

@@ -101,6 +101,8 @@ def of_module(module: ModuleType, *, where: str) -> api.Spec:
     for helper in found.helpers:
         if helper.split(".")[0] in shims:
             raise SpecError(f"{where}: helper module {helper!r} takes the name of a course shim gradgrade provides")
+        if not helper_path(module, found.helpers[helper]).is_file():
+            raise SpecError(f"{where}: helper module {helper!r}: there is no file {found.helpers[helper]} beside the spec")
     return found
 
 
@@ -130,6 +132,16 @@ def gives_cases(module: ModuleType) -> bool:
     except (TypeError, ValueError):
         return False
     return parameter is not None and parameter.kind is parameter.KEYWORD_ONLY
+
+
+def helper_path(module: ModuleType, file: str) -> Path:
+    """Where a spec's helper module file is: beside the spec's own file."""
+    return Path(getattr(module, "__file__", None) or ".").resolve().parent / file
+
+
+def helper_sources(spec: api.Spec, module: ModuleType) -> dict[str, str]:
+    """The source of each helper module a spec's students may import, by module name."""
+    return {name: helper_path(module, file).read_text(encoding="utf-8") for name, file in spec.helpers.items()}
 
 
 def _reference_names(declared: api.Function) -> tuple[str, ...]:

@@ -125,7 +125,7 @@ def grade_program(program: loaded.Program, submission: str, settings: Settings, 
     run = sandbox.run(absent.alias_source(program.source, renamed), [call for calls in calls_by_grader for call in calls],
                       filename=program.filename,
                       limits=sandbox.Limits(timeout=settings.timeout, total_timeout=settings.total_timeout),
-                      inject=inject)
+                      inject=inject, modules=assignment.helper_modules)
     run = run.relabelled(program.relabel)  # "(line 40)" of a notebook's program -> "(code cell 7, line 3)"
     checks, start = [], 0
     for grader, calls in zip(graders, calls_by_grader):

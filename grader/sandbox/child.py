@@ -164,10 +164,26 @@ def bound_method(cls: Any, method: str, init: dict[str, Any], attributes: dict[s
     return getattr(model, method)
 
 
+def install_modules(modules: dict[str, str]) -> None:
+    """Make each module ({name: source}, an assignment's helpers) importable, as a file beside the submission
+    would be. One whose source fails is left out: the student's import then fails as it would in class."""
+    import types
+
+    for name, source in modules.items():
+        module = types.ModuleType(name)
+        module.__file__ = f"{name.replace('.', '/')}.py"
+        try:
+            sys.modules[name] = module
+            exec(compile(source, module.__file__, "exec", dont_inherit=True), module.__dict__)
+        except BaseException:
+            sys.modules.pop(name, None)
+
+
 def run_job(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     """Execute the submission's source, then every call in order, sending one frame per step."""
     filename = job["filename"]
     memory = job["limits"]["memory_bytes"]
+    install_modules(job.get("modules") or {})
     namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins, "__file__": filename}
     injected = inject_helpers(namespace, job["inject"])
     failures: list[tuple[int, str]] = []

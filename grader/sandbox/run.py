@@ -187,10 +187,8 @@ class SandboxRun:
     load_failures: tuple[tuple[int, str], ...] = ()
 
     def relabelled(self, relabel: Callable[[str], str]) -> "SandboxRun":
-        """This run with every message passed through relabel (e.g. program lines to notebook cells).
-
-        load_failures keep their program line (the statement that failed starts there): only their messages change.
-        """
+        """This run with every message passed through relabel (e.g. program lines to notebook cells); load_failures
+        keep their program line (the statement that failed starts there): only their messages change."""
         outcomes = tuple(replace(outcome, message=relabel(outcome.message)) for outcome in self.outcomes)
         load_error = relabel(self.load_error) if self.load_error is not None else None
         failures = tuple((line, relabel(message)) for line, message in self.load_failures)
@@ -297,10 +295,11 @@ def _widen(fd: int) -> None:
 
 
 def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
-        limits: Limits = Limits(), inject: Mapping[str, str] | None = None) -> SandboxRun:
+        limits: Limits = Limits(), inject: Mapping[str, str] | None = None, modules: Mapping[str, str] | None = None) -> SandboxRun:
     """Load source in a fresh contained child and make every call in order; never raises for student behaviour.
 
-    inject maps names to "module:attribute" of course helpers put in the namespace before the source runs.
+    inject maps names to "module:attribute" of course helpers put in the namespace before the source runs;
+    modules maps module names to the source of modules it may import (an assignment's helpers), made first.
     """
     if os.name != "posix":
         return SandboxRun(RunStatus.ERROR, "gradgrade's sandbox needs Linux or macOS (on Windows, run it under WSL)",
@@ -311,7 +310,7 @@ def run(source: str, calls: Sequence[Call], *, filename: str = "submission.py",
     child_ends = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
     job = {
         "source": source, "filename": filename, "nonce": nonce.hex(),
-        "limits": limits.for_child(len(calls)), "inject": dict(inject or {}),
+        "limits": limits.for_child(len(calls)), "inject": dict(inject or {}), "modules": dict(modules or {}),
     }
     child, made = None, None
     ours = {pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]}  # closed exactly once, even across threads

@@ -55,6 +55,16 @@ def test_a_spec_that_cannot_be_used_says_why_in_one_line(tmp_path, body, message
     assert message in str(raised.value) and "\n" not in str(raised.value)
 
 
+def test_a_helper_module_file_must_be_beside_the_spec(tmp_path):
+    body = SQUARE + ('SPEC = Spec(name="s", title="t", functions=[Loss("square", wrt="x")], '
+                     'public_cases=lambda rng: [], helpers={"sq_utils": "sq_utils.py"})')
+    with pytest.raises(SpecError, match="helper module 'sq_utils': there is no file sq_utils.py beside the spec"):
+        specs.load_file(_write(tmp_path, body))
+    (tmp_path / "sq_utils.py").write_text("def half(x):\n    return x / 2\n")
+    found, module = specs.load_file(_write(tmp_path, body))
+    assert specs.helper_sources(found, module) == {"sq_utils": "def half(x):\n    return x / 2\n"}
+
+
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(SpecError, match="no such spec file"):
         specs.load_file(tmp_path / "absent.py")

@@ -298,3 +298,19 @@ def test_a_summary_of_many_checks_names_those_that_did_not_pass_grouped_by_messa
     stubs = many[:3] + (check("g", Status.MISSING, "not implemented"), check("h", Status.MISSING, "not implemented"),
                         check("k", Status.FAIL, "wrong on 1 of 4 cases"))
     assert pipeline.checks_message(stubs) == "g, h: not implemented; k: wrong on 1 of 4 cases; the other 3 correct"
+
+
+def test_a_submission_imports_the_helper_modules_its_spec_declares(tmp_path):
+    (tmp_path / "scaling.py").write_text("def doubled(x):\n    return 2 * x\n")
+    (tmp_path / "spec_with_helper.py").write_text(
+        "import numpy as np\nfrom grader.spec import Case, Loss, Spec\n\n"
+        "def square_loss(x):\n    return float(np.sum(x ** 2)), 2 * x\n\n"
+        "SPEC = Spec(name='helped', title='A loss written with a helper', functions=[Loss('square_loss', wrt='x')],\n"
+        "            public_cases=lambda rng: [Case('one', {'x': rng.standard_normal(4)})],\n"
+        "            helpers={'scaling': 'scaling.py'})\n")
+    student = tmp_path / "student.py"
+    student.write_text("import numpy as np\nfrom scaling import doubled\n\n"
+                       "def square_loss(x):\n    return np.sum(x * x), doubled(x)\n")
+    assignment = assignments.get(str(tmp_path / "spec_with_helper.py"))
+    result = pipeline.grade_file(student, Settings(), assignment=assignment)
+    assert result.status is Status.PASS, result.message

@@ -175,6 +175,21 @@ def test_a_call_takes_what_an_earlier_call_returned_and_the_others_their_own_arg
     assert "call 6, which did not return" in run.outcomes[4].message
 
 
+def test_an_assignments_helper_modules_are_importable_and_a_broken_one_fails_as_in_class():
+    modules = {"layer_utils": "import numpy as np\n\ndef affine_relu(x):\n    return np.maximum(2 * x, 0)\n",
+               "broken_utils": "raise RuntimeError('half-written helper')\n"}
+    source = ("from layer_utils import affine_relu\n"
+              "def uses(x):\n    return affine_relu(x)\n"
+              "def imports_broken():\n    import broken_utils\n")
+    run = sandbox.run(source, [sandbox.Call("uses", (-1.5,)), sandbox.Call("uses", (2.0,)),
+                               sandbox.Call("imports_broken")], modules=modules)
+    assert run.load_error is None and [outcome.value for outcome in run.outcomes[:2]] == [0.0, 4.0]
+    assert run.outcomes[2].status is sandbox.CallStatus.ERROR and "ModuleNotFoundError" in run.outcomes[2].message
+    # A helper runs as the submission does: the sandbox's rules hold inside it too.
+    hostile = sandbox.run("import sneaky\n", [], modules={"sneaky": "open('/etc/passwd').read()\n"})
+    assert "sneaky" in (hostile.load_error or "") and "ModuleNotFoundError" in hostile.load_error
+
+
 SLOW_IN_EVERY_CALL = "import time\ndef f(x):\n    time.sleep(0.4)\n    return x\n"
 
 
