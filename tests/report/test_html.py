@@ -146,6 +146,19 @@ def test_the_class_page_has_a_row_per_function_with_its_gradients_and_how_many_l
     assert "Pass rate per function" in page and "dx 1/2 · dw 1/2 · db 2/2" in page
 
 
+def test_a_student_page_of_many_functions_opens_the_cases_of_those_that_did_not_pass_and_marks_them():
+    from grader.results import CaseResult
+
+    def check(name: str, status: Status) -> CheckResult:
+        return CheckResult(name, status, None, 1e-7, "m", cases=(CaseResult("public", status, None, "m"),))
+
+    checks = (check("affine_backward", Status.PASS), check("conv_backward", Status.FAIL))
+    page = html.student_page(SubmissionResult("s", "spec", Status.FAIL, 5.0, 20.0, checks, "m"))
+    assert page.count("<details open><summary>cases</summary>") == 1
+    assert page.count("<details><summary>cases</summary>") == 1
+    assert "<strong>conv_backward</strong></a>" in page and "<strong>affine_backward</strong>" not in page
+
+
 def test_misconceptions_as_common_as_each_other_come_in_the_order_of_their_names():
     """Not in the order a set of them was iterated, which changes with the process's hash seed."""
     hints = tuple(Diagnosis(f"{name}-1", name, f"hint {name}") for name in ("zero", "scale", "transpose", "mask"))
