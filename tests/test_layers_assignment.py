@@ -283,3 +283,17 @@ DIAGNOSED = [
 def test_each_sample_bug_is_diagnosed_by_name(name, function, operator):
     check = next(check for check in graded(name).checks if check.name == function)
     assert any(operator in f"{diagnosis.operator} {diagnosis.mutant}" for diagnosis in check.diagnosis)
+
+
+@pytest.mark.parametrize("mask, convention", [
+    pytest.param("(np.random.rand(*x.shape) >= p) / (1 - p)", "dropout_forward_drop", id="p-drops-rand-above"),
+    pytest.param("(np.random.rand(*x.shape) < 1 - p) / (1 - p)", "dropout_forward_drop_below", id="p-drops-rand-below"),
+])
+def test_dropout_written_with_p_the_drop_probability_passes_and_names_the_convention(tmp_path, mask, convention):
+    source = (SAMPLES / "correct_loops.py").read_text()
+    path = tmp_path / "layers.py"
+    path.write_text(source.replace("(np.random.rand(*x.shape) < p) / p", mask))
+    result = pipeline.grade_file(path, SETTINGS, assignment=assignments.get("layers"))
+    forward = next(check for check in result.checks if check.name == "dropout_forward")
+    assert forward.status is Status.PASS and forward.details["convention"] == convention
+    assert statuses(result)["dropout_backward"] is Status.PASS
