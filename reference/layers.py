@@ -190,21 +190,22 @@ def conv_forward_naive(x, w, b, conv_param):
 
 
 def conv_backward_naive(dout, cache):
+    """Naive loops, as students write them: the catalogue's mutants of this function then give the values
+    of the students' own loop bugs (a plan calls a backward once per case, so its speed does not matter)."""
     x, w, conv_param = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    rows, columns = dout.shape[2:]
     padded = _padded(x, pad)
-    windows = _windows(padded, HH, WW, stride, rows, columns)
-    dw = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
-    dpadded = np.zeros_like(padded)
-    for i in range(HH):
-        for j in range(WW):
-            # Each filter tap reads a strided grid of the padded input; overlapping taps accumulate.
-            dpadded[:, :, i:i + stride * rows:stride, j:j + stride * columns:stride] += \
-                np.einsum("nfhw,fc->nchw", dout, w[:, :, i, j])
-    return dpadded[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+    dpadded, dw = np.zeros_like(padded), np.zeros_like(w)
+    for n in range(N):
+        for f in range(F):
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    dw[f] += padded[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW] * dout[n, f, i, j]
+                    dpadded[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW] += w[f] * dout[n, f, i, j]
+    dx = dpadded[:, :, pad:pad + H, pad:pad + W]
+    return dx, dw, dout.sum(axis=(0, 2, 3))
 
 
 def max_pool_forward_naive(x, pool_param):
@@ -217,12 +218,13 @@ def max_pool_backward_naive(dout, cache):
     """Each window's upstream gradient goes to its maximum; where windows overlap, the gradients add up."""
     x, pool_param = cache
     height, width, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    N, C, rows, columns = dout.shape
-    windows = _windows(x, height, width, stride, rows, columns).reshape(N, C, rows, columns, -1)
-    at = windows.argmax(axis=-1)
-    n, c, r, s = np.indices(dout.shape)
     dx = np.zeros_like(x)
-    np.add.at(dx, (n, c, r * stride + at // width, s * stride + at % width), dout)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            window = x[:, :, i * stride:i * stride + height, j * stride:j * stride + width]
+            mask = window == window.max(axis=(2, 3), keepdims=True)
+            dx[:, :, i * stride:i * stride + height, j * stride:j * stride + width] += \
+                mask * dout[:, :, i, j][:, :, None, None]
     return dx
 
 

@@ -259,9 +259,7 @@ def test_the_sample_class_grades_into_a_class_page_with_a_row_per_function(tmp_p
     assert rows["correct_loops"]["score"] == "210" and rows["unpad_slice"]["conv_backward_naive"] != "10"
 
 
-# Each sample bug's misconception by the operator that plants it. To be enabled when grading diagnoses a spec's
-# functions from its catalogue (grader.grading.pipeline.REFINERS has no refiner for the "spec" kind yet): strict,
-# so the day the diagnosis lands these fail as XPASS and are switched on.
+# Each sample bug's misconception by the operator that plants it: grading names it from the catalogue.
 DIAGNOSED = [
     ("unpad_slice.py", "conv_backward_naive", "window-unpad-negative"),
     ("stride_ignored.py", "conv_backward_naive", "window-ignore-stride"),
@@ -278,7 +276,6 @@ DIAGNOSED = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="a spec function's diagnosis from its catalogue is not on main yet")
 @pytest.mark.parametrize("name, function, operator", DIAGNOSED, ids=[name for name, _, _ in DIAGNOSED])
 def test_each_sample_bug_is_diagnosed_by_name(name, function, operator):
     check = next(check for check in graded(name).checks if check.name == function)

@@ -64,7 +64,7 @@ def checks_message(checks: tuple[CheckResult, ...]) -> str:
         if check.status is not Status.PASS:
             by_message.setdefault(check.message, []).append(check.name)
     parts = [f"{', '.join(names)}: {message}" for message, names in by_message.items()]
-    return "; ".join(parts) + (f"; the other {passed} correct" if passed else "")
+    return "; ".join(parts) + (f"; {passed} other function{'s' if passed > 1 else ''} correct" if passed else "")
 
 
 def overall_status(checks: tuple[CheckResult, ...]) -> Status:

@@ -297,7 +297,7 @@ def test_a_summary_of_many_checks_names_those_that_did_not_pass_grouped_by_messa
     assert pipeline.checks_message(many) == "all 6 functions correct"
     stubs = many[:3] + (check("g", Status.MISSING, "not implemented"), check("h", Status.MISSING, "not implemented"),
                         check("k", Status.FAIL, "wrong on 1 of 4 cases"))
-    assert pipeline.checks_message(stubs) == "g, h: not implemented; k: wrong on 1 of 4 cases; the other 3 correct"
+    assert pipeline.checks_message(stubs) == "g, h: not implemented; k: wrong on 1 of 4 cases; 3 other functions correct"
 
 
 def test_a_submission_imports_the_helper_modules_its_spec_declares(tmp_path):
