@@ -69,7 +69,7 @@ def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None
     numpy, the catalogue and gradgrade: about 0.5 ms of every submission's CPU, none of it needed (gc.freeze).
     """
     from grader import assignments
-    from grader.grading import matching
+    from grader.grading import matching, spec_diagnosis
     from grader.sandbox import forkclient
     from grader.settings import Settings
 
@@ -79,6 +79,7 @@ def _warm(settings: dict[str, Any], shared_server: tuple[Any, str | None] | None
     assignment = assignments.get(parsed.assignment)
     if assignment.graded_by_spec:
         assignment.spec_cases()  # drawn, screened and prepared: the expected values of every case
+        spec_diagnosis.prepare(assignment)  # the mutant catalogue, before the first job as for the built-ins
     else:
         for index, _ in enumerate(assignment.cases()):
             assignment.expected_gradients(index, epsilon=parsed.epsilon)

@@ -106,8 +106,8 @@ def _plan(assignment: Assignment, settings_json: str) -> Plan:
     calls = tuple(calls)
     inject = {name: helper for grader in graders if hasattr(grader, "inject")
               for name, helper in grader.inject(assignment, settings).items()}
-    if assignment.graded_by_spec:
-        spec_diagnosis.prepare(assignment)  # the spec's mutant catalogue, once per assignment, not per submission
+    # A spec's mutant catalogue is made on the first failing function (spec_diagnosis.suspects, once per
+    # assignment), or by a batch worker as it warms up: a check of a correct file never needs it.
     return graders, calls, inject
 
 

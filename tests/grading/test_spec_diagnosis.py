@@ -77,9 +77,15 @@ def test_an_unknown_error_gets_no_guess(assignment):
     assert spec_diagnosis.refine(failing, outcomes, assignment, Settings()).diagnosis == ()
 
 
-def test_the_suspects_are_made_once_per_assignment_when_the_plan_is(assignment):
-    pipeline.plan(assignment, Settings(assignment=str(SOFTMAX)))
-    assert spec_diagnosis.suspects.cached_on(assignment, "softmax_loss_vectorized")
+def test_the_suspects_are_made_once_per_assignment_when_a_worker_warms_not_for_each_plan(assignment):
+    from grader.batch import executors
+
+    fresh = assignments.Assignment(assignment.name, assignment.module, assignment.spec)  # an empty memo
+    pipeline.plan(fresh, Settings(assignment=str(SOFTMAX)))
+    assert not spec_diagnosis.suspects.cached_on(fresh, "softmax_loss_vectorized")  # a correct file needs none
+    assignments._get.cache_clear()  # a worker's own Assignment, as a new process resolves it
+    executors._warm(Settings(assignment=str(SOFTMAX)).to_json())
+    assert spec_diagnosis.suspects.cached_on(assignments.get(str(SOFTMAX)), "softmax_loss_vectorized")
 
 
 def test_values_that_overflow_on_one_case_only_are_named_an_overflow(assignment):
