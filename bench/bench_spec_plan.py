@@ -33,6 +33,9 @@ if assignment.spec:
     assignment.spec_cases("course"); assignment.spec_cases("square")
 drawn = time.perf_counter()
 pipeline.plan(assignment, Settings(assignment=name))
+if assignment.graded_by_spec:  # the catalogue a batch worker makes as it warms up (a check only on a failure)
+    from grader.grading import spec_diagnosis
+    spec_diagnosis.prepare(assignment)
 planned = time.perf_counter()
 found = {"resolve": resolved - started, "cases": drawn - resolved, "plan": planned - drawn,
          "total": planned - started}
