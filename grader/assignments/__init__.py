@@ -139,7 +139,7 @@ class Assignment:
 
     @property
     def gradient_names(self) -> tuple[str, ...]:
-        """Every gradient graded on some case; per-case names (an any-depth network's depend on its depth) in first-seen order."""
+        """Every gradient graded on some case, in first-seen order (an any-depth network's depend on its depth)."""
         return _gradient_names(self)
 
     def case_gradient_names(self, case_index: int, *, profile: str = "course") -> tuple[str, ...]:
@@ -331,11 +331,14 @@ def _gradient_names(assignment: Assignment) -> tuple[str, ...]:
 
 @cached
 def _expected(assignment: Assignment, profile: str, case_index: int, epsilon: float) -> dict[str, np.ndarray]:
-    case, declared = _cases(assignment, profile)[case_index], assignment.declared(api.Gradients)
-    inputs = case.inputs
+    inputs, declared = _cases(assignment, profile)[case_index].inputs, assignment.declared(api.Gradients)
     parameters, gradients = _case_names(assignment, profile, case_index)
-    gradapprox = check.numerical_gradient(lambda values: declared.cost(**{**inputs, declared.wrt: {**inputs[declared.wrt], **values}}),
-                                          {name: inputs[declared.wrt][name] for name in parameters}, epsilon=epsilon)
+    held = inputs[declared.wrt]
+
+    def cost(values: dict[str, np.ndarray]) -> np.ndarray:
+        return declared.cost(**{**inputs, declared.wrt: {**held, **values}})
+
+    gradapprox = check.numerical_gradient(cost, {name: held[name] for name in parameters}, epsilon=epsilon)
     by_parameter = dict(zip(parameters, gradients))
     return {by_parameter[name]: value for name, value in gradapprox.items()}
 

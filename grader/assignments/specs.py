@@ -83,7 +83,8 @@ def of_module(module: ModuleType, *, where: str) -> api.Spec:
     seen = set()
     for declared in found.functions:
         if not isinstance(declared, api.KINDS + api.CHECKER_KINDS):
-            raise SpecError(f"{where}: {declared!r} is not one of Gradients, LayerBackward, Loss, Value, Method, Checker")
+            raise SpecError(f"{where}: {declared!r} is not one of Gradients, LayerBackward, Loss, Value, Method, "
+                            "Checker")
         if isinstance(declared, api.Gradients):
             _check_gradients(declared, module, where=where)
         if isinstance(declared, api.Checker) and not gives_cases(module):
@@ -114,10 +115,12 @@ def _check_gradients(declared: api.Gradients, module: ModuleType, *, where: str)
                         "write, and how its output gives the backward's arguments)")
     used = [name for name, value in (("forward", declared.forward), ("relu_sigmoid", declared.relu_sigmoid)) if value]
     if used and not gives_cases(module):
-        raise SpecError(f"{where}: {declared.function}: {' and '.join(used)} {'is' if len(used) == 1 else 'are'} honoured only for an assignment whose "
-                        "reference module gives its cases itself (cases(*, profile=...)) in this version")
+        verb = "is" if len(used) == 1 else "are"
+        raise SpecError(f"{where}: {declared.function}: {' and '.join(used)} {verb} honoured only for an assignment "
+                        "whose reference module gives its cases itself (cases(*, profile=...)) in this version")
     if declared.forward is not None and reference(module, declared.forward) is None:
-        raise SpecError(f"{where}: {declared.forward} is declared but the spec file defines no reference {declared.forward}")
+        raise SpecError(f"{where}: {declared.forward} is declared but the spec file defines no reference "
+                        f"{declared.forward}")
 
 
 def gives_cases(module: ModuleType) -> bool:

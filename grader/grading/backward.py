@@ -88,7 +88,8 @@ def _own_forward(assignment: Assignment, outcomes: Sequence[CallOutcome], thresh
     usable, report = [], []
     for index, case in enumerate(cases):
         forward, own = outcomes[len(cases) + 2 * index], outcomes[len(cases) + 2 * index + 1]
-        agrees = forward.status is CallStatus.OK and _forward_agrees(assignment, case, forward.value, threshold=threshold)
+        agrees = forward.status is CallStatus.OK and _forward_agrees(assignment, case, forward.value,
+                                                                     threshold=threshold)
         entry = {"case": case.name, "forward": forward.status.value if forward.status is not CallStatus.OK
                  else ("ok" if agrees else "wrong output"), "backward": own.status.value}
         if own.status is not CallStatus.OK and own.message:

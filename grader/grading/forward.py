@@ -1,4 +1,4 @@
-"""Grade a student's forward pass (a spec's Value declaration), when they define one: its value against the reference's on every case.
+"""Grade a student's forward pass (a Value declaration), when they define one: its cost against the reference's.
 
 The backward pass is always graded on the reference forward's cache, so a wrong forward pass is reported
 here, as itself, and never blamed on the backward pass.
