@@ -5,7 +5,9 @@ Every assignment module declares `SPEC = grader.spec.Spec(...)` in the public fo
 course's exact public numbers and its own screened hidden ones: NAME, TITLE, BACKWARD (the function the
 mutant catalogue mutates), cases(*, profile="course"|"square") -> list[cases.Case] (each with X, Y,
 parameters and inputs, the mapping SPEC's callables read); for the mutation engine also
-backward_args(case), batched_cost(case) and GRADIENT_NAMES or gradient_names(case).
+backward_args(case), batched_cost(case) and GRADIENT_NAMES or gradient_names(case). A backward pass too
+small for the mutation operators lists its known bugs by hand instead: MUTANTS (id, operator, family,
+misconception, expression), mutant_source(id) and mutant_gradients(id, case).
 """
 
 # The built-in assignments, in the order gradgrade lists them, and the one graded when none is named.

@@ -302,16 +302,6 @@ def backward_args(case: Case) -> tuple:
     return _backward_args(case.inputs)
 
 
-def forward_args(case: Case) -> tuple:
-    """The arguments of the student's forward pass on a case."""
-    return case.X, dict(case.parameters)
-
-
-def chained_backward_args(case: Case, output) -> tuple:
-    """The student's backward pass on their own forward's output: output(item) stands for item of (AL, caches)."""
-    return output(0), case.Y, output(1)
-
-
 def forward_agrees(case: Case, value, *, threshold: float = 1e-7) -> bool:
     """Whether what a student's forward pass returned is (AL, caches) with the reference's AL."""
     if not isinstance(value, (tuple, list)) or len(value) != 2 or not isinstance(value[0], np.ndarray):

@@ -82,9 +82,6 @@ def backward_args(case: Case) -> tuple:
     return _args(case.inputs)
 
 
-forward_args = backward_args
-
-
 def _cost(X, Y, parameters):
     """J as a function of theta (with any leading batch axis)."""
     return parameters["theta"] * float(X)
@@ -128,8 +125,6 @@ def mutant_gradients(mutant_id: str, case: Case) -> dict[str, np.ndarray]:
     exec(mutant_source(mutant_id), scope)
     return {"dtheta": np.asarray(scope["backward_propagation"](*backward_args(case)), dtype=np.float64)}
 
-
-REFERENCE_BACKWARD_SOURCE = "def backward_propagation(x, theta):\n    dtheta = x\n    return dtheta\n"
 
 
 def course_gradapprox(x, theta, epsilon=1e-7, *, reuse_thetaplus=False) -> np.ndarray:

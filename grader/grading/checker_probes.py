@@ -1,6 +1,8 @@
 """The probes a student's gradient checker is called on: the reference gradients and a few catalogued mutants'."""
 from __future__ import annotations
 
+import inspect
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -11,7 +13,7 @@ from grader import spec as api
 from grader.mutation import catalogue
 from grader.mutation.records import MutantStatus
 from grader.numerics import check
-from grader.assignments import Assignment
+from grader.assignments import Assignment, specs
 
 COURSE_EPSILON = 1e-7
 # Large enough that the course method's value is truncation error (1.7e-6 on the public case, 14 times its
@@ -89,13 +91,18 @@ def listed_probes(assignment: Assignment) -> list[Probe]:
         reference = assignment.reference_gradients(case)
         found.append(Probe(f"reference@{case.name}", "reference", "reference", "reference", "course", reference,
                            COURSE_EPSILON, case_index=index,
-                           bind={assignment.backward: module.REFERENCE_BACKWARD_SOURCE}))
+                           bind={assignment.backward: _source(assignment)}))
         for mutant_id, operator, family, _, _ in module.MUTANTS:
             gradients = module.mutant_gradients(mutant_id, case)
             found.append(Probe(f"{mutant_id}@{case.name}", "mutant", operator, family, "course", gradients,
                                COURSE_EPSILON, _changed(gradients, reference, names), case_index=index,
                                bind={assignment.backward: module.mutant_source(mutant_id)}))
     return found
+
+
+def _source(assignment: Assignment) -> str:
+    """The reference backward pass's definition, to bind over the student's for a probe."""
+    return textwrap.dedent(inspect.getsource(specs.reference(assignment.module, assignment.backward)))
 
 
 def _mutant_gradients(assignment: Assignment, record: Any, profile: str, case_index: int = 0
