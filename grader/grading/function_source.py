@@ -145,7 +145,8 @@ def of(program: loaded.Program, name: str, *, missing: bool = False, kind: str =
         tree = None
     statement = binding(tree, name) if tree is not None else None
     if statement is not None:
-        note = "" if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else (
+        # A model a spec grades through its method is defined by its class statement.
+        note = "" if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else (
             f"{name} is not defined with def here: this statement sets it")
         return _excerpt(program, statement, parse.python_lines(program.source), note=note)
     unparsed = _unparsed(program, name)

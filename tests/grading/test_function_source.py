@@ -80,6 +80,12 @@ def test_a_method_is_found_inside_its_class():
     assert (source.line, source.text) == (5, "    def backward(self, X):\n        return 1")
 
 
+def test_a_model_class_is_shown_as_its_definition_without_a_note():
+    text = "import numpy as np\n\n\nclass TwoLayerNet(object):\n    def loss(self, X, y=None, reg=0.0):\n        return 0\n"
+    source = source_of(text.encode(), "neural_net.py", "TwoLayerNet")
+    assert source.line == 4 and source.text.startswith("class TwoLayerNet(object):") and source.note == ""
+
+
 def test_a_function_set_by_assignment_shows_that_statement_and_says_so():
     text = "def mine(X, Y, cache):\n    return {}\n\nbackward_propagation_n = mine\n"
     source = function_source.of(load.load_bytes(text.encode(), filename="hw.py", run_all=True), BACKWARD)
