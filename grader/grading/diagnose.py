@@ -9,6 +9,7 @@ import numpy as np
 from grader.grading.description import M_KINDS, Description, _phrase, describe, sentence, subject
 from grader.grading.matching import Candidate, _matches, _true_gradients, catalogue_candidates, cover, flat
 from grader.grading.source_lines import GradientLine, factor_advice, gradient_lines
+from grader.mutation.operators.registry import REGISTRY
 from grader.numerics import check
 from grader.assignments import Assignment
 from grader.results import CheckResult, Diagnosis, Status
@@ -103,6 +104,11 @@ def _matched(candidate: Candidate, covered: Sequence[str], descriptions: Mapping
         if not advice and "1/m" in candidate.misconception:
             advice = "look at the 1/m factor"
         hint = sentence([name], description, advice)
+        # A factor says a scale bug plainly; from any other bug (an SVM loss counting the correct class is a
+        # factor on one case) it is only the symptom, so the bug's own misconception follows.
+        operator = REGISTRY.get(candidate.operator.rsplit(":", 1)[-1])
+        if operator is not None and operator.family != "scale":
+            hint = f"{hint.rstrip('.')}. {candidate.misconception}"
     elif len({descriptions[name].singular for name in covered}) == 1 and kinds != {"other"}:
         description = descriptions[covered[0]]
         verb = description.singular if len(covered) == 1 else description.plural

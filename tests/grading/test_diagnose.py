@@ -143,3 +143,24 @@ def test_a_wrong_m_in_an_l_layer_helper_is_one_hint_for_every_layer(tmp_path, m_
     [diagnosis] = check.diagnosis
     assert words in diagnosis.hint
     assert set(diagnosis.parameters) == {f"d{kind}{layer}" for layer in range(1, 5) for kind in "Wb"}
+
+
+@pytest.mark.parametrize(("operator", "misconception_said"), [
+    pytest.param("svm-drop-hinge", True, id="a-bug-whose-symptom-is-a-factor"),
+    pytest.param("scale-double-gradient", False, id="a-scale-bug"),
+])
+def test_a_factor_names_the_bug_behind_it_unless_the_bug_is_the_factor(operator, misconception_said):
+    """An SVM loss without max(0, .) is a factor of the loss on a case: the hint says the factor and the bug."""
+    import numpy as np
+
+    from grader.grading import diagnose
+    from grader.grading.matching import Candidate
+    from grader.mutation.operators.registry import REGISTRY
+
+    true = [{"loss": np.array(2.0)}]
+    student = [{"loss": np.array(1.5)}]
+    candidate = Candidate(f"svm_loss:{operator}-1", operator, REGISTRY[operator].misconception, tuple(student),
+                          frozenset({"loss"}))
+    [found] = diagnose.diagnose(student, true, [4], ["loss"], candidates=[candidate])
+    assert found.hint.startswith("loss is 0.75 times the true")
+    assert (REGISTRY[operator].misconception in found.hint) is misconception_said
