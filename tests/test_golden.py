@@ -18,11 +18,9 @@ from grader.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SUBMISSIONS = ROOT / "submissions"
-# linear_classifiers/py2_era.py waits for the course's past.builtins shim (its xrange) to be on main.
 SAMPLES = sorted([(path, "three_layer") for path in SUBMISSIONS.glob("*") if path.suffix in {".py", ".ipynb"}]
                  + [(path, folder) for folder in ("l_layer", "one_d", "linear_classifiers")
-                    for path in (SUBMISSIONS / folder).glob("*") if path.suffix in {".py", ".ipynb"}
-                    and path.name != "py2_era.py"])
+                    for path in (SUBMISSIONS / folder).glob("*") if path.suffix in {".py", ".ipynb"}])
 
 
 def _compare(request, name: str, text: str) -> None:
