@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SUBMISSIONS = ROOT / "submissions"
 SAMPLES = sorted([(path, "three_layer") for path in SUBMISSIONS.glob("*") if path.suffix in {".py", ".ipynb"}]
-                 + [(path, folder) for folder in ("l_layer", "one_d", "linear_classifiers")
+                 + [(path, folder) for folder in ("l_layer", "one_d", "linear_classifiers", "layers")
                     for path in (SUBMISSIONS / folder).glob("*") if path.suffix in {".py", ".ipynb"}])
 
 
