@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example as hypothesis_example, given, settings
 from hypothesis import strategies as st
 
 from grader import assignments
@@ -163,6 +163,7 @@ def test_softmax_l2s_reference_is_its_losss_gradient_at_any_size(N, D, C, seed, 
 @settings(max_examples=25, deadline=None)
 @given(n_x=st.integers(1, 5), n_h=st.integers(1, 5), C=st.integers(2, 4), m=st.integers(1, 8),
        seed=st.integers(0, 2 ** 32 - 1))
+@hypothesis_example(n_x=3, n_h=1, C=2, m=1, seed=3)  # a db1 of about 1e-6, whose own relative difference is 5e-2
 def test_tanh_two_layers_reference_is_its_costs_gradient_at_any_size(n_x, n_h, C, m, seed):
     module = _module("tanh_two_layer")
     (case,) = module.cases(np.random.default_rng(seed), [(n_x, n_h, C, m)])
@@ -170,5 +171,12 @@ def test_tanh_two_layers_reference_is_its_costs_gradient_at_any_size(n_x, n_h, C
     analytic = module.backward_propagation(X, Y, module.forward_propagation(X, Y, parameters)[1])
     numerical = gradient.batched_gradient(lambda p: module.cost(X, Y, p), parameters)
     assert numerical is not None  # the cost broadcasts over a stack of parameter sets
-    for name, value in numerical.items():
-        assert check.relative_difference(analytic[f"d{name}"], value) < 1e-6, name
+    # One block can be tiny (a db1 of 1e-6 with one hidden unit and one example), where a central
+    # difference keeps few of its digits: the gradient is compared whole, and each block within its scale.
+    names = list(numerical)
+    whole = np.concatenate([analytic[f"d{name}"].ravel() for name in names])
+    approx = np.concatenate([numerical[name].ravel() for name in names])
+    assert check.relative_difference(whole, approx) < 1e-6
+    for name in names:
+        error = np.max(np.abs(analytic[f"d{name}"] - numerical[name]))
+        assert error <= 1e-6 * (np.linalg.norm(whole) + np.linalg.norm(approx)), name
