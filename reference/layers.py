@@ -120,16 +120,37 @@ def layernorm_backward(dout, cache):
     return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
-def _dropout(x, dropout_param, *, kept):
+def _dropout(x, dropout_param, *, kept, binomial=False):
     """Inverted dropout: the mask kept(draws, p) zeroes dropped units and scales kept ones. The draws come
-    from np.random.seed(seed), then np.random.rand, as the notebook's starter seeds them (in a stream of their
-    own here, so gradgrade's randomness is untouched)."""
+    from np.random.seed(seed), then np.random.rand (or np.random.binomial(1, p, shape)), as the notebook's
+    starter seeds them (in a stream of their own here, so gradgrade's randomness is untouched)."""
     p, mode = dropout_param["p"], dropout_param["mode"]
     if mode == "test":
         return x.copy(), (dropout_param, None)
-    draws = _draws(dropout_param["seed"], x.shape) if "seed" in dropout_param else np.random.rand(*x.shape)
+    if binomial:
+        draws = _binomial_draws(dropout_param["seed"], x.shape, p)
+    else:
+        draws = _draws(dropout_param["seed"], x.shape) if "seed" in dropout_param else np.random.rand(*x.shape)
     mask = kept(draws, p)
     return x * mask, (dropout_param, mask)
+
+
+def dropout_forward_binomial(x, dropout_param):
+    """p is the probability of keeping a unit, the mask drawn as np.random.binomial(1, p, size=x.shape)."""
+    return _dropout(x, dropout_param, kept=lambda draws, p: draws / p, binomial=True)
+
+
+def dropout_forward_drop_binomial(x, dropout_param):
+    """p is the probability of dropping a unit, the mask drawn as np.random.binomial(1, 1 - p, size=x.shape)."""
+    return _dropout(x, {**dropout_param, "p": 1 - dropout_param["p"]}, kept=lambda draws, p: draws / p,
+                    binomial=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _binomial_draws(seed, shape, p):
+    draws = np.random.RandomState(seed).binomial(1, p, size=shape).astype(np.float64)
+    draws.flags.writeable = False
+    return draws
 
 
 @functools.lru_cache(maxsize=64)
@@ -425,10 +446,12 @@ SPEC = Spec(
         *_pair("batchnorm_forward", "batchnorm_backward", ("x", "gamma", "beta")),
         LayerBackward("batchnorm_backward_alt", forward="batchnorm_forward", wrt=("x", "gamma", "beta")),
         *_pair("layernorm_forward", "layernorm_backward", ("x", "gamma", "beta")),
-        # p is the keep probability since 2018 and was the drop probability before: both are accepted. The
-        # backward is judged against the student's own forward: the same seeded call gives the same mask.
+        # p is the keep probability since 2018 and was the drop probability before: both are accepted, with
+        # the mask drawn by np.random.rand or np.random.binomial. The backward is judged against the
+        # student's own forward: the same seeded call gives the same mask.
         *_pair("dropout_forward", "dropout_backward", ("x",), own_forward=True,
-               forward_conventions=("dropout_forward_drop", "dropout_forward_drop_below")),
+               forward_conventions=("dropout_forward_drop", "dropout_forward_drop_below", "dropout_forward_binomial",
+                                    "dropout_forward_drop_binomial")),
         *_pair("conv_forward_naive", "conv_backward_naive", ("x", "w", "b")),
         *_pair("max_pool_forward_naive", "max_pool_backward_naive", ("x",)),
         *_pair("spatial_batchnorm_forward", "spatial_batchnorm_backward", ("x", "gamma", "beta")),

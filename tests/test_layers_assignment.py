@@ -285,8 +285,11 @@ def test_each_sample_bug_is_diagnosed_by_name(name, function, operator):
 @pytest.mark.parametrize("mask, convention", [
     pytest.param("(np.random.rand(*x.shape) >= p) / (1 - p)", "dropout_forward_drop", id="p-drops-rand-above"),
     pytest.param("(np.random.rand(*x.shape) < 1 - p) / (1 - p)", "dropout_forward_drop_below", id="p-drops-rand-below"),
+    pytest.param("np.random.binomial(1, p, size=x.shape) / p", "dropout_forward_binomial", id="p-keeps-binomial"),
+    pytest.param("np.random.binomial(1, 1 - p, size=x.shape) / (1 - p)", "dropout_forward_drop_binomial",
+                 id="p-drops-binomial"),
 ])
-def test_dropout_written_with_p_the_drop_probability_passes_and_names_the_convention(tmp_path, mask, convention):
+def test_dropout_written_with_another_probability_or_draw_passes_and_names_the_convention(tmp_path, mask, convention):
     source = (SAMPLES / "correct_loops.py").read_text()
     path = tmp_path / "layers.py"
     path.write_text(source.replace("(np.random.rand(*x.shape) < p) / p", mask))
