@@ -152,23 +152,25 @@ def loop_numerical_gradient(cost: Callable[[Mapping[str, np.ndarray]], float],
     return unflatten(gradapprox, shapes)
 
 
-_TINY = np.finfo(np.float64).tiny
-
-
 def describe_mismatch(name: str, got: np.ndarray, expected: np.ndarray, *, threshold: float) -> str:
-    """A numpy-style account of where got differs from expected: how many entries, the worst one."""
+    """A numpy-style account of where got differs from expected: how many entries, the worst one.
+
+    The relative error is taken over the entries whose expected value is not 0 (dividing by 0 would print
+    "max rel error 1e+307" for any error there); wrong entries where 0 is expected are counted instead.
+    """
     abs_error = np.abs(got - expected)
-    scale = np.maximum(np.abs(expected), _TINY)
-    with np.errstate(over="ignore"):  # an error where the expected entry is 0 is "inf" relative, not a warning
-        rel_error = abs_error / scale
     tolerance = threshold * (_norm(got) + _norm(expected))
-    wrong = int(np.count_nonzero(abs_error > max(tolerance, 1e-12)))
+    mismatched = abs_error > max(tolerance, 1e-12)
+    wrong = int(np.count_nonzero(mismatched))
     worst = _unravel(int(abs_error.argmax()), abs_error.shape)
     where = "[" + ", ".join(str(i) for i in worst) + "]"
+    nonzero = expected != 0
+    relative = f", max rel error {(abs_error[nonzero] / np.abs(expected[nonzero])).max():.3g}" if nonzero.any() else ""
+    at_zero = int(np.count_nonzero(mismatched & ~nonzero))
+    zeros = f", {at_zero} wrong where 0 is expected" if at_zero else ""
     # argmax finds the first maximum (or NaN), so the worst entry's error is abs_error.max() without a second pass.
     return (f"{name}: mismatched entries {wrong} / {got.size}; worst at {where}: got {got[worst]:.6g}, "
-            f"expected {expected[worst]:.6g} (max abs error {abs_error[worst]:.3g}, "
-            f"max rel error {rel_error.max():.3g})")
+            f"expected {expected[worst]:.6g} (max abs error {abs_error[worst]:.3g}{relative}{zeros})")
 
 
 def _norm(array: Any) -> float:

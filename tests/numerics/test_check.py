@@ -155,14 +155,25 @@ def test_check_gradients_equals_check_block_on_every_block(seed, kinds):
 def plain_describe_mismatch(name, got, expected, *, threshold):
     """describe_mismatch with numpy's own norm, unravel_index and max."""
     abs_error = np.abs(got - expected)
-    rel_error = abs_error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
     tolerance = threshold * (np.linalg.norm(got) + np.linalg.norm(expected))
     wrong = int(np.count_nonzero(abs_error > max(tolerance, 1e-12)))
     worst = np.unravel_index(int(abs_error.argmax()), abs_error.shape)
     where = "[" + ", ".join(str(int(i)) for i in worst) + "]"
+    nonzero = expected != 0
+    relative = f", max rel error {np.max(abs_error[nonzero] / np.abs(expected[nonzero])):.3g}" if nonzero.any() else ""
+    at_zero = int(np.count_nonzero((abs_error > max(tolerance, 1e-12)) & (expected == 0)))
+    zeros = f", {at_zero} wrong where 0 is expected" if at_zero else ""
     return (f"{name}: mismatched entries {wrong} / {got.size}; worst at {where}: got {got[worst]:.6g}, "
-            f"expected {expected[worst]:.6g} (max abs error {abs_error.max():.3g}, "
-            f"max rel error {rel_error.max():.3g})")
+            f"expected {expected[worst]:.6g} (max abs error {abs_error.max():.3g}{relative}{zeros})")
+
+
+def test_an_error_where_0_is_expected_is_counted_not_divided_by_0():
+    expected = np.array([[0.0, 2.0], [0.0, -4.0]])
+    got = np.array([[0.5, 2.0], [0.0, -5.0]])
+    message = check.describe_mismatch("db1", got, expected, threshold=1e-7)
+    assert message.endswith("(max abs error 1, max rel error 0.25, 1 wrong where 0 is expected)")
+    only_zero = check.describe_mismatch("db1", np.array([0.0, 0.3]), np.zeros(2), threshold=1e-7)
+    assert only_zero.endswith("(max abs error 0.3, 1 wrong where 0 is expected)")
 
 
 @settings(max_examples=150, deadline=None)
