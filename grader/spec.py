@@ -38,8 +38,9 @@ class Case:
     """One input to grade on: a name shown to students, and every function's inputs by argument name.
 
     functions: the names of the functions graded on it, a layer's backward by its own name (by default,
-    every function whose reference takes only inputs the case has). public: the case the assignment's notebook shows (students see its
-    numbers); profile is set by gradgrade ("course" for public and hidden cases, "square" for square ones).
+    every function whose reference takes only inputs the case has). public: the case the assignment's
+    notebook shows (students see its numbers); profile is set by gradgrade ("course" for public and hidden
+    cases, "square" for square ones).
     """
 
     name: str
