@@ -40,11 +40,6 @@ def gradients_of(value: Any, names: Sequence[str]) -> tuple[dict[str, Any] | Non
     return gradients, ""
 
 
-def _failed_case(case: str, status: Status, message: str, names: Sequence[str]) -> tuple[CaseResult, dict]:
-    blocks = {name: check.BlockCheck(name, False, None, message) for name in names}
-    return CaseResult(case, status, None, message), blocks
-
-
 def judge_case(case_name: str, outcome: CallOutcome, expected: Mapping[str, np.ndarray] | check.Expected, *,
                names: Sequence[str], threshold: float,
                verify: Callable[[Mapping[str, Any]], check.GradientCheck] | None = None
@@ -53,15 +48,12 @@ def judge_case(case_name: str, outcome: CallOutcome, expected: Mapping[str, np.n
 
     verify, when given, checks the gradients instead of comparing them with expected (the fast check).
     """
-    if outcome.status is CallStatus.ERROR:
-        return _failed_case(case_name, Status.ERROR, f"raised {outcome.message}", names)
-    if outcome.status is CallStatus.TIMEOUT:
-        return _failed_case(case_name, Status.TIMEOUT, "did not finish in time", names)
-    if outcome.status in (CallStatus.MISSING, CallStatus.NOT_RUN):
-        return _failed_case(case_name, Status.ERROR, "was not run", names)
+    unrun = _unrun(case_name, outcome, names)
+    if unrun:
+        return unrun
     gradients, problem = gradients_of(outcome.value, names)
     if gradients is None:
-        return _failed_case(case_name, Status.FAIL, problem, names)
+        return _failed(case_name, Status.FAIL, problem, names)
     verdict = verify(gradients) if verify else check.check_gradients(gradients, expected, threshold=threshold, names=names)
     failing = [block.message for block in verdict.blocks if not block.passed]
     message = "; ".join(failing[:2]) if failing else "ok"
@@ -119,6 +111,11 @@ def perturbed(item: Prepared, wrt: Sequence[str], epsilon: float) -> list[tuple]
                 moved.reshape(-1)[index] += step
                 found.append(item.args[:position] + (moved,) + item.args[position + 1:])
     return found
+
+
+def worst(differences: Sequence[float | None]) -> float | None:
+    """The largest of the cases' (or blocks') differences; None when any is unknown."""
+    return None if any(value is None for value in differences) else max(differences, default=None)
 
 
 def _failed(case: str, status: Status, message: str, names: Sequence[str]) -> tuple[CaseResult, dict]:

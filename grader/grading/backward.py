@@ -8,7 +8,7 @@ import numpy as np
 
 from grader import assignments
 from grader import spec as api
-from grader.assignments.compare import gradients_of, judge_case  # noqa: F401 (this stage's names for them)
+from grader.assignments.compare import gradients_of, judge_case, worst  # noqa: F401 (this stage's names for them)
 from grader.numerics import check, large
 from grader.assignments import Assignment, specs
 from grader.results import CaseResult, CheckResult, ParameterResult, Status
@@ -100,10 +100,6 @@ def _own_forward(assignment: Assignment, outcomes: Sequence[CallOutcome], thresh
     return usable, {"own_forward": {"defined": defined, "cases": report}}
 
 
-def _worst(values: list[float | None]) -> float | None:
-    return None if any(value is None for value in values) else max(values, default=None)
-
-
 def aggregate_parameters(names: Sequence[str], case_names: Sequence[str],
                          blocks_by_case: Sequence[Mapping[str, check.BlockCheck]]) -> tuple[ParameterResult, ...]:
     """Each parameter's worst status and difference over every case, with the first failure's message."""
@@ -119,7 +115,7 @@ def aggregate_parameters(names: Sequence[str], case_names: Sequence[str],
         else:
             message = f"ok on all {len(blocks)} cases"
         parameters.append(ParameterResult(name, Status.FAIL if failures else Status.PASS,
-                                          _worst([block.difference for block in blocks]), message))
+                                          worst([block.difference for block in blocks]), message))
     return tuple(parameters)
 
 
@@ -152,7 +148,7 @@ def judge(assignment: Assignment, outcomes: Sequence[CallOutcome], run: SandboxR
         blocks_by_case.append(blocks)
     parameters = aggregate_parameters(names, case_names, blocks_by_case)
     status, message = _overall(cases, run)
-    return CheckResult(name, status, _worst([case.difference for case in cases]), threshold, message,
+    return CheckResult(name, status, worst([case.difference for case in cases]), threshold, message,
                        parameters=parameters, cases=tuple(cases), details=details)
 
 

@@ -84,8 +84,9 @@ class DeclaredGrader:
             details["convention"] = choice.followed
         if choice.note:
             message += f" ({choice.note})"
-        return CheckResult(declared.function, status, _worst([case.difference for case in results]), threshold,
-                           message, parameters=parameters, cases=results, details=details)
+        difference = compare.worst([case.difference for case in results])
+        return CheckResult(declared.function, status, difference, threshold, message, parameters=parameters,
+                           cases=results, details=details)
 
 
 def _case_calls(declared: api.Function, item: Any, start: int, epsilon: float) -> list[Call]:
@@ -159,10 +160,6 @@ def _empty(value: Any) -> bool:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value == 0
     return False
-
-
-def _worst(values: list[float | None]) -> float | None:
-    return None if any(value is None for value in values) else max(values, default=None)
 
 
 def _overall(cases: Sequence[CaseResult], run: SandboxRun) -> tuple[Status, str]:
