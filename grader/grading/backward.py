@@ -23,13 +23,13 @@ def function_name(assignment: Assignment) -> str | None:
     return assignment.backward
 
 
-def calls(assignment: Assignment, settings: Settings) -> list[Call]:
+def calls(assignment: Assignment, settings: Settings, *, start: int = 0) -> list[Call]:
     """One call of the student's backward pass per case, on the reference forward's outputs (these are graded).
 
     When the spec's Gradients declaration chains the student's own forward pass into their backward pass
     (forward and chain: their caches may have their own layout), a forward and a backward call per case
-    follow, the backward's inputs taken from the forward's output inside the sandbox. They assume this
-    plan starts the run.
+    follow, the backward's inputs taken from the forward's output inside the sandbox. start: the index in
+    the run of the first of these calls.
     """
     declared = assignment.declared(api.Gradients)
     cases = assignment.cases()
@@ -38,7 +38,7 @@ def calls(assignment: Assignment, settings: Settings) -> list[Call]:
             for index, _ in enumerate(cases)]
     if _chains(assignment):
         for case in cases:
-            forward_index = len(plan)
+            forward_index = start + len(plan)
             args, names = specs.positional(specs.reference(assignment.module, declared.forward), case.inputs)
             plan.append(Call(declared.forward, args, arg_names=names))
             own = declared.chain(case.inputs, lambda item, index=forward_index: Ref(index, item))

@@ -42,7 +42,7 @@ def inject(assignment: Assignment, settings: Any) -> dict[str, str]:
     return dict(assignment.declared(api.Checker).helpers)
 
 
-def calls(assignment: Assignment, settings: Any) -> list[Call]:
+def calls(assignment: Assignment, settings: Any, *, start: int = 0) -> list[Call]:
     """One call of the student's checker per probe: the declaration's args (the case's inputs and the
     probe's gradients), then epsilon fitted to the signature the student wrote (by keyword where it has an
     epsilon parameter, left out where it takes no further argument).

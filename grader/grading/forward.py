@@ -30,7 +30,7 @@ def function_name(assignment: Assignment) -> str | None:
     return declared.function if declared else None
 
 
-def calls(assignment: Assignment, settings: Any) -> list[Call]:
+def calls(assignment: Assignment, settings: Any, *, start: int = 0) -> list[Call]:
     """One call of the student's forward pass per case (none where the name is the injected course helper);
     of a (cost, cache) it returns, only the cost comes back."""
     output = assignment.declared(api.Value).output

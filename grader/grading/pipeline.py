@@ -23,7 +23,8 @@ from grader.load import files as reading
 
 # Each grader module grades one student function. It provides KIND (its rubric entry),
 # function_name(assignment) -> the function's name or None when the assignment has none,
-# calls(assignment, settings) -> the sandbox calls it needs, and
+# calls(assignment, settings, start=) -> the sandbox calls it needs (start: the index in the run of the first
+# of them, for a call that takes what an earlier one of them returned), and
 # judge(assignment, outcomes, run, settings) -> CheckResult from the outcomes of exactly those calls.
 GRADERS = (backward, checker, forward)
 # A grader module may also provide inject(assignment, settings) -> {name: "module:attribute"}: course
@@ -98,9 +99,7 @@ def _plan(assignment: Assignment, settings_json: str) -> Plan:
         tuple(grader for grader in GRADERS if grader.function_name(assignment))
     calls, start = [], 0
     for grader in graders:
-        # A spec's grader numbers the calls its later calls take values from (Ref) from where its own start.
-        made = tuple(grader.calls(assignment, settings, start=start) if assignment.graded_by_spec
-                     else grader.calls(assignment, settings))
+        made = tuple(grader.calls(assignment, settings, start=start))
         calls.append(made)
         start += len(made)
     calls = tuple(calls)
