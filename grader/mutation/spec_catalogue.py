@@ -18,7 +18,7 @@ from grader import assignments
 from grader import spec as api
 from grader.assignments import compare, specs
 from grader.assignments.specs import Prepared
-from grader.mutation.judge import TIMEOUT, MutantTimeout, _earlier_match, _same, time_guard
+from grader.mutation.judge import TIMEOUT, MutantTimeout, _earlier_match, _overall, _same, time_guard
 from grader.mutation.plant import _line, compile_named, function_source, generate_source
 from grader.numerics import check, gradient
 from grader.mutation.records import (PROFILES, Mutant, MutantRecord, MutantStatus, MutationRun, ProfileOutcome,
@@ -195,13 +195,6 @@ def _profile(profile: str, verdicts: Sequence[tuple[Any, Mapping[str, Any]]]) ->
         status = MutantStatus.TIMEOUT if broken[0].status is Status.TIMEOUT else MutantStatus.CRASHED
         return ProfileOutcome(profile, status, difference, (), f"case {broken[0].case}: {broken[0].message}")
     return ProfileOutcome(profile, MutantStatus.SURVIVED, difference, (), f"passed {len(verdicts)} cases")
-
-
-def _overall(profiles: Sequence[ProfileOutcome]) -> MutantStatus:
-    for status in (MutantStatus.KILLED, MutantStatus.TIMEOUT, MutantStatus.CRASHED):
-        if any(outcome.status is status for outcome in profiles):
-            return status
-    return MutantStatus.SURVIVED
 
 
 def fingerprint(values: Mapping[tuple[str, str], Any]) -> tuple[tuple, np.ndarray] | None:
